@@ -1,0 +1,71 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    languageOptions: { parserOptions: { projectService: true } },
+    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js'] } } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
+      'import-x/no-cycle': 'error',
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        URL: 'readonly',
+      },
+    },
+  },
+  {
+    // The architecture's one-way imports: only exec.ts may import execa; only cli/report print.
+    files: ['src/**/*.ts'],
+    ignores: ['src/adapters/exec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'execa', message: 'Use src/adapters/exec.ts.' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/engine/**/*.ts', 'src/schema/**/*.ts', 'src/adapters/**/*.ts'],
+    ignores: ['src/adapters/exec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'execa', message: 'Use src/adapters/exec.ts.' },
+            { name: 'chalk', message: 'Only src/cli and src/report print.' },
+            { name: 'ora', message: 'Only src/cli and src/report print.' },
+          ],
+          patterns: [
+            { group: ['**/cli/*'], message: 'Imports point one way: cli → engine → adapters.' },
+          ],
+        },
+      ],
+    },
+  },
+);

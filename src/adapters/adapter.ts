@@ -1,0 +1,83 @@
+import type { z } from 'zod';
+
+/** What a step may do to the world. Drives dry-run, read-only mode and confirmations. */
+export type Effect = 'read' | 'write' | 'destructive';
+
+export const EFFECT_RANK: Record<Effect, number> = { read: 0, write: 1, destructive: 2 };
+
+/** Everything an action may use while it runs. */
+export interface ActionContext {
+  /** Aborted on timeout or interruption; actions must stop their work (and process trees). */
+  signal: AbortSignal;
+  /** Step timeout in ms, when the step has one; the signal fires when it is spent. */
+  timeoutMs: number | undefined;
+  /** The environment for child processes: the caller's, plus the step's own `env:`. */
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+/**
+ * The same shape whether the action passed or failed: outcomes are values.
+ * `ok` is the action's own verdict (exit code 0, HTTP status < 400); a step's `expect` may override it.
+ */
+export interface ActionOutcome {
+  ok: boolean;
+  exitCode: number | null;
+  outputs: Record<string, unknown>;
+  /** Why it failed, in one line, for people. */
+  error?: string;
+  /** Raw streams for the failure display (the tail is shown, redacted). */
+  stdout?: string;
+  stderr?: string;
+  timedOut?: boolean;
+  interrupted?: boolean;
+}
+
+export interface Preflight {
+  ok: boolean;
+  binary?: string;
+  path?: string;
+  version?: string;
+  problem?: string;
+  hint?: string;
+}
+
+/** An action as registered: its `with:` schema, effect, and how to describe and run it. */
+export interface Action<S extends z.ZodType = z.ZodType> {
+  summary: string;
+  input: S;
+  effect: Effect;
+  /** The exact command line or request this input would make. Secrets are redacted by the engine. */
+  describe(input: z.output<S>): string;
+  run(input: z.output<S>, ctx: ActionContext): Promise<ActionOutcome>;
+}
+
+/** Type-erased action, as stored in an adapter's map. */
+export interface AnyAction {
+  summary: string;
+  input: z.ZodType;
+  effect: Effect;
+  describe(input: unknown): string;
+  run(input: unknown, ctx: ActionContext): Promise<ActionOutcome>;
+}
+
+export interface Adapter {
+  name: string;
+  summary: string;
+  /** The binary this adapter shells out to, if any. */
+  binary?: string;
+  actions: Record<string, AnyAction>;
+  /** Whether the adapter can work here (binary present, version). Never changes anything. */
+  preflight(ctx: { env: Record<string, string | undefined> }): Promise<Preflight>;
+}
+
+/** Declares an action with a typed input, stored type-erased (its input is parsed by `input` first). */
+export function defineAction<S extends z.ZodType>(action: Action<S>): AnyAction {
+  return {
+    summary: action.summary,
+    input: action.input,
+    effect: action.effect,
+    describe: (input) => action.describe(input as z.output<S>),
+    run: (input, ctx) => action.run(input as z.output<S>, ctx),
+  };
+}

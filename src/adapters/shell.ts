@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { defineAction, type Adapter } from './adapter.js';
+import { execute, findBinary } from './exec.js';
+import { formatArgv } from './quote.js';
+import { processOutcome } from './process-outcome.js';
+
+/** What a `run:` step becomes. The engine has already rendered `${{ }}` values into `command`,
+ * shell-quoted for the string form; the argv form never sees a shell. */
+const runInput = z.strictObject({
+  command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
+  env: z.record(z.string(), z.string()).optional(),
+  stdin: z.string().optional(),
+});
+
+export const shell = {
+  name: 'shell',
+  summary: 'Run a command: a string through sh -c, or an argv list with no shell at all',
+  binary: 'sh',
+  actions: {
+    run: defineAction({
+      summary: 'Run a command and capture stdout, stderr, exit_code (and json when stdout parses)',
+      input: runInput,
+      effect: 'write',
+      describe: (input) =>
+        typeof input.command === 'string' ? input.command : formatArgv(input.command),
+      run: async (input, ctx) => {
+        const [file, ...args] =
+          typeof input.command === 'string' ? ['sh', '-c', input.command] : input.command;
+        const result = await execute({
+          file: file ?? 'sh',
+          args,
+          env: { ...ctx.env, ...input.env },
+          cwd: ctx.cwd,
+          signal: ctx.signal,
+          ...(input.stdin === undefined ? {} : { input: input.stdin }),
+        });
+        return processOutcome(result, ctx.timeoutMs);
+      },
+    }),
+  },
+  preflight: async ({ env }) => {
+    const path = await findBinary('sh', env);
+    return path
+      ? { ok: true, binary: 'sh', path }
+      : { ok: false, binary: 'sh', problem: 'sh is not on PATH', hint: 'install a POSIX shell' };
+  },
+} satisfies Adapter;

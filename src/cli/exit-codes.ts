@@ -1,0 +1,49 @@
+import type { ErrorKind } from '../errors.js';
+import type { RunStatus } from '../engine/events.js';
+
+/** Exit codes (DESIGN.md, contract). Set here and nowhere else. */
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  declined: 3,
+  /** A bug in runbook itself (EX_SOFTWARE); never used for bad input. */
+  internal: 70,
+  interrupted: 130,
+} as const;
+
+export function exitCodeForError(kind: ErrorKind): number {
+  switch (kind) {
+    case 'usage':
+    case 'invalid':
+    case 'not-found':
+    case 'config':
+      return EXIT.usage;
+    case 'declined':
+      return EXIT.declined;
+    case 'state':
+      return EXIT.failed;
+    default: {
+      const unreachable: never = kind;
+      return unreachable;
+    }
+  }
+}
+
+export function exitCodeForRun(status: RunStatus): number {
+  switch (status) {
+    case 'succeeded':
+      return EXIT.ok;
+    case 'failed':
+      return EXIT.failed;
+    case 'declined':
+    case 'pending':
+      return EXIT.declined;
+    case 'interrupted':
+      return EXIT.interrupted;
+    default: {
+      const unreachable: never = status;
+      return unreachable;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { severityLevels } from '../schema/semantics.js';
+import { loadCatalog, severityText } from './catalog.js';
+import { EXIT } from './exit-codes.js';
+import { colorsFor, type Io } from './io.js';
+import { setup } from './setup.js';
+
+export interface ListOptions {
+  dir?: string;
+  json?: boolean;
+  severity?: string;
+  tag?: string;
+  service?: string;
+}
+
+export async function listCommand(options: ListOptions, io: Io): Promise<number> {
+  const cli = await setup(io, { dir: options.dir });
+  const { entries, invalid } = await loadCatalog(cli);
+  const selected = entries.filter(({ runbook }) => {
+    if (options.severity && !severityLevels(runbook.severity).includes(options.severity))
+      return false;
+    if (options.tag && !(runbook.tags ?? []).includes(options.tag)) return false;
+    if (options.service && runbook.service !== options.service) return false;
+    return true;
+  });
+  if (options.json) {
+    const rows = selected.map(({ file, runbook }) => ({
+      id: runbook.id,
+      title: runbook.title,
+      severity: runbook.severity === undefined ? null : severityText(runbook),
+      service: runbook.service ?? null,
+      tags: runbook.tags ?? [],
+      file,
+    }));
+    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  } else {
+    const colors = colorsFor(io.stdout, io.env);
+    const rows = selected.map(({ runbook }) => [
+      runbook.id,
+      severityText(runbook) || '-',
+      runbook.service ?? '-',
+      runbook.title,
+    ]);
+    const header = ['ID', 'SEVERITY', 'SERVICE', 'TITLE'];
+    const widths = header.map((h, i) =>
+      Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)),
+    );
+    const line = (row: string[]): string =>
+      row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ');
+    if (rows.length === 0) io.stdout.write('no runbooks found\n');
+    else {
+      io.stdout.write(`${colors.bold(line(header))}\n`);
+      for (const row of rows) io.stdout.write(`${line(row)}\n`);
+    }
+  }
+  for (const broken of invalid) {
+    io.stderr.write(
+      `warning: ${broken.file} is not a valid runbook and is not listed; see: runbook validate ${broken.file}\n`,
+    );
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,73 @@
+import { userInfo } from 'node:os';
+import type { Prompter } from '../engine/run.js';
+import type { Io } from './io.js';
+import type { RunView } from './run-view.js';
+
+/** Asks on the terminal. Ctrl-C at a prompt interrupts the run, as it does anywhere else. */
+export function terminalPrompter(io: Io, view: RunView, interrupt: () => void): Prompter {
+  const context = {
+    input: io.stdin,
+    output: io.stdout as NodeJS.WritableStream,
+    clearPromptOnDone: false,
+  };
+  const ask = async <T>(question: () => Promise<T>, fallback: T): Promise<T> => {
+    view.pause();
+    try {
+      return await question();
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExitPromptError') {
+        interrupt();
+        return fallback;
+      }
+      throw error;
+    } finally {
+      view.resume();
+    }
+  };
+  return {
+    confirm: async ({ step, command, effect, typed }) => {
+      const { input, confirm } = await import('@inquirer/prompts');
+      if (command)
+        io.stdout.write(
+          `\n  ${step} will run:\n      $ ${command.split('\n').join('\n        ')}\n`,
+        );
+      if (typed) {
+        const answer = await ask(
+          () =>
+            input(
+              {
+                message: `This step is ${effect}. Type "${step}" to run it, or press Enter to stop:`,
+              },
+              context,
+            ),
+          '',
+        );
+        return answer.trim() === step;
+      }
+      return ask(() => confirm({ message: `Run ${step}?`, default: false }, context), false);
+    },
+    acknowledge: async ({ step, name, text }) => {
+      const { confirm } = await import('@inquirer/prompts');
+      io.stdout.write(
+        `\n  ✋ ${name ?? step} (manual)\n${text
+          .trim()
+          .split('\n')
+          .map((line) => `      ${line}`)
+          .join('\n')}\n`,
+      );
+      const done = await ask(
+        () => confirm({ message: 'Done? (n stops the run)', default: true }, context),
+        false,
+      );
+      return done ? { by: userName(io) } : false;
+    },
+  };
+}
+
+function userName(io: Io): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return io.env.USER ?? 'unknown';
+  }
+}

@@ -1,0 +1,264 @@
+import type { ChalkInstance } from 'chalk';
+import type { Ora } from 'ora';
+import { formatDuration } from '../schema/duration.js';
+import type { EngineEvent, RunResult, StepRecord } from '../engine/events.js';
+import type { OutStream } from './io.js';
+
+const SECTION_TITLES = {
+  detection: 'Detection',
+  diagnosis: 'Diagnosis',
+  resolution: 'Resolution',
+  verification: 'Verification',
+  rollback: 'Rollback',
+} as const;
+
+/** Renders engine events as lines for a person. On a terminal a spinner shows the running step;
+ * elsewhere plain lines only, no spinner frames and no escape codes unless FORCE_COLOR. */
+export class RunView {
+  readonly #out: OutStream;
+  readonly #c: ChalkInstance;
+  readonly #spinner: Ora | undefined;
+  readonly #running = new Map<string, string>();
+
+  private constructor(out: OutStream, colors: ChalkInstance, spinner: Ora | undefined) {
+    this.#out = out;
+    this.#c = colors;
+    this.#spinner = spinner;
+  }
+
+  static async create(
+    out: OutStream,
+    colors: ChalkInstance,
+    interactive: boolean,
+  ): Promise<RunView> {
+    if (!interactive || !out.isTTY) return new RunView(out, colors, undefined);
+    const { default: ora } = await import('ora');
+    return new RunView(
+      out,
+      colors,
+      ora({ stream: out as NodeJS.WritableStream, discardStdin: false, isEnabled: true }),
+    );
+  }
+
+  /** Stops the spinner while a prompt owns the terminal. */
+  pause(): void {
+    this.#spinner?.stop();
+  }
+
+  resume(): void {
+    this.#updateSpinner();
+  }
+
+  #line(text: string): void {
+    const spinning = this.#spinner?.isSpinning ?? false;
+    if (spinning) this.#spinner?.clear();
+    this.#out.write(`${text}\n`);
+    if (spinning) this.#spinner?.render();
+  }
+
+  #updateSpinner(): void {
+    if (!this.#spinner) return;
+    const names = [...this.#running.values()];
+    if (names.length === 0) {
+      this.#spinner.stop();
+      return;
+    }
+    this.#spinner.text =
+      names.length === 1 ? (names[0] ?? '') : `${names.length} steps: ${names.join(', ')}`;
+    if (!this.#spinner.isSpinning) this.#spinner.start();
+  }
+
+  onEvent(event: EngineEvent): void {
+    const c = this.#c;
+    switch (event.type) {
+      case 'run.start': {
+        const { runbook } = event;
+        const meta = [runbook.severity, runbook.service].filter(Boolean).join(' · ');
+        const mode = event.mode === 'execute' ? '' : c.yellow(` [${event.mode}]`);
+        this.#line(
+          `${c.bold(`▶ ${runbook.title}`)}  ${c.dim(runbook.id)}${meta ? `  ${meta}` : ''}${mode}`,
+        );
+        this.#line(
+          c.dim(`  run ${event.run_id}${event.journal ? ` · journal ${event.journal}` : ''}`),
+        );
+        break;
+      }
+      case 'section.start':
+        this.#line('');
+        this.#line(
+          `${c.bold(SECTION_TITLES[event.section])}${event.note ? c.dim(` (${event.note})`) : ''}`,
+        );
+        break;
+      case 'step.start':
+        this.#running.set(
+          event.step,
+          `${event.step}${event.command ? c.dim(`  ${firstLine(event.command)}`) : ''}`,
+        );
+        this.#updateSpinner();
+        break;
+      case 'step.retry':
+        this.#line(
+          c.dim(
+            `  ↻ ${event.step}: attempt ${event.attempt}/${event.of} — ${event.reason}; retrying in ${formatDuration(event.delay_ms)}`,
+          ),
+        );
+        break;
+      case 'step.confirm':
+        this.#line(
+          c.dim(
+            `  ${event.approved ? '✓' : '✗'} ${event.step} ${event.approved ? 'approved' : 'declined'} by ${event.by}`,
+          ),
+        );
+        break;
+      case 'step.end':
+        this.#running.delete(event.id);
+        this.#updateSpinner();
+        this.#stepLine(event);
+        break;
+      case 'section.end':
+        break;
+      case 'run.end':
+        this.#spinner?.stop();
+        break;
+      default: {
+        const unreachable: never = event;
+        throw new Error(`unknown event ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  #stepLine(step: StepRecord): void {
+    const c = this.#c;
+    const duration =
+      step.status === 'succeeded' || step.status === 'failed'
+        ? c.dim(` ${formatDuration(step.duration_ms)}`)
+        : '';
+    const label = step.name ? `${step.id} ${c.dim(`— ${step.name}`)}` : step.id;
+    const effect =
+      step.effect === 'destructive'
+        ? c.red(' [destructive]')
+        : step.effect === 'manual'
+          ? c.cyan(' [manual]')
+          : '';
+    const symbol = this.#symbol(step);
+    this.#line(`  ${symbol} ${label}${effect}${duration}`);
+    if (
+      step.command &&
+      (step.status === 'planned' || step.status === 'failed' || step.status === 'succeeded')
+    ) {
+      for (const line of step.command.split('\n')) this.#line(c.dim(`      $ ${line}`));
+    }
+    if (
+      step.effect === 'manual' &&
+      typeof step.outputs.instruction === 'string' &&
+      step.status !== 'succeeded'
+    ) {
+      for (const line of step.outputs.instruction.trim().split('\n')) this.#line(`      ${line}`);
+    }
+    if (step.reason && step.status !== 'succeeded') {
+      const colour = step.status === 'failed' ? (step.finding ? c.yellow : c.red) : c.dim;
+      this.#line(colour(`      ${step.finding ? 'finding: ' : ''}${step.reason}`));
+    }
+    for (const warning of step.warnings ?? []) this.#line(c.yellow(`      warning: ${warning}`));
+    if (
+      step.status === 'succeeded' &&
+      (step.section === 'diagnosis' || step.section === 'detection')
+    ) {
+      const stdout = typeof step.outputs.stdout === 'string' ? step.outputs.stdout.trimEnd() : '';
+      const lines = stdout ? stdout.split('\n') : [];
+      for (const line of lines.slice(0, OUTPUT_LINES)) this.#line(`      │ ${line}`);
+      if (lines.length > OUTPUT_LINES)
+        this.#line(c.dim(`      │ … ${lines.length - OUTPUT_LINES} more lines in the journal`));
+    }
+    for (const name of step.captured ?? [])
+      this.#line(`      ${c.cyan('→')} ${name} = ${preview(step.outputs[name])}`);
+    if (step.status === 'failed' && !step.finding && step.stderr_tail) {
+      for (const line of step.stderr_tail.split('\n')) this.#line(c.dim(`      │ ${line}`));
+    }
+  }
+
+  #symbol(step: StepRecord): string {
+    const c = this.#c;
+    switch (step.status) {
+      case 'succeeded':
+        return c.green('✓');
+      case 'failed':
+        return step.finding ? c.yellow('!') : c.red('✗');
+      case 'skipped':
+        return step.declined ? c.red('⊘') : c.dim('−');
+      case 'planned':
+        return c.cyan('○');
+      case 'pending':
+        return c.yellow('⏸');
+      case 'interrupted':
+        return c.red('■');
+      default: {
+        const unreachable: never = step.status;
+        return unreachable;
+      }
+    }
+  }
+
+  /** The closing lines: outcome, counts, and what to do next. */
+  summary(result: RunResult): void {
+    const c = this.#c;
+    const counts = new Map<string, number>();
+    for (const step of result.steps)
+      if (!step.finding) counts.set(step.status, (counts.get(step.status) ?? 0) + 1);
+    const countText = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
+    const findings = result.findings.length
+      ? ` · ${result.findings.length} finding${result.findings.length === 1 ? '' : 's'} (${result.findings.join(', ')})`
+      : '';
+    this.#line('');
+    const duration = formatDuration(result.duration_ms);
+    switch (result.status) {
+      case 'succeeded':
+        this.#line(
+          `${c.green.bold(result.mode === 'execute' ? '✔ Succeeded' : '✔ Planned')} in ${duration} — ${countText}${findings}`,
+        );
+        break;
+      case 'failed':
+        this.#line(`${c.red.bold('✖ Failed')} in ${duration} — ${countText}${findings}`);
+        break;
+      case 'declined':
+        this.#line(`${c.yellow.bold('⊘ Stopped')}: ${result.reason ?? 'declined'}`);
+        break;
+      case 'pending':
+        this.#line(
+          `${c.yellow.bold('⏸ Waiting for a person')}: ${result.reason ?? 'a manual step is pending'}`,
+        );
+        break;
+      case 'interrupted':
+        this.#line(`${c.red.bold('■ Interrupted')} after ${duration}`);
+        break;
+      default: {
+        const unreachable: never = result.status;
+        return unreachable;
+      }
+    }
+    if (result.status !== 'succeeded') {
+      const next =
+        result.steps.find((s) => s.status === 'failed' && !s.finding) ??
+        result.steps.find(
+          (s) => s.status === 'pending' || s.declined || s.status === 'interrupted',
+        );
+      if (next && result.mode === 'execute')
+        this.#line(
+          c.dim(`  to continue from there: runbook run ${result.runbook.id} --from ${next.id}`),
+        );
+    }
+    if (result.journal) this.#line(c.dim(`  journal: ${result.journal}`));
+  }
+}
+
+const OUTPUT_LINES = 15;
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'null';
+  return text.length > 100 ? `${text.slice(0, 99)}…` : text;
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+}

@@ -1,0 +1,176 @@
+import { newRunId, Journal, stateDirectory } from '../engine/journal.js';
+import { Redactor } from '../engine/redact.js';
+import { runRunbook } from '../engine/run.js';
+import { parseVarFlags, resolveVars } from '../engine/vars.js';
+import type { RunResult } from '../engine/events.js';
+import { UsageError } from '../errors.js';
+import { runJunit } from '../report/junit.js';
+import { findRunbook } from '../schema/load.js';
+import { SECTIONS, stepsOf, type Section } from '../schema/runbook.js';
+import { exitCodeForRun, EXIT } from './exit-codes.js';
+import { colorsFor, type Io } from './io.js';
+import { terminalPrompter } from './prompter.js';
+import { RunView } from './run-view.js';
+import { setup } from './setup.js';
+
+export interface RunOptions {
+  dir?: string;
+  dryRun?: boolean;
+  readOnly?: boolean;
+  yes?: boolean;
+  approve: string[];
+  nonInteractive?: boolean;
+  var: string[];
+  env?: string;
+  only?: string;
+  from?: string;
+  format: 'text' | 'json' | 'junit';
+}
+
+export async function runCommand(id: string, options: RunOptions, io: Io): Promise<number> {
+  if (options.dryRun && options.readOnly)
+    throw new UsageError(
+      '--dry-run and --read-only cannot be combined',
+      'use --dry-run to run nothing, or --read-only to run only read steps',
+    );
+  const cliVars = parseVarFlags(options.var);
+  const cli = await setup(io, { dir: options.dir });
+  const { file, runbook } = await findRunbook(id, cli.dirs, cli.load);
+  if (!runbook) return EXIT.usage;
+
+  const only = parseOnly(options.only);
+  const allSteps = stepsOf(runbook);
+  if (options.from !== undefined && !allSteps.some(({ step }) => step.id === options.from)) {
+    throw new UsageError(
+      `--from ${options.from}: runbook ${runbook.id} has no such step`,
+      `its steps: ${allSteps.map(({ step }) => step.id).join(', ')}`,
+    );
+  }
+  for (const step of options.approve) {
+    if (!allSteps.some((s) => s.step.id === step))
+      throw new UsageError(`--approve ${step}: runbook ${runbook.id} has no such step`);
+  }
+  const vars = resolveVars(runbook, { cliVars, envName: options.env, processEnv: io.env });
+  const redactor = new Redactor();
+  redactor.addFromEnv(io.env);
+  for (const name of vars.secrets) redactor.add(vars.values[name]);
+
+  const interactive =
+    !options.nonInteractive &&
+    io.stdin.isTTY === true &&
+    io.stdout.isTTY === true &&
+    options.format === 'text';
+  const colors = colorsFor(io.stdout, io.env);
+  const view =
+    options.format === 'text' ? await RunView.create(io.stdout, colors, interactive) : undefined;
+  const runId = newRunId();
+  const journal = Journal.open(stateDirectory(io.env, cli.config.stateDir), runId);
+
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      io.stderr.write(`\nrunbook: ${signal} again — exiting now\n`);
+      process.exit(EXIT.interrupted);
+    }
+    io.stderr.write(`\nrunbook: ${signal} received — stopping the running step (again to force)\n`);
+    controller.abort(new Error(signal));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let result: RunResult;
+  try {
+    result = await runRunbook({
+      runbook,
+      file,
+      registry: cli.registry,
+      runId,
+      mode: options.dryRun ? 'dry-run' : options.readOnly ? 'read-only' : 'execute',
+      vars,
+      redactor,
+      only,
+      from: options.from,
+      approve: new Set(options.approve),
+      yes: options.yes ?? false,
+      prompter:
+        interactive && view
+          ? terminalPrompter(io, view, () => controller.abort(new Error('SIGINT')))
+          : undefined,
+      env: io.env,
+      cwd: io.cwd,
+      signal: controller.signal,
+      journal,
+      onEvent: (event) => view?.onEvent(event),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    journal.close();
+  }
+
+  switch (options.format) {
+    case 'text':
+      view?.summary(result);
+      break;
+    case 'json':
+      io.stdout.write(`${JSON.stringify(jsonDocument(result), null, 2)}\n`);
+      break;
+    case 'junit':
+      io.stdout.write(runJunit(result));
+      break;
+    default: {
+      const unreachable: never = options.format;
+      return unreachable;
+    }
+  }
+  return exitCodeForRun(result.status);
+}
+
+/** `run --format json` (DESIGN.md, contract). */
+function jsonDocument(result: RunResult): Record<string, unknown> {
+  return {
+    run_id: result.run_id,
+    runbook: result.runbook.id,
+    status: result.status,
+    exit_code: exitCodeForRun(result.status),
+    mode: result.mode,
+    reason: result.reason ?? null,
+    duration_ms: result.duration_ms,
+    findings: result.findings,
+    journal: result.journal ?? null,
+    steps: result.steps.map((step) => ({
+      id: step.id,
+      section: step.section,
+      status: step.status,
+      effect: step.effect,
+      command: step.command ?? null,
+      exit_code: step.exit_code,
+      duration_ms: step.duration_ms,
+      outputs: step.outputs,
+      attempts: step.attempts,
+      ...(step.reason ? { reason: step.reason } : {}),
+      ...(step.finding ? { finding: true } : {}),
+      ...(step.declined ? { declined: true } : {}),
+    })),
+  };
+}
+
+function parseOnly(value: string | undefined): Set<Section> | undefined {
+  if (value === undefined) return undefined;
+  const sections = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const out = new Set<Section>();
+  for (const section of sections) {
+    if (!(SECTIONS as readonly string[]).includes(section))
+      throw new UsageError(
+        `--only: unknown section "${section}"`,
+        `sections: ${SECTIONS.join(', ')}`,
+      );
+    out.add(section as Section);
+  }
+  return out;
+}

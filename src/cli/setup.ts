@@ -1,0 +1,34 @@
+import { resolve } from 'node:path';
+import { createRegistry, type AdapterRegistry } from '../adapters/registry.js';
+import { loadConfig, type Config } from '../schema/config.js';
+import type { LoadOptions } from '../schema/load.js';
+import type { Io } from './io.js';
+
+export interface CliSetup {
+  config: Config;
+  registry: AdapterRegistry;
+  /** Where runbooks are found: --dir, else RUNBOOK_DIR, else the config's dirs, else ./runbooks. */
+  dirs: string[];
+  load: LoadOptions;
+}
+
+export async function setup(
+  io: Io,
+  options: { dir?: string | undefined; strict?: boolean } = {},
+): Promise<CliSetup> {
+  const config = await loadConfig(io.cwd, io.env);
+  const registry = createRegistry();
+  let dirs: string[];
+  if (options.dir) dirs = [resolve(io.cwd, options.dir)];
+  else if (io.env.RUNBOOK_DIR)
+    dirs = io.env.RUNBOOK_DIR.split(':')
+      .filter(Boolean)
+      .map((dir) => resolve(io.cwd, dir));
+  else dirs = config.dirs;
+  return {
+    config,
+    registry,
+    dirs,
+    load: { registry, config, strict: options.strict ?? false, cwd: io.cwd },
+  };
+}

@@ -1,0 +1,124 @@
+import { stepEffect } from '../engine/run.js';
+import { findRunbook } from '../schema/load.js';
+import { SECTIONS, type Runbook, type Step } from '../schema/runbook.js';
+import { severityText } from './catalog.js';
+import { EXIT } from './exit-codes.js';
+import { colorsFor, type Io } from './io.js';
+import { setup, type CliSetup } from './setup.js';
+
+export interface ShowOptions {
+  dir?: string;
+  json?: boolean;
+}
+
+export async function showCommand(id: string, options: ShowOptions, io: Io): Promise<number> {
+  const cli = await setup(io, { dir: options.dir });
+  const { file, runbook } = await findRunbook(id, cli.dirs, cli.load);
+  if (!runbook) return EXIT.usage;
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify({ file, ...runbook }, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  io.stdout.write(renderRunbook(runbook, file, cli, colorsFor(io.stdout, io.env)));
+  return EXIT.ok;
+}
+
+function renderRunbook(
+  runbook: Runbook,
+  file: string,
+  cli: CliSetup,
+  c: ReturnType<typeof colorsFor>,
+): string {
+  const out: string[] = [];
+  const meta = [severityText(runbook), runbook.service, ...(runbook.tags ?? []).map((t) => `#${t}`)]
+    .filter(Boolean)
+    .join(' · ');
+  out.push(`${c.bold(runbook.title)}  ${c.dim(runbook.id)}`);
+  if (meta) out.push(meta);
+  out.push(c.dim(file));
+  if (runbook.summary) out.push('', runbook.summary.trim());
+
+  const vars = Object.entries(runbook.vars ?? {});
+  if (vars.length) {
+    out.push('', c.bold('Variables'));
+    for (const [name, raw] of vars) {
+      const def = raw !== null && typeof raw === 'object' ? raw : { default: raw };
+      const bits = [
+        def.default !== undefined
+          ? `default ${def.secret ? '***' : JSON.stringify(def.default)}`
+          : undefined,
+        def.env ? `$${def.env}` : undefined,
+        def.required ? 'required' : undefined,
+        def.secret ? 'secret' : undefined,
+      ].filter(Boolean);
+      out.push(
+        `  ${name.padEnd(20)} ${bits.join(', ')}${def.description ? c.dim(`  ${def.description}`) : ''}`,
+      );
+    }
+  }
+  if (runbook.detection?.symptoms?.length) {
+    out.push('', c.bold('Symptoms'));
+    for (const symptom of runbook.detection.symptoms) out.push(`  - ${symptom}`);
+  }
+  for (const section of SECTIONS) {
+    const steps = (section === 'detection' ? runbook.detection?.checks : runbook[section]) ?? [];
+    if (!steps.length) continue;
+    out.push('', c.bold(section === 'detection' ? 'Detection checks' : capitalize(section)));
+    steps.forEach((step, index) => out.push(...renderStep(step, index, cli, c)));
+  }
+  if (runbook.escalation?.length) {
+    out.push('', c.bold('Escalation'));
+    for (const rule of runbook.escalation) {
+      const severity = rule.severity
+        ? ` (${Array.isArray(rule.severity) ? rule.severity.join('/') : rule.severity})`
+        : '';
+      out.push(
+        `  after ${String(rule.after)}${severity}: ${rule.to}${rule.via ? ` via ${rule.via}` : ''}`,
+      );
+    }
+  }
+  if (runbook.communication)
+    out.push(
+      '',
+      c.bold('Communication templates'),
+      `  ${Object.keys(runbook.communication).join(', ')}`,
+    );
+  if (runbook.postmortem?.checklist?.length) {
+    out.push('', c.bold('Post-incident checklist'));
+    for (const item of runbook.postmortem.checklist) out.push(`  [ ] ${item}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function renderStep(
+  step: Step,
+  index: number,
+  cli: CliSetup,
+  c: ReturnType<typeof colorsFor>,
+): string[] {
+  const effect = stepEffect(step, step.uses ? cli.registry.action(step.uses)?.effect : undefined);
+  const tag =
+    effect === 'destructive'
+      ? c.red(effect)
+      : effect === 'write'
+        ? c.yellow(effect)
+        : c.dim(effect);
+  const what =
+    step.manual !== undefined
+      ? step.manual
+      : step.uses !== undefined
+        ? `${step.uses} ${JSON.stringify(step.with ?? {})}`
+        : Array.isArray(step.run)
+          ? JSON.stringify(step.run)
+          : (step.run ?? '');
+  const lines = [
+    `  ${String(index + 1).padStart(2)}. ${c.bold(step.id)} ${tag}${step.name ? `  ${step.name}` : ''}`,
+  ];
+  for (const line of what.trim().split('\n')) lines.push(`      ${c.dim(line)}`);
+  if (step.when) lines.push(`      when: ${step.when}`);
+  return lines;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,120 @@
+import { resolve } from 'node:path';
+import type { Diagnostic } from '../errors.js';
+import { displayPath, findRunbookFiles, loadRunbookFile } from '../schema/load.js';
+import { formatDiagnostic } from '../report/diagnostics.js';
+import { validationJunit } from '../report/junit.js';
+import { EXIT } from './exit-codes.js';
+import { colorsFor, type Io } from './io.js';
+import { setup } from './setup.js';
+
+export interface ValidateOptions {
+  dir?: string;
+  strict?: boolean;
+  format: 'text' | 'json' | 'junit';
+}
+
+interface FileResult {
+  file: string;
+  id: string | undefined;
+  diagnostics: Diagnostic[];
+}
+
+export async function validateCommand(
+  paths: string[],
+  options: ValidateOptions,
+  io: Io,
+): Promise<number> {
+  const cli = await setup(io, { dir: options.dir, strict: options.strict ?? false });
+  const targets = paths.length > 0 ? paths.map((path) => resolve(io.cwd, path)) : cli.dirs;
+  const files = await findRunbookFiles(targets);
+  const results: FileResult[] = [];
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    const loaded = await loadRunbookFile(file, cli.load);
+    const result: FileResult = {
+      file: loaded.file,
+      id: loaded.runbook?.id,
+      diagnostics: loaded.diagnostics,
+    };
+    const id = loaded.runbook?.id;
+    if (id) {
+      const other = seen.get(id);
+      if (other) {
+        result.diagnostics.push({
+          file: loaded.file,
+          line: 1,
+          col: 1,
+          severity: 'error',
+          message: `duplicate runbook id "${id}" (also in ${other})`,
+          hint: 'runbook ids must be unique',
+        });
+      } else seen.set(id, loaded.file);
+    }
+    results.push(result);
+  }
+  const errors = results.reduce(
+    (n, r) => n + r.diagnostics.filter((d) => d.severity === 'error').length,
+    0,
+  );
+  const warnings = results.reduce(
+    (n, r) => n + r.diagnostics.filter((d) => d.severity === 'warning').length,
+    0,
+  );
+  const invalidFiles = results.filter((r) =>
+    r.diagnostics.some((d) => d.severity === 'error'),
+  ).length;
+
+  switch (options.format) {
+    case 'json':
+      io.stdout.write(
+        `${JSON.stringify(
+          {
+            valid: errors === 0,
+            files: results.map((r) => ({
+              file: r.file,
+              id: r.id ?? null,
+              valid: !r.diagnostics.some((d) => d.severity === 'error'),
+              errors: r.diagnostics
+                .filter((d) => d.severity === 'error')
+                .map(({ sourceLine: _s, ...d }) => d),
+              warnings: r.diagnostics
+                .filter((d) => d.severity === 'warning')
+                .map(({ sourceLine: _s, ...d }) => d),
+            })),
+            error_count: errors,
+            warning_count: warnings,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      break;
+    case 'junit':
+      io.stdout.write(validationJunit(results));
+      break;
+    case 'text': {
+      const colors = colorsFor(io.stdout, io.env);
+      for (const result of results)
+        for (const diagnostic of result.diagnostics)
+          io.stdout.write(`${formatDiagnostic(diagnostic, colors)}\n\n`);
+      if (files.length === 0)
+        io.stdout.write(
+          `no runbook files found in ${targets.map((t) => displayPath(t, io.cwd)).join(', ')}\n`,
+        );
+      else if (errors === 0)
+        io.stdout.write(
+          `${colors.green('✓')} ${files.length} runbook${files.length === 1 ? '' : 's'} valid${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
+        );
+      else
+        io.stdout.write(
+          `${colors.red('✗')} ${errors} error${errors === 1 ? '' : 's'} in ${invalidFiles} of ${files.length} file${files.length === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
+        );
+      break;
+    }
+    default: {
+      const unreachable: never = options.format;
+      return unreachable;
+    }
+  }
+  return errors > 0 ? EXIT.usage : EXIT.ok;
+}

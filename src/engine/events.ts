@@ -1,0 +1,102 @@
+import type { Effect } from '../adapters/adapter.js';
+import type { Section } from '../schema/runbook.js';
+
+/** The outcome of one step, as reported in events, the journal and `run --format json`. */
+export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'planned' | 'pending' | 'interrupted';
+
+/** The outcome of a run. `declined`: a confirmation was refused; `pending`: a manual step awaits a person. */
+export type RunStatus = 'succeeded' | 'failed' | 'declined' | 'pending' | 'interrupted';
+
+export type RunMode = 'execute' | 'dry-run' | 'read-only';
+
+export interface StepRecord {
+  id: string;
+  name: string | undefined;
+  section: Section;
+  status: StepStatus;
+  effect: Effect | 'manual';
+  /** The exact command or request, redacted; undefined for manual steps. */
+  command: string | undefined;
+  exit_code: number | null;
+  duration_ms: number;
+  outputs: Record<string, unknown>;
+  attempts: number;
+  /** Why it failed, was skipped or is pending, in one line. */
+  reason?: string;
+  /** A detection check whose expectation failed: the symptom is present. */
+  finding?: boolean;
+  /** A confirmation was refused or a manual step not acknowledged: the run stops (exit 3). */
+  declined?: boolean;
+  warnings?: string[];
+  /** The names of outputs set by `capture:`. */
+  captured?: string[];
+  /** The last lines of stderr when the step failed, redacted. */
+  stderr_tail?: string;
+}
+
+export interface RunbookInfo {
+  id: string;
+  title: string;
+  severity: string | undefined;
+  service: string | undefined;
+  file: string;
+}
+
+/** Everything the engine reports, in order. The engine never prints; the CLI renders these. */
+export type EngineEvent =
+  | {
+      type: 'run.start';
+      ts: string;
+      run_id: string;
+      runbook: RunbookInfo;
+      mode: RunMode;
+      vars: Record<string, unknown>;
+      user: string;
+      host: string;
+      pid: number;
+      journal: string | undefined;
+    }
+  | { type: 'section.start'; ts: string; section: Section; note?: string }
+  | {
+      type: 'step.start';
+      ts: string;
+      section: Section;
+      step: string;
+      name: string | undefined;
+      effect: Effect | 'manual';
+      command: string | undefined;
+    }
+  | {
+      type: 'step.retry';
+      ts: string;
+      section: Section;
+      step: string;
+      attempt: number;
+      of: number;
+      reason: string;
+      delay_ms: number;
+    }
+  | { type: 'step.confirm'; ts: string; step: string; approved: boolean; by: string }
+  | ({ type: 'step.end'; ts: string } & StepRecord)
+  | { type: 'section.end'; ts: string; section: Section; status: 'succeeded' | 'failed' | 'halted' }
+  | {
+      type: 'run.end';
+      ts: string;
+      run_id: string;
+      status: RunStatus;
+      duration_ms: number;
+      findings: string[];
+      reason?: string;
+    };
+
+export interface RunResult {
+  run_id: string;
+  runbook: RunbookInfo;
+  mode: RunMode;
+  status: RunStatus;
+  reason: string | undefined;
+  steps: StepRecord[];
+  findings: string[];
+  duration_ms: number;
+  journal: string | undefined;
+}

@@ -1,0 +1,74 @@
+export const REDACTED = '***';
+
+/** Environment variable names whose values are treated as secrets wherever they appear. */
+export const SECRET_ENV_NAME =
+  /(TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH|COOKIE|SESSION|DATABASE_URL|_DSN$|_URI$|WEBHOOK)/i;
+
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * Replaces every known secret value with `***`. Values derived from a secret by concatenation or
+ * templating contain it and are caught the same way; URLs also register their password.
+ */
+export class Redactor {
+  #secrets: string[] = [];
+
+  add(value: unknown): void {
+    if (typeof value !== 'string' && typeof value !== 'number') return;
+    const text = String(value);
+    this.#addOne(text);
+    try {
+      const url = new URL(text);
+      if (url.password) this.#addOne(decodeURIComponent(url.password));
+      if (url.password) this.#addOne(url.password);
+    } catch {
+      // Not a URL.
+    }
+  }
+
+  #addOne(text: string): void {
+    if (text.length < MIN_SECRET_LENGTH || this.#secrets.includes(text)) return;
+    this.#secrets.push(text);
+    // Longest first, so that a secret containing another is replaced whole.
+    this.#secrets.sort((a, b) => b.length - a.length);
+  }
+
+  /** Registers the values of environment variables that look like credentials. */
+  addFromEnv(env: Record<string, string | undefined>): void {
+    for (const [name, value] of Object.entries(env)) {
+      if (value && SECRET_ENV_NAME.test(name)) this.add(value);
+    }
+  }
+
+  get size(): number {
+    return this.#secrets.length;
+  }
+
+  contains(text: string): boolean {
+    return this.#secrets.some((secret) => text.includes(secret));
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const secret of this.#secrets)
+      if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    return out;
+  }
+
+  /** A deep copy with every string redacted (keys included). */
+  redactDeep<T>(value: T): T {
+    if (this.#secrets.length === 0) return value;
+    return this.#deep(value) as T;
+  }
+
+  #deep(value: unknown): unknown {
+    if (typeof value === 'string') return this.redact(value);
+    if (Array.isArray(value)) return value.map((item) => this.#deep(item));
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [key, inner] of Object.entries(value)) out[this.redact(key)] = this.#deep(inner);
+      return out;
+    }
+    return value;
+  }
+}

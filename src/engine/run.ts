@@ -1,0 +1,661 @@
+import { hostname, userInfo } from 'node:os';
+import type { ActionOutcome, AnyAction, Effect } from '../adapters/adapter.js';
+import type { AdapterRegistry } from '../adapters/registry.js';
+import { parseDuration } from '../schema/duration.js';
+import { evaluateExpression, ExpressionError } from '../schema/expressions.js';
+import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbook.js';
+import { ExpressionContext } from './context.js';
+import type {
+  EngineEvent,
+  RunbookInfo,
+  RunMode,
+  RunResult,
+  RunStatus,
+  StepRecord,
+} from './events.js';
+import { evaluateExpect } from './expect.js';
+import type { Journal } from './journal.js';
+import type { Redactor } from './redact.js';
+import { renderShellCommand, renderText, renderValue } from './render.js';
+import type { ResolvedVars } from './vars.js';
+
+/** How the engine asks a person. Supplied by the CLI in interactive runs; absent otherwise. */
+export interface Prompter {
+  /** A confirmation before a step; `typed` asks the person to type the step id (destructive steps). */
+  confirm(request: {
+    step: string;
+    name: string | undefined;
+    command: string | undefined;
+    effect: Effect;
+    typed: boolean;
+  }): Promise<boolean>;
+  /** A manual instruction; resolves with who acknowledged it, or false to stop. */
+  acknowledge(request: {
+    step: string;
+    name: string | undefined;
+    text: string;
+  }): Promise<{ by: string } | false>;
+}
+
+export interface EngineOptions {
+  runbook: Runbook;
+  file: string;
+  registry: AdapterRegistry;
+  runId: string;
+  mode: RunMode;
+  vars: ResolvedVars;
+  redactor: Redactor;
+  /** Sections to run (`--only`); all when undefined. */
+  only: ReadonlySet<Section> | undefined;
+  /** Skip every step before this one (`--from`). */
+  from: string | undefined;
+  approve: ReadonlySet<string>;
+  yes: boolean;
+  prompter: Prompter | undefined;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  signal: AbortSignal;
+  journal: Journal | undefined;
+  onEvent: (event: EngineEvent) => void;
+}
+
+const DEFAULT_RETRY_DELAY_MS = 1000;
+const STDERR_TAIL_LINES = 12;
+
+type Halt = { status: Exclude<RunStatus, 'succeeded'>; reason: string };
+
+/** Runs a runbook: detection → diagnosis → resolution → verification, and rollback when resolution
+ * or verification fails. Emits events; never prints. A dry run takes the same path and skips only
+ * the side effect of each step. */
+export async function runRunbook(options: EngineOptions): Promise<RunResult> {
+  return new Engine(options).run();
+}
+
+class Engine {
+  readonly #o: EngineOptions;
+  readonly #context: ExpressionContext;
+  readonly #records: StepRecord[] = [];
+  readonly #findings: string[] = [];
+  readonly #info: RunbookInfo;
+  #beforeFrom: boolean;
+
+  constructor(options: EngineOptions) {
+    this.#o = options;
+    const { runbook } = options;
+    this.#info = {
+      id: runbook.id,
+      title: runbook.title,
+      severity:
+        typeof runbook.severity === 'string' ? runbook.severity : runbook.severity?.join('/'),
+      service: runbook.service,
+      file: options.file,
+    };
+    this.#context = new ExpressionContext({
+      runbook,
+      vars: options.vars.values,
+      env: options.vars.declaredEnv,
+      runId: options.runId,
+      mode: options.mode,
+      startedAt: new Date().toISOString(),
+    });
+    this.#beforeFrom = options.from !== undefined;
+  }
+
+  #emit(event: EngineEvent): void {
+    const redacted = this.#o.redactor.redactDeep(event);
+    this.#o.journal?.write(redacted);
+    this.#o.onEvent(redacted);
+  }
+
+  async run(): Promise<RunResult> {
+    const started = performance.now();
+    const { runbook } = this.#o;
+    this.#emit({
+      type: 'run.start',
+      ts: now(),
+      run_id: this.#o.runId,
+      runbook: this.#info,
+      mode: this.#o.mode,
+      vars: this.#o.vars.values,
+      user: currentUser(),
+      host: hostname(),
+      pid: process.pid,
+      journal: this.#o.journal?.path,
+    });
+
+    let halt: Halt | undefined;
+    let needsRollback = false;
+    for (const section of SECTIONS) {
+      if (section === 'rollback') break;
+      if (!this.#wants(section)) continue;
+      const steps = stepsIn(runbook, section);
+      if (steps.length === 0) continue;
+      halt = await this.#runSection(section, steps);
+      if (halt) {
+        needsRollback =
+          halt.status === 'failed' && (section === 'resolution' || section === 'verification');
+        break;
+      }
+    }
+
+    const rollback = runbook.rollback ?? [];
+    const rollbackWanted = this.#o.only === undefined || this.#o.only.has('rollback');
+    if (rollback.length > 0 && rollbackWanted) {
+      if (needsRollback) {
+        const rollbackHalt = await this.#runSection(
+          'rollback',
+          rollback,
+          'resolution or verification failed',
+        );
+        if (rollbackHalt && rollbackHalt.status !== 'failed' && halt)
+          halt = { ...rollbackHalt, reason: `${halt.reason}; rollback: ${rollbackHalt.reason}` };
+      } else if (!halt && (this.#o.mode !== 'execute' || this.#o.only?.has('rollback'))) {
+        // A plan shows the rollback too; `--only rollback` runs it on purpose.
+        const note =
+          this.#o.mode === 'execute'
+            ? 'requested with --only rollback'
+            : 'runs only if resolution or verification fails';
+        halt = await this.#runSection('rollback', rollback, note);
+      }
+    }
+
+    const status: RunStatus = halt?.status ?? 'succeeded';
+    const duration = Math.round(performance.now() - started);
+    const endEvent: EngineEvent = {
+      type: 'run.end',
+      ts: now(),
+      run_id: this.#o.runId,
+      status,
+      duration_ms: duration,
+      findings: this.#findings,
+    };
+    if (halt) endEvent.reason = halt.reason;
+    this.#emit(endEvent);
+    return this.#o.redactor.redactDeep({
+      run_id: this.#o.runId,
+      runbook: this.#info,
+      mode: this.#o.mode,
+      status,
+      reason: halt?.reason,
+      steps: this.#records,
+      findings: this.#findings,
+      duration_ms: duration,
+      journal: this.#o.journal?.path,
+    });
+  }
+
+  #wants(section: Section): boolean {
+    return this.#o.only === undefined || this.#o.only.has(section);
+  }
+
+  async #runSection(
+    section: Section,
+    steps: readonly Step[],
+    note?: string,
+  ): Promise<Halt | undefined> {
+    this.#emit(
+      note
+        ? { type: 'section.start', ts: now(), section, note }
+        : { type: 'section.start', ts: now(), section },
+    );
+    let halt: Halt | undefined;
+    for (let index = 0; index < steps.length && !halt;) {
+      const group = [steps[index] as Step];
+      if (group[0]?.parallel)
+        while (steps[index + group.length]?.parallel)
+          group.push(steps[index + group.length] as Step);
+      index += group.length;
+      const halts =
+        group.length === 1
+          ? [await this.#runStep(section, group[0] as Step)]
+          : await Promise.all(group.map((step) => this.#runStep(section, step)));
+      halt = mostSevere(halts);
+    }
+    const status = !halt ? 'succeeded' : halt.status === 'failed' ? 'failed' : 'halted';
+    this.#emit({ type: 'section.end', ts: now(), section, status });
+    return halt;
+  }
+
+  /** Runs one step through its whole life; returns a Halt when the run must stop. */
+  async #runStep(section: Section, step: Step): Promise<Halt | undefined> {
+    const record = await this.#executeStep(section, step);
+    this.#records.push(record);
+    this.#context.setStep(record);
+    this.#emit({ type: 'step.end', ts: now(), ...record });
+    if (record.finding) this.#findings.push(record.id);
+
+    if (record.declined)
+      return { status: 'declined', reason: record.reason ?? `${record.id} was declined` };
+    switch (record.status) {
+      case 'succeeded':
+      case 'skipped':
+      case 'planned':
+        return undefined;
+      case 'failed':
+        if (section === 'detection' || step.continue_on_error) return undefined;
+        return {
+          status: 'failed',
+          reason: `step ${record.id} failed: ${record.reason ?? 'see above'}`,
+        };
+      case 'pending':
+        return {
+          status: 'pending',
+          reason: record.reason ?? `manual step ${record.id} awaits acknowledgement`,
+        };
+      case 'interrupted':
+        return { status: 'interrupted', reason: record.reason ?? 'interrupted' };
+      default: {
+        const unreachable: never = record.status;
+        throw new Error(`unknown step status ${String(unreachable)}`);
+      }
+    }
+  }
+
+  async #executeStep(section: Section, step: Step): Promise<StepRecord> {
+    const { mode } = this.#o;
+    const base = (
+      status: StepRecord['status'],
+      effect: StepRecord['effect'],
+      command: string | undefined,
+    ): StepRecord => ({
+      id: step.id,
+      name: step.name,
+      section,
+      status,
+      effect,
+      command,
+      exit_code: null,
+      duration_ms: 0,
+      outputs: {},
+      attempts: 0,
+    });
+    let prepared: Prepared;
+    try {
+      prepared = this.#prepare(step);
+    } catch (error) {
+      if (!(error instanceof ExpressionError) && !(error instanceof PrepareError)) throw error;
+      if (mode === 'dry-run')
+        return {
+          ...base('planned', stepEffect(step, undefined), undefined),
+          reason: `not evaluated in a dry run: ${error.message}`,
+        };
+      return { ...base('failed', stepEffect(step, undefined), undefined), reason: error.message };
+    }
+    const { effect, command } = prepared;
+
+    if (this.#beforeFrom) {
+      if (step.id === this.#o.from) this.#beforeFrom = false;
+      else
+        return {
+          ...base('skipped', effect, command),
+          reason: `before --from ${String(this.#o.from)}`,
+        };
+    }
+    if (this.#o.signal.aborted)
+      return { ...base('interrupted', effect, command), reason: 'interrupted before it started' };
+
+    if (step.when !== undefined) {
+      try {
+        const value = evaluateExpression(step.when, this.#context.get());
+        if (value !== true)
+          return {
+            ...base('skipped', effect, command),
+            reason: `when: ${step.when} is ${String(value)}`,
+          };
+      } catch (error) {
+        if (!(error instanceof ExpressionError)) throw error;
+        if (mode === 'dry-run')
+          return {
+            ...base('planned', effect, command),
+            reason: `condition not evaluated in a dry run: ${error.message}`,
+          };
+        return { ...base('failed', effect, command), reason: `when: ${error.message}` };
+      }
+    }
+
+    const plannedOnly = mode === 'dry-run' || (mode === 'read-only' && effect !== 'read');
+    if (plannedOnly) {
+      this.#emit({
+        type: 'step.start',
+        ts: now(),
+        section,
+        step: step.id,
+        name: step.name,
+        effect,
+        command,
+      });
+      const outputs = step.dry_run?.outputs ?? {};
+      return {
+        ...base('planned', effect, command),
+        outputs,
+        ...(mode === 'read-only' ? { reason: `${effect} step not run in --read-only mode` } : {}),
+      };
+    }
+
+    const approval = await this.#approve(step, effect, command);
+    if (approval) return { ...base('skipped', effect, command), reason: approval, declined: true };
+
+    this.#emit({
+      type: 'step.start',
+      ts: now(),
+      section,
+      step: step.id,
+      name: step.name,
+      effect,
+      command,
+    });
+    if (prepared.kind === 'manual')
+      return this.#manual(step, base('succeeded', 'manual', undefined), prepared.text);
+    return this.#attempts(section, step, prepared, base('succeeded', effect, command));
+  }
+
+  /** Renders the step's inputs and describes it: the same path for a dry run and a real one. */
+  #prepare(step: Step): Prepared {
+    const context = this.#context.get();
+    if (step.manual !== undefined)
+      return {
+        kind: 'manual',
+        effect: 'manual',
+        command: undefined,
+        text: renderText(step.manual, context),
+      };
+    if (step.on !== undefined) {
+      throw new PrepareError(
+        `on: ${step.on}: running steps over ssh needs the ssh adapter, which this version does not include`,
+      );
+    }
+    let uses: string;
+    let input: unknown;
+    const stepEnv = step.env ? (renderValue(step.env, context) as Record<string, string>) : {};
+    if (step.run !== undefined) {
+      uses = 'shell.run';
+      if (typeof step.run === 'string') {
+        const rendered = renderShellCommand(step.run, context, this.#o.redactor);
+        input = { command: rendered.command, env: { ...stepEnv, ...rendered.env } };
+      } else {
+        input = { command: step.run.map((arg) => renderText(arg, context)), env: stepEnv };
+      }
+    } else if (step.uses !== undefined) {
+      uses = step.uses;
+      input = renderValue(step.with ?? {}, context);
+    } else {
+      throw new PrepareError('a step needs one of run:, uses: or manual:');
+    }
+    const action = this.#o.registry.action(uses);
+    if (!action) throw new PrepareError(`unknown action ${uses}`);
+    const parsed = action.input.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? `with.${issue.path.join('.')}: ` : '';
+      throw new PrepareError(
+        `${uses}: ${where}${issue?.message ?? 'invalid input'} (after templating)`,
+      );
+    }
+    const effect = stepEffect(step, action.effect) as Effect;
+    return {
+      kind: 'action',
+      action,
+      input: parsed.data,
+      effect,
+      command: this.#o.redactor.redact(action.describe(parsed.data)),
+      env: stepEnv,
+    };
+  }
+
+  /** Returns a reason when the step may not run. */
+  async #approve(
+    step: Step,
+    effect: StepRecord['effect'],
+    command: string | undefined,
+  ): Promise<string | undefined> {
+    const needs = effect === 'destructive' || step.confirm === true;
+    if (!needs || effect === 'manual') return undefined;
+    if (this.#o.approve.has(step.id)) return this.#recordApproval(step.id, true, '--approve');
+    if (this.#o.yes) return this.#recordApproval(step.id, true, '--yes');
+    const prompter = this.#o.prompter;
+    if (!prompter) {
+      return `${effect === 'destructive' ? 'destructive' : 'confirm:'} step "${step.id}" needs approval: pass --approve ${step.id} (or --yes) to run it non-interactively`;
+    }
+    const approved = await prompter.confirm({
+      step: step.id,
+      name: step.name,
+      command,
+      effect,
+      typed: effect === 'destructive',
+    });
+    this.#recordApproval(step.id, approved, currentUser());
+    return approved ? undefined : `${step.id} was not confirmed`;
+  }
+
+  #recordApproval(step: string, approved: boolean, by: string): undefined {
+    this.#emit({ type: 'step.confirm', ts: now(), step, approved, by });
+    return undefined;
+  }
+
+  async #manual(step: Step, record: StepRecord, text: string): Promise<StepRecord> {
+    const prompter = this.#o.prompter;
+    if (!prompter) {
+      return {
+        ...record,
+        status: 'pending',
+        outputs: { instruction: text },
+        reason: `manual step "${step.id}" needs a person: run interactively to acknowledge it`,
+      };
+    }
+    const started = performance.now();
+    const answer = await prompter.acknowledge({ step: step.id, name: step.name, text });
+    const duration = Math.round(performance.now() - started);
+    if (!answer)
+      return {
+        ...record,
+        status: 'skipped',
+        declined: true,
+        duration_ms: duration,
+        outputs: { instruction: text },
+        reason: `manual step ${step.id} was not acknowledged`,
+      };
+    return {
+      ...record,
+      attempts: 1,
+      duration_ms: duration,
+      outputs: { instruction: text, acknowledged_by: answer.by, acknowledged_at: now() },
+    };
+  }
+
+  async #attempts(
+    section: Section,
+    step: Step,
+    prepared: PreparedAction,
+    record: StepRecord,
+  ): Promise<StepRecord> {
+    const attempts = step.retry?.attempts ?? 1;
+    const delay =
+      step.retry?.delay === undefined ? DEFAULT_RETRY_DELAY_MS : parseDuration(step.retry.delay);
+    const timeoutMs = step.timeout === undefined ? undefined : parseDuration(step.timeout);
+    const started = performance.now();
+    let last: Attempt | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      last = await this.#attempt(step, prepared, timeoutMs);
+      if (last.done || last.outcome.interrupted || this.#o.signal.aborted || attempt === attempts) {
+        record.attempts = attempt;
+        break;
+      }
+      this.#emit({
+        type: 'step.retry',
+        ts: now(),
+        section,
+        step: step.id,
+        attempt,
+        of: attempts,
+        reason: last.reason ?? 'not yet',
+        delay_ms: delay,
+      });
+      await sleep(delay, this.#o.signal);
+    }
+    const attempt = last as Attempt;
+    const outcome = attempt.outcome;
+    const result: StepRecord = {
+      ...record,
+      exit_code: outcome.exitCode,
+      duration_ms: Math.round(performance.now() - started),
+      outputs: attempt.outputs,
+    };
+    if (attempt.warnings.length > 0) result.warnings = attempt.warnings;
+    if (step.capture)
+      result.captured = Object.keys(step.capture).filter((name) => name in attempt.outputs);
+    if (outcome.interrupted || this.#o.signal.aborted)
+      return {
+        ...result,
+        status: 'interrupted',
+        reason: 'interrupted; its process tree was killed',
+      };
+    if (attempt.done) return result;
+    const failed: StepRecord = { ...result, status: 'failed', reason: attempt.reason ?? 'failed' };
+    if (section === 'detection' && attempt.ran) failed.finding = true;
+    const tail = tailLines(outcome.stderr ?? '', STDERR_TAIL_LINES);
+    if (tail) failed.stderr_tail = tail;
+    return failed;
+  }
+
+  async #attempt(
+    step: Step,
+    prepared: PreparedAction,
+    timeoutMs: number | undefined,
+  ): Promise<Attempt> {
+    const signal =
+      timeoutMs === undefined
+        ? this.#o.signal
+        : AbortSignal.any([this.#o.signal, AbortSignal.timeout(timeoutMs)]);
+    const env = { ...this.#o.env, ...prepared.env };
+    let outcome: ActionOutcome;
+    try {
+      outcome = await prepared.action.run(prepared.input, {
+        signal,
+        timeoutMs,
+        env,
+        cwd: this.#o.cwd,
+      });
+    } catch (error) {
+      outcome = {
+        ok: false,
+        exitCode: null,
+        outputs: {},
+        error: error instanceof Error ? error.message : String(error),
+      };
+    }
+    const outputs = { ...outcome.outputs };
+    const ran =
+      !outcome.timedOut &&
+      !outcome.interrupted &&
+      outcome.error?.includes('command not found') !== true &&
+      Object.keys(outputs).length > 0;
+    const warnings: string[] = [];
+    let done = outcome.ok;
+    let reason = outcome.error;
+    try {
+      if (step.capture) {
+        const context = this.#context.withOutputs(outputs);
+        for (const [name, expression] of Object.entries(step.capture)) {
+          outputs[name] = evaluateExpression(expression, context);
+        }
+      }
+      if (step.expect !== undefined && ran) {
+        const verdict = evaluateExpect(step.expect, outputs, this.#context.withOutputs(outputs));
+        done = verdict.state !== 'CRITICAL';
+        reason = done ? undefined : verdict.failures.join('; ');
+        warnings.push(...verdict.warnings);
+      }
+      if (done && step.retry?.until !== undefined) {
+        const until = evaluateExpression(step.retry.until, this.#context.withOutputs(outputs));
+        if (until !== true) {
+          done = false;
+          reason = `until: ${step.retry.until} is ${String(until)}`;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      done = false;
+      reason = error.message;
+    }
+    return { outcome, outputs, done, reason, warnings, ran };
+  }
+}
+
+interface Attempt {
+  outcome: ActionOutcome;
+  outputs: Record<string, unknown>;
+  done: boolean;
+  reason: string | undefined;
+  warnings: string[];
+  /** The action ran to an answer (not a timeout, interruption or missing tool). */
+  ran: boolean;
+}
+
+interface PreparedAction {
+  kind: 'action';
+  action: AnyAction;
+  input: unknown;
+  effect: Effect;
+  command: string;
+  env: Record<string, string>;
+}
+
+type Prepared =
+  PreparedAction | { kind: 'manual'; effect: 'manual'; command: undefined; text: string };
+
+class PrepareError extends Error {}
+
+function stepsIn(runbook: Runbook, section: Section): Step[] {
+  return (section === 'detection' ? runbook.detection?.checks : runbook[section]) ?? [];
+}
+
+/** A step's effect: its action's, raised (never lowered) by its own `effect:`; `run:` defaults to write. */
+export function stepEffect(step: Step, actionEffect: Effect | undefined): StepRecord['effect'] {
+  if (step.manual !== undefined) return 'manual';
+  const base = actionEffect ?? (step.run !== undefined ? 'write' : 'read');
+  if (!step.effect) return base;
+  if (step.uses !== undefined && rank(step.effect) < rank(base)) return base;
+  return step.effect;
+}
+
+function rank(effect: Effect): number {
+  return effect === 'read' ? 0 : effect === 'write' ? 1 : 2;
+}
+
+function mostSevere(halts: Array<Halt | undefined>): Halt | undefined {
+  const order: Halt['status'][] = ['interrupted', 'declined', 'failed', 'pending'];
+  for (const status of order) {
+    const found = halts.find((halt) => halt?.status === status);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function tailLines(text: string, count: number): string {
+  return text.trimEnd().split('\n').slice(-count).join('\n');
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}

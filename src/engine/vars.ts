@@ -1,0 +1,124 @@
+import { UsageError } from '../errors.js';
+import type { Runbook, VarDefinition } from '../schema/runbook.js';
+import { suggest } from '../schema/suggest.js';
+
+export interface ResolvedVars {
+  values: Record<string, unknown>;
+  /** Names of variables marked `secret: true`. */
+  secrets: Set<string>;
+  /** The environment variables the runbook declares (through `vars.*.env`), for `env.NAME`. */
+  declaredEnv: Record<string, string>;
+  /** Where each value came from, for `show` and the journal. */
+  sources: Record<string, 'var' | 'environment' | 'env' | 'default' | 'unset'>;
+}
+
+type Scalar = string | number | boolean | null;
+
+function definitionOf(value: Scalar | VarDefinition): VarDefinition {
+  return value !== null && typeof value === 'object' ? value : { default: value };
+}
+
+/** `--var k=v`, then `--env`'s values, then `env:`, then `default` (DESIGN.md). */
+export function resolveVars(
+  runbook: Runbook,
+  input: {
+    cliVars: Record<string, string>;
+    envName: string | undefined;
+    processEnv: Record<string, string | undefined>;
+  },
+): ResolvedVars {
+  const declared = runbook.vars ?? {};
+  const names = Object.keys(declared);
+  for (const name of Object.keys(input.cliVars)) {
+    if (!(name in declared)) {
+      const guess = suggest(name, names);
+      throw new UsageError(
+        `unknown variable "${name}" for runbook ${runbook.id}`,
+        guess
+          ? `did you mean --var ${guess}=…?`
+          : names.length
+            ? `its variables: ${names.join(', ')}`
+            : 'it declares no variables',
+      );
+    }
+  }
+  let environmentVars: Record<string, Scalar> = {};
+  if (input.envName !== undefined) {
+    const environment = runbook.environments?.[input.envName];
+    if (!environment) {
+      const known = Object.keys(runbook.environments ?? {});
+      throw new UsageError(
+        `unknown environment "${input.envName}" for runbook ${runbook.id}`,
+        known.length ? `its environments: ${known.join(', ')}` : 'it declares no environments:',
+      );
+    }
+    environmentVars = environment.vars;
+  }
+
+  const resolved: ResolvedVars = { values: {}, secrets: new Set(), declaredEnv: {}, sources: {} };
+  const missing: string[] = [];
+  for (const [name, raw] of Object.entries(declared)) {
+    const definition = definitionOf(raw);
+    if (definition.secret) resolved.secrets.add(name);
+    const fromEnv = definition.env === undefined ? undefined : input.processEnv[definition.env];
+    if (definition.env !== undefined && fromEnv !== undefined)
+      resolved.declaredEnv[definition.env] = fromEnv;
+    let value: unknown;
+    const cli = input.cliVars[name];
+    if (cli !== undefined)
+      [value, resolved.sources[name]] = [coerce(cli, definition.default), 'var'];
+    else if (name in environmentVars)
+      [value, resolved.sources[name]] = [environmentVars[name], 'environment'];
+    else if (fromEnv !== undefined && fromEnv !== '')
+      [value, resolved.sources[name]] = [coerce(fromEnv, definition.default), 'env'];
+    else if (definition.default !== undefined)
+      [value, resolved.sources[name]] = [definition.default, 'default'];
+    else {
+      resolved.sources[name] = 'unset';
+      if (definition.required)
+        missing.push(
+          definition.env
+            ? `${name} (--var ${name}=… or $${definition.env})`
+            : `${name} (--var ${name}=…)`,
+        );
+      value = null;
+    }
+    if (definition.choices && value !== null && !definition.choices.includes(value as Scalar)) {
+      throw new UsageError(
+        `variable ${name} is ${JSON.stringify(value)}, not one of ${definition.choices.map((c) => JSON.stringify(c)).join(', ')}`,
+      );
+    }
+    resolved.values[name] = value;
+  }
+  if (missing.length > 0) {
+    throw new UsageError(
+      `runbook ${runbook.id} needs ${missing.length === 1 ? 'a value' : 'values'} for: ${missing.join(', ')}`,
+      'pass them with --var name=value or set the environment variables',
+    );
+  }
+  return resolved;
+}
+
+/** A value from the command line takes the type of the variable's default. */
+function coerce(text: string, fallback: unknown): unknown {
+  if (typeof fallback === 'number' && text.trim() !== '' && Number.isFinite(Number(text)))
+    return Number(text);
+  if (typeof fallback === 'boolean' && (text === 'true' || text === 'false'))
+    return text === 'true';
+  return text;
+}
+
+/** Parses `k=v` pairs from --var. */
+export function parseVarFlags(flags: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0)
+      throw new UsageError(
+        `--var expects name=value, got "${flag}"`,
+        'e.g. --var api_url=https://staging.example.com',
+      );
+    out[flag.slice(0, eq)] = flag.slice(eq + 1);
+  }
+  return out;
+}

@@ -1,0 +1,75 @@
+import type { Diagnostic } from '../errors.js';
+import type { RunResult } from '../engine/events.js';
+
+function escape(text: string): string {
+  return (
+    text
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+  );
+}
+
+/** `validate --format junit`: one test case per file, a failure per error. */
+export function validationJunit(
+  files: ReadonlyArray<{ file: string; diagnostics: readonly Diagnostic[] }>,
+): string {
+  const failures = files.filter((f) => f.diagnostics.some((d) => d.severity === 'error')).length;
+  const cases = files.map(({ file, diagnostics }) => {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length === 0)
+      return `    <testcase classname="runbook.validate" name="${escape(file)}"/>`;
+    const body = errors
+      .map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}${d.hint ? ` (${d.hint})` : ''}`)
+      .join('\n');
+    return [
+      `    <testcase classname="runbook.validate" name="${escape(file)}">`,
+      `      <failure message="${escape(`${errors.length} problem${errors.length === 1 ? '' : 's'}`)}" type="invalid">${escape(body)}</failure>`,
+      '    </testcase>',
+    ].join('\n');
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="runbook validate" tests="${files.length}" failures="${failures}">`,
+    `  <testsuite name="runbook validate" tests="${files.length}" failures="${failures}" errors="0">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+/** `run --format junit`: one test case per step. */
+export function runJunit(result: RunResult): string {
+  const failures = result.steps.filter((s) => s.status === 'failed' && !s.finding).length;
+  const skipped = result.steps.filter(
+    (s) => s.status === 'skipped' || s.status === 'planned' || s.status === 'pending',
+  ).length;
+  const seconds = (ms: number): string => (ms / 1000).toFixed(3);
+  const cases = result.steps.map((step) => {
+    const open = `    <testcase classname="${escape(`${result.runbook.id}.${step.section}`)}" name="${escape(step.id)}" time="${seconds(step.duration_ms)}">`;
+    const inner: string[] = [];
+    if (step.status === 'failed' && !step.finding)
+      inner.push(
+        `      <failure message="${escape(step.reason ?? 'failed')}" type="failed">${escape(step.stderr_tail ?? '')}</failure>`,
+      );
+    else if (step.status !== 'succeeded')
+      inner.push(
+        `      <skipped message="${escape(`${step.status}${step.reason ? `: ${step.reason}` : ''}`)}"/>`,
+      );
+    if (step.command) inner.push(`      <system-out>${escape(step.command)}</system-out>`);
+    return [open, ...inner, '    </testcase>'].join('\n');
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="runbook run" tests="${result.steps.length}" failures="${failures}" time="${seconds(result.duration_ms)}">`,
+    `  <testsuite name="${escape(result.runbook.id)}" tests="${result.steps.length}" failures="${failures}" skipped="${skipped}" errors="0" time="${seconds(result.duration_ms)}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { InvalidRunbookError } from '../errors.js';
+import { parseYaml } from './yaml-source.js';
+import { diagnosticsFromZod } from './zod-diagnostics.js';
+
+export const CONFIG_FILE = 'runbook.config.yaml';
+export const DEFAULT_SCHEME = ['P0', 'P1', 'P2', 'P3', 'P4'];
+
+export const configSchema = z.strictObject({
+  dirs: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('Where runbooks are found (relative to this file)'),
+  severity_schemes: z
+    .record(z.string(), z.array(z.string().min(1)).min(1))
+    .optional()
+    .describe('Named severity scales, most severe first, e.g. { pscale: [P1, P2, P3, P4] }'),
+  default_severity_scheme: z.string().optional(),
+  state_dir: z.string().optional().describe('Where run journals and locks are kept'),
+});
+
+/** runbook.config.yaml, resolved. */
+export interface Config {
+  file: string | undefined;
+  dirs: string[];
+  schemes: Record<string, string[]>;
+  defaultScheme: string;
+  stateDir: string | undefined;
+}
+
+/** Finds runbook.config.yaml ($RUNBOOK_CONFIG, else ./runbook.config.yaml); all keys are optional. */
+export async function loadConfig(
+  cwd: string,
+  env: Record<string, string | undefined>,
+): Promise<Config> {
+  const file = env.RUNBOOK_CONFIG ? resolve(cwd, env.RUNBOOK_CONFIG) : resolve(cwd, CONFIG_FILE);
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    if (env.RUNBOOK_CONFIG || (error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new InvalidRunbookError([
+        {
+          file,
+          line: 1,
+          col: 1,
+          severity: 'error',
+          message: `cannot read the config file: ${(error as Error).message}`,
+        },
+      ]);
+    }
+  }
+  const schemes: Record<string, string[]> = { default: DEFAULT_SCHEME };
+  if (!bytes)
+    return {
+      file: undefined,
+      dirs: [resolve(cwd, 'runbooks')],
+      schemes,
+      defaultScheme: 'default',
+      stateDir: undefined,
+    };
+
+  const parsed = parseYaml(file, bytes, 'config file');
+  if (!parsed.ok) throw new InvalidRunbookError(parsed.diagnostics);
+  const result = configSchema.safeParse(parsed.data);
+  if (!result.success)
+    throw new InvalidRunbookError(
+      diagnosticsFromZod(parsed.source, result.error.issues, configSchema),
+    );
+  const config = result.data;
+  const base = dirname(file);
+  Object.assign(schemes, config.severity_schemes);
+  const defaultScheme = config.default_severity_scheme ?? 'default';
+  if (!schemes[defaultScheme]) {
+    throw new InvalidRunbookError([
+      parsed.source.diagnosticAtPath(
+        ['default_severity_scheme'],
+        `unknown severity scheme "${defaultScheme}"`,
+        {
+          hint: `define it under severity_schemes (known: ${Object.keys(schemes).join(', ')})`,
+        },
+      ),
+    ]);
+  }
+  return {
+    file,
+    dirs: (config.dirs ?? ['runbooks']).map((dir) => resolve(base, dir)),
+    schemes,
+    defaultScheme,
+    stateDir: config.state_dir === undefined ? undefined : resolve(base, config.state_dir),
+  };
+}

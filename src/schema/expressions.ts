@@ -1,0 +1,175 @@
+import { Environment, type ParseResult } from '@marcbachmann/cel-js';
+
+/**
+ * The expression language of runbook files: CEL (Common Expression Language), evaluated by
+ * @marcbachmann/cel-js. Non-Turing-complete, side-effect free, no eval. `${{ expr }}` embeds an
+ * expression in a string; `when:`, `until:`, `capture:` and `expect:` hold bare expressions.
+ */
+
+const environment = new Environment({
+  unlistedVariablesAreDyn: true,
+  homogeneousAggregateLiterals: false,
+  enableOptionalTypes: true,
+});
+
+const cache = new Map<string, ParseResult>();
+
+export class ExpressionError extends Error {
+  readonly expression: string;
+  constructor(expression: string, message: string) {
+    super(message);
+    this.name = 'ExpressionError';
+    this.expression = expression;
+  }
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]?.trim() ?? message;
+}
+
+export function compileExpression(source: string): ParseResult {
+  const cached = cache.get(source);
+  if (cached) return cached;
+  try {
+    const compiled = environment.parse(source);
+    cache.set(source, compiled);
+    return compiled;
+  } catch (error) {
+    throw new ExpressionError(source, `invalid expression \`${source}\`: ${firstLine(error)}`);
+  }
+}
+
+/** The syntax error of an expression, or undefined when it parses. */
+export function checkExpressionSyntax(source: string): string | undefined {
+  try {
+    compileExpression(source);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** Evaluates with a context already converted by `toCel`; returns plain JS values. */
+export function evaluateExpression(source: string, context: Record<string, unknown>): unknown {
+  const compiled = compileExpression(source);
+  try {
+    return fromCel(compiled(context));
+  } catch (error) {
+    throw new ExpressionError(source, `\`${source}\`: ${firstLine(error)}`);
+  }
+}
+
+/** CEL distinguishes int from double: whole JS numbers become ints (bigint) so `status == 200`
+ * and `count + 1` behave as a reader expects. */
+export function toCel(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map(toCel);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[key] = toCel(inner);
+    return out;
+  }
+  return value;
+}
+
+export function fromCel(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  if (Array.isArray(value)) return value.map(fromCel);
+  if (value instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of value) out[String(key)] = fromCel(inner);
+    return out;
+  }
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    Object.getPrototypeOf(value) === Object.prototype
+  ) {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[key] = fromCel(inner);
+    return out;
+  }
+  if (value !== null && typeof value === 'object' && 'valueOf' in value) {
+    const primitive = (value as { valueOf(): unknown }).valueOf();
+    if (primitive !== value) return fromCel(primitive);
+  }
+  return value;
+}
+
+export type TemplatePart = { kind: 'text'; text: string } | { kind: 'expr'; source: string };
+
+const OPEN = '${{';
+const CLOSE = '}}';
+
+/** Splits `text ${{ expr }} text` into parts. A `}}` inside a quoted string does not close. */
+export function splitTemplate(text: string): TemplatePart[] {
+  const parts: TemplatePart[] = [];
+  let index = 0;
+  while (index < text.length) {
+    const open = text.indexOf(OPEN, index);
+    if (open < 0) {
+      parts.push({ kind: 'text', text: text.slice(index) });
+      break;
+    }
+    if (open > index) parts.push({ kind: 'text', text: text.slice(index, open) });
+    const close = findClose(text, open + OPEN.length);
+    if (close < 0) throw new ExpressionError(text, 'unterminated `${{`: add the closing `}}`');
+    const source = text.slice(open + OPEN.length, close).trim();
+    if (!source) throw new ExpressionError(text, 'empty `${{ }}`');
+    parts.push({ kind: 'expr', source });
+    index = close + CLOSE.length;
+  }
+  return parts;
+}
+
+function findClose(text: string, from: number): number {
+  let quote: string | undefined;
+  for (let i = from; i < text.length; i++) {
+    const char = text[i];
+    if (quote) {
+      if (char === '\\') i++;
+      else if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'") quote = char;
+    else if (text.startsWith(CLOSE, i)) return i;
+  }
+  return -1;
+}
+
+export function hasTemplate(text: string): boolean {
+  return text.includes(OPEN);
+}
+
+/** Every expression in a template string (for validation). */
+export function templateExpressions(text: string): string[] {
+  return splitTemplate(text).flatMap((part) => (part.kind === 'expr' ? [part.source] : []));
+}
+
+/** How a value reads when inserted into text. */
+export function stringifyValue(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return String(value);
+  }
+  return JSON.stringify(value);
+}
+
+/** Names referenced as `steps.NAME` / `steps["NAME"]` and `vars.NAME` in an expression. */
+export function referencedNames(source: string, root: 'steps' | 'vars'): string[] {
+  const names = new Set<string>();
+  const pattern = new RegExp(
+    `\\b${root}(?:\\.([A-Za-z_][A-Za-z0-9_]*)|\\[\\s*["']([^"']+)["']\\s*\\])`,
+    'g',
+  );
+  for (const match of source.matchAll(pattern)) {
+    const name = match[1] ?? match[2];
+    if (name) names.add(name);
+  }
+  return [...names];
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import type { AdapterRegistry } from '../adapters/registry.js';
+import { runbookSchema } from './runbook.js';
+
+type JsonObject = Record<string, unknown>;
+
+/** The JSON Schema of the runbook file: the zod schema, plus each action's own `with:` schema
+ * attached to steps by their `uses:` value. */
+export function runbookJsonSchema(registry: AdapterRegistry): JsonObject {
+  const schema = z.toJSONSchema(runbookSchema, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonObject;
+  const defs = (schema.$defs ?? {}) as Record<string, JsonObject>;
+  const step = defs.Step;
+  if (step) {
+    const names = registry.actionNames();
+    const properties = step.properties as Record<string, JsonObject>;
+    properties.uses = { ...properties.uses, enum: names };
+    step.allOf = names.map((name) => {
+      const action = registry.action(name);
+      const input = action
+        ? (z.toJSONSchema(action.input, {
+            target: 'draft-2020-12',
+            io: 'input',
+            unrepresentable: 'any',
+          }) as JsonObject)
+        : {};
+      delete input.$schema;
+      return {
+        if: { properties: { uses: { const: name } }, required: ['uses'] },
+        then: { properties: { with: allowTemplates(input) } },
+      };
+    });
+  }
+  schema.$id = 'https://runbook.dev/schema/runbook.schema.json';
+  schema.title = 'runbook';
+  return schema;
+}
+
+/** Any value of an action input may be a `${{ }}` template, resolved at run time. */
+function allowTemplates(schema: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'properties' && value && typeof value === 'object') {
+      const properties: JsonObject = {};
+      for (const [name, inner] of Object.entries(value as JsonObject))
+        properties[name] = templatable(allowTemplates(inner as JsonObject));
+      out[key] = properties;
+    } else out[key] = value;
+  }
+  return out;
+}
+
+function templatable(schema: JsonObject): JsonObject {
+  if (schema.type === 'string') return schema;
+  return { anyOf: [schema, { type: 'string', pattern: '\\$\\{\\{' }] };
+}

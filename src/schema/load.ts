@@ -1,0 +1,151 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, extname, join, relative, resolve } from 'node:path';
+import { InvalidRunbookError, NotFoundError, type Diagnostic } from '../errors.js';
+import type { AdapterRegistry } from '../adapters/registry.js';
+import type { Config } from './config.js';
+import { runbookSchema, type Runbook } from './runbook.js';
+import { checkSemantics } from './semantics.js';
+import { parseYaml } from './yaml-source.js';
+import { diagnosticsFromZod } from './zod-diagnostics.js';
+
+export interface LoadOptions {
+  registry: AdapterRegistry;
+  config: Config;
+  strict?: boolean;
+  /** How file names appear in messages (relative to here). */
+  cwd?: string;
+}
+
+export interface LoadedRunbook {
+  file: string;
+  /** Present when there are no errors (warnings allowed). */
+  runbook: Runbook | undefined;
+  diagnostics: Diagnostic[];
+}
+
+/** Parses and validates one runbook file; every problem is reported, nothing is thrown for bad input. */
+export async function loadRunbookFile(file: string, options: LoadOptions): Promise<LoadedRunbook> {
+  const shown = displayPath(file, options.cwd);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : `cannot read: ${(error as Error).message}`;
+    return {
+      file: shown,
+      runbook: undefined,
+      diagnostics: [{ file: shown, line: 1, col: 1, severity: 'error', message }],
+    };
+  }
+  return parseRunbook(shown, bytes, options);
+}
+
+export function parseRunbook(file: string, bytes: Uint8Array, options: LoadOptions): LoadedRunbook {
+  const parsed = parseYaml(file, bytes);
+  if (!parsed.ok) return { file, runbook: undefined, diagnostics: parsed.diagnostics };
+  const { source, data } = parsed;
+  const diagnostics = [...parsed.diagnostics];
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    diagnostics.push(
+      source.diagnosticAt(
+        0,
+        `a runbook is a mapping with id, title and steps, not ${Array.isArray(data) ? 'a list' : `a ${typeof data}`}`,
+      ),
+    );
+    return { file, runbook: undefined, diagnostics };
+  }
+  const result = runbookSchema.safeParse(data);
+  if (!result.success)
+    diagnostics.push(...diagnosticsFromZod(source, result.error.issues, runbookSchema));
+  diagnostics.push(
+    ...checkSemantics(source, data, {
+      registry: options.registry,
+      schemes: options.config.schemes,
+      defaultScheme: options.config.defaultScheme,
+      strict: options.strict ?? false,
+      fileId: basename(file, extname(file)),
+    }),
+  );
+  sortDiagnostics(diagnostics);
+  const failed = diagnostics.some((d) => d.severity === 'error');
+  return { file, runbook: failed || !result.success ? undefined : result.data, diagnostics };
+}
+
+function sortDiagnostics(diagnostics: Diagnostic[]): void {
+  diagnostics.sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+export function displayPath(file: string, cwd: string | undefined): string {
+  if (!cwd) return file;
+  const rel = relative(cwd, file);
+  return rel.startsWith('..') ? file : rel;
+}
+
+const RUNBOOK_FILE = /\.ya?ml$/;
+const NOT_RUNBOOKS = /(\.test\.ya?ml|^runbook\.config\.ya?ml)$/;
+
+/** Every runbook file under the given files and directories, sorted. */
+export async function findRunbookFiles(paths: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (path: string, explicit: boolean): Promise<void> => {
+    let info;
+    try {
+      info = await stat(path);
+    } catch {
+      if (explicit) throw new NotFoundError(`${path}: no such file or directory`);
+      return;
+    }
+    if (info.isDirectory()) {
+      const entries = await readdir(path, { withFileTypes: true });
+      for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+        if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+        const child = join(path, entry.name);
+        if (entry.isDirectory()) await walk(child, false);
+        else if (RUNBOOK_FILE.test(entry.name) && !NOT_RUNBOOKS.test(entry.name)) found.push(child);
+      }
+    } else found.push(resolve(path));
+  };
+  for (const path of paths) await walk(resolve(path), true);
+  return [...new Set(found)];
+}
+
+/** Finds a runbook by id: first by file name (`<id>.yaml`), else by reading every file. */
+export async function findRunbook(
+  id: string,
+  dirs: readonly string[],
+  options: LoadOptions,
+): Promise<LoadedRunbook> {
+  const files = await findRunbookFiles(dirs.filter(Boolean)).catch(() => [] as string[]);
+  const byName = files.filter((file) => basename(file, extname(file)) === id);
+  for (const file of byName) {
+    const loaded = await loadRunbookFile(file, options);
+    if (loaded.runbook?.id === id || (!loaded.runbook && byName.length === 1)) return check(loaded);
+  }
+  const ids: string[] = [];
+  for (const file of files) {
+    if (byName.includes(file)) continue;
+    const loaded = await loadRunbookFile(file, options);
+    if (loaded.runbook?.id === id) return check(loaded);
+    if (loaded.runbook) ids.push(loaded.runbook.id);
+  }
+  const shownDirs = dirs.map((dir) => displayPath(dir, options.cwd)).join(', ');
+  throw new NotFoundError(
+    `no runbook with id "${id}" in ${shownDirs || 'the runbook directories'}`,
+    'list them with: runbook list',
+  );
+}
+
+function check(loaded: LoadedRunbook): LoadedRunbook {
+  if (!loaded.runbook)
+    throw new InvalidRunbookError(
+      loaded.diagnostics,
+      `fix it, then check with: runbook validate ${loaded.file}`,
+    );
+  return loaded;
+}

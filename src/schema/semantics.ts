@@ -1,0 +1,337 @@
+import type { Diagnostic } from '../errors.js';
+import { EFFECT_RANK, type Effect } from '../adapters/adapter.js';
+import type { AdapterRegistry } from '../adapters/registry.js';
+import {
+  checkExpressionSyntax,
+  hasTemplate,
+  referencedNames,
+  splitTemplate,
+} from './expressions.js';
+import { SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
+import { suggest } from './suggest.js';
+import { diagnosticsFromZod } from './zod-diagnostics.js';
+import type { PathSegment, YamlSource } from './yaml-source.js';
+
+export interface SemanticOptions {
+  registry: AdapterRegistry;
+  schemes: Record<string, string[]>;
+  defaultScheme: string;
+  /** `validate --strict`: destructive steps need a guard; the id must match the file name. */
+  strict: boolean;
+  /** The file name without extension, for the id check. */
+  fileId: string | undefined;
+}
+
+type Raw = Record<string, unknown>;
+const isObject = (value: unknown): value is Raw =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+interface RawStep {
+  path: PathSegment[];
+  step: Raw;
+}
+
+/** Rules that need the adapter registry, the config or the whole document. Works on raw data so
+ * that it reports alongside the structural errors, not after them. */
+export function checkSemantics(
+  source: YamlSource,
+  data: unknown,
+  options: SemanticOptions,
+): Diagnostic[] {
+  if (!isObject(data)) return [];
+  const out: Diagnostic[] = [];
+  const at = (
+    path: PathSegment[],
+    message: string,
+    extra: Partial<Diagnostic> & { key?: string } = {},
+  ): void => {
+    out.push(source.diagnosticAtPath(path, message, extra));
+  };
+
+  const steps = collectSteps(data);
+  if (steps.length === 0) {
+    at([], 'a runbook needs at least one step or detection check', {
+      hint: 'add diagnosis:, resolution: or detection.checks:',
+    });
+  }
+
+  const varNames = isObject(data.vars) ? Object.keys(data.vars) : [];
+  const stepIds = new Map<string, PathSegment[]>();
+  for (const { path, step } of steps) {
+    if (typeof step.id !== 'string') continue;
+    const previous = stepIds.get(step.id);
+    if (previous)
+      at(
+        [...path, 'id'],
+        `duplicate step id "${step.id}" (also at ${formatLocation(source, previous)})`,
+        { hint: 'step ids must be unique in a runbook' },
+      );
+    else stepIds.set(step.id, path);
+  }
+  const referable = new Set([...stepIds.keys()].flatMap((id) => [id, id.replace(/-/g, '_')]));
+
+  const checkExpression = (path: PathSegment[], expression: string, bare: boolean): void => {
+    const sources: string[] = [];
+    if (bare) sources.push(expression);
+    else if (hasTemplate(expression)) {
+      try {
+        for (const part of splitTemplate(expression))
+          if (part.kind === 'expr') sources.push(part.source);
+      } catch (error) {
+        at(path, (error as Error).message);
+        return;
+      }
+    }
+    for (const sourceText of sources) {
+      const problem = checkExpressionSyntax(sourceText);
+      if (problem) {
+        at(path, problem);
+        continue;
+      }
+      for (const name of referencedNames(sourceText, 'steps')) {
+        if (!referable.has(name)) {
+          const guess = suggest(name, [...referable]);
+          at(
+            path,
+            `unknown step "${name}" in \`${sourceText}\``,
+            guess ? { hint: `did you mean "${guess}"?` } : {},
+          );
+        }
+      }
+      for (const name of referencedNames(sourceText, 'vars')) {
+        if (!varNames.includes(name)) {
+          const guess = suggest(name, varNames);
+          at(path, `unknown variable "${name}" in \`${sourceText}\``, {
+            hint: guess ? `did you mean "${guess}"?` : `declare it under vars:`,
+          });
+        }
+      }
+    }
+  };
+  const checkStrings = (path: PathSegment[], value: unknown): void => {
+    if (typeof value === 'string') checkExpression(path, value, false);
+    else if (Array.isArray(value))
+      value.forEach((item, index) => checkStrings([...path, index], item));
+    else if (isObject(value))
+      for (const [key, inner] of Object.entries(value)) checkStrings([...path, key], inner);
+  };
+
+  for (const { path, step } of steps) {
+    const actions = (['run', 'uses', 'manual'] as const).filter((key) => step[key] !== undefined);
+    if (actions.length === 0) at(path, 'a step needs one of run:, uses: or manual:');
+    else if (actions.length > 1)
+      at(
+        [...path, actions[1] ?? 'run'],
+        `a step has exactly one action, but this one has ${actions.join(' and ')}`,
+        { hint: 'split it into two steps' },
+      );
+    if (step.with !== undefined && step.uses === undefined)
+      at([...path, 'with'], 'with: only goes with uses:');
+
+    let actionEffect: Effect | undefined;
+    if (typeof step.uses === 'string' && step.uses.includes('.')) {
+      const [adapterName = '', actionName = ''] = step.uses.split('.');
+      const adapter = options.registry.adapter(adapterName);
+      const action = adapter?.actions[actionName];
+      if (!adapter) {
+        const names = options.registry.adapters().map((a) => a.name);
+        const guess = suggest(adapterName, names);
+        at([...path, 'uses'], `unknown adapter "${adapterName}"`, {
+          hint: guess ? `did you mean "${guess}.${actionName}"?` : `adapters: ${names.join(', ')}`,
+        });
+      } else if (!action) {
+        const names = Object.keys(adapter.actions);
+        const guess = suggest(actionName, names);
+        at([...path, 'uses'], `${adapterName} has no action "${actionName}"`, {
+          hint: guess ? `did you mean "${adapterName}.${guess}"?` : `actions: ${names.join(', ')}`,
+        });
+      } else {
+        actionEffect = action.effect;
+        const input = isObject(step.with) ? step.with : {};
+        const result = action.input.safeParse(input);
+        if (!result.success) {
+          const issues = result.error.issues.filter(
+            (issue) => !isTemplated(input, issue.path as PathSegment[]),
+          );
+          out.push(
+            ...diagnosticsFromZod(source, issues, action.input, [...path, 'with']).map((d) =>
+              d.message.startsWith('missing required key') && !source.has([...path, 'with'])
+                ? {
+                    ...d,
+                    message: `${step.uses as string} needs with.${d.path?.split('.').pop() ?? ''}`,
+                  }
+                : d,
+            ),
+          );
+        }
+      }
+    } else if (step.run !== undefined) actionEffect = 'write';
+
+    const declared = typeof step.effect === 'string' ? (step.effect as Effect) : undefined;
+    if (
+      declared &&
+      actionEffect &&
+      step.uses !== undefined &&
+      EFFECT_RANK[declared] < EFFECT_RANK[actionEffect]
+    ) {
+      at(
+        [...path, 'effect'],
+        `${String(step.uses)} is ${actionEffect}; a step may raise its effect but not lower it`,
+      );
+    }
+    const effect = declared ?? actionEffect;
+    if (
+      options.strict &&
+      effect === 'destructive' &&
+      step.when === undefined &&
+      step.confirm !== true
+    ) {
+      at([...path, 'id'], `destructive step "${String(step.id)}" has no guard`, {
+        hint: 'add a when: condition or confirm: true',
+      });
+    }
+
+    for (const key of ['when'] as const)
+      if (typeof step[key] === 'string') checkExpression([...path, key], step[key], true);
+    if (isObject(step.retry) && typeof step.retry.until === 'string')
+      checkExpression([...path, 'retry', 'until'], step.retry.until, true);
+    if (isObject(step.capture))
+      for (const [name, expr] of Object.entries(step.capture))
+        if (typeof expr === 'string') checkExpression([...path, 'capture', name], expr, true);
+    if (typeof step.expect === 'string') checkExpression([...path, 'expect'], step.expect, true);
+    if (Array.isArray(step.expect))
+      step.expect.forEach(
+        (expr, index) =>
+          typeof expr === 'string' && checkExpression([...path, 'expect', index], expr, true),
+      );
+    if (isObject(step.expect)) {
+      for (const [key, value] of Object.entries(step.expect)) {
+        if (isObject(value) && typeof value.matches === 'string') {
+          try {
+            new RegExp(value.matches);
+          } catch (error) {
+            at(
+              [...path, 'expect', key, 'matches'],
+              `invalid regular expression: ${(error as Error).message}`,
+            );
+          }
+        }
+      }
+    }
+    for (const key of ['run', 'with', 'manual', 'name', 'env'] as const)
+      checkStrings([...path, key], step[key]);
+  }
+
+  checkSeverity(data, options, at);
+  if (isObject(data.communication)) checkStrings(['communication'], data.communication);
+
+  if (isObject(data.environments)) {
+    for (const [name, environment] of Object.entries(data.environments)) {
+      if (!isObject(environment) || !isObject(environment.vars)) continue;
+      for (const key of Object.keys(environment.vars)) {
+        if (!varNames.includes(key))
+          at(
+            ['environments', name, 'vars'],
+            `environment "${name}" sets "${key}", which is not declared under vars:`,
+            { key },
+          );
+      }
+    }
+  }
+  if (isObject(data.vars)) {
+    for (const [name, definition] of Object.entries(data.vars)) {
+      if (!VAR_NAME_PATTERN.test(name) || !isObject(definition)) continue;
+      if (
+        Array.isArray(definition.choices) &&
+        definition.default !== undefined &&
+        !definition.choices.includes(definition.default)
+      ) {
+        at(
+          ['vars', name, 'default'],
+          `default ${JSON.stringify(definition.default)} is not one of the choices`,
+        );
+      }
+    }
+  }
+
+  if (options.fileId && typeof data.id === 'string' && data.id !== options.fileId) {
+    at(['id'], `id "${data.id}" does not match the file name "${options.fileId}"`, {
+      severity: options.strict ? 'error' : 'warning',
+      hint: `rename the file to ${data.id}.yaml or change the id`,
+    });
+  }
+  return out;
+}
+
+function collectSteps(data: Raw): RawStep[] {
+  const steps: RawStep[] = [];
+  for (const section of SECTIONS) {
+    const list =
+      section === 'detection'
+        ? isObject(data.detection)
+          ? data.detection.checks
+          : undefined
+        : data[section];
+    if (!Array.isArray(list)) continue;
+    const base: PathSegment[] = section === 'detection' ? ['detection', 'checks'] : [section];
+    list.forEach((step, index) => {
+      if (isObject(step)) steps.push({ path: [...base, index], step });
+    });
+  }
+  return steps;
+}
+
+function checkSeverity(
+  data: Raw,
+  options: SemanticOptions,
+  at: (path: PathSegment[], message: string, extra?: Partial<Diagnostic>) => void,
+): void {
+  let schemeName = options.defaultScheme;
+  if (typeof data.severity_scheme === 'string') {
+    if (options.schemes[data.severity_scheme]) schemeName = data.severity_scheme;
+    else {
+      at(['severity_scheme'], `unknown severity scheme "${data.severity_scheme}"`, {
+        hint: `known: ${Object.keys(options.schemes).join(', ')} (define more in runbook.config.yaml)`,
+      });
+      return;
+    }
+  }
+  const levels = options.schemes[schemeName] ?? [];
+  const checkLevels = (path: PathSegment[], value: unknown): void => {
+    for (const level of severityLevels(value)) {
+      if (!levels.includes(level))
+        at(
+          path,
+          `severity "${level}" is not a level of scheme "${schemeName}" (${levels.join(', ')})`,
+        );
+    }
+  };
+  checkLevels(['severity'], data.severity);
+  if (Array.isArray(data.escalation))
+    data.escalation.forEach(
+      (rule, index) =>
+        isObject(rule) && checkLevels(['escalation', index, 'severity'], rule.severity),
+    );
+}
+
+/** `P1`, `P2/P3`, `P2-P3` or `[P2, P3]` → the levels named. */
+export function severityLevels(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
+  if (typeof value !== 'string') return [];
+  return value.split(/\s*[/,–]\s*|\s+-\s+|(?<=\d)-(?=[A-Za-z])/).filter(Boolean);
+}
+
+function isTemplated(input: Raw, path: PathSegment[]): boolean {
+  let value: unknown = input;
+  for (const segment of path) {
+    if (value === null || typeof value !== 'object') return false;
+    value = (value as Record<string | number, unknown>)[segment];
+    if (typeof value === 'string' && hasTemplate(value)) return true;
+  }
+  return typeof value === 'string' && hasTemplate(value);
+}
+
+function formatLocation(source: YamlSource, path: PathSegment[]): string {
+  const d = source.diagnosticAtPath(path, '');
+  return `line ${d.line}`;
+}

@@ -1,0 +1,300 @@
+import {
+  type Alias,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+} from 'yaml';
+import type { Diagnostic } from '../errors.js';
+
+/** Limits against hostile files. */
+export const LIMITS = {
+  maxBytes: 1024 * 1024,
+  maxAliases: 100,
+  maxDepth: 64,
+} as const;
+
+export type PathSegment = string | number;
+
+/** A YAML file parsed with positions, so that any path in its data maps back to file:line:col. */
+export class YamlSource {
+  readonly file: string;
+  readonly text: string;
+  readonly doc: Document.Parsed;
+  readonly #lines: LineCounter;
+  readonly #sourceLines: string[];
+
+  constructor(file: string, text: string, doc: Document.Parsed, lines: LineCounter) {
+    this.file = file;
+    this.text = text;
+    this.doc = doc;
+    this.#lines = lines;
+    this.#sourceLines = text.split(/\r?\n/);
+  }
+
+  /** A diagnostic at an offset in the file. */
+  diagnosticAt(offset: number, message: string, extra: Partial<Diagnostic> = {}): Diagnostic {
+    const { line, col } = this.#lines.linePos(offset);
+    return {
+      file: this.file,
+      line,
+      col,
+      severity: 'error',
+      message,
+      sourceLine: this.#sourceLines[line - 1] ?? '',
+      ...extra,
+    };
+  }
+
+  /**
+   * The diagnostic for a path into the data. With `key`, points at that key of the map at `path`
+   * (used for unknown keys); a path that does not exist points at its nearest existing parent.
+   */
+  diagnosticAtPath(
+    path: readonly PathSegment[],
+    message: string,
+    extra: Partial<Diagnostic> & { key?: string } = {},
+  ): Diagnostic {
+    const { key, ...rest } = extra;
+    const { node, complete } = this.#walk(path);
+    let offset = node?.range?.[0] ?? 0;
+    let missing = !complete;
+    if (complete && key !== undefined && isMap(node)) {
+      const pair = node.items.find((item) => keyText(item.key) === key);
+      const keyNode = pair?.key;
+      if (
+        keyNode &&
+        typeof keyNode === 'object' &&
+        'range' in keyNode &&
+        Array.isArray(keyNode.range)
+      ) {
+        offset = (keyNode.range as number[])[0] ?? offset;
+      }
+    } else if (complete && path.length > 0) {
+      // Point at the key of a map entry rather than at its value when the value is a collection.
+      if (isMap(node) || isSeq(node)) offset = this.#keyOffset(path) ?? offset;
+    }
+    if (missing && path.length === 0) missing = false;
+    return this.diagnosticAt(offset, message, { path: formatPath(path), ...rest });
+  }
+
+  /** Whether a path exists in the document. */
+  has(path: readonly PathSegment[]): boolean {
+    return this.#walk(path).complete;
+  }
+
+  #keyOffset(path: readonly PathSegment[]): number | undefined {
+    const parent = this.#walk(path.slice(0, -1)).node;
+    const last = path[path.length - 1];
+    if (isMap(parent)) {
+      const pair = parent.items.find((item) => keyText(item.key) === String(last));
+      const keyNode = pair?.key as Node | undefined;
+      return keyNode?.range?.[0];
+    }
+    return undefined;
+  }
+
+  #walk(path: readonly PathSegment[]): { node: Node | null; complete: boolean } {
+    let node = this.doc.contents as Node | null;
+    for (const segment of path) {
+      if (isAlias(node)) node = (node as Alias).resolve(this.doc) ?? null;
+      let next: Node | null | undefined;
+      if (isMap(node)) {
+        const pair = node.items.find((item) => keyText(item.key) === String(segment));
+        next = pair ? ((pair.value as Node | null) ?? (pair.key as Node)) : undefined;
+      } else if (isSeq(node) && typeof segment === 'number') {
+        next = node.items[segment] as Node | undefined;
+      }
+      if (next === undefined || next === null) return { node, complete: false };
+      node = next;
+    }
+    return { node, complete: true };
+  }
+}
+
+function keyText(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  if (typeof key === 'string' || typeof key === 'number') return String(key);
+  return undefined;
+}
+
+/** `resolution[2].timeout` */
+export function formatPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out ? `.${segment}` : segment;
+  }
+  return out;
+}
+
+export type ParsedYaml =
+  | { ok: true; source: YamlSource; data: unknown; diagnostics: Diagnostic[] }
+  | { ok: false; diagnostics: Diagnostic[] };
+
+function fileDiagnostic(file: string, message: string, hint?: string): Diagnostic {
+  return { file, line: 1, col: 1, severity: 'error', message, ...(hint ? { hint } : {}) };
+}
+
+/** Reads bytes as a YAML document, enforcing the limits. Never throws for bad input. */
+export function parseYaml(file: string, bytes: Uint8Array, what = 'runbook'): ParsedYaml {
+  if (bytes.length > LIMITS.maxBytes) {
+    return {
+      ok: false,
+      diagnostics: [
+        fileDiagnostic(
+          file,
+          `file is too large: ${formatBytes(bytes.length)} (the limit is ${formatBytes(LIMITS.maxBytes)})`,
+          `split it into several ${what}s`,
+        ),
+      ],
+    };
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    return {
+      ok: false,
+      diagnostics: [
+        fileDiagnostic(
+          file,
+          `not a text file: binary data (a NUL byte at offset ${nul})`,
+          `a ${what} is a YAML text file`,
+        ),
+      ],
+    };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    return {
+      ok: false,
+      diagnostics: [
+        fileDiagnostic(
+          file,
+          'not a text file: the bytes are not valid UTF-8',
+          `save it as UTF-8 YAML`,
+        ),
+      ],
+    };
+  }
+  if (text.trim() === '') {
+    return {
+      ok: false,
+      diagnostics: [
+        fileDiagnostic(
+          file,
+          'file is empty',
+          `a ${what} needs at least an id and a title; try: runbook new <id>`,
+        ),
+      ],
+    };
+  }
+
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    merge: true,
+    uniqueKeys: true,
+    strict: true,
+  });
+  const source = new YamlSource(file, text, doc, lines);
+  const diagnostics: Diagnostic[] = [];
+  for (const error of doc.errors) {
+    diagnostics.push(
+      source.diagnosticAt(error.pos[0], `YAML syntax: ${cleanYamlMessage(error.message)}`),
+    );
+  }
+  if (diagnostics.length > 0) return { ok: false, diagnostics };
+  if (doc.contents === null) {
+    return {
+      ok: false,
+      diagnostics: [
+        fileDiagnostic(
+          file,
+          'file is empty (only comments)',
+          `a ${what} needs at least an id and a title`,
+        ),
+      ],
+    };
+  }
+
+  const structural = checkStructure(source);
+  if (structural) return { ok: false, diagnostics: [structural] };
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: LIMITS.maxAliases });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      diagnostics: [
+        fileDiagnostic(
+          file,
+          /alias/i.test(message)
+            ? `too many YAML alias expansions (more than ${LIMITS.maxAliases}): refusing a possible alias bomb`
+            : `YAML could not be read: ${message}`,
+        ),
+      ],
+    };
+  }
+  for (const warning of doc.warnings) {
+    diagnostics.push(
+      source.diagnosticAt(warning.pos[0], `YAML: ${cleanYamlMessage(warning.message)}`, {
+        severity: 'warning',
+      }),
+    );
+  }
+  return { ok: true, source, data, diagnostics };
+}
+
+/** Alias count and nesting depth, checked on the syntax tree before anything is expanded. */
+function checkStructure(source: YamlSource): Diagnostic | undefined {
+  let aliases = 0;
+  const visit = (node: unknown, depth: number): Diagnostic | undefined => {
+    if (depth > LIMITS.maxDepth) {
+      const offset = (node as Node).range?.[0] ?? 0;
+      return source.diagnosticAt(
+        offset,
+        `nesting is too deep (more than ${LIMITS.maxDepth} levels)`,
+      );
+    }
+    if (isAlias(node)) {
+      aliases++;
+      if (aliases > LIMITS.maxAliases) {
+        return source.diagnosticAt(
+          node.range?.[0] ?? 0,
+          `too many YAML aliases (more than ${LIMITS.maxAliases}): refusing a possible alias bomb`,
+        );
+      }
+      return undefined;
+    }
+    if (isMap(node) || isSeq(node)) {
+      for (const item of node.items) {
+        const found = isPair(item)
+          ? (visit(item.key, depth + 1) ?? visit(item.value, depth + 1))
+          : visit(item, depth + 1);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  return visit(source.doc.contents, 0);
+}
+
+function cleanYamlMessage(message: string): string {
+  return message.replace(/ at line \d+, column \d+.*$/s, '').trim();
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(0)} KiB`;
+  return `${bytes} B`;
+}

@@ -1,0 +1,122 @@
+import type { z } from 'zod';
+import type { Diagnostic } from '../errors.js';
+import { suggest } from './suggest.js';
+import type { PathSegment, YamlSource } from './yaml-source.js';
+
+type Issue = z.core.$ZodIssue;
+
+/** Turns zod issues into diagnostics at file:line:col, one per problem (one per unknown key). */
+export function diagnosticsFromZod(
+  source: YamlSource,
+  issues: readonly Issue[],
+  schema: z.ZodType,
+  prefix: readonly PathSegment[] = [],
+): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...(issue.path as PathSegment[])];
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys(schema, issue.path as PathSegment[]);
+      for (const key of issue.keys) {
+        const guess = suggest(key, known);
+        diagnostics.push(
+          source.diagnosticAtPath(path, `unknown key "${key}"`, {
+            key,
+            path: formatKeyPath(path, key),
+            hint: guess
+              ? `did you mean "${guess}"?`
+              : known.length
+                ? `known keys: ${known.join(', ')}`
+                : '',
+          }),
+        );
+      }
+      continue;
+    }
+    if (!source.has(path) && issue.code === 'invalid_type') {
+      const key = path[path.length - 1];
+      diagnostics.push(
+        source.diagnosticAtPath(path.slice(0, -1), `missing required key "${String(key)}"`, {
+          path: formatKeyPath(path.slice(0, -1), String(key)),
+        }),
+      );
+      continue;
+    }
+    diagnostics.push(source.diagnosticAtPath(path, cleanMessage(issue)));
+  }
+  return diagnostics.map((d) => (d.hint === '' ? withoutHint(d) : d));
+}
+
+function withoutHint(diagnostic: Diagnostic): Diagnostic {
+  const { hint: _hint, ...rest } = diagnostic;
+  return rest;
+}
+
+function formatKeyPath(path: readonly PathSegment[], key: string): string {
+  const parts = path
+    .map((segment) => (typeof segment === 'number' ? `[${segment}]` : `.${segment}`))
+    .join('');
+  return `${parts}.${key}`.replace(/^\./, '');
+}
+
+function cleanMessage(issue: Issue): string {
+  const message = issue.message.replace(/^Invalid input: /, '').replace(/^Invalid string: /, '');
+  switch (issue.code) {
+    case 'invalid_type':
+      return message.replace('received', 'got');
+    case 'too_small':
+      if (issue.origin === 'array')
+        return `needs at least ${String(issue.minimum)} item${issue.minimum === 1 ? '' : 's'}`;
+      if (issue.origin === 'string') return 'must not be empty';
+      return message;
+    default:
+      return message;
+  }
+}
+
+/** The keys an object accepts at a path of a zod schema (for "did you mean" hints). */
+export function knownKeys(schema: z.ZodType, path: readonly PathSegment[]): string[] {
+  let current: unknown = schema;
+  for (const segment of path) {
+    current = unwrap(current);
+    const def = defOf(current);
+    if (!def) return [];
+    if (def.type === 'object' && typeof segment === 'string')
+      current = (def.shape as Record<string, unknown>)[segment];
+    else if (def.type === 'array') current = def.element;
+    else if (def.type === 'record') current = def.valueType;
+    else return [];
+  }
+  const def = defOf(unwrap(current));
+  return def?.type === 'object' ? Object.keys(def.shape as Record<string, unknown>) : [];
+}
+
+interface Def {
+  type: string;
+  shape?: unknown;
+  element?: unknown;
+  valueType?: unknown;
+  innerType?: unknown;
+  options?: unknown[];
+}
+
+function defOf(schema: unknown): Def | undefined {
+  return (schema as { _zod?: { def?: Def } } | undefined)?._zod?.def;
+}
+
+function unwrap(schema: unknown): unknown {
+  let current = schema;
+  for (;;) {
+    const def = defOf(current);
+    if (!def) return current;
+    if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default')
+      current = def.innerType;
+    else if (def.type === 'union') {
+      const object = def.options?.find((option) =>
+        ['object', 'array', 'record'].includes(defOf(unwrap(option))?.type ?? ''),
+      );
+      if (!object) return current;
+      current = object;
+    } else return current;
+  }
+}
