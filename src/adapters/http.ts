@@ -13,9 +13,11 @@ import { DURATION_PATTERN, formatDuration, parseDuration } from '../schema/durat
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const DEFAULT_TIMEOUT = '10s';
 
-const duration = z.union([z.string().regex(DURATION_PATTERN), z.number().positive()], {
-  error: 'expected a duration such as 500ms, 5s or 1m',
-});
+const DURATION_ERROR = 'expected a duration such as 500ms, 5s or 1m';
+const duration = z.union(
+  [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()],
+  { error: DURATION_ERROR },
+);
 
 const requestInput = z.strictObject({
   url: z.string().min(1).describe('Absolute http:// or https:// URL'),

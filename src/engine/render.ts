@@ -37,9 +37,10 @@ export function renderValue(value: unknown, context: Record<string, unknown>): u
 }
 
 /**
- * Renders a `run:` string for `sh -c`. Every inserted value is shell-quoted, so it is one word and
- * never code. A value that holds a secret is not inserted at all: the command gets `"$RUNBOOK_SECRET_n"`
- * and the value travels in the environment, so it never appears in argv or in the described command.
+ * Renders a `run:` string for `sh -c`. Every inserted value is quoted for the place it lands in —
+ * bare, inside "double quotes" or inside 'single quotes' — so it is always literal text, never code.
+ * A value that holds a secret is not inserted at all: the command gets `$RUNBOOK_SECRET_n` and the
+ * value travels in the environment, so it never appears in argv or in the described command.
  */
 export function renderShellCommand(
   text: string,
@@ -49,17 +50,70 @@ export function renderShellCommand(
   const env: Record<string, string> = {};
   if (!hasTemplate(text)) return { command: text, env };
   let count = 0;
-  const command = splitTemplate(text)
-    .map((part) => {
-      if (part.kind === 'text') return part.text;
-      const value = stringifyValue(evaluateExpression(part.source, context));
-      if (redactor.contains(value)) {
-        const name = `RUNBOOK_SECRET_${++count}`;
-        env[name] = value;
-        return `"$${name}"`;
-      }
+  let quoting: Quoting = 'none';
+  const out: string[] = [];
+  for (const part of splitTemplate(text)) {
+    if (part.kind === 'text') {
+      out.push(part.text);
+      quoting = scanQuoting(part.text, quoting);
+      continue;
+    }
+    const value = stringifyValue(evaluateExpression(part.source, context));
+    if (redactor.contains(value)) {
+      const name = `RUNBOOK_SECRET_${++count}`;
+      env[name] = value;
+      out.push(quoteReference(name, quoting));
+    } else out.push(quoteFor(value, quoting));
+  }
+  return { command: out.join(''), env };
+}
+
+type Quoting = 'none' | 'single' | 'double';
+
+/** The quoting state after a stretch of literal shell text. */
+function scanQuoting(text: string, start: Quoting): Quoting {
+  let state = start;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (state === 'single') {
+      if (char === "'") state = 'none';
+    } else if (state === 'double') {
+      if (char === '\\') i++;
+      else if (char === '"') state = 'none';
+    } else if (char === '\\') i++;
+    else if (char === "'") state = 'single';
+    else if (char === '"') state = 'double';
+  }
+  return state;
+}
+
+function quoteFor(value: string, quoting: Quoting): string {
+  switch (quoting) {
+    case 'none':
       return shellQuote(value);
-    })
-    .join('');
-  return { command, env };
+    case 'double':
+      return value.replace(/[\\"$`]/g, (char) => `\\${char}`);
+    case 'single':
+      // Close the quote, add the value as its own quoted word, reopen: the shell joins them.
+      return `'${shellQuote(value)}'`;
+    default: {
+      const unreachable: never = quoting;
+      return unreachable;
+    }
+  }
+}
+
+function quoteReference(name: string, quoting: Quoting): string {
+  switch (quoting) {
+    case 'none':
+      return `"$${name}"`;
+    case 'double':
+      return `\${${name}}`;
+    case 'single':
+      return `'"$${name}"'`;
+    default: {
+      const unreachable: never = quoting;
+      return unreachable;
+    }
+  }
 }

@@ -21,9 +21,12 @@ const id = z
   .string()
   .regex(ID_PATTERN, { error: 'must be kebab-case: lowercase letters, digits and hyphens' });
 
-const duration = z.union([z.string().regex(DURATION_PATTERN), z.number().nonnegative()], {
-  error: 'expected a duration such as 500ms, 30s, 5m or 1h',
-});
+const DURATION_ERROR = 'expected a duration such as 500ms, 30s, 5m or 1h';
+export const durationSchema = z.union(
+  [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().nonnegative()],
+  { error: DURATION_ERROR },
+);
+const duration = durationSchema;
 
 const expression = z.string().min(1, { error: 'expected an expression' });
 

@@ -7,7 +7,7 @@ import {
   referencedNames,
   splitTemplate,
 } from './expressions.js';
-import { SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
+import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
 import { suggest } from './suggest.js';
 import { diagnosticsFromZod } from './zod-diagnostics.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
@@ -254,7 +254,12 @@ export function checkSemantics(
     }
   }
 
-  if (options.fileId && typeof data.id === 'string' && data.id !== options.fileId) {
+  if (
+    options.fileId &&
+    typeof data.id === 'string' &&
+    ID_PATTERN.test(data.id) &&
+    data.id !== options.fileId
+  ) {
     at(['id'], `id "${data.id}" does not match the file name "${options.fileId}"`, {
       severity: options.strict ? 'error' : 'warning',
       hint: `rename the file to ${data.id}.yaml or change the id`,

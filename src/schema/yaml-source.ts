@@ -187,11 +187,7 @@ export function parseYaml(file: string, bytes: Uint8Array, what = 'runbook'): Pa
     return {
       ok: false,
       diagnostics: [
-        fileDiagnostic(
-          file,
-          'file is empty',
-          `a ${what} needs at least an id and a title; try: runbook new <id>`,
-        ),
+        fileDiagnostic(file, 'file is empty', `a ${what} needs at least an id and a title`),
       ],
     };
   }

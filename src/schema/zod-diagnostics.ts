@@ -42,7 +42,13 @@ export function diagnosticsFromZod(
       );
       continue;
     }
-    diagnostics.push(source.diagnosticAtPath(path, cleanMessage(issue)));
+    const where = formatKeyPath(path.slice(0, -1), String(path[path.length - 1] ?? ''));
+    diagnostics.push(
+      source.diagnosticAtPath(
+        path,
+        path.length ? `${where}: ${cleanMessage(issue)}` : cleanMessage(issue),
+      ),
+    );
   }
   return diagnostics.map((d) => (d.hint === '' ? withoutHint(d) : d));
 }
