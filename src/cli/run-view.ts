@@ -19,6 +19,7 @@ export class RunView {
   readonly #c: ChalkInstance;
   readonly #spinner: Ora | undefined;
   readonly #running = new Map<string, string>();
+  #mode: RunResult['mode'] = 'execute';
 
   private constructor(out: OutStream, colors: ChalkInstance, spinner: Ora | undefined) {
     this.#out = out;
@@ -73,6 +74,7 @@ export class RunView {
     switch (event.type) {
       case 'run.start': {
         const { runbook } = event;
+        this.#mode = event.mode;
         const meta = [runbook.severity, runbook.service].filter(Boolean).join(' · ');
         const mode = event.mode === 'execute' ? '' : c.yellow(` [${event.mode}]`);
         this.#line(
@@ -142,16 +144,18 @@ export class RunView {
           : '';
     const symbol = this.#symbol(step);
     this.#line(`  ${symbol} ${label}${effect}${duration}`);
-    if (
-      step.command &&
-      (step.status === 'planned' || step.status === 'failed' || step.status === 'succeeded')
-    ) {
+    const shown =
+      step.status === 'planned' ||
+      step.status === 'failed' ||
+      step.status === 'succeeded' ||
+      (step.status === 'skipped' && this.#mode === 'dry-run');
+    if (step.command && shown) {
       for (const line of step.command.split('\n')) this.#line(c.dim(`      $ ${line}`));
     }
     if (
       step.effect === 'manual' &&
       typeof step.outputs.instruction === 'string' &&
-      step.status !== 'succeeded'
+      (step.status !== 'succeeded' || this.#mode === 'dry-run')
     ) {
       for (const line of step.outputs.instruction.trim().split('\n')) this.#line(`      ${line}`);
     }
