@@ -4,7 +4,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runBin, tempDir } from './helpers/cli.js';
 
 /** Every tool a runbook could call, each replaced by a recorder that logs that it was called. */
-const TOOLS = ['sh', 'bash', 'dash', 'env', 'curl', 'wget', 'pm2', 'docker', 'psql', 'wrangler', 'systemctl', 'journalctl', 'ssh', 'nginx', 'kill', 'rm', 'ls', 'cat', 'true', 'echo', 'printf', 'touch', 'node', 'npx', 'jq'];
+const TOOLS = [
+  'sh',
+  'bash',
+  'dash',
+  'env',
+  'curl',
+  'wget',
+  'pm2',
+  'docker',
+  'psql',
+  'wrangler',
+  'systemctl',
+  'journalctl',
+  'ssh',
+  'nginx',
+  'kill',
+  'rm',
+  'ls',
+  'cat',
+  'true',
+  'echo',
+  'printf',
+  'touch',
+  'node',
+  'npx',
+  'jq',
+];
 
 const EVERYTHING = `
 id: everything
@@ -51,7 +77,11 @@ describe('run --dry-run', () => {
   const dir = tempDir();
   const bin = join(dir.path, 'bin');
   const log = join(dir.path, 'calls.log');
-  const env = () => ({ PATH: bin, RUNBOOK_STATE_DIR: join(dir.path, 'state'), API_TOKEN: 's3cr3t-t0ken-value' });
+  const env = () => ({
+    PATH: bin,
+    RUNBOOK_STATE_DIR: join(dir.path, 'state'),
+    API_TOKEN: 's3cr3t-t0ken-value',
+  });
 
   beforeAll(() => {
     mkdirSync(bin);
@@ -66,13 +96,16 @@ describe('run --dry-run', () => {
   afterAll(() => dir.remove());
 
   it('prints every step’s exact command and calls nothing', async () => {
-    const result = await runBin(['run', 'everything', '--dry-run', '--non-interactive'], { cwd: dir.path, env: env() });
+    const result = await runBin(['run', 'everything', '--dry-run', '--non-interactive'], {
+      cwd: dir.path,
+      env: env(),
+    });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(existsSync(log)).toBe(false);
     const out = result.stdout;
     for (const command of [
-      '$ GET http://127.0.0.1:9/health -H \'authorization: Bearer ***\'',
+      "$ GET http://127.0.0.1:9/health -H 'authorization: Bearer ***'",
       '$ ps aux | grep api',
       '$ pm2 jlist',
       '$ pm2 restart api && curl -fsS -H "Authorization: Bearer ${RUNBOOK_SECRET_1}" http://127.0.0.1:9/warm',
@@ -87,10 +120,16 @@ describe('run --dry-run', () => {
   });
 
   it('gives the plan as JSON: every step planned, with its command and effect', async () => {
-    const result = await runBin(['run', 'everything', '--dry-run', '--format', 'json'], { cwd: dir.path, env: env() });
+    const result = await runBin(['run', 'everything', '--dry-run', '--format', 'json'], {
+      cwd: dir.path,
+      env: env(),
+    });
     expect(result.code).toBe(0);
     expect(existsSync(log)).toBe(false);
-    const doc = JSON.parse(result.stdout) as { status: string; steps: Array<{ id: string; status: string; effect: string; command: string | null }> };
+    const doc = JSON.parse(result.stdout) as {
+      status: string;
+      steps: Array<{ id: string; status: string; effect: string; command: string | null }>;
+    };
     expect(doc.status).toBe('succeeded');
     expect(doc.steps.map((s) => [s.id, s.status, s.effect])).toEqual([
       ['health', 'planned', 'read'],
@@ -102,16 +141,32 @@ describe('run --dry-run', () => {
       ['healthy', 'planned', 'read'],
       ['rollback', 'planned', 'write'],
     ]);
-    expect(doc.steps.every((s) => s.effect === 'manual' || typeof s.command === 'string')).toBe(true);
+    expect(doc.steps.every((s) => s.effect === 'manual' || typeof s.command === 'string')).toBe(
+      true,
+    );
     expect(result.stdout).not.toContain('s3cr3t-t0ken-value');
   });
 
   it('plans every shipped runbook without calling anything', async () => {
-    const result = await runBin(['list', '--json', '--dir', join(ROOT, 'runbooks')], { env: env() });
+    const result = await runBin(['list', '--json', '--dir', join(ROOT, 'runbooks')], {
+      env: env(),
+    });
     const ids = (JSON.parse(result.stdout) as Array<{ id: string }>).map((r) => r.id);
     expect(ids.length).toBeGreaterThan(0);
     for (const id of ids) {
-      const run = await runBin(['run', id, '--dry-run', '--non-interactive', '--dir', join(ROOT, 'runbooks'), '--var', 'state_dir=/nonexistent'], { env: env() });
+      const run = await runBin(
+        [
+          'run',
+          id,
+          '--dry-run',
+          '--non-interactive',
+          '--dir',
+          join(ROOT, 'runbooks'),
+          '--var',
+          'state_dir=/nonexistent',
+        ],
+        { env: env() },
+      );
       expect(run.code, `${id}: ${run.stderr}`).toBe(0);
     }
     expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe('');
