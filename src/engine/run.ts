@@ -324,7 +324,10 @@ class Engine {
         effect,
         command,
       });
-      const outputs = { ...(prepared.kind === 'manual' ? { instruction: prepared.text } : {}), ...step.dry_run?.outputs };
+      const outputs = {
+        ...(prepared.kind === 'manual' ? { instruction: prepared.text } : {}),
+        ...step.dry_run?.outputs,
+      };
       return {
         ...base('planned', effect, command),
         outputs,
