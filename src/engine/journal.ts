@@ -27,6 +27,24 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${random}`;
 }
 
+const MAX_STRING = 8192;
+
+/** Long outputs (a response body, a log dump) are kept to their first 8 KiB in the journal. */
+function summarize(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return value.length > MAX_STRING
+      ? `${value.slice(0, MAX_STRING)}… [${value.length - MAX_STRING} more characters]`
+      : value;
+  }
+  if (Array.isArray(value)) return value.map(summarize);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[key] = summarize(inner);
+    return out;
+  }
+  return value;
+}
+
 /** The append-only event log of one run: JSON Lines, each event written (and so flushed to the
  * kernel) as it happens, so a crash or kill loses nothing that was reported. */
 export class Journal {
@@ -54,7 +72,7 @@ export class Journal {
 
   write(event: EngineEvent): void {
     if (this.#fd === undefined) return;
-    writeSync(this.#fd, `${JSON.stringify(event)}\n`);
+    writeSync(this.#fd, `${JSON.stringify(summarize(event))}\n`);
   }
 
   close(): void {
