@@ -108,7 +108,7 @@ describe('run --dry-run', () => {
       "$ GET http://127.0.0.1:9/health -H 'authorization: Bearer ***'",
       '$ ps aux | grep api',
       '$ pm2 jlist',
-      '$ pm2 restart api && curl -fsS -H "Authorization: Bearer ${RUNBOOK_SECRET_1}" http://127.0.0.1:9/warm',
+      '$ pm2 restart api && curl -fsS -H "Authorization: Bearer ***" http://127.0.0.1:9/warm',
       '$ POST http://127.0.0.1:9/events --data {"text":"restarted"}',
       '$ docker restart api-previous',
     ]) {

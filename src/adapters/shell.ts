@@ -10,6 +10,8 @@ const runInput = z.strictObject({
   command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
   env: z.record(z.string(), z.string()).optional(),
   stdin: z.string().optional(),
+  /** How to show the command to people when it refers to values passed in `env`. */
+  display: z.string().optional(),
 });
 
 export const shell = {
@@ -22,7 +24,9 @@ export const shell = {
       input: runInput,
       effect: 'write',
       describe: (input) =>
-        typeof input.command === 'string' ? input.command : formatArgv(input.command),
+        typeof input.command === 'string'
+          ? (input.display ?? input.command)
+          : formatArgv(input.command),
       run: async (input, ctx) => {
         const [file, ...args] =
           typeof input.command === 'string' ? ['sh', '-c', input.command] : input.command;

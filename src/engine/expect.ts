@@ -135,6 +135,7 @@ function looselyEqual(actual: unknown, expected: unknown): boolean {
 
 function show(value: unknown): string {
   if (value === undefined) return 'missing';
+  if (value === null) return 'null';
   const text = typeof value === 'string' ? JSON.stringify(value) : stringifyValue(value);
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }

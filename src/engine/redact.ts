@@ -1,8 +1,10 @@
 export const REDACTED = '***';
 
-/** Environment variable names whose values are treated as secrets wherever they appear. */
+/** Environment variable names whose values are treated as secrets wherever they appear: those
+ * ending a word in TOKEN, PASSWORD, SECRET, …, so that PGPASSWORD and GITHUB_TOKEN are, and
+ * GIT_AUTHOR_NAME, XDG_SESSION_TYPE and TOKENIZERS_PARALLELISM are not. */
 export const SECRET_ENV_NAME =
-  /(TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH|COOKIE|SESSION|DATABASE_URL|_DSN$|_URI$|WEBHOOK)/i;
+  /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|CREDENTIALS?|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SIGNING_?KEY|DATABASE_URL|_DSN|WEBHOOK(_URL)?|COOKIE|MYSQL_PWD|REDISCLI_AUTH)($|_)/i;
 
 const MIN_SECRET_LENGTH = 4;
 
@@ -26,6 +28,19 @@ export class Redactor {
     }
   }
 
+  /** Only the password of a URL such as postgres://user:pass@host/db. */
+  addUrlPassword(value: string): void {
+    try {
+      const url = new URL(value);
+      if (url.password) {
+        this.#addOne(url.password);
+        this.#addOne(decodeURIComponent(url.password));
+      }
+    } catch {
+      // Not a URL.
+    }
+  }
+
   #addOne(text: string): void {
     if (text.length < MIN_SECRET_LENGTH || this.#secrets.includes(text)) return;
     this.#secrets.push(text);
@@ -36,7 +51,9 @@ export class Redactor {
   /** Registers the values of environment variables that look like credentials. */
   addFromEnv(env: Record<string, string | undefined>): void {
     for (const [name, value] of Object.entries(env)) {
-      if (value && SECRET_ENV_NAME.test(name)) this.add(value);
+      if (!value) continue;
+      if (SECRET_ENV_NAME.test(name)) this.add(value);
+      else if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i.test(value)) this.addUrlPassword(value);
     }
   }
 

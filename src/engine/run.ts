@@ -373,8 +373,12 @@ class Engine {
     if (step.run !== undefined) {
       uses = 'shell.run';
       if (typeof step.run === 'string') {
-        const rendered = renderShellCommand(step.run, context, this.#o.redactor);
-        input = { command: rendered.command, env: { ...stepEnv, ...rendered.env } };
+        const rendered = renderShellCommand(step.run, context);
+        input = {
+          command: rendered.command,
+          display: rendered.display,
+          env: { ...stepEnv, ...rendered.env },
+        };
       } else {
         input = { command: step.run.map((arg) => renderText(arg, context)), env: stepEnv };
       }

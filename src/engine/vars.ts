@@ -65,12 +65,11 @@ export function resolveVars(
       resolved.declaredEnv[definition.env] = fromEnv;
     let value: unknown;
     const cli = input.cliVars[name];
-    if (cli !== undefined)
-      [value, resolved.sources[name]] = [coerce(cli, definition.default), 'var'];
+    if (cli !== undefined) [value, resolved.sources[name]] = [coerce(cli, definition), 'var'];
     else if (name in environmentVars)
       [value, resolved.sources[name]] = [environmentVars[name], 'environment'];
     else if (fromEnv !== undefined && fromEnv !== '')
-      [value, resolved.sources[name]] = [coerce(fromEnv, definition.default), 'env'];
+      [value, resolved.sources[name]] = [coerce(fromEnv, definition), 'env'];
     else if (definition.default !== undefined)
       [value, resolved.sources[name]] = [definition.default, 'default'];
     else {
@@ -99,8 +98,10 @@ export function resolveVars(
   return resolved;
 }
 
-/** A value from the command line takes the type of the variable's default. */
-function coerce(text: string, fallback: unknown): unknown {
+/** A value from the command line or the environment takes the type of the variable's default,
+ * or of its choices. */
+function coerce(text: string, definition: VarDefinition): unknown {
+  const fallback = definition.default ?? definition.choices?.find((choice) => choice !== null);
   if (typeof fallback === 'number' && text.trim() !== '' && Number.isFinite(Number(text)))
     return Number(text);
   if (typeof fallback === 'boolean' && (text === 'true' || text === 'false'))

@@ -12,6 +12,24 @@ const environment = new Environment({
   enableOptionalTypes: true,
 });
 
+// Whole numbers in data are CEL ints (see toCel), so `ratio * 2` or `error_rate * 100` must not
+// depend on whether a JSON number happened to be written 3 or 3.5: mixed int/double arithmetic
+// is done in double, as a reader expects.
+const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
+  '+': (a, b) => a + b,
+  '-': (a, b) => a - b,
+  '*': (a, b) => a * b,
+  '/': (a, b) => a / b,
+};
+for (const [operator, apply] of Object.entries(ARITHMETIC)) {
+  environment.registerOperator(`double ${operator} int`, (a: number, b: bigint) =>
+    apply(a, Number(b)),
+  );
+  environment.registerOperator(`int ${operator} double`, (a: bigint, b: number) =>
+    apply(Number(a), b),
+  );
+}
+
 const cache = new Map<string, ParseResult>();
 
 export class ExpressionError extends Error {

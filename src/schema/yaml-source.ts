@@ -149,7 +149,7 @@ export function parseYaml(file: string, bytes: Uint8Array, what = 'runbook'): Pa
       diagnostics: [
         fileDiagnostic(
           file,
-          `file is too large: ${formatBytes(bytes.length)} (the limit is ${formatBytes(LIMITS.maxBytes)})`,
+          `file is too large: ${bytes.length} bytes (the limit is ${formatBytes(LIMITS.maxBytes)})`,
           `split it into several ${what}s`,
         ),
       ],
