@@ -1,0 +1,373 @@
+#!/usr/bin/env node
+// Benchmarks runbook against the floor any Node CLI pays, in one invocation:
+//   1. cold start:  `node bin/runbook.js --version`  vs  `node -e 0`                  (goal ≤ 1.5×)
+//   2. 50 steps:    `runbook run bench-50` (50 × `run: "true"`)  vs  a Node script that
+//                   spawnSync('sh', ['-c', 'true']) × 50                                (goal ≤ 1.5×)
+//                   for reference: bash running the same 50 commands, and ansible-playbook
+//                   (50 `command: sh -c true` tasks, connection: local) when it is installed.
+// Contenders alternate run by run (and the order rotates every round) so that drift — thermal,
+// cache, noisy neighbours — lands on all of them alike; warm-up runs are discarded.
+//
+// Usage: npm run bench            (builds dist/ first)
+//        node bench/run.mjs [--json]
+// Env:   BENCH_RUNS=N             timed runs per contender (default 20 for startup, 10 for 50 steps)
+//        BENCH_ANSIBLE_RUNS=N     timed ansible runs (default 3: it is ~200× slower)
+// Exit:  0 whatever the ratios (a measurement, not a test); 1 when any command fails; 2 bad usage.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(ROOT, 'bin', 'runbook.js');
+const NODE = process.execPath;
+const STEPS = 50;
+const GOAL = 1.5;
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const unknown = args.filter((a) => a !== '--json');
+if (unknown.length > 0 || args.includes('--help')) {
+  process.stderr.write(
+    `usage: node bench/run.mjs [--json]   (env: BENCH_RUNS, BENCH_ANSIBLE_RUNS)\n`,
+  );
+  process.exit(unknown.length > 0 ? 2 : 0);
+}
+
+function positiveInt(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`bench: ${name} must be a positive integer (got "${raw}")\n`);
+    process.exit(2);
+  }
+  return n;
+}
+const startupRuns = positiveInt('BENCH_RUNS', 20);
+const stepRuns = positiveInt('BENCH_RUNS', 10);
+const ansibleRuns = positiveInt('BENCH_ANSIBLE_RUNS', 3);
+
+if (!existsSync(join(ROOT, 'dist', 'runbook.js'))) {
+  process.stderr.write('bench: dist/ is missing — run `npm run bench` (it builds first)\n');
+  process.exit(1);
+}
+
+const log = (line) => process.stderr.write(`${line}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures, all in one temp dir.
+const tmp = mkdtempSync(join(tmpdir(), 'runbook-bench-'));
+const stateDir = join(tmp, 'state');
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+
+const runbookYaml = [
+  'id: bench-50',
+  'title: Benchmark — 50 trivial shell steps',
+  'diagnosis:',
+  ...Array.from({ length: STEPS }, (_, i) => [
+    `  - id: step-${String(i + 1).padStart(2, '0')}`,
+    '    run: "true"',
+  ]).flat(),
+  '',
+].join('\n');
+writeFileSync(join(tmp, 'bench-50.yaml'), runbookYaml);
+
+const floorScript = join(tmp, 'floor-50.mjs');
+writeFileSync(
+  floorScript,
+  `import { spawnSync } from 'node:child_process';
+for (let i = 0; i < ${STEPS}; i++) {
+  const r = spawnSync('sh', ['-c', 'true'], { stdio: 'ignore' });
+  if (r.status !== 0) process.exit(1);
+}
+`,
+);
+
+const bashScript = join(tmp, 'bash-50.sh');
+writeFileSync(bashScript, `set -e\n${'sh -c true\n'.repeat(STEPS)}`);
+
+const ansibleInventory = join(tmp, 'inventory.ini');
+const ansiblePlaybook = join(tmp, 'bench-50.yml');
+writeFileSync(
+  ansibleInventory,
+  'localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n',
+);
+writeFileSync(
+  ansiblePlaybook,
+  [
+    '- hosts: localhost',
+    '  connection: local',
+    '  gather_facts: false',
+    '  tasks:',
+    ...Array.from({ length: STEPS }, (_, i) => [
+      `    - name: step ${i + 1}`,
+      '      command: sh -c true',
+    ]).flat(),
+    '',
+  ].join('\n'),
+);
+
+function onPath(binary) {
+  return (process.env.PATH ?? '')
+    .split(delimiter)
+    .some((dir) => dir !== '' && existsSync(join(dir, binary)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contenders. `check` (optional) validates one run's output beyond its exit code.
+const baseEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
+delete baseEnv.RUNBOOK_DIR;
+const runbookEnv = { ...baseEnv, RUNBOOK_STATE_DIR: stateDir };
+const ansibleEnv = {
+  ...baseEnv,
+  ANSIBLE_NOCOLOR: '1',
+  ANSIBLE_LOCAL_TEMP: join(tmp, 'ansible-local'),
+  ANSIBLE_REMOTE_TEMP: join(tmp, 'ansible-remote'),
+  ANSIBLE_RETRY_FILES_ENABLED: '0',
+  ANSIBLE_LOCALHOST_WARNING: '0',
+  ANSIBLE_INVENTORY_UNPARSED_WARNING: '0',
+};
+const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+
+const startup = {
+  title: 'Cold start',
+  runs: startupRuns,
+  warmup: 3,
+  contenders: [
+    { name: 'node -e 0', role: 'baseline', file: NODE, args: ['-e', '0'] },
+    {
+      name: 'runbook --version',
+      role: 'goal',
+      file: NODE,
+      args: [CLI, '--version'],
+      check: (out) => out.trim() === version || `printed "${out.trim()}", expected ${version}`,
+    },
+  ],
+};
+
+const ansibleAvailable = onPath('ansible-playbook');
+const ansibleNote = ansibleAvailable
+  ? null
+  : 'ansible-playbook is not on PATH: skipped (install it with `apt-get install -y ansible-core`)';
+const steps = {
+  title: `${STEPS} shell steps`,
+  runs: stepRuns,
+  warmup: 2,
+  contenders: [
+    {
+      name: `node spawnSync ×${STEPS}`,
+      role: 'baseline',
+      file: NODE,
+      args: [floorScript],
+    },
+    {
+      name: 'runbook run bench-50',
+      role: 'goal',
+      file: NODE,
+      args: [CLI, 'run', 'bench-50', '--dir', tmp, '--non-interactive'],
+      env: runbookEnv,
+    },
+    { name: `bash ×${STEPS}`, role: 'reference', file: 'bash', args: [bashScript] },
+    ...(ansibleAvailable
+      ? [
+          {
+            name: 'ansible-playbook',
+            role: 'reference',
+            file: 'ansible-playbook',
+            args: ['-i', ansibleInventory, ansiblePlaybook],
+            env: ansibleEnv,
+            runs: ansibleRuns,
+            warmup: 1,
+            timeoutMs: 600_000,
+            check: (out) =>
+              /ok=50\b.*\bfailed=0\b/.test(out) || 'the play did not report ok=50 failed=0',
+          },
+        ]
+      : []),
+  ],
+};
+
+// ---------------------------------------------------------------------------------------------
+// Running and timing.
+function runOnce(c) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(c.file, c.args, {
+    cwd: tmp,
+    env: c.env ?? baseEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: c.timeoutMs ?? 120_000,
+  });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const stdout = r.stdout?.toString() ?? '';
+  const stderr = r.stderr?.toString() ?? '';
+  let problem = null;
+  if (r.error) problem = r.error.message;
+  else if (r.status !== 0) problem = `exit ${r.status ?? `signal ${r.signal}`}`;
+  else if (c.check) {
+    const ok = c.check(stdout);
+    if (ok !== true) problem = ok;
+  }
+  if (problem) {
+    log(`bench: "${c.name}" failed: ${problem}`);
+    log(`  command: ${[c.file, ...c.args].join(' ')}`);
+    const tail = (text) => text.trimEnd().split('\n').slice(-15).join('\n    ');
+    if (stdout.trim()) log(`  stdout (tail):\n    ${tail(stdout)}`);
+    if (stderr.trim()) log(`  stderr (tail):\n    ${tail(stderr)}`);
+    process.exit(1);
+  }
+  return ms;
+}
+
+/** Warm-up, then rounds in which every contender still owed runs goes once, in an order that
+ * rotates each round. */
+function measure(group) {
+  const cs = group.contenders.map((c) => ({
+    ...c,
+    want: c.runs ?? group.runs,
+    warm: c.warmup ?? group.warmup,
+    samples: [],
+  }));
+  const maxWarm = Math.max(...cs.map((c) => c.warm));
+  for (let w = 0; w < maxWarm; w++) for (const c of cs) if (w < c.warm) runOnce(c);
+  const rounds = Math.max(...cs.map((c) => c.want));
+  for (let round = 0; round < rounds; round++) {
+    const order = cs.map((_, i) => cs[(i + round) % cs.length]);
+    for (const c of order) if (c.samples.length < c.want) c.samples.push(runOnce(c));
+    if (!json && process.stderr.isTTY)
+      process.stderr.write(`\r  ${group.title}: round ${round + 1}/${rounds}   `);
+  }
+  if (!json && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  return cs;
+}
+
+function median(sorted) {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+const p90 = (sorted) => sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)];
+const round1 = (n) => Math.round(n * 10) / 10;
+const round2 = (n) => Math.round(n * 100) / 100;
+
+function summarize(group, measured) {
+  const stats = measured.map((c) => {
+    const sorted = [...c.samples].sort((a, b) => a - b);
+    return { c, sorted, median: median(sorted), p90: p90(sorted) };
+  });
+  const base = stats.find((s) => s.c.role === 'baseline');
+  return {
+    group: group.title,
+    baseline: base.c.name,
+    results: stats.map(({ c, sorted, median: med, p90: p }) => {
+      const ratio = med / base.median;
+      return {
+        contender: c.name,
+        role: c.role,
+        command: [c.file === NODE ? 'node' : c.file, ...c.args].join(' '),
+        runs: sorted.length,
+        median_ms: round1(med),
+        p90_ms: round1(p),
+        min_ms: round1(sorted[0]),
+        max_ms: round1(sorted[sorted.length - 1]),
+        ratio: round2(ratio),
+        p90_ratio: round2(p / base.p90),
+        goal: c.role === 'goal' ? GOAL : null,
+        status:
+          c.role === 'baseline'
+            ? 'baseline'
+            : c.role === 'goal'
+              ? round2(ratio) <= GOAL
+                ? 'PASS'
+                : 'MISS'
+              : 'ref',
+        samples_ms: c.samples.map(round1),
+      };
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sanity check (untimed): the generated runbook really runs 50 steps, all succeeded.
+{
+  const r = spawnSync(
+    NODE,
+    [CLI, 'run', 'bench-50', '--dir', tmp, '--non-interactive', '--format', 'json'],
+    { cwd: tmp, env: runbookEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  let doc = null;
+  try {
+    doc = JSON.parse(r.stdout);
+  } catch {
+    /* reported below */
+  }
+  const ok =
+    r.status === 0 &&
+    doc?.steps?.length === STEPS &&
+    doc.steps.every((s) => s.status === 'succeeded');
+  if (!ok) {
+    log(`bench: the generated runbook did not run ${STEPS} succeeded steps (exit ${r.status})`);
+    if (r.stderr.trim()) log(r.stderr.trimEnd());
+    if (!doc && r.stdout.trim()) log(r.stdout.trimEnd().slice(0, 2000));
+    process.exit(1);
+  }
+}
+
+if (!json) {
+  process.stdout.write(
+    `runbook ${version} · node ${process.version} · ${process.platform}/${process.arch} · ` +
+      `${cpus().length}× ${cpus()[0]?.model?.trim() ?? 'cpu'} · ` +
+      `runs: ${startupRuns} startup, ${stepRuns} steps${ansibleAvailable ? `, ${ansibleRuns} ansible` : ''}\n`,
+  );
+  if (ansibleNote) process.stdout.write(`${ansibleNote}\n`);
+}
+
+const groups = [startup, steps].map((g) => summarize(g, measure(g)));
+
+if (json) {
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        runbook_version: version,
+        node: process.version,
+        platform: `${process.platform}/${process.arch}`,
+        cpus: cpus().length,
+        date: new Date().toISOString(),
+        goal_ratio: GOAL,
+        ansible: { available: ansibleAvailable, note: ansibleNote },
+        groups,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+} else {
+  const header = ['contender', 'runs', 'median ms', 'p90 ms', 'ratio', 'goal', 'result'];
+  const rows = groups.flatMap((g) => [
+    { section: `${g.group} (baseline: ${g.baseline})` },
+    ...g.results.map((r) => [
+      r.contender,
+      String(r.runs),
+      r.median_ms.toFixed(1),
+      r.p90_ms.toFixed(1),
+      `${r.ratio.toFixed(2)}×`,
+      r.goal === null ? '—' : `≤ ${r.goal}×`,
+      r.status === 'baseline' ? '(baseline)' : r.status,
+    ]),
+  ]);
+  const cells = [header, ...rows.filter(Array.isArray)];
+  const width = header.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  const right = [false, true, true, true, true, false, false];
+  const fmt = (row) =>
+    row
+      .map((cell, i) => (right[i] ? cell.padStart(width[i]) : cell.padEnd(width[i])))
+      .join('  ')
+      .trimEnd();
+  const rule = width.map((w) => '─'.repeat(w)).join('  ');
+  const out = [fmt(header), rule];
+  for (const row of rows) out.push(Array.isArray(row) ? fmt(row) : `${row.section}:`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+process.exit(0);
