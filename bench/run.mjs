@@ -49,7 +49,7 @@ const startupRuns = positiveInt('BENCH_RUNS', 20);
 const stepRuns = positiveInt('BENCH_RUNS', 10);
 const ansibleRuns = positiveInt('BENCH_ANSIBLE_RUNS', 3);
 
-if (!existsSync(join(ROOT, 'dist', 'runbook.js'))) {
+if (!existsSync(join(ROOT, 'dist', 'runbook.cjs'))) {
   process.stderr.write('bench: dist/ is missing — run `npm run bench` (it builds first)\n');
   process.exit(1);
 }
@@ -82,6 +82,18 @@ writeFileSync(
 for (let i = 0; i < ${STEPS}; i++) {
   const r = spawnSync('sh', ['-c', 'true'], { stdio: 'ignore' });
   if (r.status !== 0) process.exit(1);
+}
+`,
+);
+
+// The same, as a tool that must stay responsive (timeouts, Ctrl-C) has to: async spawn, awaited.
+const asyncFloorScript = join(tmp, 'floor-async-50.mjs');
+writeFileSync(
+  asyncFloorScript,
+  `import { spawn } from 'node:child_process';
+for (let i = 0; i < ${STEPS}; i++) {
+  const code = await new Promise((done) => spawn('sh', ['-c', 'true'], { stdio: 'ignore' }).on('close', done));
+  if (code !== 0) process.exit(1);
 }
 `,
 );
@@ -169,6 +181,12 @@ const steps = {
       file: NODE,
       args: [CLI, 'run', 'bench-50', '--dir', tmp, '--non-interactive'],
       env: runbookEnv,
+    },
+    {
+      name: `node async spawn ×${STEPS}`,
+      role: 'reference',
+      file: NODE,
+      args: [asyncFloorScript],
     },
     { name: `bash ×${STEPS}`, role: 'reference', file: 'bash', args: [bashScript] },
     ...(ansibleAvailable

@@ -1,5 +1,6 @@
 import type { request as UndiciRequest } from 'undici';
 import { z } from 'zod';
+import { importLazily } from '../lazy-import.js';
 import {
   defineAction,
   type Action,
@@ -122,7 +123,9 @@ type Request = typeof UndiciRequest;
 
 /** undici loads on first use: most commands never make a request. */
 async function loadRequest(): Promise<Request> {
-  const module = (await import('undici')) as { request?: Request; default?: { request: Request } };
+  const module = await importLazily<{ request?: Request; default?: { request: Request } }>(
+    'undici',
+  );
   const request = module.request ?? module.default?.request;
   if (!request) throw new Error('undici.request is not available');
   return request;

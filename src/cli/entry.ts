@@ -3,4 +3,4 @@ import { main } from './main.js';
 
 // Exit explicitly: an idle HTTP keep-alive socket or a finished child must not hold the CLI open.
 // On Linux, writes to pipes, files and terminals are synchronous, so nothing printed is lost.
-process.exit(await main(process.argv.slice(2), processIo()));
+void main(process.argv.slice(2), processIo()).then((code) => process.exit(code));

@@ -1,5 +1,9 @@
 import { userInfo } from 'node:os';
+import type * as InquirerPrompts from '@inquirer/prompts';
 import type { Prompter } from '../engine/run.js';
+import { importLazily } from '../lazy-import.js';
+
+type Prompts = typeof InquirerPrompts;
 import type { Io } from './io.js';
 import type { RunView } from './run-view.js';
 
@@ -26,7 +30,7 @@ export function terminalPrompter(io: Io, view: RunView, interrupt: () => void): 
   };
   return {
     confirm: async ({ step, command, effect, typed }) => {
-      const { input, confirm } = await import('@inquirer/prompts');
+      const { input, confirm } = await importLazily<Prompts>('@inquirer/prompts');
       if (command)
         io.stdout.write(
           `\n  ${step} will run:\n      $ ${command.split('\n').join('\n        ')}\n`,
@@ -47,7 +51,7 @@ export function terminalPrompter(io: Io, view: RunView, interrupt: () => void): 
       return ask(() => confirm({ message: `Run ${step}?`, default: false }, context), false);
     },
     acknowledge: async ({ step, name, text }) => {
-      const { confirm } = await import('@inquirer/prompts');
+      const { confirm } = await importLazily<Prompts>('@inquirer/prompts');
       io.stdout.write(
         `\n  ✋ ${name ?? step} (manual)\n${text
           .trim()

@@ -1,5 +1,7 @@
 import type { ChalkInstance } from 'chalk';
+import type * as OraModule from 'ora';
 import type { Ora } from 'ora';
+import { importLazily } from '../lazy-import.js';
 import { formatDuration } from '../schema/duration.js';
 import type { EngineEvent, RunResult, StepRecord } from '../engine/events.js';
 import type { OutStream } from './io.js';
@@ -33,7 +35,7 @@ export class RunView {
     interactive: boolean,
   ): Promise<RunView> {
     if (!interactive || !out.isTTY) return new RunView(out, colors, undefined);
-    const { default: ora } = await import('ora');
+    const { default: ora } = await importLazily<typeof OraModule>('ora');
     return new RunView(
       out,
       colors,

@@ -1,4 +1,3 @@
-// eslint-disable-next-line no-restricted-imports -- renders diagnostics exactly as the CLI prints them
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { createRegistry } from '../adapters/registry.js';
