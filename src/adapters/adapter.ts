@@ -5,6 +5,28 @@ export type Effect = 'read' | 'write' | 'destructive';
 
 export const EFFECT_RANK: Record<Effect, number> = { read: 0, write: 1, destructive: 2 };
 
+/** A process an action wants run. Secrets go in `env` or `input`, never in `args`. */
+export interface ProcessRequest {
+  file: string;
+  args: readonly string[];
+  /** Added to the step's environment for this process only. */
+  env?: Record<string, string>;
+  input?: string;
+}
+
+/** What a finished process gave back; a failure is a value, not an exception. */
+export interface ProcessResult {
+  exitCode: number | null;
+  signal: string | undefined;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+  interrupted: boolean;
+  /** Set when the process could not be started, or its output overflowed. */
+  error: string | undefined;
+}
+
 /** Everything an action may use while it runs. */
 export interface ActionContext {
   /** Aborted on timeout or interruption; actions must stop their work (and process trees). */
@@ -14,6 +36,13 @@ export interface ActionContext {
   /** The environment for child processes: the caller's, plus the step's own `env:`. */
   env: Record<string, string | undefined>;
   cwd: string;
+  /**
+   * Runs a process for the action — here, or on the step's `on:` host over ssh — in its own
+   * process group, killed with its whole tree when `signal` fires. Adapters never spawn directly.
+   */
+  exec(request: ProcessRequest): Promise<ProcessResult>;
+  /** The `on:` host the step runs on, or undefined when it runs here. */
+  host: string | undefined;
 }
 
 /**

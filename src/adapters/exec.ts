@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { ActionContext, ProcessRequest, ProcessResult } from './adapter.js';
 
 /** The only place that starts processes. Every child gets its own process group so that a
  * timeout or an interruption can kill the whole tree, not just the direct child. */
@@ -14,17 +15,7 @@ export interface ExecRequest {
   maxBufferBytes?: number;
 }
 
-export interface ExecResult {
-  exitCode: number | null;
-  signal: string | undefined;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-  timedOut: boolean;
-  interrupted: boolean;
-  /** Set when the process could not be started or its output overflowed. */
-  error: string | undefined;
-}
+export type ExecResult = ProcessResult;
 
 const DEFAULT_GRACE_MS = 2000;
 const DEFAULT_MAX_BUFFER = 16 * 1024 * 1024;
@@ -112,6 +103,21 @@ export function execute(request: ExecRequest): Promise<ExecResult> {
     });
     child.on('close', finish);
   });
+}
+
+/** The local `exec` of an action context: the step's environment, directory and signal. */
+export function localExec(
+  context: Pick<ActionContext, 'env' | 'cwd' | 'signal'>,
+): ActionContext['exec'] {
+  return (request: ProcessRequest) =>
+    execute({
+      file: request.file,
+      args: request.args,
+      env: { ...context.env, ...request.env },
+      cwd: context.cwd,
+      signal: context.signal,
+      ...(request.input === undefined ? {} : { input: request.input }),
+    });
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {

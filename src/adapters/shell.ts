@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineAction, type Adapter } from './adapter.js';
-import { execute, findBinary } from './exec.js';
+import { findBinary } from './exec.js';
 import { formatArgv } from './quote.js';
 import { processOutcome } from './process-outcome.js';
 
@@ -30,12 +30,10 @@ export const shell = {
       run: async (input, ctx) => {
         const [file, ...args] =
           typeof input.command === 'string' ? ['sh', '-c', input.command] : input.command;
-        const result = await execute({
+        const result = await ctx.exec({
           file: file ?? 'sh',
           args,
-          env: { ...ctx.env, ...input.env },
-          cwd: ctx.cwd,
-          signal: ctx.signal,
+          ...(input.env === undefined ? {} : { env: input.env }),
           ...(input.stdin === undefined ? {} : { input: input.stdin }),
         });
         return processOutcome(result, ctx.timeoutMs);

@@ -1,5 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import type { ActionOutcome, AnyAction, Effect } from '../adapters/adapter.js';
+import { localExec } from '../adapters/exec.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import { parseDuration } from '../schema/duration.js';
 import { evaluateExpression, ExpressionError } from '../schema/expressions.js';
@@ -536,11 +537,11 @@ class Engine {
     const env = { ...this.#o.env, ...prepared.env };
     let outcome: ActionOutcome;
     try {
+      const base = { signal, timeoutMs, env, cwd: this.#o.cwd };
       outcome = await prepared.action.run(prepared.input, {
-        signal,
-        timeoutMs,
-        env,
-        cwd: this.#o.cwd,
+        ...base,
+        exec: localExec(base),
+        host: undefined,
       });
     } catch (error) {
       outcome = {

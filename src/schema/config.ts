@@ -19,7 +19,42 @@ export const configSchema = z.strictObject({
     .describe('Named severity scales, most severe first, e.g. { pscale: [P1, P2, P3, P4] }'),
   default_severity_scheme: z.string().optional(),
   state_dir: z.string().optional().describe('Where run journals and locks are kept'),
+  hosts: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+        error: 'host names are letters, digits, ., _ and -',
+      }),
+      z.strictObject({
+        host: z.string().min(1).describe('Address or name to connect to'),
+        user: z.string().min(1).optional(),
+        port: z.int().min(1).max(65535).optional(),
+        identity_file: z.string().min(1).optional().describe('ssh -i (relative to this file)'),
+        known_hosts_file: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('UserKnownHostsFile (relative to this file)'),
+        connect_timeout: z
+          .int()
+          .min(1)
+          .max(600)
+          .optional()
+          .describe('ssh ConnectTimeout, seconds (default 10)'),
+        options: z
+          .array(z.string().regex(/^[A-Za-z]+=.+$/, { error: 'expected Name=value' }))
+          .optional()
+          .describe('More ssh -o options'),
+      }),
+    )
+    .optional()
+    .describe('Hosts that steps name with on:, reached over ssh'),
+  adapters: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('Third-party adapters: module paths (relative to this file) or package names'),
 });
+
+export type HostConfig = NonNullable<z.output<typeof configSchema>['hosts']>[string];
 
 /** runbook.config.yaml, resolved. */
 export interface Config {
@@ -28,6 +63,10 @@ export interface Config {
   schemes: Record<string, string[]>;
   defaultScheme: string;
   stateDir: string | undefined;
+  /** Hosts for `on:`, with file paths resolved. */
+  hosts: Record<string, HostConfig>;
+  /** Third-party adapter modules: absolute paths or package names. */
+  adapters: string[];
 }
 
 /** Finds runbook.config.yaml ($RUNBOOK_CONFIG, else ./runbook.config.yaml); all keys are optional. */
@@ -60,6 +99,8 @@ export async function loadConfig(
       schemes,
       defaultScheme: 'default',
       stateDir: undefined,
+      hosts: {},
+      adapters: [],
     };
 
   const parsed = parseYaml(file, bytes, 'config file');
@@ -90,5 +131,20 @@ export async function loadConfig(
     schemes,
     defaultScheme,
     stateDir: config.state_dir === undefined ? undefined : resolve(base, config.state_dir),
+    hosts: Object.fromEntries(
+      Object.entries(config.hosts ?? {}).map(([name, host]) => [
+        name,
+        {
+          ...host,
+          ...(host.identity_file ? { identity_file: resolve(base, host.identity_file) } : {}),
+          ...(host.known_hosts_file
+            ? { known_hosts_file: resolve(base, host.known_hosts_file) }
+            : {}),
+        },
+      ]),
+    ),
+    adapters: (config.adapters ?? []).map((entry) =>
+      entry.startsWith('.') || entry.startsWith('/') ? resolve(base, entry) : entry,
+    ),
   };
 }

@@ -12,6 +12,8 @@ const OPTIONS: LoadOptions = {
     schemes: { default: ['P0', 'P1', 'P2', 'P3', 'P4'], pscale: ['P1', 'P2', 'P3', 'P4'] },
     defaultScheme: 'default',
     stateDir: undefined,
+    hosts: {},
+    adapters: [],
   },
   strict: false,
 };
