@@ -31,6 +31,8 @@ export default tseslint.config(
         console: 'readonly',
         setTimeout: 'readonly',
         URL: 'readonly',
+        fetch: 'readonly',
+        performance: 'readonly',
       },
     },
   },

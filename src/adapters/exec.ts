@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
 import type { ActionContext, ProcessRequest, ProcessResult } from './adapter.js';
 
 /** The only place that starts processes. Every child gets its own process group so that a
@@ -141,8 +143,6 @@ export async function findBinary(
   name: string,
   env: Record<string, string | undefined>,
 ): Promise<string | undefined> {
-  const { access, constants } = await import('node:fs/promises');
-  const { join, isAbsolute } = await import('node:path');
   if (isAbsolute(name)) {
     return access(name, constants.X_OK).then(
       () => name,

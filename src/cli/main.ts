@@ -4,6 +4,7 @@ import { InvalidRunbookError, RunbookError } from '../errors.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
+import type { DoctorOptions } from './doctor.js';
 import type { ListOptions } from './list.js';
 import type { RunOptions } from './run.js';
 import type { ShowOptions } from './show.js';
@@ -115,6 +116,26 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     )
     .action(async (id: string, options: RunOptions) => {
       exitCode = await (await import('./run.js')).runCommand(id, options, io);
+    });
+
+  program
+    .command('adapters')
+    .description('List adapters, their actions and effects, and whether each one’s program is here')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      exitCode = await (await import('./adapters.js')).adaptersCommand(options, io);
+    });
+
+  program
+    .command('doctor')
+    .description('Check that everything one runbook needs is here (exit 1 naming what is missing)')
+    .argument('<id>', 'runbook id')
+    .option('--dir <dir>', 'runbook directory')
+    .option('--json', 'print JSON')
+    .option('--var <name=value>', 'set a variable (repeatable)', collect, [])
+    .option('--env <name>', 'use the values of one of the runbook’s environments')
+    .action(async (id: string, options: DoctorOptions) => {
+      exitCode = await (await import('./doctor.js')).doctorCommand(id, options, io);
     });
 
   try {

@@ -1,13 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { createRegistry } from '../adapters/registry.js';
 import { runbookJsonSchema } from '../schema/json-schema.js';
 import { UsageError } from '../errors.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
+import { setup } from './setup.js';
 
 export async function schemaCommand(options: { out?: string }, io: Io): Promise<number> {
-  const text = `${JSON.stringify(runbookJsonSchema(createRegistry()), null, 2)}\n`;
+  const { registry } = await setup(io);
+  const text = `${JSON.stringify(runbookJsonSchema(registry), null, 2)}\n`;
   if (options.out) {
     const file = resolve(io.cwd, options.out);
     await writeFile(file, text).catch((error: Error) => {

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { createRegistry, type AdapterRegistry } from '../adapters/registry.js';
+import { loadThirdPartyAdapters } from '../adapters/third-party.js';
+import { ConfigError } from '../errors.js';
 import { loadConfig, type Config } from '../schema/config.js';
 import type { LoadOptions } from '../schema/load.js';
 import type { Io } from './io.js';
@@ -18,6 +20,15 @@ export async function setup(
 ): Promise<CliSetup> {
   const config = await loadConfig(io.cwd, io.env);
   const registry = createRegistry();
+  for (const adapter of await loadThirdPartyAdapters(config.adapters, config.file)) {
+    if (registry.adapter(adapter.name)) {
+      throw new ConfigError(
+        `adapter "${adapter.name}" from runbook.config.yaml clashes with a built-in adapter`,
+        'give it another name',
+      );
+    }
+    registry.register(adapter);
+  }
   let dirs: string[];
   if (options.dir) dirs = [resolve(io.cwd, options.dir)];
   else if (io.env.RUNBOOK_DIR)

@@ -10,6 +10,8 @@ export interface ResolvedVars {
   declaredEnv: Record<string, string>;
   /** Where each value came from, for `show` and the journal. */
   sources: Record<string, 'var' | 'environment' | 'env' | 'default' | 'unset'>;
+  /** Required variables that have no value, described with how to give one. */
+  missing?: string[];
 }
 
 type Scalar = string | number | boolean | null;
@@ -25,6 +27,8 @@ export function resolveVars(
     cliVars: Record<string, string>;
     envName: string | undefined;
     processEnv: Record<string, string | undefined>;
+    /** Report required variables without a value in `missing` instead of refusing (doctor). */
+    allowMissing?: boolean;
   },
 ): ResolvedVars {
   const declared = runbook.vars ?? {};
@@ -89,7 +93,8 @@ export function resolveVars(
     }
     resolved.values[name] = value;
   }
-  if (missing.length > 0) {
+  resolved.missing = missing;
+  if (missing.length > 0 && !input.allowMissing) {
     throw new UsageError(
       `runbook ${runbook.id} needs ${missing.length === 1 ? 'a value' : 'values'} for: ${missing.join(', ')}`,
       'pass them with --var name=value or set the environment variables',

@@ -20,13 +20,7 @@ export function runbookJsonSchema(registry: AdapterRegistry): JsonObject {
     properties.uses = { ...properties.uses, enum: names };
     step.allOf = names.map((name) => {
       const action = registry.action(name);
-      const input = action
-        ? (z.toJSONSchema(action.input, {
-            target: 'draft-2020-12',
-            io: 'input',
-            unrepresentable: 'any',
-          }) as JsonObject)
-        : {};
+      const input = action ? actionInputSchema(action.input) : {};
       delete input.$schema;
       return {
         if: { properties: { uses: { const: name } }, required: ['uses'] },
@@ -37,6 +31,20 @@ export function runbookJsonSchema(registry: AdapterRegistry): JsonObject {
   schema.$id = 'https://runbook.dev/schema/runbook.schema.json';
   schema.title = 'runbook';
   return schema;
+}
+
+/** An action's `with:` schema; an adapter whose schema cannot be expressed (say, made with another
+ * zod major) accepts any object rather than breaking `runbook schema`. */
+function actionInputSchema(input: z.ZodType): JsonObject {
+  try {
+    return z.toJSONSchema(input, {
+      target: 'draft-2020-12',
+      io: 'input',
+      unrepresentable: 'any',
+    }) as JsonObject;
+  } catch {
+    return { type: 'object' };
+  }
 }
 
 /** Any value of an action input may be a `${{ }}` template, resolved at run time. */

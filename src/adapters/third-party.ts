@@ -1,0 +1,95 @@
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../errors.js';
+import { importLazily } from '../lazy-import.js';
+import type { Adapter, AnyAction, Effect } from './adapter.js';
+
+const EFFECTS: readonly Effect[] = ['read', 'write', 'destructive'];
+const NAME = /^[a-z][a-z0-9_-]*$/;
+
+/**
+ * Loads the adapters named in runbook.config.yaml `adapters:` — module paths or package names,
+ * resolved from the config file's directory. A module exports an adapter as `default`, as
+ * `adapter`, or a list as `adapters`; each is checked against the same interface as the built-in
+ * ones, so a broken module is a clear configuration error, not a crash mid-run.
+ */
+export async function loadThirdPartyAdapters(
+  entries: readonly string[],
+  configFile: string | undefined,
+): Promise<Adapter[]> {
+  const base = configFile ? dirname(configFile) : process.cwd();
+  const loaded: Adapter[] = [];
+  for (const entry of entries) {
+    const where = isAbsolute(entry) ? entry : resolvePackage(entry, base);
+    let module: Record<string, unknown>;
+    try {
+      module = await importLazily<Record<string, unknown>>(pathToFileURL(where).href);
+    } catch (error) {
+      throw new ConfigError(
+        `cannot load adapter ${entry}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+        `check the adapters: list in ${configFile ?? 'runbook.config.yaml'}`,
+      );
+    }
+    const exported = module.adapters ?? module.adapter ?? module.default;
+    const adapters = Array.isArray(exported) ? exported : [exported];
+    for (const candidate of adapters) loaded.push(checkAdapter(candidate, entry));
+  }
+  return loaded;
+}
+
+function resolvePackage(name: string, base: string): string {
+  try {
+    return createRequire(join(base, 'runbook.config.yaml')).resolve(name);
+  } catch {
+    throw new ConfigError(
+      `cannot find adapter package "${name}" from ${base}`,
+      `install it there (npm install ${name}) or give a path such as ./adapters/${name}.js`,
+    );
+  }
+}
+
+function checkAdapter(value: unknown, entry: string): Adapter {
+  const fail = (problem: string): never => {
+    throw new ConfigError(
+      `adapter module ${entry} ${problem}`,
+      'an adapter is { name, summary, actions: { <name>: { summary, input, effect, describe, run } }, preflight? }',
+    );
+  };
+  if (value === null || typeof value !== 'object')
+    return fail('does not export an adapter (default, adapter or adapters)');
+  const adapter = value as Record<string, unknown>;
+  if (typeof adapter.name !== 'string' || !NAME.test(adapter.name))
+    fail('has no valid name (lowercase letters, digits, _ and -)');
+  if (adapter.actions === null || typeof adapter.actions !== 'object')
+    fail(`"${String(adapter.name)}" has no actions`);
+  const actions: Record<string, AnyAction> = {};
+  for (const [actionName, raw] of Object.entries(adapter.actions as Record<string, unknown>)) {
+    const action = raw as Record<string, unknown> | null;
+    const where = `action ${String(adapter.name)}.${actionName}`;
+    if (!NAME.test(actionName)) fail(`has an invalid ${where} name`);
+    if (!action || typeof action !== 'object') fail(`has an invalid ${where}`);
+    const input = action?.input as { safeParse?: unknown } | undefined;
+    if (!input || typeof input.safeParse !== 'function')
+      fail(`${where} needs a zod schema as input`);
+    if (!EFFECTS.includes(action?.effect as Effect))
+      fail(`${where} needs effect read, write or destructive`);
+    if (typeof action?.describe !== 'function' || typeof action.run !== 'function')
+      fail(`${where} needs describe() and run()`);
+    actions[actionName] = {
+      ...(action as unknown as AnyAction),
+      summary: typeof action?.summary === 'string' ? action.summary : '',
+    };
+  }
+  const preflight =
+    typeof adapter.preflight === 'function'
+      ? (adapter.preflight as Adapter['preflight'])
+      : () => Promise.resolve({ ok: true });
+  return {
+    name: adapter.name as string,
+    summary: typeof adapter.summary === 'string' ? adapter.summary : '',
+    ...(typeof adapter.binary === 'string' ? { binary: adapter.binary } : {}),
+    actions,
+    preflight,
+  };
+}

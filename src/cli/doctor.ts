@@ -1,0 +1,71 @@
+import { diagnoseRunbook, type CheckKind } from '../engine/doctor.js';
+import { parseVarFlags, resolveVars } from '../engine/vars.js';
+import { findRunbook } from '../schema/load.js';
+import { EXIT } from './exit-codes.js';
+import { colorsFor, type Io } from './io.js';
+import { setup } from './setup.js';
+
+export interface DoctorOptions {
+  dir?: string;
+  json?: boolean;
+  var: string[];
+  env?: string;
+}
+
+const TITLES: Record<CheckKind, string> = {
+  binary: 'Programs',
+  variable: 'Variables',
+  host: 'Hosts (on:)',
+  target: 'HTTP targets',
+};
+
+/** `runbook doctor <id>`: what the runbook needs that this machine lacks; exit 1 naming each. */
+export async function doctorCommand(id: string, options: DoctorOptions, io: Io): Promise<number> {
+  const cli = await setup(io, { dir: options.dir });
+  const { runbook } = await findRunbook(id, cli.dirs, cli.load);
+  if (!runbook) return EXIT.usage;
+  const vars = resolveVars(runbook, {
+    cliVars: parseVarFlags(options.var),
+    envName: options.env,
+    processEnv: io.env,
+    allowMissing: true,
+  });
+  const missingVars = (vars.missing ?? []).map((text) => {
+    const [name = text, how = ''] = text.split(/ \((.*)\)$/);
+    return { name, how: `pass ${how}` };
+  });
+  const requirements = await diagnoseRunbook({
+    runbook,
+    registry: cli.registry,
+    config: cli.config,
+    vars,
+    missingVars,
+    env: io.env,
+  });
+  const problems = requirements.filter((r) => !r.ok);
+  if (options.json) {
+    io.stdout.write(
+      `${JSON.stringify({ runbook: runbook.id, ok: problems.length === 0, requirements }, null, 2)}\n`,
+    );
+    return problems.length ? EXIT.failed : EXIT.ok;
+  }
+  const c = colorsFor(io.stdout, io.env);
+  io.stdout.write(`${c.bold(`runbook doctor ${runbook.id}`)}  ${runbook.title}\n`);
+  for (const kind of Object.keys(TITLES) as CheckKind[]) {
+    const group = requirements.filter((r) => r.kind === kind);
+    if (!group.length) continue;
+    io.stdout.write(`\n${c.bold(TITLES[kind])}\n`);
+    for (const r of group) {
+      const mark = r.ok ? c.green('✓') : c.red('✗');
+      io.stdout.write(
+        `  ${mark} ${r.name}  ${c.dim(r.detail)}${r.ok ? '' : `\n      ${c.cyan('fix:')} ${r.fix ?? ''}  ${c.dim(`(needed by ${r.steps.join(', ')})`)}`}\n`,
+      );
+    }
+  }
+  io.stdout.write(
+    problems.length
+      ? `\n${c.red(`✗ ${problems.length} missing: ${problems.map((p) => p.name).join(', ')}`)}\n`
+      : `\n${c.green('✓ everything this runbook needs is here')}\n`,
+  );
+  return problems.length ? EXIT.failed : EXIT.ok;
+}
