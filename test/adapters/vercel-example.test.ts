@@ -225,9 +225,7 @@ describe('a third-party adapter (examples/adapters/vercel)', () => {
     writeFileSync(join(broken.path, 'runbook.config.yaml'), 'adapters: [./bad.mjs]\n');
     const result = await runBin(['adapters'], { cwd: broken.path });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(
-      'bad.mjs action bad.go needs a zod schema as input',
-    );
+    expect(result.stderr).toContain('bad.mjs action bad.go needs a zod schema as input');
     writeFileSync(
       join(broken.path, 'runbook.config.yaml'),
       'adapters: [no-such-adapter-package]\n',
