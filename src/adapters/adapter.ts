@@ -79,6 +79,14 @@ export interface Action<S extends z.ZodType = z.ZodType> {
   /** The exact command line or request this input would make. Secrets are redacted by the engine. */
   describe(input: z.output<S>): string;
   run(input: z.output<S>, ctx: ActionContext): Promise<ActionOutcome>;
+  /** It works from here (a request, not a process), so a step's `on:` cannot apply to it. */
+  local?: boolean;
+  /**
+   * The engine replaces known secrets with `***` in the rendered input before `run()` sees it,
+   * except in the keys listed: for actions that send their input on (a chat message must not carry
+   * a password), while a credential they need, such as a webhook URL, is kept.
+   */
+  redactInput?: { except: readonly string[] };
 }
 
 /** Type-erased action, as stored in an adapter's map. */
@@ -88,6 +96,8 @@ export interface AnyAction {
   effect: Effect;
   describe(input: unknown): string;
   run(input: unknown, ctx: ActionContext): Promise<ActionOutcome>;
+  local?: boolean;
+  redactInput?: { except: readonly string[] };
 }
 
 export interface Adapter {
@@ -108,5 +118,7 @@ export function defineAction<S extends z.ZodType>(action: Action<S>): AnyAction 
     effect: action.effect,
     describe: (input) => action.describe(input as z.output<S>),
     run: (input, ctx) => action.run(input as z.output<S>, ctx),
+    ...(action.local === undefined ? {} : { local: action.local }),
+    ...(action.redactInput === undefined ? {} : { redactInput: action.redactInput }),
   };
 }

@@ -173,6 +173,7 @@ function method(name: string, effect: Effect): Action<typeof requestInput> {
     effect,
     describe: (input) => describeRequest(name, input),
     run: (input, ctx) => send(name, input, ctx.signal),
+    local: true,
   };
 }
 

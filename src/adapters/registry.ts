@@ -1,6 +1,14 @@
 import type { Adapter, AnyAction } from './adapter.js';
+import { curl } from './curl.js';
+import { docker } from './docker.js';
 import { http } from './http.js';
+import { nginx } from './nginx.js';
+import { notify } from './notify.js';
+import { pm2 } from './pm2.js';
+import { psql } from './psql.js';
 import { shell } from './shell.js';
+import { systemd } from './systemd.js';
+import { wrangler } from './wrangler.js';
 
 /** Every adapter the engine can use, by name. Third-party adapters are added with `register`. */
 export class AdapterRegistry {
@@ -39,7 +47,18 @@ export class AdapterRegistry {
   }
 }
 
-export const builtinAdapters: readonly Adapter[] = [shell, http];
+export const builtinAdapters: readonly Adapter[] = [
+  shell,
+  http,
+  notify,
+  pm2,
+  docker,
+  psql,
+  wrangler,
+  systemd,
+  curl,
+  nginx,
+];
 
 export function createRegistry(): AdapterRegistry {
   return new AdapterRegistry(builtinAdapters);

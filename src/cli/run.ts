@@ -54,6 +54,9 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
   const redactor = new Redactor();
   redactor.addFromEnv(io.env);
   for (const name of vars.secrets) redactor.add(vars.values[name]);
+  // A URL with a password is a credential even in a variable not marked secret.
+  for (const value of Object.values(vars.values))
+    if (typeof value === 'string') redactor.addUrlPassword(value);
 
   const interactive =
     !options.nonInteractive &&
@@ -94,6 +97,7 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
       from: options.from,
       approve: new Set(options.approve),
       yes: options.yes ?? false,
+      hosts: cli.config.hosts,
       prompter:
         interactive && view
           ? terminalPrompter(io, view, () => controller.abort(new Error('SIGINT')))

@@ -2,6 +2,8 @@ import { hostname, userInfo } from 'node:os';
 import type { ActionOutcome, AnyAction, Effect } from '../adapters/adapter.js';
 import { localExec } from '../adapters/exec.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
+import { describeRemote, sshExec } from '../adapters/ssh.js';
+import type { HostConfig } from '../schema/config.js';
 import { parseDuration } from '../schema/duration.js';
 import { evaluateExpression, ExpressionError } from '../schema/expressions.js';
 import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbook.js';
@@ -52,6 +54,8 @@ export interface EngineOptions {
   from: string | undefined;
   approve: ReadonlySet<string>;
   yes: boolean;
+  /** Hosts for `on:`, from runbook.config.yaml. */
+  hosts: Record<string, HostConfig>;
   prompter: Prompter | undefined;
   env: Record<string, string | undefined>;
   cwd: string;
@@ -363,11 +367,12 @@ class Engine {
         command: undefined,
         text: renderText(step.manual, context),
       };
-    if (step.on !== undefined) {
-      throw new PrepareError(
-        `on: ${step.on}: running steps over ssh needs the ssh adapter, which this version does not include`,
-      );
-    }
+    const host =
+      step.on !== undefined && Object.hasOwn(this.#o.hosts, step.on)
+        ? this.#o.hosts[step.on]
+        : undefined;
+    if (step.on !== undefined && !host)
+      throw new PrepareError(`on: ${step.on}: no such host under hosts: in runbook.config.yaml`);
     let uses: string;
     let input: unknown;
     const stepEnv = step.env ? (renderValue(step.env, context) as Record<string, string>) : {};
@@ -399,14 +404,19 @@ class Engine {
         `${uses}: ${where}${issue?.message ?? 'invalid input'} (after templating)`,
       );
     }
+    if (host && action.local) throw new PrepareError(`${uses} runs here: on: does not apply to it`);
     const effect = stepEffect(step, action.effect) as Effect;
+    const described = action.describe(parsed.data);
     return {
       kind: 'action',
       action,
-      input: parsed.data,
+      input: action.redactInput
+        ? redactExcept(this.#o.redactor, parsed.data, action.redactInput.except)
+        : parsed.data,
       effect,
-      command: this.#o.redactor.redact(action.describe(parsed.data)),
+      command: this.#o.redactor.redact(host ? describeRemote(host, described) : described),
       env: stepEnv,
+      host,
     };
   }
 
@@ -540,8 +550,8 @@ class Engine {
       const base = { signal, timeoutMs, env, cwd: this.#o.cwd };
       outcome = await prepared.action.run(prepared.input, {
         ...base,
-        exec: localExec(base),
-        host: undefined,
+        exec: prepared.host && step.on ? sshExec(step.on, prepared.host, base) : localExec(base),
+        host: step.on,
       });
     } catch (error) {
       outcome = {
@@ -606,12 +616,26 @@ interface PreparedAction {
   effect: Effect;
   command: string;
   env: Record<string, string>;
+  /** The `on:` host it runs on, or undefined when it runs here. */
+  host: HostConfig | undefined;
 }
 
 type Prepared =
   PreparedAction | { kind: 'manual'; effect: 'manual'; command: undefined; text: string };
 
 class PrepareError extends Error {}
+
+/** An action's input with known secrets replaced, except in the keys it needs as they are. */
+function redactExcept(redactor: Redactor, input: unknown, except: readonly string[]): unknown {
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    return redactor.redactDeep(input);
+  return Object.fromEntries(
+    Object.entries(input).map(([key, value]) => [
+      key,
+      except.includes(key) ? value : redactor.redactDeep(value),
+    ]),
+  );
+}
 
 function stepsIn(runbook: Runbook, section: Section): Step[] {
   return (section === 'detection' ? runbook.detection?.checks : runbook[section]) ?? [];

@@ -227,7 +227,7 @@ describe('parseRunbook: adapters and their inputs', () => {
 
   it('lists the adapters when no name is close', () => {
     const source = withStep('diagnosis:\n  - id: a\n    uses: kubectl.apply\n');
-    expect(hints(source)).toEqual(['adapters: shell, http']);
+    expect(hints(source)[0]).toMatch(/^adapters: shell, http(, [a-z0-9-]+)*$/);
   });
 
   it('reports an unknown action with the likely one', () => {

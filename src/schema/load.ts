@@ -70,6 +70,7 @@ export function parseRunbook(file: string, bytes: Uint8Array, options: LoadOptio
       defaultScheme: options.config.defaultScheme,
       strict: options.strict ?? false,
       fileId: basename(file, extname(file)),
+      hosts: Object.keys(options.config.hosts),
     }),
   );
   sortDiagnostics(diagnostics);

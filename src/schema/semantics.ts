@@ -20,6 +20,8 @@ export interface SemanticOptions {
   strict: boolean;
   /** The file name without extension, for the id check. */
   fileId: string | undefined;
+  /** The hosts configured for `on:` (runbook.config.yaml `hosts:`). */
+  hosts: readonly string[];
 }
 
 type Raw = Record<string, unknown>;
@@ -128,6 +130,8 @@ export function checkSemantics(
     if (step.with !== undefined && step.uses === undefined)
       at([...path, 'with'], 'with: only goes with uses:');
 
+    if (typeof step.on === 'string') checkHost([...path, 'on'], step, options.hosts, at);
+
     let actionEffect: Effect | undefined;
     if (typeof step.uses === 'string' && step.uses.includes('.')) {
       const [adapterName = '', actionName = ''] = step.uses.split('.');
@@ -147,6 +151,10 @@ export function checkSemantics(
         });
       } else {
         actionEffect = action.effect;
+        if (action.local && step.on !== undefined)
+          at([...path, 'on'], `${step.uses} runs here, not over ssh: on: does not apply to it`, {
+            hint: 'remove on:, or make the request from that host with a run: step',
+          });
         const input = isObject(step.with) ? step.with : {};
         const result = action.input.safeParse(input);
         if (!result.success) {
@@ -266,6 +274,27 @@ export function checkSemantics(
     });
   }
   return out;
+}
+
+function checkHost(
+  path: PathSegment[],
+  step: Raw,
+  hosts: readonly string[],
+  at: (path: PathSegment[], message: string, extra?: Partial<Diagnostic>) => void,
+): void {
+  const name = step.on as string;
+  if (step.manual !== undefined) {
+    at(path, 'on: does not apply to a manual: step', { hint: 'say where in the instruction' });
+    return;
+  }
+  if (hosts.includes(name)) return;
+  const guess = suggest(name, hosts);
+  const configured = hosts.length > 0 ? `configured: ${hosts.join(', ')}` : 'none is configured';
+  at(path, `unknown host "${name}"`, {
+    hint: guess
+      ? `did you mean "${guess}"? (hosts are listed under hosts: in runbook.config.yaml)`
+      : `add it under hosts: in runbook.config.yaml (${configured})`,
+  });
 }
 
 function collectSteps(data: Raw): RawStep[] {
