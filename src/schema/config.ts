@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InvalidRunbookError } from '../errors.js';
 import { parseYaml } from './yaml-source.js';
@@ -136,9 +137,11 @@ export async function loadConfig(
         name,
         {
           ...host,
-          ...(host.identity_file ? { identity_file: resolve(base, host.identity_file) } : {}),
+          ...(host.identity_file
+            ? { identity_file: resolvePath(base, host.identity_file, env) }
+            : {}),
           ...(host.known_hosts_file
-            ? { known_hosts_file: resolve(base, host.known_hosts_file) }
+            ? { known_hosts_file: resolvePath(base, host.known_hosts_file, env) }
             : {}),
         },
       ]),
@@ -147,4 +150,10 @@ export async function loadConfig(
       entry.startsWith('.') || entry.startsWith('/') ? resolve(base, entry) : entry,
     ),
   };
+}
+
+/** A path from the config file: `~/` is the home directory, anything else is relative to the file. */
+function resolvePath(base: string, path: string, env: Record<string, string | undefined>): string {
+  if (path === '~' || path.startsWith('~/')) return join(env.HOME ?? homedir(), path.slice(1));
+  return resolve(base, path);
 }
