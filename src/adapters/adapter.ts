@@ -12,6 +12,8 @@ export interface ProcessRequest {
   /** Added to the step's environment for this process only. */
   env?: Record<string, string>;
   input?: string;
+  /** Stops this process early (a bounded stream, say); the step's own signal always applies too. */
+  signal?: AbortSignal;
 }
 
 /** What a finished process gave back; a failure is a value, not an exception. */

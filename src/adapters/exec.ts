@@ -117,7 +117,7 @@ export function localExec(
       args: request.args,
       env: { ...context.env, ...request.env },
       cwd: context.cwd,
-      signal: context.signal,
+      signal: request.signal ? AbortSignal.any([context.signal, request.signal]) : context.signal,
       ...(request.input === undefined ? {} : { input: request.input }),
     });
 }

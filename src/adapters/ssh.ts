@@ -82,7 +82,7 @@ export function sshExec(
       args: [...sshArgs(host), '--', remote],
       env: base.env,
       cwd: base.cwd,
-      signal: base.signal,
+      signal: request.signal ? AbortSignal.any([base.signal, request.signal]) : base.signal,
       input,
     });
     if (result.error) return { ...result, error: `on: ${name}: ${result.error}` };

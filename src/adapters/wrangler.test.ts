@@ -390,17 +390,34 @@ describe('tail output', () => {
     expect(toTailEvent({ not: 'an event' })).toBeUndefined();
   });
 
-  it('refuses to run on another host: it must stop wrangler itself', async () => {
-    const { ctx, requests } = recorded([]);
-    const outcome = await run(
-      'tail',
-      { name: 'my-worker', duration: '5s' },
-      { ...ctx, host: 'web-1' },
-    );
-    expect(requests).toHaveLength(0);
-    expect(outcome.ok).toBe(false);
-    expect(outcome.error).toMatchInlineSnapshot(
-      `"wrangler.tail runs wrangler on this machine (it must stop it after 5s): remove on: web-1 from the step"`,
-    );
+  it('runs through ctx.exec (so on: hosts work) and stops wrangler itself after the duration', async () => {
+    const requests: ProcessRequest[] = [];
+    const ctx: ActionContext = {
+      ...recorded([]).ctx,
+      host: 'web-1',
+      exec: (request) => {
+        requests.push(request);
+        // Like a real tail: it runs until the adapter's own stop signal ends it.
+        return new Promise((resolve) => {
+          request.signal?.addEventListener('abort', () =>
+            resolve({
+              exitCode: null,
+              signal: 'SIGTERM',
+              stdout: '',
+              stderr: '',
+              durationMs: 50,
+              timedOut: false,
+              interrupted: true,
+              error: undefined,
+            }),
+          );
+        });
+      },
+    };
+    const outcome = await run('tail', { name: 'my-worker', duration: '50ms' }, ctx);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.signal?.aborted).toBe(true);
+    expect(outcome.ok).toBe(true);
+    expect(outcome.outputs).toMatchObject({ events: [], count: 0 });
   });
 });

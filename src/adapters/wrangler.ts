@@ -8,7 +8,6 @@ import {
   type ProcessRequest,
   type ProcessResult,
 } from './adapter.js';
-import { localExec } from './exec.js';
 import { formatArgv } from './quote.js';
 import { binaryPreflight, runTool } from './support.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from '../schema/duration.js';
@@ -673,14 +672,6 @@ export function collectTailEvents(
 
 /** Tails for `duration`, then stops wrangler (its process tree) and reads what it printed. */
 async function runTail(input: TailInput, ctx: ActionContext): Promise<ActionOutcome> {
-  if (ctx.host !== undefined) {
-    return {
-      ok: false,
-      exitCode: null,
-      outputs: {},
-      error: `wrangler.tail runs wrangler on this machine (it must stop it after ${durationText(input.duration)}): remove on: ${ctx.host} from the step`,
-    };
-  }
   const stop = new AbortController();
   const timer = setTimeout(
     () => stop.abort(new Error('tail duration elapsed')),
@@ -688,12 +679,7 @@ async function runTail(input: TailInput, ctx: ActionContext): Promise<ActionOutc
   );
   let result: ProcessResult;
   try {
-    const exec = localExec({
-      env: ctx.env,
-      cwd: ctx.cwd,
-      signal: AbortSignal.any([ctx.signal, stop.signal]),
-    });
-    result = await exec(wranglerRequest(ctx, tailArgv(input)));
+    result = await ctx.exec({ ...wranglerRequest(ctx, tailArgv(input)), signal: stop.signal });
   } finally {
     clearTimeout(timer);
   }
