@@ -1,35 +1,47 @@
 #!/usr/bin/env node
-// Launcher only. Loads the bundle built by `npm run build` (run by `npm ci`) with its V8 code cache:
-// compiling the bundle from source is most of a cold start.
+// Launcher only. Loads the bundles built by `npm run build` (run by `npm ci`) with their V8 code
+// caches: compiling the bundles from source is most of a cold start.
 import { readFileSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
-const file = join(dirname(fileURLToPath(import.meta.url)), '../dist/runbook.cjs');
-const cacheFile = `${file}.cache`;
-let source;
-try {
-  source = readFileSync(file, 'utf8');
-} catch {
-  process.stderr.write(
-    'runbook: dist/runbook.cjs is missing: run `npm run build` (npm ci does it)\n',
-  );
-  process.exit(70);
+const dist = join(dirname(fileURLToPath(import.meta.url)), '../dist');
+const loaded = [];
+
+function load(name) {
+  const file = join(dist, name);
+  let source;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    process.stderr.write(
+      `runbook: dist/${name} is missing: run \`npm run build\` (npm ci does it)\n`,
+    );
+    process.exit(70);
+  }
+  let cachedData;
+  try {
+    cachedData = readFileSync(`${file}.cache`);
+  } catch {
+    // No cache: compile from source.
+  }
+  const script = new Script(Module.wrap(source), { filename: file, cachedData });
+  loaded.push({ file, script });
+  const nodeRequire = createRequire(file);
+  const require = (id) => (id === './commands.cjs' ? load('commands.cjs') : nodeRequire(id));
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, require, module, file, dist);
+  return module.exports;
 }
-let cachedData;
-try {
-  cachedData = readFileSync(cacheFile);
-} catch {
-  // No cache: compile from source.
-}
-const script = new Script(Module.wrap(source), { filename: file, cachedData });
+
 if (process.env.RUNBOOK_WRITE_CODE_CACHE) {
-  const target = process.env.RUNBOOK_WRITE_CODE_CACHE;
-  process.on('exit', () => writeFileSync(target, script.createCachedData()));
+  process.on('exit', () => {
+    for (const { file, script } of loaded)
+      writeFileSync(`${file}.cache`, script.createCachedData());
+  });
 }
-// The bundle's lazily loaded modules come through this import(): see src/lazy-import.ts.
+// The bundles' lazily loaded modules come through this import(): see src/lazy-import.ts.
 globalThis.__runbookImport = (specifier) => import(specifier);
-const module = { exports: {} };
-script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+load('runbook.cjs');

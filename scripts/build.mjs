@@ -1,8 +1,9 @@
-// Builds the CLI into dist/: one CommonJS bundle of src/ and its small dependencies (large ones
-// that only some commands need stay in node_modules and load on first use), then a V8 code cache
-// of that bundle made by running a representative command, so that a start does not spend its
-// time compiling JavaScript. bin/runbook.js uses the cache when this Node accepts it.
-// Type checking is `npm run typecheck`.
+// Builds the CLI into dist/ as two CommonJS bundles: runbook.cjs (argument parsing, help, errors)
+// and commands.cjs (every command, loaded on first use), so that `runbook --version` loads only the
+// first. Large modules that only some commands need (undici, ora, the prompts) stay in
+// node_modules. Then a V8 code cache of each bundle, made by running a representative command, so
+// that a start does not spend its time compiling JavaScript; bin/runbook.js uses the caches when
+// this Node accepts them. Type checking is `npm run typecheck`.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,20 +15,43 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 
-await build({
-  entryPoints: [join(root, 'src/cli/entry.ts')],
-  outfile: join(dist, 'runbook.cjs'),
+const common = {
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20.18',
-  // Loaded on first use through the launcher's import() (see src/lazy-import.ts).
-  external: ['undici', 'ora', '@inquirer/prompts'],
   sourcemap: 'linked',
   logLevel: 'warning',
+};
+
+// The entry loads the commands bundle with require() (through the launcher, which gives it its
+// code cache) rather than import(), which Node 20 cannot resolve from a code-cached vm.Script.
+await build({
+  ...common,
+  entryPoints: [join(root, 'src/cli/entry.ts')],
+  outfile: join(dist, 'runbook.cjs'),
+  supported: { 'dynamic-import': false },
+  plugins: [
+    {
+      name: 'commands-bundle',
+      setup(context) {
+        context.onResolve({ filter: /^\.\/commands\.js$/ }, () => ({
+          path: './commands.cjs',
+          external: true,
+        }));
+      },
+    },
+  ],
+});
+await build({
+  ...common,
+  entryPoints: [join(root, 'src/cli/commands.ts')],
+  outfile: join(dist, 'commands.cjs'),
+  // Loaded on first use through the launcher's import() (see src/lazy-import.ts).
+  external: ['undici', 'ora', '@inquirer/prompts'],
 });
 
-// Warm the cache with a dry run of the demo runbook: it loads and runs every part a real run does.
+// Warm the caches with a dry run of the demo runbook: it loads and runs every part a real run does.
 const scratch = mkdtempSync(join(tmpdir(), 'runbook-build-'));
 const warm = spawnSync(
   process.execPath,
@@ -43,11 +67,7 @@ const warm = spawnSync(
   ],
   {
     encoding: 'utf8',
-    env: {
-      ...process.env,
-      RUNBOOK_STATE_DIR: scratch,
-      RUNBOOK_WRITE_CODE_CACHE: join(dist, 'runbook.cjs.cache'),
-    },
+    env: { ...process.env, RUNBOOK_STATE_DIR: scratch, RUNBOOK_WRITE_CODE_CACHE: '1' },
   },
 );
 rmSync(scratch, { recursive: true, force: true });

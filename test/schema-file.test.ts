@@ -20,9 +20,9 @@ describe('the JSON Schema of the runbook file', () => {
     ).toBe(result.stdout);
   });
 
-  it('includes every action’s with: schema', () => {
-    const schema = JSON.stringify(runbookJsonSchema(createRegistry()));
-    for (const name of createRegistry().actionNames())
+  it('includes every action’s with: schema', async () => {
+    const schema = JSON.stringify(runbookJsonSchema(await createRegistry().load()));
+    for (const name of (await createRegistry().load()).actionNames())
       expect(schema).toContain(`"const":"${name}"`);
   });
 
@@ -40,9 +40,9 @@ describe('the JSON Schema of the runbook file', () => {
     }
   });
 
-  it('rejects what the zod schema rejects', () => {
+  it('rejects what the zod schema rejects', async () => {
     const ajv = new Ajv2020({ allErrors: true, strict: false });
-    const validate = ajv.compile(runbookJsonSchema(createRegistry()));
+    const validate = ajv.compile(runbookJsonSchema(await createRegistry().load()));
     const base = { id: 'x', title: 'X' };
     expect(validate({ ...base, diagnosis: [{ id: 'a', run: 'true' }] })).toBe(true);
     expect(validate({ ...base, diagnosis: [{ id: 'a', run: 'true', timout: '5s' }] })).toBe(false);

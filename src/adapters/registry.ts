@@ -1,43 +1,82 @@
 import type { Adapter, AnyAction } from './adapter.js';
-import { curl } from './curl.js';
-import { docker } from './docker.js';
 import { http } from './http.js';
-import { nginx } from './nginx.js';
-import { notify } from './notify.js';
-import { pm2 } from './pm2.js';
-import { psql } from './psql.js';
 import { shell } from './shell.js';
-import { systemd } from './systemd.js';
-import { wrangler } from './wrangler.js';
 
-/** Every adapter the engine can use, by name. Third-party adapters are added with `register`. */
+/**
+ * The built-in platform adapters, loaded on first use: a run pays only for the adapters its
+ * runbook names (their schemas are built when their module loads).
+ */
+const BUILTIN_LOADERS: Record<string, () => Promise<Adapter>> = {
+  notify: () => import('./notify.js').then((m) => m.notify),
+  pm2: () => import('./pm2.js').then((m) => m.pm2),
+  docker: () => import('./docker.js').then((m) => m.docker),
+  psql: () => import('./psql.js').then((m) => m.psql),
+  wrangler: () => import('./wrangler.js').then((m) => m.wrangler),
+  systemd: () => import('./systemd.js').then((m) => m.systemd),
+  curl: () => import('./curl.js').then((m) => m.curl),
+  nginx: () => import('./nginx.js').then((m) => m.nginx),
+};
+
+/**
+ * Every adapter the engine can use, by name. Lookups are synchronous and see loaded adapters;
+ * `load()` brings in built-in ones before use (loading a runbook file loads what it names).
+ * Third-party adapters are added with `register`.
+ */
 export class AdapterRegistry {
   readonly #adapters = new Map<string, Adapter>();
+  readonly #loaders = new Map<string, () => Promise<Adapter>>();
 
-  constructor(adapters: readonly Adapter[] = []) {
+  constructor(
+    adapters: readonly Adapter[] = [],
+    loaders: Record<string, () => Promise<Adapter>> = {},
+  ) {
     for (const adapter of adapters) this.register(adapter);
+    for (const [name, load] of Object.entries(loaders)) this.#loaders.set(name, load);
   }
 
   register(adapter: Adapter): void {
     this.#adapters.set(adapter.name, adapter);
+    this.#loaders.delete(adapter.name);
   }
 
+  /** Loads the named adapters (all of them when no names are given); unknown names are ignored. */
+  async load(names?: Iterable<string>): Promise<this> {
+    const wanted = names === undefined ? [...this.#loaders.keys()] : [...new Set(names)];
+    await Promise.all(
+      wanted.map(async (name) => {
+        const loader = this.#loaders.get(name);
+        if (loader) this.register(await loader());
+      }),
+    );
+    return this;
+  }
+
+  /** Every adapter name, loaded or not, in registration order. */
+  names(): string[] {
+    return [...this.#adapters.keys(), ...this.#loaders.keys()];
+  }
+
+  /** The loaded adapters. */
   adapters(): Adapter[] {
     return [...this.#adapters.values()];
   }
 
   adapter(name: string): Adapter | undefined {
-    return this.#adapters.get(name);
+    const adapter = this.#adapters.get(name);
+    if (!adapter && this.#loaders.has(name)) {
+      throw new Error(`adapter ${name} is used before it was loaded (call registry.load first)`);
+    }
+    return adapter;
   }
 
   /** Looks up `adapter.action`, e.g. `http.get`. */
   action(uses: string): AnyAction | undefined {
     const dot = uses.indexOf('.');
     if (dot < 0) return undefined;
-    return this.#adapters.get(uses.slice(0, dot))?.actions[uses.slice(dot + 1)];
+    return this.adapter(uses.slice(0, dot))?.actions[uses.slice(dot + 1)];
   }
 
-  /** Every `adapter.action` name, sorted. */
+  /** Every `adapter.action` name of the loaded adapters, sorted. */
   actionNames(): string[] {
     return this.adapters()
       .flatMap((adapter) =>
@@ -47,19 +86,7 @@ export class AdapterRegistry {
   }
 }
 
-export const builtinAdapters: readonly Adapter[] = [
-  shell,
-  http,
-  notify,
-  pm2,
-  docker,
-  psql,
-  wrangler,
-  systemd,
-  curl,
-  nginx,
-];
-
+/** A registry of the built-in adapters; platform adapters load on `load()`. */
 export function createRegistry(): AdapterRegistry {
-  return new AdapterRegistry(builtinAdapters);
+  return new AdapterRegistry([shell, http], BUILTIN_LOADERS);
 }

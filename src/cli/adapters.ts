@@ -6,6 +6,7 @@ import { setup } from './setup.js';
 /** `runbook adapters`: every adapter, its actions and effects, and whether its binary is here. */
 export async function adaptersCommand(options: { json?: boolean }, io: Io): Promise<number> {
   const { registry } = await setup(io);
+  await registry.load();
   const rows = await Promise.all(
     registry.adapters().map(async (adapter) => {
       let preflight: Preflight;

@@ -23,6 +23,8 @@ const formats =
     return value;
   };
 
+const commands = () => import('./commands.js');
+
 /** Parses argv, runs one command, and turns any error into a message and an exit code.
  * Command modules load lazily so that `runbook --version` starts as fast as node itself. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -46,7 +48,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--tag <tag>', 'only runbooks with this tag')
     .option('--service <service>', 'only this service')
     .action(async (options: ListOptions) => {
-      exitCode = await (await import('./list.js')).listCommand(options, io);
+      exitCode = await (await commands()).listCommand(options, io);
     });
 
   program
@@ -56,7 +58,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--dir <dir>', 'runbook directory')
     .option('--json', 'print JSON')
     .action(async (id: string, options: ShowOptions) => {
-      exitCode = await (await import('./show.js')).showCommand(id, options, io);
+      exitCode = await (await commands()).showCommand(id, options, io);
     });
 
   program
@@ -74,7 +76,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         .argParser(formats('text', 'json', 'junit')),
     )
     .action(async (paths: string[], options: ValidateOptions) => {
-      exitCode = await (await import('./validate.js')).validateCommand(paths, options, io);
+      exitCode = await (await commands()).validateCommand(paths, options, io);
     });
 
   program
@@ -82,7 +84,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .description('Print the JSON Schema of the runbook file')
     .option('--out <file>', 'write it to a file')
     .action(async (options: { out?: string }) => {
-      exitCode = await (await import('./schema.js')).schemaCommand(options, io);
+      exitCode = await (await commands()).schemaCommand(options, io);
     });
 
   program
@@ -115,7 +117,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         .argParser(formats('text', 'json', 'junit')),
     )
     .action(async (id: string, options: RunOptions) => {
-      exitCode = await (await import('./run.js')).runCommand(id, options, io);
+      exitCode = await (await commands()).runCommand(id, options, io);
     });
 
   program
@@ -123,7 +125,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .description('List adapters, their actions and effects, and whether each one’s program is here')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      exitCode = await (await import('./adapters.js')).adaptersCommand(options, io);
+      exitCode = await (await commands()).adaptersCommand(options, io);
     });
 
   program
@@ -135,7 +137,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--var <name=value>', 'set a variable (repeatable)', collect, [])
     .option('--env <name>', 'use the values of one of the runbook’s environments')
     .action(async (id: string, options: DoctorOptions) => {
-      exitCode = await (await import('./doctor.js')).doctorCommand(id, options, io);
+      exitCode = await (await commands()).doctorCommand(id, options, io);
     });
 
   try {

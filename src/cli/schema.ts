@@ -8,6 +8,7 @@ import { setup } from './setup.js';
 
 export async function schemaCommand(options: { out?: string }, io: Io): Promise<number> {
   const { registry } = await setup(io);
+  await registry.load();
   const text = `${JSON.stringify(runbookJsonSchema(registry), null, 2)}\n`;
   if (options.out) {
     const file = resolve(io.cwd, options.out);

@@ -21,7 +21,7 @@ export async function setup(
   const config = await loadConfig(io.cwd, io.env);
   const registry = createRegistry();
   for (const adapter of await loadThirdPartyAdapters(config.adapters, config.file)) {
-    if (registry.adapter(adapter.name)) {
+    if (registry.names().includes(adapter.name)) {
       throw new ConfigError(
         `adapter "${adapter.name}" from runbook.config.yaml clashes with a built-in adapter`,
         'give it another name',

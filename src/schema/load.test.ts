@@ -5,7 +5,7 @@ import { formatDiagnostic } from '../report/diagnostics.js';
 import { parseRunbook, type LoadOptions, type LoadedRunbook } from './load.js';
 
 const OPTIONS: LoadOptions = {
-  registry: createRegistry(),
+  registry: await createRegistry().load(),
   config: {
     file: undefined,
     dirs: [],

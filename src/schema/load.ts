@@ -3,9 +3,9 @@ import { basename, extname, join, relative, resolve } from 'node:path';
 import { InvalidRunbookError, NotFoundError, type Diagnostic } from '../errors.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from './config.js';
-import { runbookSchema, type Runbook } from './runbook.js';
+import { runbookSchema, SECTIONS, type Runbook } from './runbook.js';
 import { checkSemantics } from './semantics.js';
-import { parseYaml } from './yaml-source.js';
+import { parseYaml, type ParsedYaml } from './yaml-source.js';
 import { diagnosticsFromZod } from './zod-diagnostics.js';
 
 export interface LoadOptions {
@@ -43,11 +43,17 @@ export async function loadRunbookFile(file: string, options: LoadOptions): Promi
       diagnostics: [{ file: shown, line: 1, col: 1, severity: 'error', message }],
     };
   }
-  return parseRunbook(shown, bytes, options);
+  const parsed = parseYaml(shown, bytes);
+  if (parsed.ok) await options.registry.load(adaptersUsedBy(parsed.data));
+  return checkRunbook(shown, parsed, options);
 }
 
+/** Parses and validates runbook bytes; the adapters they use must be loaded already. */
 export function parseRunbook(file: string, bytes: Uint8Array, options: LoadOptions): LoadedRunbook {
-  const parsed = parseYaml(file, bytes);
+  return checkRunbook(file, parseYaml(file, bytes), options);
+}
+
+function checkRunbook(file: string, parsed: ParsedYaml, options: LoadOptions): LoadedRunbook {
   if (!parsed.ok) return { file, runbook: undefined, diagnostics: parsed.diagnostics };
   const { source, data } = parsed;
   const diagnostics = [...parsed.diagnostics];
@@ -149,4 +155,21 @@ function check(loaded: LoadedRunbook): LoadedRunbook {
       `fix it, then check with: runbook validate ${loaded.file}`,
     );
   return loaded;
+}
+
+/** The adapter names a runbook's steps use, read from its raw data (valid or not). */
+function adaptersUsedBy(data: unknown): string[] {
+  const names: string[] = [];
+  if (data === null || typeof data !== 'object') return names;
+  const record = data as Record<string, unknown>;
+  for (const section of SECTIONS) {
+    const detection = record.detection as Record<string, unknown> | undefined;
+    const steps = section === 'detection' ? detection?.checks : record[section];
+    if (!Array.isArray(steps)) continue;
+    for (const step of steps as unknown[]) {
+      const uses = (step as Record<string, unknown> | null)?.uses;
+      if (typeof uses === 'string') names.push(uses.split('.')[0] ?? '');
+    }
+  }
+  return names;
 }

@@ -3,10 +3,12 @@ import { createRegistry } from '../adapters/registry.js';
 import type { HostConfig } from './config.js';
 import { parseRunbook } from './load.js';
 
+const REGISTRY = await createRegistry().load();
+
 function problems(steps: string, hosts: Record<string, HostConfig> = {}): string[] {
   const source = `id: on-hosts\ntitle: Steps on hosts\ndiagnosis:\n${steps}`;
   const loaded = parseRunbook('on-hosts.yaml', Buffer.from(source, 'utf8'), {
-    registry: createRegistry(),
+    registry: REGISTRY,
     config: {
       file: undefined,
       dirs: [],

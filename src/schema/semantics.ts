@@ -138,7 +138,7 @@ export function checkSemantics(
       const adapter = options.registry.adapter(adapterName);
       const action = adapter?.actions[actionName];
       if (!adapter) {
-        const names = options.registry.adapters().map((a) => a.name);
+        const names = options.registry.names();
         const guess = suggest(adapterName, names);
         at([...path, 'uses'], `unknown adapter "${adapterName}"`, {
           hint: guess ? `did you mean "${guess}.${actionName}"?` : `adapters: ${names.join(', ')}`,
