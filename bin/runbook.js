@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
-const dist = join(dirname(fileURLToPath(import.meta.url)), '../dist');
+// RUNBOOK_DIST is for the build's own warm-up run of a bundle not yet in place.
+const dist = process.env.RUNBOOK_DIST ?? join(dirname(fileURLToPath(import.meta.url)), '../dist');
 const loaded = [];
 
 function load(name) {

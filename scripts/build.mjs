@@ -6,13 +6,15 @@
 // this Node accepts them. Type checking is `npm run typecheck`.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = join(root, 'dist');
+// Built beside dist/ and swapped in at the end, so a CLI running meanwhile never sees half a build.
+const final = join(root, 'dist');
+const dist = `${final}.build-${process.pid}`;
 rmSync(dist, { recursive: true, force: true });
 
 const common = {
@@ -67,7 +69,12 @@ const warm = spawnSync(
   ],
   {
     encoding: 'utf8',
-    env: { ...process.env, RUNBOOK_STATE_DIR: scratch, RUNBOOK_WRITE_CODE_CACHE: '1' },
+    env: {
+      ...process.env,
+      RUNBOOK_STATE_DIR: scratch,
+      RUNBOOK_WRITE_CODE_CACHE: '1',
+      RUNBOOK_DIST: dist,
+    },
   },
 );
 rmSync(scratch, { recursive: true, force: true });
@@ -75,5 +82,10 @@ if (warm.status !== 0) {
   process.stderr.write(
     `build: the warm-up run failed (exit ${warm.status}):\n${warm.stdout}${warm.stderr}`,
   );
+  rmSync(dist, { recursive: true, force: true });
   process.exit(1);
 }
+const old = `${final}.old-${process.pid}`;
+if (existsSync(final)) renameSync(final, old);
+renameSync(dist, final);
+rmSync(old, { recursive: true, force: true });

@@ -148,23 +148,27 @@ describe('run --dry-run', () => {
   });
 
   it('plans every shipped runbook without calling anything', async () => {
-    const result = await runBin(['list', '--json', '--dir', join(ROOT, 'runbooks')], {
-      env: env(),
-    });
+    const dir = join(ROOT, 'runbooks');
+    const result = await runBin(['list', '--json', '--dir', dir], { env: env() });
     const ids = (JSON.parse(result.stdout) as Array<{ id: string }>).map((r) => r.id);
     expect(ids.length).toBeGreaterThan(0);
     for (const id of ids) {
+      // Whatever each runbook requires, a plan can take a placeholder for it.
+      const shown = JSON.parse(
+        (await runBin(['show', id, '--json', '--dir', dir], { env: env() })).stdout,
+      ) as {
+        vars?: Record<string, unknown>;
+      };
+      const varFlags = Object.entries(shown.vars ?? {}).flatMap(([name, definition]) => {
+        const def =
+          definition !== null && typeof definition === 'object'
+            ? (definition as { required?: boolean; default?: unknown; choices?: unknown[] })
+            : {};
+        if (!def.required || def.default !== undefined) return [];
+        return ['--var', `${name}=${String(def.choices?.[0] ?? 'placeholder')}`];
+      });
       const run = await runBin(
-        [
-          'run',
-          id,
-          '--dry-run',
-          '--non-interactive',
-          '--dir',
-          join(ROOT, 'runbooks'),
-          '--var',
-          'state_dir=/nonexistent',
-        ],
+        ['run', id, '--dry-run', '--non-interactive', '--dir', dir, ...varFlags],
         { env: env() },
       );
       expect(run.code, `${id}: ${run.stderr}`).toBe(0);

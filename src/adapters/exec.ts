@@ -160,3 +160,16 @@ export async function findBinary(
   }
   return undefined;
 }
+
+/** Runs a program attached to this terminal (a shell for the person at the keyboard) and waits. */
+export function runInteractive(
+  file: string,
+  args: readonly string[],
+  options: { env: Record<string, string | undefined>; cwd: string },
+): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(file, [...args], { stdio: 'inherit', env: options.env, cwd: options.cwd });
+    child.on('error', () => resolve(null));
+    child.on('close', (code) => resolve(code));
+  });
+}

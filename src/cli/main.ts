@@ -111,6 +111,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--env <name>', 'use the values of one of the runbook’s environments')
     .option('--only <sections>', 'run only these sections (comma-separated)')
     .option('--from <step>', 'skip every step before this one')
+    .option('--force', 'run even if another run of this runbook holds its lock')
     .addOption(
       new Option('--format <format>', 'text, json or junit')
         .default('text')

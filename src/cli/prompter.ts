@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import type * as InquirerPrompts from '@inquirer/prompts';
 import type { Prompter } from '../engine/run.js';
+import { runInteractive } from '../adapters/exec.js';
 import { importLazily } from '../lazy-import.js';
 
 type Prompts = typeof InquirerPrompts;
@@ -8,7 +9,12 @@ import type { Io } from './io.js';
 import type { RunView } from './run-view.js';
 
 /** Asks on the terminal. Ctrl-C at a prompt interrupts the run, as it does anywhere else. */
-export function terminalPrompter(io: Io, view: RunView, interrupt: () => void): Prompter {
+export function terminalPrompter(
+  io: Io,
+  view: RunView,
+  interrupt: () => void,
+  vars: Record<string, unknown>,
+): Prompter {
   const context = {
     input: io.stdin,
     output: io.stdout as NodeJS.WritableStream,
@@ -49,6 +55,52 @@ export function terminalPrompter(io: Io, view: RunView, interrupt: () => void): 
         return answer.trim() === step;
       }
       return ask(() => confirm({ message: `Run ${step}?`, default: false }, context), false);
+    },
+    onFailure: async ({ step, reason, stderrTail }) => {
+      const { select } = await importLazily<Prompts>('@inquirer/prompts');
+      for (;;) {
+        const choice = await ask(
+          () =>
+            select(
+              {
+                message: `${step} failed (${reason}). What now?`,
+                choices: [
+                  { name: 'retry — run it again', value: 'retry' as const },
+                  { name: 'skip — go on without it (recorded)', value: 'skip' as const },
+                  {
+                    name: 'shell — open a shell with the run’s variables, then come back',
+                    value: 'shell' as const,
+                  },
+                  { name: 'abort — stop the run here', value: 'abort' as const },
+                ],
+                default: 'abort',
+              },
+              context,
+            ),
+          'abort' as const,
+        );
+        if (choice !== 'shell') return choice;
+        if (stderrTail) io.stdout.write(`\n${stderrTail}\n`);
+        const shell = io.env.SHELL || '/bin/sh';
+        const exported = Object.fromEntries(
+          Object.entries(vars)
+            .filter(([name]) => !(name in io.env))
+            .map(([name, value]) => [
+              name,
+              typeof value === 'string' ? value : JSON.stringify(value ?? ''),
+            ]),
+        );
+        io.stdout.write(
+          `\n  ${shell} with ${
+            Object.keys(exported)
+              .map((n) => `$${n}`)
+              .join(', ') || 'the run’s environment'
+          }; exit to come back\n`,
+        );
+        view.pause();
+        await runInteractive(shell, [], { env: { ...io.env, ...exported }, cwd: io.cwd });
+        view.resume();
+      }
     },
     acknowledge: async ({ step, name, text }) => {
       const { confirm } = await importLazily<Prompts>('@inquirer/prompts');

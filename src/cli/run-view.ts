@@ -114,6 +114,9 @@ export class RunView {
           ),
         );
         break;
+      case 'step.decision':
+        this.#line(c.dim(`  → ${event.by} chose ${event.choice} for ${event.step}`));
+        break;
       case 'step.end':
         this.#running.delete(event.id);
         this.#updateSpinner();

@@ -1,4 +1,6 @@
+import { hostname, userInfo } from 'node:os';
 import { newRunId, Journal, stateDirectory } from '../engine/journal.js';
+import { acquireLocks } from '../engine/lock.js';
 import { Redactor } from '../engine/redact.js';
 import { runRunbook } from '../engine/run.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
@@ -25,6 +27,7 @@ export interface RunOptions {
   only?: string;
   from?: string;
   format: 'text' | 'json' | 'junit';
+  force?: boolean;
 }
 
 export async function runCommand(id: string, options: RunOptions, io: Io): Promise<number> {
@@ -67,7 +70,34 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
   const view =
     options.format === 'text' ? await RunView.create(io.stdout, colors, interactive) : undefined;
   const runId = newRunId();
-  const journal = Journal.open(stateDirectory(io.env, cli.config.stateDir), runId);
+  const stateDir = stateDirectory(io.env, cli.config.stateDir);
+  // A dry run changes nothing, so it needs no lock; a real one runs alone per runbook and host.
+  const lock = options.dryRun
+    ? undefined
+    : acquireLocks(
+        stateDir,
+        [
+          runbook.id,
+          ...new Set(allSteps.flatMap(({ step }) => (step.on ? [`host-${step.on}`] : []))),
+        ],
+        {
+          run_id: runId,
+          pid: process.pid,
+          user: currentUser(io),
+          host: hostname(),
+          started_at: new Date().toISOString(),
+          runbook: runbook.id,
+        },
+        options.force ?? false,
+      );
+  for (const { name, holder } of lock?.takenOver ?? []) {
+    io.stderr.write(
+      `warning: took over the lock on ${name} from run ${holder.run_id} (pid ${holder.pid}, ${holder.user}, since ${holder.started_at}): that process is gone\n`,
+    );
+  }
+  const releaseOnExit = (): void => lock?.release();
+  process.on('exit', releaseOnExit);
+  const journal = Journal.open(stateDir, runId);
 
   const controller = new AbortController();
   let signals = 0;
@@ -100,7 +130,7 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
       hosts: cli.config.hosts,
       prompter:
         interactive && view
-          ? terminalPrompter(io, view, () => controller.abort(new Error('SIGINT')))
+          ? terminalPrompter(io, view, () => controller.abort(new Error('SIGINT')), vars.values)
           : undefined,
       env: io.env,
       cwd: io.cwd,
@@ -112,6 +142,8 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     journal.close();
+    lock?.release();
+    process.off('exit', releaseOnExit);
   }
 
   switch (options.format) {
@@ -177,4 +209,12 @@ function parseOnly(value: string | undefined): Set<Section> | undefined {
     out.add(section as Section);
   }
   return out;
+}
+
+function currentUser(io: Io): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return io.env.USER ?? 'unknown';
+  }
 }

@@ -77,6 +77,13 @@ export type EngineEvent =
       delay_ms: number;
     }
   | { type: 'step.confirm'; ts: string; step: string; approved: boolean; by: string }
+  | {
+      type: 'step.decision';
+      ts: string;
+      step: string;
+      choice: 'retry' | 'skip' | 'abort';
+      by: string;
+    }
   | ({ type: 'step.end'; ts: string } & StepRecord)
   | { type: 'section.end'; ts: string; section: Section; status: 'succeeded' | 'failed' | 'halted' }
   | {

@@ -22,6 +22,8 @@ import type { Redactor } from './redact.js';
 import { renderShellCommand, renderText, renderValue } from './render.js';
 import type { ResolvedVars } from './vars.js';
 
+export type FailureChoice = 'retry' | 'skip' | 'abort';
+
 /** How the engine asks a person. Supplied by the CLI in interactive runs; absent otherwise. */
 export interface Prompter {
   /** A confirmation before a step; `typed` asks the person to type the step id (destructive steps). */
@@ -32,6 +34,15 @@ export interface Prompter {
     effect: Effect;
     typed: boolean;
   }): Promise<boolean>;
+  /** A step failed in an interactive run: retry it, skip it (recorded), or stop the run. */
+  onFailure?(request: {
+    step: string;
+    name: string | undefined;
+    section: Section;
+    reason: string;
+    command: string | undefined;
+    stderrTail: string | undefined;
+  }): Promise<FailureChoice>;
   /** A manual instruction; resolves with who acknowledged it, or false to stop. */
   acknowledge(request: {
     step: string;
@@ -223,7 +234,45 @@ class Engine {
 
   /** Runs one step through its whole life; returns a Halt when the run must stop. */
   async #runStep(section: Section, step: Step): Promise<Halt | undefined> {
-    const record = await this.#executeStep(section, step);
+    let record = await this.#executeStep(section, step);
+    // With a person at the terminal, a failure is theirs to call: retry, skip, or stop the run.
+    const onFailure = this.#o.prompter?.onFailure;
+    while (
+      onFailure &&
+      record.status === 'failed' &&
+      !record.declined &&
+      section !== 'detection' &&
+      !step.continue_on_error &&
+      !this.#o.signal.aborted
+    ) {
+      this.#emit({ type: 'step.end', ts: now(), ...record });
+      const choice = await onFailure({
+        step: step.id,
+        name: step.name,
+        section,
+        reason: record.reason ?? 'failed',
+        command: record.command,
+        stderrTail: record.stderr_tail,
+      });
+      const by = currentUser();
+      this.#emit({ type: 'step.decision', ts: now(), step: step.id, choice, by });
+      if (choice === 'retry') {
+        record = await this.#executeStep(section, step);
+        continue;
+      }
+      record =
+        choice === 'skip'
+          ? {
+              ...record,
+              status: 'skipped',
+              reason: `skipped by ${by} after it failed: ${record.reason ?? 'failed'}`,
+            }
+          : {
+              ...record,
+              declined: true,
+              reason: `stopped by ${by} after ${step.id} failed: ${record.reason ?? 'failed'}`,
+            };
+    }
     this.#records.push(record);
     this.#context.setStep(record);
     this.#emit({ type: 'step.end', ts: now(), ...record });
@@ -274,19 +323,18 @@ class Engine {
       outputs: {},
       attempts: 0,
     });
-    let prepared: Prepared;
+    // Inputs are rendered first so that even a skipped step shows its command; but a step whose
+    // `when:` is false is skipped whether or not its inputs could be rendered.
+    let prepared: Prepared | undefined;
+    let prepareError: Error | undefined;
     try {
       prepared = this.#prepare(step);
     } catch (error) {
       if (!(error instanceof ExpressionError) && !(error instanceof PrepareError)) throw error;
-      if (mode === 'dry-run')
-        return {
-          ...base('planned', stepEffect(step, undefined), undefined),
-          reason: `not evaluated in a dry run: ${error.message}`,
-        };
-      return { ...base('failed', stepEffect(step, undefined), undefined), reason: error.message };
+      prepareError = error;
     }
-    const { effect, command } = prepared;
+    const effect = prepared?.effect ?? stepEffect(step, undefined);
+    const command = prepared?.command;
 
     if (this.#beforeFrom) {
       if (step.id === this.#o.from) this.#beforeFrom = false;
@@ -316,6 +364,15 @@ class Engine {
           };
         return { ...base('failed', effect, command), reason: `when: ${error.message}` };
       }
+    }
+    if (!prepared) {
+      const message = prepareError?.message ?? 'could not be prepared';
+      if (mode === 'dry-run')
+        return {
+          ...base('planned', effect, undefined),
+          reason: `not evaluated in a dry run: ${message}`,
+        };
+      return { ...base('failed', effect, undefined), reason: message };
     }
 
     const plannedOnly = mode === 'dry-run' || (mode === 'read-only' && effect !== 'read');

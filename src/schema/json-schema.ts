@@ -62,6 +62,9 @@ function allowTemplates(schema: JsonObject): JsonObject {
 }
 
 function templatable(schema: JsonObject): JsonObject {
-  if (schema.type === 'string') return schema;
+  const constrained = ['pattern', 'format', 'enum', 'const', 'allOf', 'anyOf', 'oneOf'].some(
+    (key) => key in schema,
+  );
+  if (schema.type === 'string' && !constrained) return schema;
   return { anyOf: [schema, { type: 'string', pattern: '\\$\\{\\{' }] };
 }
