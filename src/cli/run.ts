@@ -188,6 +188,7 @@ function jsonDocument(result: RunResult): Record<string, unknown> {
       attempts: step.attempts,
       ...(step.reason ? { reason: step.reason } : {}),
       ...(step.finding ? { finding: true } : {}),
+      ...(step.warnings?.length ? { warnings: step.warnings } : {}),
       ...(step.declined ? { declined: true } : {}),
     })),
   };
