@@ -214,7 +214,8 @@ export class RunView {
     const counts = new Map<string, number>();
     for (const step of result.steps)
       if (!step.finding) counts.set(step.status, (counts.get(step.status) ?? 0) + 1);
-    const countText = [...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'no other steps';
+    const countText =
+      [...counts].map(([status, n]) => `${n} ${status}`).join(', ') || 'no other steps';
     const findings = result.findings.length
       ? ` · ${result.findings.length} finding${result.findings.length === 1 ? '' : 's'} (${result.findings.join(', ')})`
       : '';
