@@ -117,6 +117,22 @@ export class RunView {
       case 'step.decision':
         this.#line(c.dim(`  → ${event.by} chose ${event.choice} for ${event.step}`));
         break;
+      case 'escalation.due':
+        this.#line(
+          c.yellow.bold(
+            `  ⏰ ${event.after} have passed: escalate to ${event.to}${event.via ? ` via ${event.via}` : ''}${event.contact ? ` (${event.contact})` : ''}`,
+          ),
+        );
+        break;
+      case 'notify':
+        this.#line(
+          event.ok
+            ? c.dim(`  ✉ team notified (${event.purpose})`)
+            : c.yellow(
+                `  ✉ could not notify the team (${event.purpose}): ${event.error ?? 'failed'}`,
+              ),
+        );
+        break;
       case 'step.end':
         this.#running.delete(event.id);
         this.#updateSpinner();

@@ -1,6 +1,8 @@
 import { hostname, userInfo } from 'node:os';
 import { newRunId, Journal, stateDirectory } from '../engine/journal.js';
 import { acquireLocks } from '../engine/lock.js';
+import { localExec } from '../adapters/exec.js';
+import type { AdapterRegistry } from '../adapters/registry.js';
 import { Redactor } from '../engine/redact.js';
 import { runRunbook } from '../engine/run.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
@@ -9,6 +11,8 @@ import { UsageError } from '../errors.js';
 import { runJunit } from '../report/junit.js';
 import { findRunbook } from '../schema/load.js';
 import { SECTIONS, stepsOf, type Section } from '../schema/runbook.js';
+import { severityLevels } from '../schema/semantics.js';
+import type { SeverityPolicy } from '../schema/config.js';
 import { exitCodeForRun, EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { terminalPrompter } from './prompter.js';
@@ -69,6 +73,11 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
   const colors = colorsFor(io.stdout, io.env);
   const view =
     options.format === 'text' ? await RunView.create(io.stdout, colors, interactive) : undefined;
+  const policies = severityLevels(runbook.severity).flatMap((level) => {
+    const policy = cli.config.policies?.[level];
+    return policy ? [policy] : [];
+  });
+  const notifyOnStart = policies.find((policy) => policy.notify_on_start)?.notify_on_start;
   const runId = newRunId();
   const stateDir = stateDirectory(io.env, cli.config.stateDir);
   // A dry run changes nothing, so it needs no lock; a real one runs alone per runbook and host.
@@ -127,6 +136,9 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
       from: options.from,
       approve: new Set(options.approve),
       yes: options.yes ?? false,
+      yesApprovesDestructive: !policies.some((policy) => policy.yes_approves_destructive === false),
+      escalationTimers: policies.some((policy) => policy.escalation_timers === true),
+      ...(notifyOnStart ? { notify: teamNotifier(notifyOnStart, cli.registry, io, redactor) } : {}),
       hosts: cli.config.hosts,
       prompter:
         interactive && view
@@ -218,4 +230,33 @@ function currentUser(io: Io): string {
   } catch {
     return io.env.USER ?? 'unknown';
   }
+}
+
+/** Sends a message to the team's Slack or JSON webhook, named by an environment variable. */
+function teamNotifier(
+  target: NonNullable<SeverityPolicy['notify_on_start']>,
+  registry: AdapterRegistry,
+  io: Io,
+  redactor: Redactor,
+): (message: string) => Promise<{ ok: boolean; error?: string }> {
+  return async (message) => {
+    const name = target.slack_webhook_env ?? target.webhook_env;
+    const url = name ? io.env[name] : undefined;
+    if (!name || !url) return { ok: false, error: `$${name ?? 'slack_webhook_env'} is not set` };
+    redactor.add(url);
+    await registry.load(['notify']);
+    const action = registry.action(target.slack_webhook_env ? 'notify.slack' : 'notify.webhook');
+    if (!action) return { ok: false, error: 'the notify adapter is not available' };
+    const input = target.slack_webhook_env
+      ? { webhook_url: url, text: message }
+      : { url, payload: { text: message } };
+    const context = { env: io.env, cwd: io.cwd, signal: AbortSignal.timeout(10_000) };
+    const outcome = await action.run(action.input.parse(input), {
+      ...context,
+      timeoutMs: 10_000,
+      exec: localExec(context),
+      host: undefined,
+    });
+    return outcome.ok ? { ok: true } : { ok: false, error: outcome.error ?? 'failed' };
+  };
 }

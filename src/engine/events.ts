@@ -84,6 +84,15 @@ export type EngineEvent =
       choice: 'retry' | 'skip' | 'abort';
       by: string;
     }
+  | {
+      type: 'escalation.due';
+      ts: string;
+      after: string;
+      to: string;
+      via?: string;
+      contact?: string;
+    }
+  | { type: 'notify'; ts: string; purpose: 'start' | 'escalation'; ok: boolean; error?: string }
   | ({ type: 'step.end'; ts: string } & StepRecord)
   | { type: 'section.end'; ts: string; section: Section; status: 'succeeded' | 'failed' | 'halted' }
   | {

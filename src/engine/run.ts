@@ -7,6 +7,7 @@ import type { HostConfig } from '../schema/config.js';
 import { parseDuration } from '../schema/duration.js';
 import { evaluateExpression, ExpressionError } from '../schema/expressions.js';
 import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbook.js';
+import { severityLevels } from '../schema/semantics.js';
 import { ExpressionContext } from './context.js';
 import type {
   EngineEvent,
@@ -16,7 +17,7 @@ import type {
   RunStatus,
   StepRecord,
 } from './events.js';
-import { evaluateExpect } from './expect.js';
+import { evaluateExpect, type ExpectResult } from './expect.js';
 import type { Journal } from './journal.js';
 import type { Redactor } from './redact.js';
 import { renderShellCommand, renderText, renderValue } from './render.js';
@@ -65,6 +66,12 @@ export interface EngineOptions {
   from: string | undefined;
   approve: ReadonlySet<string>;
   yes: boolean;
+  /** False when the runbook's severity policy says --yes does not approve destructive steps. */
+  yesApprovesDestructive?: boolean;
+  /** Remind (and notify) when the runbook's escalation thresholds pass during the run. */
+  escalationTimers?: boolean;
+  /** Sends a message to the team (set when the severity policy asks to notify on start). */
+  notify?: (message: string) => Promise<{ ok: boolean; error?: string }>;
   /** Hosts for `on:`, from runbook.config.yaml. */
   hosts: Record<string, HostConfig>;
   prompter: Prompter | undefined;
@@ -87,8 +94,24 @@ export async function runRunbook(options: EngineOptions): Promise<RunResult> {
   return new Engine(options).run();
 }
 
+/** What one step gave in `runbook check`: its record, and the verdict of its `expect:` if it ran. */
+export interface CheckStepResult {
+  record: StepRecord;
+  verdict: ExpectResult | undefined;
+}
+
+/** Runs single steps of one runbook on their own (for `runbook check`), each through the same
+ * path as in a run; they may run concurrently. */
+export function stepRunner(
+  options: EngineOptions,
+): (section: Section, step: Step) => Promise<CheckStepResult> {
+  const engine = new Engine(options);
+  return (section, step) => engine.runOne(section, step);
+}
+
 class Engine {
   readonly #o: EngineOptions;
+  readonly #verdicts = new Map<string, ExpectResult>();
   readonly #context: ExpressionContext;
   readonly #records: StepRecord[] = [];
   readonly #findings: string[] = [];
@@ -139,6 +162,8 @@ class Engine {
       journal: this.#o.journal?.path,
     });
 
+    const timers = this.#o.mode === 'execute' ? await this.#startPolicies() : [];
+
     let halt: Halt | undefined;
     let needsRollback = false;
     for (const section of SECTIONS) {
@@ -175,6 +200,7 @@ class Engine {
       }
     }
 
+    for (const timer of timers) clearTimeout(timer);
     const status: RunStatus = halt?.status ?? 'succeeded';
     const duration = Math.round(performance.now() - started);
     const endEvent: EngineEvent = {
@@ -198,6 +224,73 @@ class Engine {
       duration_ms: duration,
       journal: this.#o.journal?.path,
     });
+  }
+
+  async runOne(section: Section, step: Step): Promise<CheckStepResult> {
+    const record = await this.#executeStep(section, step);
+    const verdict = this.#verdicts.get(step.id);
+    return this.#o.redactor.redactDeep({ record, verdict });
+  }
+
+  /** Severity policy at the start of a real run: tell the team, and arm the escalation reminders. */
+  async #startPolicies(): Promise<NodeJS.Timeout[]> {
+    const { runbook } = this.#o;
+    if (this.#o.notify) {
+      const initial = runbook.communication?.initial;
+      const template = typeof initial === 'string' ? initial : initial?.template;
+      let message = `Incident runbook "${runbook.title}" (${runbook.id}) started by ${currentUser()}: run ${this.#o.runId}`;
+      if (template) {
+        try {
+          message = renderText(template, this.#context.get());
+        } catch (error) {
+          if (!(error instanceof ExpressionError)) throw error;
+        }
+      }
+      await this.#send('start', message);
+    }
+    if (!this.#o.escalationTimers) return [];
+    const levels = severityLevels(runbook.severity);
+    return (runbook.escalation ?? [])
+      .filter(
+        (rule) =>
+          rule.severity === undefined ||
+          severityLevels(rule.severity).some((level) => levels.includes(level)),
+      )
+      .map((rule) => {
+        const timer = setTimeout(() => {
+          const event: EngineEvent = {
+            type: 'escalation.due',
+            ts: now(),
+            after: String(rule.after),
+            to: rule.to,
+          };
+          if (rule.via) event.via = rule.via;
+          if (rule.contact) event.contact = rule.contact;
+          this.#emit(event);
+          if (this.#o.notify) {
+            void this.#send(
+              'escalation',
+              `"${runbook.title}" has been open for ${String(rule.after)}: escalate to ${rule.to}${rule.via ? ` via ${rule.via}` : ''} (run ${this.#o.runId})`,
+            );
+          }
+        }, parseDuration(rule.after));
+        timer.unref();
+        return timer;
+      });
+  }
+
+  async #send(purpose: 'start' | 'escalation', message: string): Promise<void> {
+    const notify = this.#o.notify;
+    if (!notify) return;
+    let result: { ok: boolean; error?: string };
+    try {
+      result = await notify(this.#o.redactor.redact(message));
+    } catch (error) {
+      result = { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+    const event: EngineEvent = { type: 'notify', ts: now(), purpose, ok: result.ok };
+    if (result.error) event.error = result.error;
+    this.#emit(event);
   }
 
   #wants(section: Section): boolean {
@@ -486,10 +579,15 @@ class Engine {
     const needs = effect === 'destructive' || step.confirm === true;
     if (!needs || effect === 'manual') return undefined;
     if (this.#o.approve.has(step.id)) return this.#recordApproval(step.id, true, '--approve');
-    if (this.#o.yes) return this.#recordApproval(step.id, true, '--yes');
+    // The severity policy may say that --yes is not enough for destructive steps.
+    const yesCounts = effect !== 'destructive' || this.#o.yesApprovesDestructive !== false;
+    if (this.#o.yes && yesCounts) return this.#recordApproval(step.id, true, '--yes');
     const prompter = this.#o.prompter;
     if (!prompter) {
-      return `${effect === 'destructive' ? 'destructive' : 'confirm:'} step "${step.id}" needs approval: pass --approve ${step.id} (or --yes) to run it non-interactively`;
+      const how = yesCounts
+        ? `pass --approve ${step.id} (or --yes) to run it non-interactively`
+        : `pass --approve ${step.id} to run it non-interactively (for ${this.#info.severity ?? 'this'} runbooks --yes does not approve destructive steps)`;
+      return `${effect === 'destructive' ? 'destructive' : 'confirm:'} step "${step.id}" needs approval: ${how}`;
     }
     const approved = await prompter.confirm({
       step: step.id,
@@ -636,6 +734,7 @@ class Engine {
       }
       if (step.expect !== undefined && ran) {
         const verdict = evaluateExpect(step.expect, outputs, this.#context.withOutputs(outputs));
+        this.#verdicts.set(step.id, verdict);
         done = verdict.state !== 'CRITICAL';
         reason = done ? undefined : verdict.failures.join('; ');
         warnings.push(...verdict.warnings);

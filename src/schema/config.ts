@@ -19,6 +19,39 @@ export const configSchema = z.strictObject({
     .optional()
     .describe('Named severity scales, most severe first, e.g. { pscale: [P1, P2, P3, P4] }'),
   default_severity_scheme: z.string().optional(),
+  severity_policies: z
+    .record(
+      z.string(),
+      z.strictObject({
+        yes_approves_destructive: z
+          .boolean()
+          .optional()
+          .describe('false: --yes alone does not approve destructive steps; each needs --approve'),
+        escalation_timers: z
+          .boolean()
+          .optional()
+          .describe(
+            "During a run, announce each of the runbook's escalation thresholds as it passes",
+          ),
+        notify_on_start: z
+          .strictObject({
+            slack_webhook_env: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('Env var holding a Slack incoming-webhook URL'),
+            webhook_env: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('Env var holding a generic JSON webhook URL'),
+          })
+          .optional()
+          .describe('Tell the team when a run starts (and when an escalation threshold passes)'),
+      }),
+    )
+    .optional()
+    .describe('Defaults per severity level, e.g. { P0: { yes_approves_destructive: false } }'),
   state_dir: z.string().optional().describe('Where run journals and locks are kept'),
   hosts: z
     .record(
@@ -55,6 +88,10 @@ export const configSchema = z.strictObject({
     .describe('Third-party adapters: module paths (relative to this file) or package names'),
 });
 
+export type SeverityPolicy = NonNullable<
+  z.output<typeof configSchema>['severity_policies']
+>[string];
+
 export type HostConfig = NonNullable<z.output<typeof configSchema>['hosts']>[string];
 
 /** runbook.config.yaml, resolved. */
@@ -68,6 +105,8 @@ export interface Config {
   hosts: Record<string, HostConfig>;
   /** Third-party adapter modules: absolute paths or package names. */
   adapters: string[];
+  /** Per severity level. */
+  policies?: Record<string, SeverityPolicy>;
 }
 
 /** Finds runbook.config.yaml ($RUNBOOK_CONFIG, else ./runbook.config.yaml); all keys are optional. */
@@ -102,6 +141,7 @@ export async function loadConfig(
       stateDir: undefined,
       hosts: {},
       adapters: [],
+      policies: {},
     };
 
   const parsed = parseYaml(file, bytes, 'config file');
@@ -146,6 +186,7 @@ export async function loadConfig(
         },
       ]),
     ),
+    policies: config.severity_policies ?? {},
     adapters: (config.adapters ?? []).map((entry) =>
       entry.startsWith('.') || entry.startsWith('/') ? resolve(base, entry) : entry,
     ),
