@@ -78,7 +78,7 @@ describe('list, show and validate', () => {
     const result = await runCli(['validate', INVALID, ENGINE, '--format', 'junit']);
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(
-      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="runbook validate" tests="7" failures="5">/,
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="runbook validate" tests="8" failures="5">/,
     );
     expect(result.stdout).toContain(
       '<testcase classname="runbook.validate" name="test/fixtures/engine/control.yaml"/>',

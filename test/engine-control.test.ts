@@ -114,34 +114,39 @@ describe('the step engine', () => {
     expect(step(yes.doc, 'wipe-cache')?.status).toBe('succeeded');
   });
 
-  it('writes interrupted to the journal and exits 130 on SIGTERM, killing the running step’s tree', async () => {
-    const before = sleepers();
-    const state = join(dir.path, 'state');
-    const child = runBin(
-      ['run', 'control', '--dir', FIXTURES, '--var', `out=${dir.path}`, '--only', 'diagnosis'],
-      {
+  it.each(['SIGTERM', 'SIGINT'])(
+    'on %s: kills the running step’s tree, writes interrupted to the journal, says how to continue, exits 130',
+    async (signal) => {
+      const before = sleepers();
+      const state = join(dir.path, 'state');
+      const child = runBin(['run', 'signals', '--dir', FIXTURES, '--var', `out=${dir.path}`], {
         env: { RUNBOOK_STATE_DIR: state },
-      },
-    );
-    // Wait until the slow step is running, then interrupt.
-    for (let i = 0; i < 100 && sleepers() === before; i++)
-      await new Promise((r) => setTimeout(r, 20));
-    execFileSync('pkill', [
-      '-TERM',
-      '-f',
-      `runbook.js run control --dir ${FIXTURES} --var out=${dir.path}`,
-    ]);
-    const result = await child;
-    expect(result.code).toBe(130);
-    expect(result.stdout).toContain('Interrupted');
-    expect(sleepers()).toBe(before);
-    const runs = execFileSync('ls', [join(state, 'runs')], { encoding: 'utf8' })
-      .trim()
-      .split('\n');
-    const journal = parseJournal(readFileSync(join(state, 'runs', runs[0] ?? ''), 'utf8'));
-    expect(journal.find((e) => e.type === 'step.end' && e.id === 'slow-tree')).toMatchObject({
-      status: 'interrupted',
-    });
-    expect(journal.at(-1)).toMatchObject({ type: 'run.end', status: 'interrupted' });
-  });
+      });
+      // Wait until the step's tree is running, then interrupt the CLI.
+      for (let i = 0; i < 250 && sleepers() < before + 2; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      execFileSync('pkill', [
+        `-${signal.slice(3)}`,
+        '-f',
+        `runbook.js run signals --dir ${FIXTURES} --var out=${dir.path}`,
+      ]);
+      const result = await child;
+      expect(result.code).toBe(130);
+      expect(result.stdout).toContain('Interrupted');
+      expect(result.stdout).toContain(
+        'to continue from there: runbook run signals --from long-tree',
+      );
+      expect(result.stderr).toContain(`${signal} received`);
+      expect(sleepers()).toBe(before);
+      expect(existsSync(join(dir.path, 'reached'))).toBe(false);
+      const runs = execFileSync('ls', [join(state, 'runs')], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
+      const journal = parseJournal(readFileSync(join(state, 'runs', runs[0] ?? ''), 'utf8'));
+      expect(journal.find((e) => e.type === 'step.end' && e.id === 'long-tree')).toMatchObject({
+        status: 'interrupted',
+      });
+      expect(journal.at(-1)).toMatchObject({ type: 'run.end', status: 'interrupted' });
+    },
+  );
 });
