@@ -1,5 +1,6 @@
 /** Every command, loaded together on first use: `runbook --version` and `--help` never load them. */
 export { adaptersCommand } from './adapters.js';
+export { checkCommand } from './check.js';
 export { doctorCommand } from './doctor.js';
 export { listCommand } from './list.js';
 export { runCommand } from './run.js';

@@ -1,3 +1,4 @@
+import type { NagiosState } from '../engine/check.js';
 import type { ErrorKind } from '../errors.js';
 import type { RunStatus } from '../engine/events.js';
 
@@ -43,6 +44,23 @@ export function exitCodeForRun(status: RunStatus): number {
       return EXIT.interrupted;
     default: {
       const unreachable: never = status;
+      return unreachable;
+    }
+  }
+}
+
+/** `runbook check` exit codes: the Nagios plugin convention (DESIGN.md, contract). */
+export const NAGIOS_EXIT = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
+
+export function exitCodeForCheck(state: NagiosState): number {
+  switch (state) {
+    case 'OK':
+    case 'WARNING':
+    case 'CRITICAL':
+    case 'UNKNOWN':
+      return NAGIOS_EXIT[state];
+    default: {
+      const unreachable: never = state;
       return unreachable;
     }
   }

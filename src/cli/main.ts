@@ -4,6 +4,7 @@ import { InvalidRunbookError, RunbookError } from '../errors.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
+import type { CheckOptions } from './check.js';
 import type { DoctorOptions } from './doctor.js';
 import type { ListOptions } from './list.js';
 import type { RunOptions } from './run.js';
@@ -119,6 +120,31 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     )
     .action(async (id: string, options: RunOptions) => {
       exitCode = await (await commands()).runCommand(id, options, io);
+    });
+
+  program
+    .command('check')
+    .description(
+      'Run health checks for cron and monitoring: read steps only, never a prompt, Nagios exit codes',
+    )
+    .argument('[ids...]', 'runbook ids')
+    .option('--dir <dir>', 'runbook directory')
+    .option('--all', 'check every runbook')
+    .option('--tag <tag>', 'check the runbooks with this tag')
+    .option('--service <service>', 'check the runbooks of this service')
+    .option('--var <name=value>', 'set a variable (repeatable)', collect, [])
+    .option('--env <name>', 'use the values of one of the runbook’s environments')
+    .addOption(
+      new Option('--format <format>', 'text, json or prometheus')
+        .default('text')
+        .argParser(formats('text', 'json', 'prometheus')),
+    )
+    .option('--timeout <duration>', 'bound the whole command and each check', '30s')
+    .option('--concurrency <n>', 'checks run at the same time', '8')
+    .option('--prometheus-textfile <path>', 'also write the metrics there, atomically')
+    .option('--pushgateway <url>', 'also push the metrics to this Prometheus Pushgateway')
+    .action(async (ids: string[], options: CheckOptions) => {
+      exitCode = await (await commands()).checkCommand(ids, options, io);
     });
 
   program

@@ -1,0 +1,304 @@
+import { createHash } from 'node:crypto';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { request as UndiciRequest } from 'undici';
+import {
+  checkStepsOf,
+  runChecks,
+  unknownResult,
+  worstState,
+  type CheckResult,
+  type CheckTarget,
+} from '../engine/check.js';
+import { newRunId, stateDirectory } from '../engine/journal.js';
+import { acquireLocks, LockedError, type HeldLock } from '../engine/lock.js';
+import { Redactor } from '../engine/redact.js';
+import { parseVarFlags, resolveVars } from '../engine/vars.js';
+import { RunbookError, UsageError } from '../errors.js';
+import { importLazily } from '../lazy-import.js';
+import { nagiosText, prometheusText } from '../report/check.js';
+import { DURATION_PATTERN, parseDuration } from '../schema/duration.js';
+import { findRunbook } from '../schema/load.js';
+import type { Runbook } from '../schema/runbook.js';
+import { loadCatalog } from './catalog.js';
+import { exitCodeForCheck, NAGIOS_EXIT } from './exit-codes.js';
+import type { Io } from './io.js';
+import { setup } from './setup.js';
+
+export interface CheckOptions {
+  dir?: string;
+  all?: boolean;
+  tag?: string;
+  service?: string;
+  var: string[];
+  env?: string;
+  format: 'text' | 'json' | 'prometheus';
+  timeout: string;
+  concurrency: string;
+  prometheusTextfile?: string;
+  pushgateway?: string;
+}
+
+/** `runbook check`: read-only health checks for cron and monitoring, with Nagios exit codes.
+ * Every problem, even bad usage, is reported as UNKNOWN (3) in the requested format. */
+export async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promise<number> {
+  let lock: HeldLock | undefined;
+  const releaseOnExit = (): void => lock?.release();
+  try {
+    const timeoutMs = parseTimeout(options.timeout);
+    const concurrency = Number(options.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new UsageError(
+        `--concurrency must be a whole number ≥ 1 (got "${options.concurrency}")`,
+      );
+    if (ids.length === 0 && !options.all && !options.tag && !options.service)
+      throw new UsageError(
+        'name the runbooks to check',
+        'runbook check <id…>, or --all, --tag T, --service S',
+      );
+    const cli = await setup(io, { dir: options.dir });
+    const stateDir = stateDirectory(io.env, cli.config.stateDir);
+    const runId = newRunId();
+    lock = acquireLocks(
+      stateDir,
+      [`check-${selectionKey(ids, options, io.cwd)}`],
+      {
+        run_id: runId,
+        pid: process.pid,
+        user: currentUser(io),
+        host: hostname(),
+        started_at: new Date().toISOString(),
+        runbook: ids.join(',') || 'check',
+      },
+      false,
+    );
+    process.on('exit', releaseOnExit);
+    for (const { holder } of lock.takenOver)
+      io.stderr.write(
+        `warning: took over the lock of a previous check (pid ${holder.pid}, since ${holder.started_at}): that process is gone\n`,
+      );
+
+    const { targets, failed } = await selectTargets(ids, options, cli, io);
+    const checks = await runChecks({
+      targets,
+      registry: cli.registry,
+      hosts: cli.config.hosts,
+      env: io.env,
+      cwd: io.cwd,
+      runId,
+      timeoutMs,
+      concurrency,
+    });
+    const results = [...failed, ...checks];
+    const state = results.length === 0 ? 'UNKNOWN' : worstState(results.map((r) => r.state));
+    await publish(results, options, io);
+    write(io, options.format, state, results);
+    return exitCodeForCheck(state);
+  } catch (error) {
+    if (!(error instanceof RunbookError)) throw error;
+    const summary =
+      error instanceof LockedError
+        ? `previous check still running (pid ${error.holder.pid} since ${error.holder.started_at})`
+        : `${error.message}${error.hint ? ` (${error.hint})` : ''}`;
+    write(io, options.format, 'UNKNOWN', [], summary);
+    return NAGIOS_EXIT.UNKNOWN;
+  } finally {
+    lock?.release();
+    process.off('exit', releaseOnExit);
+  }
+}
+
+function parseTimeout(value: string): number {
+  if (!DURATION_PATTERN.test(value))
+    throw new UsageError(`--timeout must be a duration such as 10s or 1m (got "${value}")`);
+  return parseDuration(value);
+}
+
+/** The runbooks chosen by ids, --all, --tag and --service; the ones that cannot be checked become
+ * UNKNOWN results. */
+async function selectTargets(
+  ids: readonly string[],
+  options: CheckOptions,
+  cli: Awaited<ReturnType<typeof setup>>,
+  io: Io,
+): Promise<{ targets: CheckTarget[]; failed: CheckResult[] }> {
+  const chosen: Array<{ file: string; runbook: Runbook }> = [];
+  const failed: CheckResult[] = [];
+  for (const id of ids) {
+    try {
+      const loaded = await findRunbook(id, cli.dirs, cli.load);
+      if (loaded.runbook) chosen.push({ file: loaded.file, runbook: loaded.runbook });
+    } catch (error) {
+      if (!(error instanceof RunbookError)) throw error;
+      failed.push(unknownResult(id, `cannot check: ${error.message}`));
+    }
+  }
+  if (options.all || options.tag || options.service) {
+    const { entries, invalid } = await loadCatalog(cli);
+    for (const entry of entries) {
+      if (options.tag && !(entry.runbook.tags ?? []).includes(options.tag)) continue;
+      if (options.service && entry.runbook.service !== options.service) continue;
+      if (!chosen.some((c) => c.runbook.id === entry.runbook.id)) chosen.push(entry);
+    }
+    // A broken file cannot say its tags or service: only --all is sure it was meant.
+    if (options.all)
+      for (const broken of invalid)
+        failed.push(
+          unknownResult(
+            broken.file,
+            `invalid runbook: ${broken.diagnostics[0]?.message ?? 'see runbook validate'} (runbook validate ${broken.file})`,
+          ),
+        );
+  }
+  const cliVars = parseVarFlags(options.var);
+  const targets: CheckTarget[] = [];
+  for (const { file, runbook } of chosen) {
+    if (checkStepsOf(runbook).length === 0) {
+      if (ids.includes(runbook.id))
+        failed.push(
+          unknownResult(runbook.id, 'no checks: add detection.checks or check: true', runbook),
+        );
+      continue;
+    }
+    const declared = Object.keys(runbook.vars ?? {});
+    // With several runbooks, a --var is for those that declare it.
+    const own =
+      chosen.length === 1
+        ? cliVars
+        : Object.fromEntries(Object.entries(cliVars).filter(([name]) => declared.includes(name)));
+    const hasEnv = options.env === undefined || chosen.length === 1 || runbook.environments;
+    try {
+      const vars = resolveVars(runbook, {
+        cliVars: own,
+        envName: hasEnv ? options.env : undefined,
+        processEnv: io.env,
+      });
+      const redactor = new Redactor();
+      redactor.addFromEnv(io.env);
+      for (const name of vars.secrets) redactor.add(vars.values[name]);
+      for (const value of Object.values(vars.values))
+        if (typeof value === 'string') redactor.addUrlPassword(value);
+      targets.push({ runbook, file, vars, redactor });
+    } catch (error) {
+      if (!(error instanceof RunbookError)) throw error;
+      failed.push(unknownResult(runbook.id, `cannot check: ${error.message}`, runbook));
+    }
+  }
+  return { targets, failed };
+}
+
+/** Names the lock of one selection: the same command line waits on itself, not on others. */
+function selectionKey(ids: readonly string[], options: CheckOptions, cwd: string): string {
+  const parts = [
+    ...[...ids].sort(),
+    options.all ? '--all' : '',
+    options.tag ? `--tag=${options.tag}` : '',
+    options.service ? `--service=${options.service}` : '',
+    options.env ? `--env=${options.env}` : '',
+    resolve(cwd, options.dir ?? ''),
+  ];
+  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
+}
+
+function write(
+  io: Io,
+  format: CheckOptions['format'],
+  state: ReturnType<typeof worstState>,
+  results: readonly CheckResult[],
+  error?: string,
+): void {
+  switch (format) {
+    case 'text':
+      io.stdout.write(
+        error === undefined ? nagiosText(state, results) : `RUNBOOK UNKNOWN - ${error}\n`,
+      );
+      break;
+    case 'json':
+      io.stdout.write(
+        `${JSON.stringify(
+          {
+            state,
+            ...(error === undefined ? {} : { error }),
+            checks: results.map((r) => ({
+              runbook: r.runbook,
+              id: r.id,
+              state: r.state,
+              summary: r.summary,
+              values: Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, v.value])),
+              levels: r.values,
+              duration_ms: r.duration_ms,
+              service: r.service ?? null,
+              severity: r.severity ?? null,
+            })),
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      break;
+    case 'prometheus':
+      io.stdout.write(prometheusText(results));
+      if (error !== undefined) io.stderr.write(`runbook: ${error}\n`);
+      break;
+    default: {
+      const unreachable: never = format;
+      return unreachable;
+    }
+  }
+}
+
+/** Writes the node_exporter textfile and pushes to a Pushgateway, when asked. */
+async function publish(
+  results: readonly CheckResult[],
+  options: CheckOptions,
+  io: Io,
+): Promise<void> {
+  const text = prometheusText(results);
+  if (options.prometheusTextfile) {
+    const file = resolve(io.cwd, options.prometheusTextfile);
+    // node_exporter may read at any moment: it must see the old file or the new one, never half.
+    const temp = join(dirname(file), `.${process.pid}.${Date.now()}.prom.tmp`);
+    try {
+      writeFileSync(temp, text, { mode: 0o644 });
+      renameSync(temp, file);
+    } catch (error) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // Never written.
+      }
+      io.stderr.write(`runbook: cannot write ${file}: ${(error as Error).message}\n`);
+    }
+  }
+  if (options.pushgateway) {
+    const url = `${options.pushgateway.replace(/\/+$/, '')}/metrics/job/runbook/instance/${encodeURIComponent(hostname())}`;
+    try {
+      const module = await importLazily<{
+        request?: typeof UndiciRequest;
+        default?: { request: typeof UndiciRequest };
+      }>('undici');
+      const request = module.request ?? module.default?.request;
+      if (!request) throw new Error('undici.request is not available');
+      const response = await request(url, {
+        method: 'PUT',
+        headers: { 'content-type': 'text/plain; version=0.0.4' },
+        body: text,
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.body.text();
+      if (response.statusCode >= 300)
+        io.stderr.write(`runbook: the Pushgateway answered HTTP ${response.statusCode} (${url})\n`);
+    } catch (error) {
+      io.stderr.write(`runbook: cannot push to ${url}: ${(error as Error).message}\n`);
+    }
+  }
+}
+
+function currentUser(io: Io): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return io.env.USER ?? 'unknown';
+  }
+}

@@ -1,0 +1,225 @@
+import type { AdapterRegistry } from '../adapters/registry.js';
+import type { HostConfig } from '../schema/config.js';
+import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbook.js';
+import type { StepRecord } from './events.js';
+import type { CheckState } from './expect.js';
+import type { Redactor } from './redact.js';
+import { stepEffect, stepRunner } from './run.js';
+import type { ResolvedVars } from './vars.js';
+
+/** A Nagios plugin state: the expectation's grade, or UNKNOWN when the check could not run. */
+export type NagiosState = CheckState | 'UNKNOWN';
+
+/** Worst first, as Nagios ranks them when several checks are folded into one state. */
+const SEVERITY: Record<NagiosState, number> = { OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3 };
+
+/** A numeric value a check reported: graded by `warn`/`crit`, or captured. */
+export interface CheckValue {
+  value: number;
+  warn?: number;
+  crit?: number;
+}
+
+/** The outcome of one check (`check --format json`, DESIGN.md contract). */
+export interface CheckResult {
+  runbook: string;
+  id: string;
+  service: string | undefined;
+  severity: string | undefined;
+  state: NagiosState;
+  summary: string;
+  values: Record<string, CheckValue>;
+  duration_ms: number;
+}
+
+/** One runbook ready to be checked: what `run` would give the engine. */
+export interface CheckTarget {
+  runbook: Runbook;
+  file: string;
+  vars: ResolvedVars;
+  redactor: Redactor;
+}
+
+export interface CheckOptions {
+  targets: readonly CheckTarget[];
+  registry: AdapterRegistry;
+  hosts: Record<string, HostConfig>;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  runId: string;
+  /** Bounds the whole command and so every check in it. */
+  timeoutMs: number;
+  concurrency: number;
+}
+
+/** The steps `runbook check` runs: every detection check, and steps elsewhere marked `check: true`. */
+export function checkStepsOf(runbook: Runbook): Array<{ section: Section; step: Step }> {
+  const steps: Array<{ section: Section; step: Step }> = [];
+  for (const section of SECTIONS) {
+    const list = (section === 'detection' ? runbook.detection?.checks : runbook[section]) ?? [];
+    for (const step of list)
+      if (section === 'detection' || step.check === true) steps.push({ section, step });
+  }
+  return steps;
+}
+
+/** Runs the checks of every target, at most `concurrency` at a time, never past `timeoutMs`.
+ * Returns results in the order of the runbooks and their steps; never prints, never prompts. */
+export async function runChecks(options: CheckOptions): Promise<CheckResult[]> {
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const jobs = options.targets.flatMap((target) => {
+    const run = stepRunner({
+      runbook: target.runbook,
+      file: target.file,
+      registry: options.registry,
+      runId: options.runId,
+      mode: 'execute',
+      vars: target.vars,
+      redactor: target.redactor,
+      only: undefined,
+      from: undefined,
+      approve: new Set(),
+      yes: false,
+      hosts: options.hosts,
+      prompter: undefined,
+      env: options.env,
+      cwd: options.cwd,
+      signal: deadline,
+      journal: undefined,
+      onEvent: () => undefined,
+    });
+    return checkStepsOf(target.runbook).map(
+      ({ section, step }) =>
+        () =>
+          checkOne(target.runbook, section, step, options, run, deadline),
+    );
+  });
+  const results: CheckResult[] = new Array<CheckResult>(jobs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const index = next++;
+      const job = jobs[index];
+      if (job) results[index] = await job();
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(options.concurrency, jobs.length)) }, worker),
+  );
+  return results;
+}
+
+/** The worst state of several: CRITICAL, then UNKNOWN, then WARNING, then OK. */
+export function worstState(states: readonly NagiosState[]): NagiosState {
+  let worst: NagiosState = 'OK';
+  for (const state of states) if (SEVERITY[state] > SEVERITY[worst]) worst = state;
+  return worst;
+}
+
+/** An UNKNOWN result for a runbook that could not be checked at all (not found, invalid, bad vars). */
+export function unknownResult(runbook: string, summary: string, info?: Runbook): CheckResult {
+  return {
+    runbook,
+    id: '-',
+    service: info?.service,
+    severity: severityOf(info),
+    state: 'UNKNOWN',
+    summary,
+    values: {},
+    duration_ms: 0,
+  };
+}
+
+async function checkOne(
+  runbook: Runbook,
+  section: Section,
+  step: Step,
+  options: CheckOptions,
+  run: ReturnType<typeof stepRunner>,
+  deadline: AbortSignal,
+): Promise<CheckResult> {
+  const result = (state: NagiosState, summary: string, durationMs = 0): CheckResult => ({
+    runbook: runbook.id,
+    id: step.id,
+    service: runbook.service,
+    severity: severityOf(runbook),
+    state,
+    summary,
+    values: {},
+    duration_ms: durationMs,
+  });
+  const uses = step.run !== undefined ? 'shell.run' : step.uses;
+  const action = uses === undefined ? undefined : options.registry.action(uses);
+  const effect = stepEffect(step, action?.effect);
+  if (effect === 'manual')
+    return result('UNKNOWN', 'refused: a manual step needs a person; check never prompts');
+  if (step.confirm === true)
+    return result('UNKNOWN', 'refused: confirm: true asks a person first; check never prompts');
+  if (effect !== 'read')
+    return result(
+      'UNKNOWN',
+      `refused: ${effect} step (${section}) — check runs only read steps; mark it effect: read if it changes nothing`,
+    );
+  if (deadline.aborted) return result('UNKNOWN', 'not started: the --timeout was spent');
+
+  const started = performance.now();
+  // The engine stops a step when the deadline aborts it; this bounds an action that would not stop.
+  const late = new Promise<undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), options.timeoutMs + 1000);
+    timer.unref();
+  });
+  const outcome = await Promise.race([run(section, step), late]);
+  const duration = Math.round(performance.now() - started);
+  if (!outcome) return result('UNKNOWN', 'did not finish within the command --timeout', duration);
+  const { record, verdict } = outcome;
+  const graded = result(stateOf(record, verdict?.state), '', duration);
+  for (const [name, value] of Object.entries(verdict?.values ?? {})) graded.values[name] = value;
+  for (const name of record.captured ?? []) {
+    const value = record.outputs[name];
+    if (typeof value === 'number' && Number.isFinite(value) && !(name in graded.values))
+      graded.values[name] = { value };
+  }
+  graded.summary = summaryOf(record, graded.state, verdict?.warnings ?? [], graded.values);
+  return graded;
+}
+
+function stateOf(record: StepRecord, graded: CheckState | undefined): NagiosState {
+  switch (record.status) {
+    case 'succeeded':
+      return graded ?? 'OK';
+    case 'skipped':
+      return record.declined ? 'UNKNOWN' : 'OK';
+    case 'failed':
+      // Never started (inputs would not render, unknown host) or its program is missing: it cannot run.
+      if (record.attempts === 0 || record.exit_code === 127) return 'UNKNOWN';
+      if (/command not found|ENOENT|not installed/.test(record.reason ?? '')) return 'UNKNOWN';
+      return 'CRITICAL';
+    case 'interrupted':
+    case 'pending':
+    case 'planned':
+      return 'UNKNOWN';
+    default: {
+      const unreachable: never = record.status;
+      return unreachable;
+    }
+  }
+}
+
+function summaryOf(
+  record: StepRecord,
+  state: NagiosState,
+  warnings: readonly string[],
+  values: Record<string, CheckValue>,
+): string {
+  if (record.status === 'interrupted') return 'stopped: the command --timeout was spent';
+  if (record.status === 'skipped') return record.reason ?? 'skipped';
+  if (state === 'WARNING') return warnings.join('; ');
+  if (state !== 'OK') return record.reason ?? 'failed';
+  const shown = Object.entries(values).map(([name, { value }]) => `${name} ${value}`);
+  return shown.length > 0 ? shown.join(', ') : 'ok';
+}
+
+function severityOf(runbook: Runbook | undefined): string | undefined {
+  const severity = runbook?.severity;
+  return typeof severity === 'string' ? severity : severity?.join('/');
+}
