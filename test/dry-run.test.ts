@@ -1,36 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runBin, runCli, tempDir } from './helpers/cli.js';
-
-/** Every tool a runbook could call, each replaced by a recorder that logs that it was called. */
-const TOOLS = [
-  'sh',
-  'bash',
-  'dash',
-  'env',
-  'curl',
-  'wget',
-  'pm2',
-  'docker',
-  'psql',
-  'wrangler',
-  'systemctl',
-  'journalctl',
-  'ssh',
-  'nginx',
-  'kill',
-  'rm',
-  'ls',
-  'cat',
-  'true',
-  'echo',
-  'printf',
-  'touch',
-  'node',
-  'npx',
-  'jq',
-];
+import { makeRecorders } from './helpers/recorders.js';
 
 const EVERYTHING = `
 id: everything
@@ -75,8 +47,7 @@ rollback:
 
 describe('run --dry-run', () => {
   const dir = tempDir();
-  const bin = join(dir.path, 'bin');
-  const log = join(dir.path, 'calls.log');
+  const { bin, calls } = makeRecorders(dir.path);
   const env = () => ({
     PATH: bin,
     RUNBOOK_STATE_DIR: join(dir.path, 'state'),
@@ -84,12 +55,6 @@ describe('run --dry-run', () => {
   });
 
   beforeAll(() => {
-    mkdirSync(bin);
-    for (const tool of TOOLS) {
-      const path = join(bin, tool);
-      writeFileSync(path, `#!/bin/sh\necho "${tool} $*" >> '${log}'\n`);
-      chmodSync(path, 0o755);
-    }
     mkdirSync(join(dir.path, 'runbooks/all'), { recursive: true });
     writeFileSync(join(dir.path, 'runbooks/all/everything.yaml'), EVERYTHING);
   });
@@ -102,7 +67,7 @@ describe('run --dry-run', () => {
     });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(existsSync(log)).toBe(false);
+    expect(calls()).toBe('');
     const out = result.stdout;
     for (const command of [
       "$ GET http://127.0.0.1:9/health -H 'authorization: Bearer ***'",
@@ -125,7 +90,7 @@ describe('run --dry-run', () => {
       env: env(),
     });
     expect(result.code).toBe(0);
-    expect(existsSync(log)).toBe(false);
+    expect(calls()).toBe('');
     const doc = JSON.parse(result.stdout) as {
       status: string;
       steps: Array<{ id: string; status: string; effect: string; command: string | null }>;
@@ -174,6 +139,6 @@ describe('run --dry-run', () => {
       );
       expect(run.code, `${id}: ${run.stderr}`).toBe(0);
     }
-    expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe('');
+    expect(calls()).toBe('');
   }, 120_000);
 });

@@ -1,9 +1,10 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, ROOT, runBin, runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
+import { makeRecorders, runbookIds } from '../helpers/recorders.js';
 
 /** Agent Factory (Vercel + Supabase + HTTP health): its runbooks planned without calling anything,
  * and run for real against local stand-ins for the API, its metrics, Supabase's REST API, Slack
@@ -29,38 +30,6 @@ interface JsonRun {
   exit_code: number;
   steps: JsonStep[];
 }
-
-/** Every tool a runbook could call, replaced by a recorder for the dry runs. */
-const TOOLS = [
-  'sh',
-  'bash',
-  'dash',
-  'env',
-  'curl',
-  'wget',
-  'vercel',
-  'git',
-  'supabase',
-  'pm2',
-  'docker',
-  'psql',
-  'wrangler',
-  'systemctl',
-  'journalctl',
-  'nginx',
-  'ssh',
-  'kill',
-  'rm',
-  'ls',
-  'cat',
-  'printf',
-  'echo',
-  'true',
-  'node',
-  'npx',
-  'python3',
-  'jq',
-];
 
 /** What the dry runs are given: the variables each runbook requires, from the environment. */
 const DRY_ENV = {
@@ -105,21 +74,12 @@ const DRY_VARS: Record<string, string[]> = {
 
 describe('agent-factory runbooks: dry runs call nothing', () => {
   const dir = tempDir('agent-factory-dry-');
-  const bin = join(dir.path, 'bin');
-  const log = join(dir.path, 'calls.log');
+  const { bin, calls } = makeRecorders(dir.path);
 
-  beforeAll(() => {
-    mkdirSync(bin);
-    for (const tool of TOOLS) {
-      writeFileSync(join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> '${log}'\n`);
-      chmodSync(join(bin, tool), 0o755);
-    }
-  });
   afterAll(() => dir.remove());
 
   it('ships exactly these runbooks', () => {
-    const files = readdirSync(DIR).map((file) => file.replace(/\.yaml$/, ''));
-    expect(files.sort()).toEqual(Object.keys(DRY_VARS).sort());
+    expect(runbookIds(DIR)).toEqual(Object.keys(DRY_VARS).sort());
   });
 
   it.each(Object.keys(DRY_VARS))('%s plans every step and runs no tool', async (id) => {
@@ -142,7 +102,7 @@ describe('agent-factory runbooks: dry runs call nothing', () => {
     expect(doc.steps.find((s) => s.id === planned)).toMatchObject({ status: 'planned', command });
     for (const secret of [SERVICE_KEY, VERCEL_TOKEN, DRY_ENV.SUPABASE_ANON_KEY, DRY_ENV.ROTATED_SECRET_VALUE])
       expect(result.stdout).not.toContain(secret);
-    expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe('');
+    expect(calls()).toBe('');
   });
 
   it('each file starts with the modeline and passes the JSON Schema (ajv)', () => {

@@ -1,4 +1,3 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, ROOT, runBin, runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
@@ -8,6 +7,7 @@ import {
   V3,
   type FakeCloudflare,
 } from '../helpers/fake-cloudflare.js';
+import { makeRecorders, runbookIds } from '../helpers/recorders.js';
 
 /**
  * The Cloud-Code runbooks (runbooks/cloud-code): every one dry-runs without calling a tool, and the
@@ -17,41 +17,7 @@ import {
  */
 
 const DIR = join(ROOT, 'runbooks/cloud-code');
-const IDS = readdirSync(DIR)
-  .filter((file) => file.endsWith('.yaml'))
-  .map((file) => file.replace(/\.yaml$/, ''))
-  .sort();
-
-/** Every tool a runbook could call, each replaced by a recorder. */
-const TOOLS = [
-  'sh',
-  'bash',
-  'dash',
-  'env',
-  'curl',
-  'wget',
-  'wrangler',
-  'npx',
-  'npm',
-  'node',
-  'pm2',
-  'docker',
-  'psql',
-  'systemctl',
-  'journalctl',
-  'nginx',
-  'ssh',
-  'kill',
-  'rm',
-  'ls',
-  'cat',
-  'grep',
-  'jq',
-  'echo',
-  'printf',
-  'true',
-  'touch',
-];
+const IDS = runbookIds(DIR);
 
 interface RunDocument {
   run_id: string;
@@ -83,17 +49,8 @@ const SECRET = 'n3w-Encrypti0n-Key-for-dry-runs';
 
 describe('cloud-code runbooks: dry runs call nothing', () => {
   const dir = tempDir('runbook-cloud-code-dry-');
-  const bin = join(dir.path, 'bin');
-  const log = join(dir.path, 'calls.log');
+  const { bin, calls } = makeRecorders(dir.path);
 
-  beforeAll(() => {
-    mkdirSync(bin);
-    for (const tool of TOOLS) {
-      const path = join(bin, tool);
-      writeFileSync(path, `#!/bin/sh\necho "${tool} $*" >> '${log}'\n`);
-      chmodSync(path, 0o755);
-    }
-  });
   afterAll(() => dir.remove());
 
   it('ships one runbook per incident of the Cloud-Code runbook', () => {
@@ -122,7 +79,7 @@ describe('cloud-code runbooks: dry runs call nothing', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Planned');
     expect(result.stdout).not.toContain(SECRET);
-    expect(existsSync(log)).toBe(false);
+    expect(calls()).toBe('');
   });
 
   it('webhooks failing, cause secret-mismatch: plans the rotation without showing the secret', async () => {
@@ -148,7 +105,7 @@ describe('cloud-code runbooks: dry runs call nothing', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('$ wrangler secret put ENCRYPTION_KEY --name cloud-code');
     expect(result.stdout).not.toContain(SECRET);
-    expect(existsSync(log)).toBe(false);
+    expect(calls()).toBe('');
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runBin, runCli, tempDir } from '../helpers/cli.js';
@@ -12,6 +12,7 @@ import {
   type Pm2Fixture,
 } from '../helpers/pm2.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
+import { makeRecorders, runbookIds } from '../helpers/recorders.js';
 
 /**
  * The CookCam runbooks (runbooks/cookcam): every one dry-runs without calling a tool, and three
@@ -21,50 +22,7 @@ import { startPostgres, type PgCluster } from '../helpers/postgres.js';
  */
 
 const DIR = join(ROOT, 'runbooks/cookcam');
-const IDS = readdirSync(DIR)
-  .filter((file) => file.endsWith('.yaml'))
-  .map((file) => file.replace(/\.yaml$/, ''))
-  .sort();
-
-/** Every tool a runbook could call, each replaced by a recorder. */
-const TOOLS = [
-  'sh',
-  'bash',
-  'dash',
-  'env',
-  'curl',
-  'wget',
-  'pm2',
-  'docker',
-  'psql',
-  'pg_restore',
-  'wrangler',
-  'systemctl',
-  'journalctl',
-  'nginx',
-  'ssh',
-  'kill',
-  'rm',
-  'mv',
-  'sed',
-  'grep',
-  'git',
-  'npm',
-  'npx',
-  'node',
-  'top',
-  'df',
-  'free',
-  'netstat',
-  'ss',
-  'sleep',
-  'ls',
-  'cat',
-  'echo',
-  'printf',
-  'true',
-  'touch',
-];
+const IDS = runbookIds(DIR);
 
 const DB_PASSWORD = 'dry-run-pa55word';
 
@@ -95,8 +53,7 @@ const statuses = (doc: RunDocument): string[][] =>
 
 describe('every CookCam runbook dry-runs without calling anything', () => {
   const dir = tempDir('runbook-cookcam-dry-');
-  const bin = join(dir.path, 'bin');
-  const log = join(dir.path, 'calls.log');
+  const { bin, calls } = makeRecorders(dir.path);
   const env = {
     PATH: bin,
     HOME: dir.path,
@@ -104,14 +61,6 @@ describe('every CookCam runbook dry-runs without calling anything', () => {
     DATABASE_URL: `postgres://cookcam:${DB_PASSWORD}@db.internal:5432/cookcam`,
   };
 
-  beforeAll(() => {
-    mkdirSync(bin);
-    for (const tool of TOOLS) {
-      const path = join(bin, tool);
-      writeFileSync(path, `#!/bin/sh\necho "${tool} $*" >> '${log}'\n`);
-      chmodSync(path, 0o755);
-    }
-  });
   afterAll(() => dir.remove());
 
   const dryRun = async (id: string, vars: string[] = []): Promise<RunDocument> => {
@@ -183,7 +132,7 @@ describe('every CookCam runbook dry-runs without calling anything', () => {
       ['raise-limit', 'check-config', 'reload-nginx'].map((id) => stepOf(limited, id).status),
     ).toEqual(['planned', 'planned', 'planned']);
     expect(stepOf(limited, 'under-attack').status).toBe('skipped');
-    expect(existsSync(log)).toBe(false);
+    expect(calls()).toBe('');
   });
 
   it('plans each mitigation option as its own branch', async () => {
@@ -207,7 +156,7 @@ describe('every CookCam runbook dry-runs without calling anything', () => {
       for (const id of all.filter((id) => !planned.includes(id)))
         expect(stepOf(doc, id).status).toBe('skipped');
     }
-    expect(existsSync(log)).toBe(false);
+    expect(calls()).toBe('');
   });
 });
 

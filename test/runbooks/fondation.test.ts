@@ -1,10 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import {
-  chmodSync,
   existsSync,
   mkdirSync,
   readdirSync,
-  readFileSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
@@ -13,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, ROOT, runBin, runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
 import { startDockerd, type Dockerd } from '../helpers/dockerd.js';
 import { installFakeSystemd, type FakeSystemd } from '../helpers/fake-systemd.js';
+import { makeRecorders, runbookIds, type Recorders } from '../helpers/recorders.js';
 
 /**
  * The Fondation worker's runbooks: every one dry-runs without calling a single tool, and three
@@ -21,18 +20,7 @@ import { installFakeSystemd, type FakeSystemd } from '../helpers/fake-systemd.js
  */
 
 const RUNBOOK_DIR = join(ROOT, 'runbooks/fondation');
-const IDS = readdirSync(RUNBOOK_DIR)
-  .filter((file) => file.endsWith('.yaml'))
-  .map((file) => file.replace(/\.yaml$/, ''))
-  .sort();
-
-/** Every tool a runbook step could reach for: each one only records that it was called. */
-const TOOLS = [
-  'sh', 'bash', 'env', 'curl', 'pm2', 'docker', 'docker-compose', 'psql', 'wrangler', 'systemctl',
-  'journalctl', 'nginx', 'ssh', 'scp', 'kill', 'rm', 'df', 'du', 'find', 'tar', 'sed', 'ls', 'awk',
-  'cat', 'tail', 'head', 'xargs', 'grep', 'cp', 'mv', 'mkdir', 'nslookup', 'ping', 'ufw', 'nano',
-  'date', 'jq', 'sudo', 'node', 'git',
-];
+const IDS = runbookIds(RUNBOOK_DIR);
 
 interface StepDoc {
   id: string;
@@ -53,8 +41,8 @@ const dir = tempDir('runbook-fondation-');
 let engine: Dockerd;
 let fake: FakeSystemd;
 let convex: TestServer;
-let recorderBin: string;
-let recordLog: string;
+/** A recorder for every tool a runbook step could reach for: each one only records that it was called. */
+let recorders: Recorders;
 
 function parseRun(stdout: string): RunDoc {
   return JSON.parse(stdout) as RunDoc;
@@ -101,15 +89,7 @@ beforeAll(async () => {
   engine = await startDockerd();
   fake = installFakeSystemd(join(dir.path, 'systemd'), { 'fondation-worker': 'active' });
   convex = await startServer((_request, response) => json(response, 200, { ok: true }));
-  recorderBin = join(dir.path, 'recorders');
-  recordLog = join(dir.path, 'recorded.log');
-  mkdirSync(recorderBin);
-  writeFileSync(recordLog, '');
-  for (const tool of TOOLS) {
-    const path = join(recorderBin, tool);
-    writeFileSync(path, `#!/bin/sh\necho "${tool} $*" >> '${recordLog}'\nexit 0\n`);
-    chmodSync(path, 0o755);
-  }
+  recorders = makeRecorders(join(dir.path, 'recorders'));
 }, 90_000);
 
 afterAll(async () => {
@@ -148,12 +128,13 @@ describe('fondation runbooks: dry runs call nothing', () => {
   it.each(IDS)(
     '%s dry-runs with every tool a recorder, and none is called',
     async (id) => {
-      writeFileSync(recordLog, '');
+      // Only this run's calls count.
+      const before = recorders.calls().length;
       const result = await runBin(
         ['run', id, '--dry-run', '--non-interactive', '--format', 'json'],
         {
           env: {
-            PATH: recorderBin,
+            PATH: recorders.bin,
             HOME: dir.path,
             RUNBOOK_STATE_DIR: join(dir.path, 'state'),
             CONVEX_URL: 'https://example.convex.cloud',
@@ -169,7 +150,7 @@ describe('fondation runbooks: dry runs call nothing', () => {
       expect(doc.status).toBe('succeeded');
       expect(doc.steps.length).toBeGreaterThan(0);
       for (const s of doc.steps) expect(['planned', 'skipped']).toContain(s.status);
-      expect(readFileSync(recordLog, 'utf8')).toBe('');
+      expect(recorders.calls().slice(before)).toBe('');
     },
     20_000,
   );

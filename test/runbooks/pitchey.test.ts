@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import {
   tempDir,
   type TestServer,
 } from '../helpers/cli.js';
+import { makeRecorders, runbookIds } from '../helpers/recorders.js';
 
 /**
  * Pitchey's runbooks (runbooks/pitchey/): every one dry-runs under a PATH of recorders and calls
@@ -29,36 +30,7 @@ import {
  */
 
 const RUNBOOK_DIR = join(ROOT, 'runbooks/pitchey');
-const IDS = readdirSync(RUNBOOK_DIR)
-  .filter((name) => name.endsWith('.yaml'))
-  .map((name) => name.replace(/\.yaml$/, ''))
-  .sort();
-
-const TOOLS = [
-  'sh',
-  'bash',
-  'dash',
-  'env',
-  'curl',
-  'wget',
-  'jq',
-  'pm2',
-  'docker',
-  'psql',
-  'wrangler',
-  'npx',
-  'node',
-  'systemctl',
-  'journalctl',
-  'nginx',
-  'ssh',
-  'kill',
-  'rm',
-  'ls',
-  'cat',
-  'echo',
-  'watch',
-];
+const IDS = runbookIds(RUNBOOK_DIR);
 
 interface JsonStep {
   id: string;
@@ -100,17 +72,8 @@ function pitcheyEnv(base: string, stateDir: string): Record<string, string> {
 
 describe('pitchey runbooks: dry runs call nothing', () => {
   const dir = tempDir('runbook-pitchey-dry-');
-  const bin = join(dir.path, 'bin');
-  const log = join(dir.path, 'calls.log');
+  const { bin, calls } = makeRecorders(dir.path);
 
-  beforeAll(() => {
-    mkdirSync(bin);
-    for (const tool of TOOLS) {
-      const path = join(bin, tool);
-      writeFileSync(path, `#!/bin/sh\necho "${tool} $*" >> '${log}'\n`);
-      chmodSync(path, 0o755);
-    }
-  });
   afterAll(() => dir.remove());
 
   it('ships the ten Pitchey runbooks', () => {
@@ -138,7 +101,7 @@ describe('pitchey runbooks: dry runs call nothing', () => {
     expect(doc.status).toBe('succeeded');
     expect(doc.steps.length).toBeGreaterThan(0);
     expect(doc.steps.every((s) => s.status === 'planned' || s.status === 'skipped')).toBe(true);
-    expect(existsSync(log)).toBe(false);
+    expect(calls()).toBe('');
   });
 
   it('plans the guarded branches the dry-run assumptions point at', async () => {
@@ -157,7 +120,7 @@ describe('pitchey runbooks: dry runs call nothing', () => {
     expect(errors['database-health']).toBe('skipped');
     const monitoring = await plan('pitchey-monitoring-system-issues', '--var', 'redeploy=yes');
     expect(monitoring['redeploy-monitoring']).toBe('planned');
-    expect(existsSync(log)).toBe(false);
+    expect(calls()).toBe('');
   });
 });
 
