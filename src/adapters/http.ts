@@ -1,6 +1,5 @@
-import type { request as UndiciRequest } from 'undici';
 import { z } from 'zod';
-import { importLazily } from '../lazy-import.js';
+import { loadRequest } from './undici.js';
 import {
   defineAction,
   type Action,
@@ -117,18 +116,6 @@ async function send(
     }
     return failure(`${url.host}: ${describeNetworkError(error)}`);
   }
-}
-
-type Request = typeof UndiciRequest;
-
-/** undici loads on first use: most commands never make a request. */
-async function loadRequest(): Promise<Request> {
-  const module = await importLazily<{ request?: Request; default?: { request: Request } }>(
-    'undici',
-  );
-  const request = module.request ?? module.default?.request;
-  if (!request) throw new Error('undici.request is not available');
-  return request;
 }
 
 function failure(error: string): ActionOutcome {

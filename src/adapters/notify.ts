@@ -1,6 +1,5 @@
-import type { request as UndiciRequest } from 'undici';
 import { z } from 'zod';
-import { importLazily } from '../lazy-import.js';
+import { loadRequest } from './undici.js';
 import { defineAction, type ActionOutcome, type Adapter } from './adapter.js';
 import { tryParseJson } from './process-outcome.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from '../schema/duration.js';
@@ -164,18 +163,6 @@ async function readBody(body: AsyncIterable<Buffer> & { destroy(): void }): Prom
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-type Request = typeof UndiciRequest;
-
-/** undici loads on first use: most commands never post anything. */
-async function loadRequest(): Promise<Request> {
-  const module = await importLazily<{ request?: Request; default?: { request: Request } }>(
-    'undici',
-  );
-  const request = module.request ?? module.default?.request;
-  if (!request) throw new Error('undici.request is not available');
-  return request;
 }
 
 /** A network failure in words, never the full URL (its path is the credential). */
