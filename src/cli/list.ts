@@ -1,4 +1,4 @@
-import { severityLevels } from '../schema/semantics.js';
+import { runbookSeverityLevels } from '../schema/semantics.js';
 import { loadCatalog, severityText } from './catalog.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
@@ -16,7 +16,12 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
   const cli = await setup(io, { dir: options.dir });
   const { entries, invalid } = await loadCatalog(cli);
   const selected = entries.filter(({ runbook }) => {
-    if (options.severity && !severityLevels(runbook.severity).includes(options.severity))
+    if (
+      options.severity &&
+      !runbookSeverityLevels(runbook, cli.config.schemes, cli.config.defaultScheme).includes(
+        options.severity,
+      )
+    )
       return false;
     if (options.tag && !(runbook.tags ?? []).includes(options.tag)) return false;
     if (options.service && runbook.service !== options.service) return false;

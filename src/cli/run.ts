@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import { runJunit } from '../report/junit.js';
 import { findRunbook } from '../schema/load.js';
 import { SECTIONS, stepsOf, type Section } from '../schema/runbook.js';
-import { severityLevels } from '../schema/semantics.js';
+import { runbookSeverityLevels } from '../schema/semantics.js';
 import type { SeverityPolicy } from '../schema/config.js';
 import { exitCodeForRun, EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
@@ -73,7 +73,11 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
   const colors = colorsFor(io.stdout, io.env);
   const view =
     options.format === 'text' ? await RunView.create(io.stdout, colors, interactive) : undefined;
-  const policies = severityLevels(runbook.severity).flatMap((level) => {
+  const policies = runbookSeverityLevels(
+    runbook,
+    cli.config.schemes,
+    cli.config.defaultScheme,
+  ).flatMap((level) => {
     const policy = cli.config.policies?.[level];
     return policy ? [policy] : [];
   });

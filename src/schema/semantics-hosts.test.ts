@@ -67,3 +67,15 @@ describe('on: hosts', () => {
     ]);
   });
 });
+
+describe('severity ranges', () => {
+  it('expands a dash range through the scheme, and reads lists as they are', async () => {
+    const { severityLevels } = await import('./semantics.js');
+    const scheme = ['P0', 'P1', 'P2', 'P3'];
+    expect(severityLevels('P0–P2', scheme)).toEqual(['P0', 'P1', 'P2']);
+    expect(severityLevels('P1-P3', scheme)).toEqual(['P1', 'P2', 'P3']);
+    expect(severityLevels('P2/P3', scheme)).toEqual(['P2', 'P3']);
+    expect(severityLevels(['P0', 'P3'], scheme)).toEqual(['P0', 'P3']);
+    expect(severityLevels('P0–P2')).toEqual(['P0', 'P2']);
+  });
+});

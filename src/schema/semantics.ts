@@ -349,10 +349,27 @@ function checkSeverity(
 }
 
 /** `P1`, `P2/P3`, `P2-P3` or `[P2, P3]` → the levels named. */
-export function severityLevels(value: unknown): string[] {
+export function severityLevels(value: unknown, scheme?: readonly string[]): string[] {
   if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
   if (typeof value !== 'string') return [];
-  return value.split(/\s*[/,–]\s*|\s+-\s+|(?<=\d)-(?=[A-Za-z])/).filter(Boolean);
+  const named = value.split(/\s*[/,–]\s*|\s+-\s+|(?<=\d)-(?=[A-Za-z])/).filter(Boolean);
+  // A range written with a dash (P0–P2) covers the levels between its ends in the scheme.
+  const range = /^\s*(\S+?)\s*(?:–|\s-\s|(?<=\d)-(?=[A-Za-z]))\s*(\S+)\s*$/.exec(value);
+  if (scheme && range) {
+    const from = scheme.indexOf(range[1] ?? '');
+    const to = scheme.indexOf(range[2] ?? '');
+    if (from >= 0 && to >= from) return scheme.slice(from, to + 1);
+  }
+  return named;
+}
+
+/** The levels of a runbook's severity, with dash ranges expanded through its scheme. */
+export function runbookSeverityLevels(
+  runbook: { severity?: string | string[] | undefined; severity_scheme?: string | undefined },
+  schemes: Record<string, string[]>,
+  defaultScheme: string,
+): string[] {
+  return severityLevels(runbook.severity, schemes[runbook.severity_scheme ?? defaultScheme]);
 }
 
 function isTemplated(input: Raw, path: PathSegment[]): boolean {
