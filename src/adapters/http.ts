@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { loadRequest } from './undici.js';
+import {
+  failure,
+  loadRequest,
+  readBody,
+  requestFailure,
+  timeoutSchema as duration,
+} from './undici.js';
 import {
   defineAction,
   type Action,
@@ -8,16 +14,10 @@ import {
   type Effect,
 } from './adapter.js';
 import { tryParseJson } from './process-outcome.js';
-import { DURATION_PATTERN, formatDuration, parseDuration } from '../schema/duration.js';
+import { parseDuration } from '../schema/duration.js';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const DEFAULT_TIMEOUT = '10s';
-
-const DURATION_ERROR = 'expected a duration such as 500ms, 5s or 1m';
-const duration = z.union(
-  [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()],
-  { error: DURATION_ERROR },
-);
 
 const requestInput = z.strictObject({
   url: z.string().min(1).describe('Absolute http:// or https:// URL'),
@@ -74,18 +74,8 @@ async function send(
       body,
       signal: requestSignal,
     });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        response.body.destroy();
-        break;
-      }
-      chunks.push(chunk);
-    }
+    const text = await readBody(response.body, MAX_BODY_BYTES);
     const latency = Math.round(performance.now() - started);
-    const text = Buffer.concat(chunks).toString('utf8');
     const outputs: Record<string, unknown> = {
       status: response.statusCode,
       latency_ms: latency,
@@ -99,27 +89,15 @@ async function send(
     if (!ok) outcome.error = `HTTP ${response.statusCode} from ${url.host}`;
     return outcome;
   } catch (error) {
-    if (signal.aborted) {
-      const reason: unknown = signal.reason;
-      const timedOut = reason instanceof DOMException && reason.name === 'TimeoutError';
-      return {
-        ...failure(timedOut ? 'step timed out' : 'interrupted'),
-        timedOut,
-        interrupted: !timedOut,
-      };
-    }
-    if (requestSignal.aborted) {
-      return {
-        ...failure(`no answer from ${url.host} within ${formatDuration(timeoutMs)}`),
-        timedOut: true,
-      };
-    }
-    return failure(`${url.host}: ${describeNetworkError(error)}`);
+    return requestFailure(error, {
+      signal,
+      requestSignal,
+      timeoutMs,
+      host: url.host,
+      what: url.host,
+      refused: 'connection refused (is the service running?)',
+    });
   }
-}
-
-function failure(error: string): ActionOutcome {
-  return { ok: false, exitCode: null, outputs: {}, error };
 }
 
 function flattenHeaders(
@@ -131,26 +109,6 @@ function flattenHeaders(
       flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;
-}
-
-function describeNetworkError(error: unknown): string {
-  const code =
-    (error as { code?: unknown; cause?: { code?: unknown } }).code ??
-    (error as { cause?: { code?: unknown } }).cause?.code;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'connection refused (is the service running?)';
-    case 'ENOTFOUND':
-      return 'host not found (check the URL)';
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-      return 'connection reset by the server';
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return 'the server stopped answering';
-    default:
-      return error instanceof Error ? error.message : String(error);
-  }
 }
 
 function method(name: string, effect: Effect): Action<typeof requestInput> {

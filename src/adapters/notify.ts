@@ -1,18 +1,18 @@
 import { z } from 'zod';
-import { loadRequest } from './undici.js';
+import {
+  failure,
+  loadRequest,
+  readBody,
+  requestFailure,
+  timeoutSchema as duration,
+} from './undici.js';
 import { defineAction, type ActionOutcome, type Adapter } from './adapter.js';
 import { tryParseJson } from './process-outcome.js';
-import { DURATION_PATTERN, formatDuration, parseDuration } from '../schema/duration.js';
+import { parseDuration } from '../schema/duration.js';
 
 const DEFAULT_TIMEOUT = '10s';
 const MAX_BODY_BYTES = 64 * 1024;
 const SHOWN_DATA_CHARS = 200;
-
-const DURATION_ERROR = 'expected a duration such as 500ms, 5s or 1m';
-const duration = z.union(
-  [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()],
-  { error: DURATION_ERROR },
-);
 
 const slackInput = z.strictObject({
   webhook_url: z
@@ -117,7 +117,7 @@ async function send(post: Post, signal: AbortSignal): Promise<ActionOutcome> {
       body: JSON.stringify(post.body),
       signal: requestSignal,
     });
-    const text = await readBody(response.body as AsyncIterable<Buffer> & { destroy(): void });
+    const text = await readBody(response.body, MAX_BODY_BYTES);
     const outputs: Record<string, unknown> = {
       status: response.statusCode,
       latency_ms: Math.round(performance.now() - started),
@@ -133,64 +133,16 @@ async function send(post: Post, signal: AbortSignal): Promise<ActionOutcome> {
     }
     return outcome;
   } catch (error) {
-    if (signal.aborted) {
-      const reason: unknown = signal.reason;
-      const timedOut = reason instanceof DOMException && reason.name === 'TimeoutError';
-      return {
-        ...failure(timedOut ? 'step timed out' : 'interrupted'),
-        timedOut,
-        interrupted: !timedOut,
-      };
-    }
-    if (requestSignal.aborted)
-      return {
-        ...failure(`no answer from ${url.host} within ${formatDuration(timeoutMs)}`),
-        timedOut: true,
-      };
-    return failure(`${post.label} at ${url.host}: ${describeNetworkError(error, url)}`);
+    return requestFailure(error, {
+      signal,
+      requestSignal,
+      timeoutMs,
+      host: url.host,
+      what: `${post.label} at ${url.host}`,
+      refused: 'connection refused',
+      hide: url,
+    });
   }
-}
-
-async function readBody(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      body.destroy();
-      break;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** A network failure in words, never the full URL (its path is the credential). */
-function describeNetworkError(error: unknown, url: URL): string {
-  const code =
-    (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ENOTFOUND':
-      return 'host not found (check the URL)';
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-      return 'connection reset by the server';
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return 'the server stopped answering';
-    default: {
-      let message = error instanceof Error ? error.message : String(error);
-      for (const part of [url.href, url.pathname.length > 1 ? url.pathname : '', url.search])
-        if (part) message = message.split(part).join('/…');
-      return message;
-    }
-  }
-}
-
-function failure(error: string): ActionOutcome {
-  return { ok: false, exitCode: null, outputs: {}, error };
 }
 
 export const notify = {
