@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { request as UndiciRequest } from 'undici';
 import {
@@ -13,7 +13,7 @@ import {
 } from '../engine/check.js';
 import { newRunId, stateDirectory } from '../engine/journal.js';
 import { acquireLocks, LockedError, type HeldLock } from '../engine/lock.js';
-import { Redactor } from '../engine/redact.js';
+import { runRedactor } from '../engine/redact.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
 import { RunbookError, UsageError } from '../errors.js';
 import { importLazily } from '../lazy-import.js';
@@ -25,6 +25,7 @@ import { loadCatalog } from './catalog.js';
 import { exitCodeForCheck, NAGIOS_EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { setup } from './setup.js';
+import { currentUser } from '../engine/user.js';
 
 export interface CheckOptions {
   dir?: string;
@@ -66,7 +67,7 @@ export async function checkCommand(ids: string[], options: CheckOptions, io: Io)
       {
         run_id: runId,
         pid: process.pid,
-        user: currentUser(io),
+        user: currentUser(io.env),
         host: hostname(),
         started_at: new Date().toISOString(),
         runbook: ids.join(',') || 'check',
@@ -174,12 +175,7 @@ async function selectTargets(
         envName: hasEnv ? options.env : undefined,
         processEnv: io.env,
       });
-      const redactor = new Redactor();
-      redactor.addFromEnv(io.env);
-      for (const name of vars.secrets) redactor.add(vars.values[name]);
-      for (const value of Object.values(vars.values))
-        if (typeof value === 'string') redactor.addUrlPassword(value);
-      targets.push({ runbook, file, vars, redactor });
+      targets.push({ runbook, file, vars, redactor: runRedactor(vars, io.env) });
     } catch (error) {
       if (!(error instanceof RunbookError)) throw error;
       failed.push(unknownResult(runbook.id, `cannot check: ${error.message}`, runbook));
@@ -292,13 +288,5 @@ async function publish(
     } catch (error) {
       io.stderr.write(`runbook: cannot push to ${url}: ${(error as Error).message}\n`);
     }
-  }
-}
-
-function currentUser(io: Io): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return io.env.USER ?? 'unknown';
   }
 }

@@ -1,4 +1,3 @@
-import { userInfo } from 'node:os';
 import type * as InquirerPrompts from '@inquirer/prompts';
 import type { Prompter } from '../engine/run.js';
 import { runInteractive } from '../adapters/exec.js';
@@ -7,6 +6,7 @@ import { importLazily } from '../lazy-import.js';
 type Prompts = typeof InquirerPrompts;
 import type { Io } from './io.js';
 import type { RunView } from './run-view.js';
+import { currentUser } from '../engine/user.js';
 
 /** Asks on the terminal. Ctrl-C at a prompt interrupts the run, as it does anywhere else. */
 export function terminalPrompter(
@@ -115,15 +115,7 @@ export function terminalPrompter(
         () => confirm({ message: 'Done? (n stops the run)', default: true }, context),
         false,
       );
-      return done ? { by: userName(io) } : false;
+      return done ? { by: currentUser(io.env) } : false;
     },
   };
-}
-
-function userName(io: Io): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return io.env.USER ?? 'unknown';
-  }
 }

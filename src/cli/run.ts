@@ -1,9 +1,9 @@
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { newRunId, Journal, stateDirectory } from '../engine/journal.js';
 import { acquireLocks } from '../engine/lock.js';
 import { localExec } from '../adapters/exec.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
-import { Redactor } from '../engine/redact.js';
+import { runRedactor, type Redactor } from '../engine/redact.js';
 import { runRunbook } from '../engine/run.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
 import type { RunResult } from '../engine/events.js';
@@ -18,6 +18,7 @@ import { colorsFor, type Io } from './io.js';
 import { terminalPrompter } from './prompter.js';
 import { RunView } from './run-view.js';
 import { setup } from './setup.js';
+import { currentUser } from '../engine/user.js';
 
 export interface RunOptions {
   dir?: string;
@@ -58,12 +59,7 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
       throw new UsageError(`--approve ${step}: runbook ${runbook.id} has no such step`);
   }
   const vars = resolveVars(runbook, { cliVars, envName: options.env, processEnv: io.env });
-  const redactor = new Redactor();
-  redactor.addFromEnv(io.env);
-  for (const name of vars.secrets) redactor.add(vars.values[name]);
-  // A URL with a password is a credential even in a variable not marked secret.
-  for (const value of Object.values(vars.values))
-    if (typeof value === 'string') redactor.addUrlPassword(value);
+  const redactor = runRedactor(vars, io.env);
 
   const interactive =
     !options.nonInteractive &&
@@ -96,7 +92,7 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
         {
           run_id: runId,
           pid: process.pid,
-          user: currentUser(io),
+          user: currentUser(io.env),
           host: hostname(),
           started_at: new Date().toISOString(),
           runbook: runbook.id,
@@ -226,14 +222,6 @@ function parseOnly(value: string | undefined): Set<Section> | undefined {
     out.add(section as Section);
   }
   return out;
-}
-
-function currentUser(io: Io): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return io.env.USER ?? 'unknown';
-  }
 }
 
 /** Sends a message to the team's Slack or JSON webhook, named by an environment variable. */

@@ -1,3 +1,5 @@
+import type { ResolvedVars } from './vars.js';
+
 export const REDACTED = '***';
 
 /** Environment variable names whose values are treated as secrets wherever they appear: those
@@ -19,13 +21,7 @@ export class Redactor {
     if (typeof value !== 'string' && typeof value !== 'number') return;
     const text = String(value);
     this.#addOne(text);
-    try {
-      const url = new URL(text);
-      if (url.password) this.#addOne(decodeURIComponent(url.password));
-      if (url.password) this.#addOne(url.password);
-    } catch {
-      // Not a URL.
-    }
+    this.addUrlPassword(text);
   }
 
   /** Only the password of a URL such as postgres://user:pass@host/db. */
@@ -88,4 +84,19 @@ export class Redactor {
     }
     return value;
   }
+}
+
+/** The redactor of one run: credential-named environment variables, variables marked secret,
+ * and the password of any URL a variable holds (a credential even when not marked secret). */
+export function runRedactor(
+  vars: Pick<ResolvedVars, 'values' | 'secrets'>,
+  env: Record<string, string | undefined>,
+): Redactor {
+  const redactor = new Redactor();
+  redactor.addFromEnv(env);
+  for (const name of vars.secrets) redactor.add(vars.values[name]);
+  for (const value of Object.values(vars.values)) {
+    if (typeof value === 'string') redactor.addUrlPassword(value);
+  }
+  return redactor;
 }

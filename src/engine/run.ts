@@ -1,5 +1,10 @@
-import { hostname, userInfo } from 'node:os';
-import type { ActionOutcome, AnyAction, Effect } from '../adapters/adapter.js';
+import { hostname } from 'node:os';
+import {
+  EFFECT_RANK,
+  type ActionOutcome,
+  type AnyAction,
+  type Effect,
+} from '../adapters/adapter.js';
 import { localExec } from '../adapters/exec.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import { describeRemote, sshExec } from '../adapters/ssh.js';
@@ -9,6 +14,7 @@ import { evaluateExpression, ExpressionError } from '../schema/expressions.js';
 import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbook.js';
 import { severityLevels } from '../schema/semantics.js';
 import { ExpressionContext } from './context.js';
+import { currentUser } from './user.js';
 import type {
   EngineEvent,
   RunbookInfo,
@@ -802,12 +808,8 @@ export function stepEffect(step: Step, actionEffect: Effect | undefined): StepRe
   if (step.manual !== undefined) return 'manual';
   const base = actionEffect ?? (step.run !== undefined ? 'write' : 'read');
   if (!step.effect) return base;
-  if (step.uses !== undefined && rank(step.effect) < rank(base)) return base;
+  if (step.uses !== undefined && EFFECT_RANK[step.effect] < EFFECT_RANK[base]) return base;
   return step.effect;
-}
-
-function rank(effect: Effect): number {
-  return effect === 'read' ? 0 : effect === 'write' ? 1 : 2;
 }
 
 function mostSevere(halts: Array<Halt | undefined>): Halt | undefined {
@@ -838,12 +840,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 function now(): string {
   return new Date().toISOString();
-}
-
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
 }

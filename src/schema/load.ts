@@ -3,8 +3,8 @@ import { basename, extname, join, relative, resolve } from 'node:path';
 import { InvalidRunbookError, NotFoundError, type Diagnostic } from '../errors.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from './config.js';
-import { runbookSchema, SECTIONS, type Runbook } from './runbook.js';
-import { checkSemantics } from './semantics.js';
+import { runbookSchema, type Runbook } from './runbook.js';
+import { checkSemantics, collectSteps } from './semantics.js';
 import { parseYaml, type ParsedYaml } from './yaml-source.js';
 import { diagnosticsFromZod } from './zod-diagnostics.js';
 
@@ -159,17 +159,8 @@ function check(loaded: LoadedRunbook): LoadedRunbook {
 
 /** The adapter names a runbook's steps use, read from its raw data (valid or not). */
 function adaptersUsedBy(data: unknown): string[] {
-  const names: string[] = [];
-  if (data === null || typeof data !== 'object') return names;
-  const record = data as Record<string, unknown>;
-  for (const section of SECTIONS) {
-    const detection = record.detection as Record<string, unknown> | undefined;
-    const steps = section === 'detection' ? detection?.checks : record[section];
-    if (!Array.isArray(steps)) continue;
-    for (const step of steps as unknown[]) {
-      const uses = (step as Record<string, unknown> | null)?.uses;
-      if (typeof uses === 'string') names.push(uses.split('.')[0] ?? '');
-    }
-  }
-  return names;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return [];
+  return collectSteps(data as Record<string, unknown>).flatMap(({ step }) =>
+    typeof step.uses === 'string' ? [step.uses.split('.')[0] ?? ''] : [],
+  );
 }

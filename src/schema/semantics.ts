@@ -28,7 +28,7 @@ type Raw = Record<string, unknown>;
 const isObject = (value: unknown): value is Raw =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-interface RawStep {
+export interface RawStep {
   path: PathSegment[];
   step: Raw;
 }
@@ -297,7 +297,8 @@ function checkHost(
   });
 }
 
-function collectSteps(data: Raw): RawStep[] {
+/** Every step of a runbook's raw data (valid or not), with its path, in run order. */
+export function collectSteps(data: Raw): RawStep[] {
   const steps: RawStep[] = [];
   for (const section of SECTIONS) {
     const list =
