@@ -13,8 +13,7 @@ describe('Redactor', () => {
     const redactor = new Redactor();
     redactor.add('hunter22');
     expect(redactor.redact('nothing to see')).toBe('nothing to see');
-    expect(redactor.contains('nothing to see')).toBe(false);
-    expect(redactor.contains('x-hunter22-y')).toBe(true);
+    expect(redactor.redact('x-hunter22-y')).toBe('x-***-y');
   });
 
   it('registers numbers as their text and ignores other types', () => {

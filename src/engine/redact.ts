@@ -57,10 +57,6 @@ export class Redactor {
     return this.#secrets.length;
   }
 
-  contains(text: string): boolean {
-    return this.#secrets.some((secret) => text.includes(secret));
-  }
-
   redact(text: string): string {
     let out = text;
     for (const secret of this.#secrets)

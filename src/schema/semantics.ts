@@ -5,7 +5,7 @@ import {
   checkExpressionSyntax,
   hasTemplate,
   referencedNames,
-  splitTemplate,
+  templateExpressions,
 } from './expressions.js';
 import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
 import { suggest } from './suggest.js';
@@ -77,8 +77,7 @@ export function checkSemantics(
     if (bare) sources.push(expression);
     else if (hasTemplate(expression)) {
       try {
-        for (const part of splitTemplate(expression))
-          if (part.kind === 'expr') sources.push(part.source);
+        sources.push(...templateExpressions(expression));
       } catch (error) {
         at(path, (error as Error).message);
         return;
