@@ -37,6 +37,15 @@ export default tseslint.config(
     },
   },
   {
+    // The launcher is CommonJS (bin/package.json).
+    files: ['bin/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', __dirname: 'readonly', globalThis: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The architecture's one-way imports: only exec.ts starts processes; only cli/report print.
     // Tests may start processes to check what the code does.
     files: ['src/**/*.ts'],

@@ -1,21 +1,23 @@
 #!/usr/bin/env node
 // Launcher only. Loads the bundles built by `npm run build` (run by `npm ci`) with their V8 code
-// caches: compiling the bundles from source is most of a cold start.
-import { readFileSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
+// caches: compiling the bundles from source is most of a cold start. CommonJS (bin/package.json)
+// because Node starts a CommonJS main module sooner than an ES module one.
+'use strict';
+const { readFileSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { join } = require('node:path');
+const { Script } = require('node:vm');
 
 // RUNBOOK_DIST is for the build's own warm-up run of a bundle not yet in place.
-const dist = process.env.RUNBOOK_DIST ?? join(dirname(fileURLToPath(import.meta.url)), '../dist');
+const dist = process.env.RUNBOOK_DIST ?? join(__dirname, '../dist');
 const loaded = [];
 
 function load(name) {
   const file = join(dist, name);
   let source;
   try {
-    source = readFileSync(file, 'utf8');
+    // The build makes the bundles ASCII: latin1 text stays outside the V8 heap (see build.mjs).
+    source = readFileSync(file, 'latin1');
   } catch {
     process.stderr.write(
       `runbook: dist/${name} is missing: run \`npm run build\` (npm ci does it)\n`,
@@ -28,13 +30,14 @@ function load(name) {
   } catch {
     // No cache: compile from source.
   }
-  const script = new Script(Module.wrap(source), { filename: file, cachedData });
+  // Each bundle is the text of a function (exports, require, module, __filename, __dirname).
+  const script = new Script(source, { filename: file, cachedData });
   loaded.push({ file, script });
   const nodeRequire = createRequire(file);
-  const require = (id) => (id === './commands.cjs' ? load('commands.cjs') : nodeRequire(id));
-  const module = { exports: {} };
-  script.runInThisContext()(module.exports, require, module, file, dist);
-  return module.exports;
+  const bundleRequire = (id) => (id === './commands.cjs' ? load('commands.cjs') : nodeRequire(id));
+  const bundle = { exports: {} };
+  script.runInThisContext()(bundle.exports, bundleRequire, bundle, file, dist);
+  return bundle.exports;
 }
 
 if (process.env.RUNBOOK_WRITE_CODE_CACHE) {

@@ -6,9 +6,9 @@
 // this Node accepts them. Type checking is `npm run typecheck`.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -17,6 +17,8 @@ const final = join(root, 'dist');
 const dist = `${final}.build-${process.pid}`;
 rmSync(dist, { recursive: true, force: true });
 
+// Each bundle is written as the function the launcher calls (what Module.wrap would make of it),
+// so that the launcher compiles the file's text as it is rather than a copy joined to a wrapper.
 const common = {
   bundle: true,
   format: 'cjs',
@@ -24,7 +26,26 @@ const common = {
   target: 'node20.18',
   sourcemap: 'linked',
   logLevel: 'warning',
+  // Names this build in the parse cache's entries (src/schema/parse-cache.ts).
+  define: { __RUNBOOK_BUILD__: JSON.stringify(`${Date.now().toString(36)}-${process.pid}`) },
+  banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+  footer: { js: '})' },
 };
+
+/**
+ * Escapes what esbuild leaves outside ASCII (comments, regular expression literals) as \uXXXX,
+ * valid in every place it can occur. An ASCII file is read by the launcher as latin1, which Node
+ * keeps outside the V8 heap, and a one-byte string is half the size of a two-byte one: memory
+ * every step's fork copies the page tables of.
+ */
+function toAscii(file) {
+  const text = readFileSync(file, 'utf8');
+  const ascii = text.replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  if (ascii !== text) writeFileSync(file, ascii);
+}
 
 // The entry loads the commands bundle with require() (through the launcher, which gives it its
 // code cache) rather than import(), which Node 20 cannot resolve from a code-cached vm.Script.
@@ -45,13 +66,34 @@ await build({
     },
   ],
 });
+// zod's namespace carries every locale (a quarter of the bundle); runbook speaks English only, so
+// `z.locales` holds just `en`.
+const englishOnlyZod = {
+  name: 'zod-english-only',
+  setup(context) {
+    context.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '../locales/index.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    context.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 await build({
   ...common,
   entryPoints: [join(root, 'src/cli/commands.ts')],
+  plugins: [englishOnlyZod],
   outfile: join(dist, 'commands.cjs'),
   // Loaded on first use through the launcher's import() (see src/lazy-import.ts).
   external: ['undici', 'ora', '@inquirer/prompts'],
 });
+
+toAscii(join(dist, 'runbook.cjs'));
+toAscii(join(dist, 'commands.cjs'));
 
 // Warm the caches with a dry run of the demo runbook: it loads and runs every part a real run does.
 const scratch = mkdtempSync(join(tmpdir(), 'runbook-build-'));

@@ -20,7 +20,8 @@ export function processIo(): Io {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
-    env: process.env,
+    // A plain copy: reading process.env goes through the C++ environment on every access.
+    env: { ...process.env },
     cwd: process.cwd(),
   };
 }

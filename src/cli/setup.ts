@@ -2,7 +2,9 @@ import { resolve } from 'node:path';
 import { createRegistry, type AdapterRegistry } from '../adapters/registry.js';
 import { loadThirdPartyAdapters } from '../adapters/third-party.js';
 import { ConfigError } from '../errors.js';
+import { stateDirectory } from '../engine/journal.js';
 import { loadConfig, type Config } from '../schema/config.js';
+import { openParseCache } from '../schema/parse-cache.js';
 import type { LoadOptions } from '../schema/load.js';
 import type { Io } from './io.js';
 
@@ -16,7 +18,7 @@ export interface CliSetup {
 
 export async function setup(
   io: Io,
-  options: { dir?: string | undefined; strict?: boolean } = {},
+  options: { dir?: string | undefined; strict?: boolean; cache?: boolean } = {},
 ): Promise<CliSetup> {
   const config = await loadConfig(io.cwd, io.env);
   const registry = createRegistry();
@@ -36,10 +38,22 @@ export async function setup(
       .filter(Boolean)
       .map((dir) => resolve(io.cwd, dir));
   else dirs = config.dirs;
+  // Third-party adapters can change without the config changing: their runbooks are always
+  // validated afresh.
+  const cache =
+    options.cache === false || config.adapters.length > 0
+      ? undefined
+      : openParseCache(stateDirectory(io.env, config.stateDir), io.env);
   return {
     config,
     registry,
     dirs,
-    load: { registry, config, strict: options.strict ?? false, cwd: io.cwd },
+    load: {
+      registry,
+      config,
+      strict: options.strict ?? false,
+      cwd: io.cwd,
+      ...(cache ? { cache } : {}),
+    },
   };
 }

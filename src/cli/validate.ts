@@ -24,7 +24,8 @@ export async function validateCommand(
   options: ValidateOptions,
   io: Io,
 ): Promise<number> {
-  const cli = await setup(io, { dir: options.dir, strict: options.strict ?? false });
+  // Validation is the authority: it never takes an earlier result from the cache.
+  const cli = await setup(io, { dir: options.dir, strict: options.strict ?? false, cache: false });
   const targets = paths.length > 0 ? paths.map((path) => resolve(io.cwd, path)) : cli.dirs;
   const files = await findRunbookFiles(targets);
   const results: FileResult[] = [];

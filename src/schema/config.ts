@@ -9,90 +9,102 @@ import { diagnosticsFromZod } from './zod-diagnostics.js';
 export const CONFIG_FILE = 'runbook.config.yaml';
 export const DEFAULT_SCHEME = ['P0', 'P1', 'P2', 'P3', 'P4'];
 
-export const configSchema = z.strictObject({
-  dirs: z
-    .array(z.string().min(1))
-    .optional()
-    .describe('Where runbooks are found (relative to this file)'),
-  severity_schemes: z
-    .record(z.string(), z.array(z.string().min(1)).min(1))
-    .optional()
-    .describe('Named severity scales, most severe first, e.g. { pscale: [P1, P2, P3, P4] }'),
-  default_severity_scheme: z.string().optional(),
-  severity_policies: z
-    .record(
-      z.string(),
-      z.strictObject({
-        yes_approves_destructive: z
-          .boolean()
-          .optional()
-          .describe('false: --yes alone does not approve destructive steps; each needs --approve'),
-        escalation_timers: z
-          .boolean()
-          .optional()
-          .describe(
-            "During a run, announce each of the runbook's escalation thresholds as it passes",
-          ),
-        notify_on_start: z
-          .strictObject({
-            slack_webhook_env: z
-              .string()
-              .min(1)
-              .optional()
-              .describe('Env var holding a Slack incoming-webhook URL'),
-            webhook_env: z
-              .string()
-              .min(1)
-              .optional()
-              .describe('Env var holding a generic JSON webhook URL'),
-          })
-          .optional()
-          .describe('Tell the team when a run starts (and when an escalation threshold passes)'),
-      }),
-    )
-    .optional()
-    .describe('Defaults per severity level, e.g. { P0: { yes_approves_destructive: false } }'),
-  state_dir: z.string().optional().describe('Where run journals and locks are kept'),
-  hosts: z
-    .record(
-      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
-        error: 'host names are letters, digits, ., _ and -',
-      }),
-      z.strictObject({
-        host: z.string().min(1).describe('Address or name to connect to'),
-        user: z.string().min(1).optional(),
-        port: z.int().min(1).max(65535).optional(),
-        identity_file: z.string().min(1).optional().describe('ssh -i (relative to this file)'),
-        known_hosts_file: z
-          .string()
-          .min(1)
-          .optional()
-          .describe('UserKnownHostsFile (relative to this file)'),
-        connect_timeout: z
-          .int()
-          .min(1)
-          .max(600)
-          .optional()
-          .describe('ssh ConnectTimeout, seconds (default 10)'),
-        options: z
-          .array(z.string().regex(/^[A-Za-z]+=.+$/, { error: 'expected Name=value' }))
-          .optional()
-          .describe('More ssh -o options'),
-      }),
-    )
-    .optional()
-    .describe('Hosts that steps name with on:, reached over ssh'),
-  adapters: z
-    .array(z.string().min(1))
-    .optional()
-    .describe('Third-party adapters: module paths (relative to this file) or package names'),
-});
+/** Built on first use: without a config file there is nothing to validate. */
+const buildConfigSchema = () =>
+  z.strictObject({
+    dirs: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Where runbooks are found (relative to this file)'),
+    severity_schemes: z
+      .record(z.string(), z.array(z.string().min(1)).min(1))
+      .optional()
+      .describe('Named severity scales, most severe first, e.g. { pscale: [P1, P2, P3, P4] }'),
+    default_severity_scheme: z.string().optional(),
+    severity_policies: z
+      .record(
+        z.string(),
+        z.strictObject({
+          yes_approves_destructive: z
+            .boolean()
+            .optional()
+            .describe(
+              'false: --yes alone does not approve destructive steps; each needs --approve',
+            ),
+          escalation_timers: z
+            .boolean()
+            .optional()
+            .describe(
+              "During a run, announce each of the runbook's escalation thresholds as it passes",
+            ),
+          notify_on_start: z
+            .strictObject({
+              slack_webhook_env: z
+                .string()
+                .min(1)
+                .optional()
+                .describe('Env var holding a Slack incoming-webhook URL'),
+              webhook_env: z
+                .string()
+                .min(1)
+                .optional()
+                .describe('Env var holding a generic JSON webhook URL'),
+            })
+            .optional()
+            .describe('Tell the team when a run starts (and when an escalation threshold passes)'),
+        }),
+      )
+      .optional()
+      .describe('Defaults per severity level, e.g. { P0: { yes_approves_destructive: false } }'),
+    state_dir: z.string().optional().describe('Where run journals and locks are kept'),
+    hosts: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+          error: 'host names are letters, digits, ., _ and -',
+        }),
+        z.strictObject({
+          host: z.string().min(1).describe('Address or name to connect to'),
+          user: z.string().min(1).optional(),
+          port: z.int().min(1).max(65535).optional(),
+          identity_file: z.string().min(1).optional().describe('ssh -i (relative to this file)'),
+          known_hosts_file: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('UserKnownHostsFile (relative to this file)'),
+          connect_timeout: z
+            .int()
+            .min(1)
+            .max(600)
+            .optional()
+            .describe('ssh ConnectTimeout, seconds (default 10)'),
+          options: z
+            .array(z.string().regex(/^[A-Za-z]+=.+$/, { error: 'expected Name=value' }))
+            .optional()
+            .describe('More ssh -o options'),
+        }),
+      )
+      .optional()
+      .describe('Hosts that steps name with on:, reached over ssh'),
+    adapters: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Third-party adapters: module paths (relative to this file) or package names'),
+  });
 
-export type SeverityPolicy = NonNullable<
-  z.output<typeof configSchema>['severity_policies']
->[string];
+let schema: ReturnType<typeof buildConfigSchema> | undefined;
 
-export type HostConfig = NonNullable<z.output<typeof configSchema>['hosts']>[string];
+/** The zod schema of runbook.config.yaml. */
+export function configSchema(): ReturnType<typeof buildConfigSchema> {
+  schema ??= buildConfigSchema();
+  return schema;
+}
+
+type ConfigFile = z.output<ReturnType<typeof buildConfigSchema>>;
+
+export type SeverityPolicy = NonNullable<ConfigFile['severity_policies']>[string];
+
+export type HostConfig = NonNullable<ConfigFile['hosts']>[string];
 
 /** runbook.config.yaml, resolved. */
 export interface Config {
@@ -146,10 +158,10 @@ export async function loadConfig(
 
   const parsed = parseYaml(file, bytes, 'config file');
   if (!parsed.ok) throw new InvalidRunbookError(parsed.diagnostics);
-  const result = configSchema.safeParse(parsed.data);
+  const result = configSchema().safeParse(parsed.data);
   if (!result.success)
     throw new InvalidRunbookError(
-      diagnosticsFromZod(parsed.source, result.error.issues, configSchema),
+      diagnosticsFromZod(parsed.source, result.error.issues, configSchema()),
     );
   const config = result.data;
   const base = dirname(file);

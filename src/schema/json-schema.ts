@@ -7,7 +7,7 @@ type JsonObject = Record<string, unknown>;
 /** The JSON Schema of the runbook file: the zod schema, plus each action's own `with:` schema
  * attached to steps by their `uses:` value. */
 export function runbookJsonSchema(registry: AdapterRegistry): JsonObject {
-  const schema = z.toJSONSchema(runbookSchema, {
+  const schema = z.toJSONSchema(runbookSchema(), {
     target: 'draft-2020-12',
     io: 'input',
     unrepresentable: 'any',

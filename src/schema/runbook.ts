@@ -21,191 +21,209 @@ export const SECTIONS = [
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
-const id = z
-  .string()
-  .regex(ID_PATTERN, { error: 'must be kebab-case: lowercase letters, digits and hyphens' });
+/** Built on first use: a run whose runbook comes from the parse cache never needs them. */
+function buildSchemas() {
+  const id = z
+    .string()
+    .regex(ID_PATTERN, { error: 'must be kebab-case: lowercase letters, digits and hyphens' });
 
-const DURATION_ERROR = 'expected a duration such as 500ms, 30s, 5m or 1h';
-export const durationSchema = z.union(
-  [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().nonnegative()],
-  { error: DURATION_ERROR },
-);
-const duration = durationSchema;
+  const DURATION_ERROR = 'expected a duration such as 500ms, 30s, 5m or 1h';
+  const duration = z.union(
+    [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().nonnegative()],
+    { error: DURATION_ERROR },
+  );
 
-const expression = z.string().min(1, { error: 'expected an expression' });
+  const expression = z.string().min(1, { error: 'expected an expression' });
 
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+  const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-export const effectSchema = z.enum(['read', 'write', 'destructive'], {
-  error: 'expected read, write or destructive',
-});
+  const effectSchema = z.enum(['read', 'write', 'destructive'], {
+    error: 'expected read, write or destructive',
+  });
 
-const threshold = z
-  .strictObject({
-    warn: z.number().optional().describe('WARNING when the value is past this'),
-    crit: z.number().optional().describe('CRITICAL (a failed expectation) when past this'),
-    below: z
+  const threshold = z
+    .strictObject({
+      warn: z.number().optional().describe('WARNING when the value is past this'),
+      crit: z.number().optional().describe('CRITICAL (a failed expectation) when past this'),
+      below: z
+        .boolean()
+        .optional()
+        .describe('Lower is worse: the state is raised when the value is below the levels'),
+    })
+    .describe('Numeric levels');
+
+  const matcher = z
+    .strictObject({
+      equals: scalar.optional(),
+      not: scalar.optional(),
+      in: z.array(scalar).optional(),
+      matches: z
+        .string()
+        .optional()
+        .describe('A regular expression the value (as text) must match'),
+      contains: z.string().optional(),
+      lt: z.number().optional(),
+      lte: z.number().optional(),
+      gt: z.number().optional(),
+      gte: z.number().optional(),
+      warn: z.number().optional(),
+      crit: z.number().optional(),
+      below: z.boolean().optional(),
+    })
+    .describe('Assertions on one output');
+
+  /** `expect:` — an expression, a list of them, or assertions keyed by output path (`status`, `json.ok`). */
+  const expectSchema = z.union(
+    [
+      expression,
+      z.array(expression).min(1),
+      z.record(z.string(), z.union([scalar, threshold, matcher])),
+    ],
+    { error: 'expected an expression, a list of expressions, or a map of output → expected value' },
+  );
+
+  const stepSchema = z
+    .strictObject({
+      id: id.describe('Unique within the runbook'),
+      name: z.string().optional(),
+      description: z.string().optional(),
+      run: z
+        .union([z.string().min(1), z.array(z.string()).min(1)], {
+          error: 'expected a command string (run through sh -c) or an argv list',
+        })
+        .optional(),
+      uses: z
+        .string()
+        .regex(USES_PATTERN, { error: 'expected <adapter>.<action>, e.g. http.get' })
+        .optional(),
+      with: z.record(z.string(), z.unknown()).optional(),
+      manual: z.string().min(1).optional().describe('An instruction for a human'),
+      when: expression.optional().describe('Skip the step unless this expression is true'),
+      timeout: duration.optional(),
+      retry: z
+        .strictObject({
+          attempts: z.int().min(1).max(100),
+          delay: duration.optional(),
+          until: expression.optional(),
+        })
+        .optional(),
+      continue_on_error: z.boolean().optional(),
+      effect: effectSchema.optional(),
+      confirm: z.boolean().optional(),
+      capture: z
+        .record(
+          z.string().regex(VAR_NAME_PATTERN, { error: 'capture names are identifiers' }),
+          expression,
+        )
+        .optional(),
+      expect: expectSchema.optional(),
+      parallel: z.boolean().optional(),
+      on: z.string().min(1).optional().describe('A host from runbook.config.yaml: run over ssh'),
+      env: z
+        .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
+        .optional()
+        .describe('Environment variables for the step (the way to pass secrets to a command)'),
+      check: z.boolean().optional().describe('Also run this step in `runbook check`'),
+      dry_run: z
+        .strictObject({ outputs: z.record(z.string(), z.unknown()) })
+        .optional()
+        .describe('What a dry run assumes this step returned'),
+    })
+    .meta({ id: 'Step' });
+
+  const varDefinition = z.strictObject({
+    description: z.string().optional(),
+    default: scalar.optional(),
+    env: z.string().min(1).optional().describe('Read from this environment variable'),
+    secret: z
       .boolean()
       .optional()
-      .describe('Lower is worse: the state is raised when the value is below the levels'),
-  })
-  .describe('Numeric levels');
+      .describe('Redacted everywhere; passed to commands by environment'),
+    required: z.boolean().optional(),
+    choices: z.array(scalar).optional(),
+  });
 
-const matcher = z
-  .strictObject({
-    equals: scalar.optional(),
-    not: scalar.optional(),
-    in: z.array(scalar).optional(),
-    matches: z.string().optional().describe('A regular expression the value (as text) must match'),
-    contains: z.string().optional(),
-    lt: z.number().optional(),
-    lte: z.number().optional(),
-    gt: z.number().optional(),
-    gte: z.number().optional(),
-    warn: z.number().optional(),
-    crit: z.number().optional(),
-    below: z.boolean().optional(),
-  })
-  .describe('Assertions on one output');
+  const severity = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+    error: 'expected a severity level such as P1, a range such as P2/P3, or a list of levels',
+  });
 
-/** `expect:` — an expression, a list of them, or assertions keyed by output path (`status`, `json.ok`). */
-export const expectSchema = z.union(
-  [
-    expression,
-    z.array(expression).min(1),
-    z.record(z.string(), z.union([scalar, threshold, matcher])),
-  ],
-  { error: 'expected an expression, a list of expressions, or a map of output → expected value' },
-);
-
-export const stepSchema = z
-  .strictObject({
-    id: id.describe('Unique within the runbook'),
-    name: z.string().optional(),
-    description: z.string().optional(),
-    run: z
-      .union([z.string().min(1), z.array(z.string()).min(1)], {
-        error: 'expected a command string (run through sh -c) or an argv list',
-      })
-      .optional(),
-    uses: z
-      .string()
-      .regex(USES_PATTERN, { error: 'expected <adapter>.<action>, e.g. http.get' })
-      .optional(),
-    with: z.record(z.string(), z.unknown()).optional(),
-    manual: z.string().min(1).optional().describe('An instruction for a human'),
-    when: expression.optional().describe('Skip the step unless this expression is true'),
-    timeout: duration.optional(),
-    retry: z
-      .strictObject({
-        attempts: z.int().min(1).max(100),
-        delay: duration.optional(),
-        until: expression.optional(),
-      })
-      .optional(),
-    continue_on_error: z.boolean().optional(),
-    effect: effectSchema.optional(),
-    confirm: z.boolean().optional(),
-    capture: z
-      .record(
-        z.string().regex(VAR_NAME_PATTERN, { error: 'capture names are identifiers' }),
-        expression,
-      )
-      .optional(),
-    expect: expectSchema.optional(),
-    parallel: z.boolean().optional(),
-    on: z.string().min(1).optional().describe('A host from runbook.config.yaml: run over ssh'),
-    env: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
-      .optional()
-      .describe('Environment variables for the step (the way to pass secrets to a command)'),
-    check: z.boolean().optional().describe('Also run this step in `runbook check`'),
-    dry_run: z
-      .strictObject({ outputs: z.record(z.string(), z.unknown()) })
-      .optional()
-      .describe('What a dry run assumes this step returned'),
-  })
-  .meta({ id: 'Step' });
-
-export type Step = z.output<typeof stepSchema>;
-
-const varDefinition = z.strictObject({
-  description: z.string().optional(),
-  default: scalar.optional(),
-  env: z.string().min(1).optional().describe('Read from this environment variable'),
-  secret: z.boolean().optional().describe('Redacted everywhere; passed to commands by environment'),
-  required: z.boolean().optional(),
-  choices: z.array(scalar).optional(),
-});
-
-export type VarDefinition = z.output<typeof varDefinition>;
-
-const severity = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
-  error: 'expected a severity level such as P1, a range such as P2/P3, or a list of levels',
-});
-
-export const runbookSchema = z
-  .strictObject({
-    id: id.describe('Unique, kebab-case; the file is runbooks/<area>/<id>.yaml'),
-    title: z.string().min(1),
-    service: z.string().optional(),
-    severity: severity.optional(),
-    severity_scheme: z.string().optional().describe('A scheme named in runbook.config.yaml'),
-    owner: z.string().optional(),
-    tags: z.array(z.string()).optional(),
-    summary: z.string().optional(),
-    description: z.string().optional(),
-    references: z
-      .array(z.union([z.string(), z.strictObject({ title: z.string(), url: z.string() })]))
-      .optional(),
-    vars: z
-      .record(
-        z
-          .string()
-          .regex(VAR_NAME_PATTERN, { error: 'variable names are identifiers: letters, digits, _' }),
-        z.union([scalar, varDefinition]),
-      )
-      .optional(),
-    environments: z
-      .record(z.string(), z.strictObject({ vars: z.record(z.string(), scalar) }))
-      .optional(),
-    detection: z
-      .strictObject({
-        symptoms: z.array(z.string()).optional(),
-        checks: z.array(stepSchema).optional(),
-      })
-      .optional(),
-    diagnosis: z.array(stepSchema).optional(),
-    resolution: z.array(stepSchema).optional(),
-    verification: z.array(stepSchema).optional(),
-    rollback: z.array(stepSchema).optional(),
-    escalation: z
-      .array(
-        z.strictObject({
-          after: duration,
-          severity: severity.optional(),
-          to: z.string().min(1),
-          via: z.string().optional(),
-          contact: z.string().optional(),
-        }),
-      )
-      .optional(),
-    communication: z
-      .record(
-        z.string(),
-        z.union([
+  const runbookSchema = z
+    .strictObject({
+      id: id.describe('Unique, kebab-case; the file is runbooks/<area>/<id>.yaml'),
+      title: z.string().min(1),
+      service: z.string().optional(),
+      severity: severity.optional(),
+      severity_scheme: z.string().optional().describe('A scheme named in runbook.config.yaml'),
+      owner: z.string().optional(),
+      tags: z.array(z.string()).optional(),
+      summary: z.string().optional(),
+      description: z.string().optional(),
+      references: z
+        .array(z.union([z.string(), z.strictObject({ title: z.string(), url: z.string() })]))
+        .optional(),
+      vars: z
+        .record(
+          z.string().regex(VAR_NAME_PATTERN, {
+            error: 'variable names are identifiers: letters, digits, _',
+          }),
+          z.union([scalar, varDefinition]),
+        )
+        .optional(),
+      environments: z
+        .record(z.string(), z.strictObject({ vars: z.record(z.string(), scalar) }))
+        .optional(),
+      detection: z
+        .strictObject({
+          symptoms: z.array(z.string()).optional(),
+          checks: z.array(stepSchema).optional(),
+        })
+        .optional(),
+      diagnosis: z.array(stepSchema).optional(),
+      resolution: z.array(stepSchema).optional(),
+      verification: z.array(stepSchema).optional(),
+      rollback: z.array(stepSchema).optional(),
+      escalation: z
+        .array(
+          z.strictObject({
+            after: duration,
+            severity: severity.optional(),
+            to: z.string().min(1),
+            via: z.string().optional(),
+            contact: z.string().optional(),
+          }),
+        )
+        .optional(),
+      communication: z
+        .record(
           z.string(),
-          z.strictObject({ channel: z.string().optional(), template: z.string() }),
-        ]),
-      )
-      .optional(),
-    postmortem: z
-      .strictObject({ checklist: z.array(z.string()).optional(), template: z.string().optional() })
-      .optional(),
-  })
-  .meta({ id: 'Runbook', title: 'runbook' });
+          z.union([
+            z.string(),
+            z.strictObject({ channel: z.string().optional(), template: z.string() }),
+          ]),
+        )
+        .optional(),
+      postmortem: z
+        .strictObject({
+          checklist: z.array(z.string()).optional(),
+          template: z.string().optional(),
+        })
+        .optional(),
+    })
+    .meta({ id: 'Runbook', title: 'runbook' });
+  return { stepSchema, varDefinition, runbookSchema };
+}
 
-export type Runbook = z.output<typeof runbookSchema>;
+let schemas: ReturnType<typeof buildSchemas> | undefined;
+
+/** The zod schema of a runbook file. */
+export function runbookSchema(): ReturnType<typeof buildSchemas>['runbookSchema'] {
+  schemas ??= buildSchemas();
+  return schemas.runbookSchema;
+}
+
+export type Step = z.output<ReturnType<typeof buildSchemas>['stepSchema']>;
+export type VarDefinition = z.output<ReturnType<typeof buildSchemas>['varDefinition']>;
+export type Runbook = z.output<ReturnType<typeof buildSchemas>['runbookSchema']>;
 
 /** Every step of a runbook in run order, with its section. */
 export function stepsOf(runbook: Runbook): Array<{ section: Section; step: Step }> {
