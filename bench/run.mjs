@@ -14,7 +14,7 @@
 //        BENCH_ANSIBLE_RUNS=N     timed ansible runs (default 3: it is ~200× slower)
 // Exit:  0 whatever the ratios (a measurement, not a test); 1 when any command fails; 2 bad usage.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,7 +73,10 @@ const runbookYaml = [
   ]).flat(),
   '',
 ].join('\n');
-writeFileSync(join(tmp, 'bench-50.yaml'), runbookYaml);
+// The runbook has a directory of its own, as runbooks do; the state directory is beside it.
+const runbookDir = join(tmp, 'runbooks');
+mkdirSync(runbookDir);
+writeFileSync(join(runbookDir, 'bench-50.yaml'), runbookYaml);
 
 const floorScript = join(tmp, 'floor-50.mjs');
 writeFileSync(
@@ -179,7 +182,7 @@ const steps = {
       name: 'runbook run bench-50',
       role: 'goal',
       file: NODE,
-      args: [CLI, 'run', 'bench-50', '--dir', tmp, '--non-interactive'],
+      args: [CLI, 'run', 'bench-50', '--dir', runbookDir, '--non-interactive'],
       env: runbookEnv,
     },
     {
@@ -312,7 +315,7 @@ function summarize(group, measured) {
 {
   const r = spawnSync(
     NODE,
-    [CLI, 'run', 'bench-50', '--dir', tmp, '--non-interactive', '--format', 'json'],
+    [CLI, 'run', 'bench-50', '--dir', runbookDir, '--non-interactive', '--format', 'json'],
     { cwd: tmp, env: runbookEnv, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   let doc = null;

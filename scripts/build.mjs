@@ -95,25 +95,44 @@ await build({
 toAscii(join(dist, 'runbook.cjs'));
 toAscii(join(dist, 'commands.cjs'));
 
-// Warm the caches with a dry run of the demo runbook: it loads and runs every part a real run does.
+// Warm the caches with a real run of a small runbook that touches what every run does: YAML and
+// validation, templating and expressions (when, capture, expect), the journal, and shell steps of
+// both forms actually started. What it leaves out compiles on first use.
 const scratch = mkdtempSync(join(tmpdir(), 'runbook-build-'));
+writeFileSync(
+  join(scratch, 'warm-up.yaml'),
+  [
+    'id: warm-up',
+    'title: Build warm-up',
+    'severity: P3',
+    'vars:',
+    '  word: { default: ready, description: What to say }',
+    'detection:',
+    '  checks:',
+    '    - id: probe',
+    '      run: echo ${{ vars.word }}',
+    '      expect: { exit_code: 0, stdout: { contains: ready } }',
+    'diagnosis:',
+    '  - id: say',
+    '    run: ["echo", "${{ vars.word }}"]',
+    '    capture: { said: outputs.stdout }',
+    '    expect: ["outputs.exit_code == 0"]',
+    '  - id: follow-up',
+    '    when: steps.say.status == "succeeded" && steps.probe.outputs.exit_code == 0',
+    '    run: "true"',
+    '    timeout: 10s',
+    '',
+  ].join('\n'),
+);
 const warm = spawnSync(
   process.execPath,
-  [
-    join(root, 'bin/runbook.js'),
-    'run',
-    'demo-api-down',
-    '--dir',
-    join(root, 'runbooks/demo'),
-    '--dry-run',
-    '--var',
-    `state_dir=${scratch}`,
-  ],
+  [join(root, 'bin/runbook.js'), 'run', 'warm-up', '--dir', scratch, '--non-interactive'],
   {
     encoding: 'utf8',
+    cwd: scratch,
     env: {
       ...process.env,
-      RUNBOOK_STATE_DIR: scratch,
+      RUNBOOK_STATE_DIR: join(scratch, 'state'),
       RUNBOOK_WRITE_CODE_CACHE: '1',
       RUNBOOK_DIST: dist,
     },
