@@ -10,7 +10,7 @@
 //
 // Usage: npm run bench            (builds dist/ first)
 //        node bench/run.mjs [--json]
-// Env:   BENCH_RUNS=N             timed runs per contender (default 20 for startup, 10 for 50 steps)
+// Env:   BENCH_RUNS=N             timed runs per contender (default 20, for start-up and for the 50 steps)
 //        BENCH_ANSIBLE_RUNS=N     timed ansible runs (default 3: it is ~200× slower)
 // Exit:  0 whatever the ratios (a measurement, not a test); 1 when any command fails; 2 bad usage.
 import { spawnSync } from 'node:child_process';
@@ -46,7 +46,7 @@ function positiveInt(name, fallback) {
   return n;
 }
 const startupRuns = positiveInt('BENCH_RUNS', 20);
-const stepRuns = positiveInt('BENCH_RUNS', 10);
+const stepRuns = positiveInt('BENCH_RUNS', 20);
 const ansibleRuns = positiveInt('BENCH_ANSIBLE_RUNS', 3);
 
 if (!existsSync(join(ROOT, 'dist', 'runbook.cjs'))) {

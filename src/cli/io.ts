@@ -19,7 +19,10 @@ export function processIo(): Io {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // Made on first use: creating process.stdin costs a few milliseconds, and only prompts need it.
+    get stdin() {
+      return process.stdin;
+    },
     // A plain copy: reading process.env goes through the C++ environment on every access.
     env: { ...process.env },
     cwd: process.cwd(),

@@ -61,11 +61,12 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
   const vars = resolveVars(runbook, { cliVars, envName: options.env, processEnv: io.env });
   const redactor = runRedactor(vars, io.env);
 
+  // stdin is looked at last: only a terminal session needs it made.
   const interactive =
     !options.nonInteractive &&
-    io.stdin.isTTY === true &&
+    options.format === 'text' &&
     io.stdout.isTTY === true &&
-    options.format === 'text';
+    io.stdin.isTTY === true;
   const colors = colorsFor(io.stdout, io.env);
   const view =
     options.format === 'text' ? await RunView.create(io.stdout, colors, interactive) : undefined;
