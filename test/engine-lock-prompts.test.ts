@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadExpressions } from '../src/schema/expressions.js';
 import { createRegistry } from '../src/adapters/registry.js';
 import { Redactor } from '../src/engine/redact.js';
 import { runRunbook, type FailureChoice } from '../src/engine/run.js';
@@ -10,6 +11,9 @@ import type { EngineEvent } from '../src/engine/events.js';
 import { parseRunbook } from '../src/schema/load.js';
 import { loadConfig } from '../src/schema/config.js';
 import { parseJournal, runBin, tempDir } from './helpers/cli.js';
+
+// The expression language loads on first need; these tests use it directly.
+beforeAll(loadExpressions);
 
 describe('one run at a time', () => {
   const dir = tempDir();

@@ -1,5 +1,5 @@
-import type { Runbook } from '../schema/runbook.js';
-import { toCel } from '../schema/expressions.js';
+import { stepsOf, type Runbook } from '../schema/runbook.js';
+import { loadExpressions, toCel } from '../schema/expressions.js';
 import type { RunMode, StepRecord } from './events.js';
 
 /** What expressions see: vars, env (declared only), steps, runbook, run — and, while a step's
@@ -61,4 +61,23 @@ export class ExpressionContext {
   withOutputs(outputs: Record<string, unknown>): Record<string, unknown> {
     return { ...this.#base, outputs: toCel(outputs) };
   }
+}
+
+/** Whether a runbook has anything to evaluate: a `${{ }}` template anywhere, or a step's when,
+ * capture, retry.until or expression-form expect. */
+export function usesExpressions(runbook: Runbook): boolean {
+  const bare = stepsOf(runbook).some(
+    ({ step }) =>
+      step.when !== undefined ||
+      step.capture !== undefined ||
+      step.retry?.until !== undefined ||
+      typeof step.expect === 'string' ||
+      Array.isArray(step.expect),
+  );
+  return bare || JSON.stringify(runbook).includes('${{');
+}
+
+/** Loads the expression language if the runbook needs it (see expressions.ts). */
+export async function loadExpressionsFor(runbook: Runbook): Promise<void> {
+  if (usesExpressions(runbook)) await loadExpressions();
 }

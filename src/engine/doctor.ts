@@ -4,7 +4,7 @@ import { findBinary } from '../adapters/exec.js';
 import type { Config } from '../schema/config.js';
 import { ExpressionError } from '../schema/expressions.js';
 import { stepsOf, type Runbook } from '../schema/runbook.js';
-import { ExpressionContext } from './context.js';
+import { ExpressionContext, loadExpressionsFor } from './context.js';
 import { renderValue } from './render.js';
 import type { ResolvedVars } from './vars.js';
 
@@ -39,6 +39,7 @@ export async function diagnoseRunbook(input: {
   timeoutMs?: number;
 }): Promise<Requirement[]> {
   const { runbook, registry, config, env } = input;
+  await loadExpressionsFor(runbook);
   const timeoutMs = input.timeoutMs ?? 3000;
   const requirements = new Map<string, Requirement>();
   const need = (

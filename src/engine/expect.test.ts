@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { ExpressionError, toCel } from '../schema/expressions.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ExpressionError, loadExpressions, toCel } from '../schema/expressions.js';
 import type { Step } from '../schema/runbook.js';
 import { evaluateExpect, getPath } from './expect.js';
+
+// The expression language loads on first need; these tests use it directly.
+beforeAll(loadExpressions);
 
 type Expectation = NonNullable<Step['expect']>;
 

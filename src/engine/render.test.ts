@@ -3,8 +3,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExpressionError, toCel } from '../schema/expressions.js';
+import { ExpressionError, loadExpressions, toCel } from '../schema/expressions.js';
 import { renderShellCommand, renderText, renderValue } from './render.js';
+
+// The expression language loads on first need; these tests use it directly.
+beforeAll(loadExpressions);
 
 function contextOf(vars: Record<string, unknown>): Record<string, unknown> {
   return {

@@ -13,7 +13,7 @@ import { parseDuration } from '../schema/duration.js';
 import { evaluateExpression, ExpressionError } from '../schema/expressions.js';
 import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbook.js';
 import { severityLevels } from '../schema/semantics.js';
-import { ExpressionContext } from './context.js';
+import { ExpressionContext, loadExpressionsFor } from './context.js';
 import { currentUser } from './user.js';
 import type {
   EngineEvent,
@@ -155,6 +155,7 @@ class Engine {
   async run(): Promise<RunResult> {
     const started = performance.now();
     const { runbook } = this.#o;
+    await loadExpressionsFor(runbook);
     this.#emit({
       type: 'run.start',
       ts: now(),
@@ -233,6 +234,7 @@ class Engine {
   }
 
   async runOne(section: Section, step: Step): Promise<CheckStepResult> {
+    await loadExpressionsFor(this.#o.runbook);
     const record = await this.#executeStep(section, step);
     const verdict = this.#verdicts.get(step.id);
     return this.#o.redactor.redactDeep({ record, verdict });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ExpressionError,
   checkExpressionSyntax,
@@ -8,7 +8,11 @@ import {
   stringifyValue,
   templateExpressions,
   toCel,
+  loadExpressions,
 } from './expressions.js';
+
+// The expression language loads on first need; these tests use it directly.
+beforeAll(loadExpressions);
 
 /** Evaluates the way the engine does: the context converted for CEL first. */
 function evaluate(source: string, context: Record<string, unknown>): unknown {

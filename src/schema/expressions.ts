@@ -1,33 +1,24 @@
-import { Environment, type ParseResult } from '@marcbachmann/cel-js';
+import type { Environment, ParseResult } from '@marcbachmann/cel-js';
 
 /**
  * The expression language of runbook files: CEL (Common Expression Language), evaluated by
  * @marcbachmann/cel-js. Non-Turing-complete, side-effect free, no eval. `${{ expr }}` embeds an
  * expression in a string; `when:`, `until:`, `capture:` and `expect:` hold bare expressions.
+ *
+ * The language is loaded on first need (`loadExpressions`): setting it up costs a start several
+ * milliseconds, and a runbook without expressions never needs it.
  */
 
-const environment = new Environment({
-  unlistedVariablesAreDyn: true,
-  homogeneousAggregateLiterals: false,
-  enableOptionalTypes: true,
-});
+let environment: Environment | undefined;
 
-// Whole numbers in data are CEL ints (see toCel), so `ratio * 2` or `error_rate * 100` must not
-// depend on whether a JSON number happened to be written 3 or 3.5: mixed int/double arithmetic
-// is done in double, as a reader expects.
-const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
-  '+': (a, b) => a + b,
-  '-': (a, b) => a - b,
-  '*': (a, b) => a * b,
-  '/': (a, b) => a / b,
-};
-for (const [operator, apply] of Object.entries(ARITHMETIC)) {
-  environment.registerOperator(`double ${operator} int`, (a: number, b: bigint) =>
-    apply(a, Number(b)),
-  );
-  environment.registerOperator(`int ${operator} double`, (a: bigint, b: number) =>
-    apply(Number(a), b),
-  );
+/** Loads the expression language; everything below that parses or evaluates needs it loaded. */
+export async function loadExpressions(): Promise<void> {
+  environment ??= (await import('./cel.js')).createEnvironment();
+}
+
+function loaded(): Environment {
+  if (!environment) throw new Error('the expression language is used before loadExpressions()');
+  return environment;
 }
 
 const cache = new Map<string, ParseResult>();
@@ -50,7 +41,7 @@ export function compileExpression(source: string): ParseResult {
   const cached = cache.get(source);
   if (cached) return cached;
   try {
-    const compiled = environment.parse(source);
+    const compiled = loaded().parse(source);
     cache.set(source, compiled);
     return compiled;
   } catch (error) {

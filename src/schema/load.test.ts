@@ -1,8 +1,12 @@
 import { Chalk } from 'chalk';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadExpressions } from './expressions.js';
 import { createRegistry } from '../adapters/registry.js';
 import { formatDiagnostic } from '../report/diagnostics.js';
 import { parseRunbook, type LoadOptions, type LoadedRunbook } from './load.js';
+
+// The expression language loads on first need; these tests use it directly.
+beforeAll(loadExpressions);
 
 const OPTIONS: LoadOptions = {
   registry: await createRegistry().load(),

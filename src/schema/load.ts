@@ -4,6 +4,7 @@ import { InvalidRunbookError, NotFoundError, type Diagnostic } from '../errors.j
 import type { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from './config.js';
 import { runbookSchema, type Runbook } from './runbook.js';
+import { loadExpressions } from './expressions.js';
 import type { ParseCache } from './parse-cache.js';
 import { checkSemantics, collectSteps } from './semantics.js';
 import { parseYaml, type ParsedYaml } from './yaml-source.js';
@@ -69,6 +70,7 @@ export async function loadRunbookFile(file: string, options: LoadOptions): Promi
   const parsed = parseYaml(shown, bytes);
   const adapters = parsed.ok ? adaptersUsedBy(parsed.data) : [];
   await options.registry.load(adapters);
+  if (parsed.ok) await loadExpressions(); // Validation checks every expression's syntax.
   const loaded = checkRunbook(shown, parsed, options);
   if (cache && loaded.runbook) {
     const entry: CachedLoad = {
@@ -92,7 +94,8 @@ function loadFingerprint(options: LoadOptions): string {
   });
 }
 
-/** Parses and validates runbook bytes; the adapters they use must be loaded already. */
+/** Parses and validates runbook bytes; the adapters they use, and the expression language
+ * (`loadExpressions`), must be loaded already. */
 export function parseRunbook(file: string, bytes: Uint8Array, options: LoadOptions): LoadedRunbook {
   return checkRunbook(file, parseYaml(file, bytes), options);
 }
