@@ -1,5 +1,4 @@
 import type { Adapter, AnyAction } from './adapter.js';
-import { http } from './http.js';
 import { shell } from './shell.js';
 
 /**
@@ -7,6 +6,7 @@ import { shell } from './shell.js';
  * runbook names (their schemas are built when their module loads).
  */
 const BUILTIN_LOADERS: Record<string, () => Promise<Adapter>> = {
+  http: () => import('./http.js').then((m) => m.http),
   notify: () => import('./notify.js').then((m) => m.notify),
   pm2: () => import('./pm2.js').then((m) => m.pm2),
   docker: () => import('./docker.js').then((m) => m.docker),
@@ -25,18 +25,24 @@ const BUILTIN_LOADERS: Record<string, () => Promise<Adapter>> = {
 export class AdapterRegistry {
   readonly #adapters = new Map<string, Adapter>();
   readonly #loaders = new Map<string, () => Promise<Adapter>>();
+  /** Names in the order they were first known, loaded or not: lists read the same every time. */
+  readonly #order: string[] = [];
 
   constructor(
     adapters: readonly Adapter[] = [],
     loaders: Record<string, () => Promise<Adapter>> = {},
   ) {
     for (const adapter of adapters) this.register(adapter);
-    for (const [name, load] of Object.entries(loaders)) this.#loaders.set(name, load);
+    for (const [name, load] of Object.entries(loaders)) {
+      this.#loaders.set(name, load);
+      if (!this.#order.includes(name)) this.#order.push(name);
+    }
   }
 
   register(adapter: Adapter): void {
     this.#adapters.set(adapter.name, adapter);
     this.#loaders.delete(adapter.name);
+    if (!this.#order.includes(adapter.name)) this.#order.push(adapter.name);
   }
 
   /** Loads the named adapters (all of them when no names are given); unknown names are ignored. */
@@ -51,14 +57,17 @@ export class AdapterRegistry {
     return this;
   }
 
-  /** Every adapter name, loaded or not, in registration order. */
+  /** Every adapter name, loaded or not, in the order they were first known. */
   names(): string[] {
-    return [...this.#adapters.keys(), ...this.#loaders.keys()];
+    return [...this.#order];
   }
 
-  /** The loaded adapters. */
+  /** The loaded adapters, in the same order. */
   adapters(): Adapter[] {
-    return [...this.#adapters.values()];
+    return this.#order.flatMap((name) => {
+      const adapter = this.#adapters.get(name);
+      return adapter ? [adapter] : [];
+    });
   }
 
   adapter(name: string): Adapter | undefined {
@@ -86,7 +95,7 @@ export class AdapterRegistry {
   }
 }
 
-/** A registry of the built-in adapters; platform adapters load on `load()`. */
+/** A registry of the built-in adapters; all but shell load on `load()`. */
 export function createRegistry(): AdapterRegistry {
-  return new AdapterRegistry([shell, http], BUILTIN_LOADERS);
+  return new AdapterRegistry([shell], BUILTIN_LOADERS);
 }
