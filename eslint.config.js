@@ -41,7 +41,12 @@ export default tseslint.config(
     files: ['bin/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { require: 'readonly', __dirname: 'readonly', globalThis: 'readonly' },
+      globals: {
+        require: 'readonly',
+        __dirname: 'readonly',
+        globalThis: 'readonly',
+        structuredClone: 'readonly',
+      },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

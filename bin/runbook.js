@@ -32,6 +32,9 @@ function load(name) {
   }
   // Each bundle is the text of a function (exports, require, module, __filename, __dirname).
   const script = new Script(source, { filename: file, cachedData });
+  // The cache is read; hand its memory back now rather than at some later collection: every
+  // step's fork copies the page tables of what this process holds.
+  if (cachedData) structuredClone(cachedData.buffer, { transfer: [cachedData.buffer] });
   loaded.push({ file, script });
   const nodeRequire = createRequire(file);
   const bundleRequire = (id) => (id === './commands.cjs' ? load('commands.cjs') : nodeRequire(id));
