@@ -210,3 +210,32 @@ describe('a run where steps pass data to each other', () => {
     expect(result.stdout).not.toContain(String.fromCharCode(27));
   });
 });
+
+describe('values a step gives its command through env:', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+
+  it('are text, whatever the expression gave', async () => {
+    mkdirSync(join(dir.path, 'runbooks'), { recursive: true });
+    writeFileSync(
+      join(dir.path, 'runbooks', 'env-values.yaml'),
+      `id: env-values
+title: Env values are text
+vars:
+  port: { default: 8080 }
+diagnosis:
+  - id: show
+    run: echo "port=$PORT ok=$OK list=$LIST"
+    env: { PORT: "\${{ vars.port }}", OK: "\${{ vars.port > 1 }}", LIST: "\${{ [1, 2] }}" }
+`,
+    );
+    const result = await runCli(['run', 'env-values', '--format', 'json'], {
+      cwd: dir.path,
+      env: { RUNBOOK_STATE_DIR: join(dir.path, 'state') },
+    });
+    const doc = JSON.parse(result.stdout) as {
+      steps: Array<{ id: string; status: string; outputs: { stdout?: string } }>;
+    };
+    expect(doc.steps[0]?.outputs.stdout).toBe('port=8080 ok=true list=[1,2]');
+  });
+});

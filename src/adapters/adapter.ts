@@ -112,6 +112,20 @@ export interface Adapter {
   preflight(ctx: { env: Record<string, string | undefined> }): Promise<Preflight>;
 }
 
+/** Like defineAction, with the input schema built on first use: for an action that runs on every
+ * start (shell.run), whose schema a run of `run:` steps never needs. */
+export function defineLazyAction<S extends z.ZodType>(
+  buildInput: () => S,
+  action: Omit<Action<S>, 'input'>,
+): AnyAction {
+  let input: S | undefined;
+  const defined = defineAction({ ...action, input: undefined as unknown as S });
+  return Object.defineProperty(defined, 'input', {
+    get: () => (input ??= buildInput()),
+    enumerable: true,
+  });
+}
+
 /** Declares an action with a typed input, stored type-erased (its input is parsed by `input` first). */
 export function defineAction<S extends z.ZodType>(action: Action<S>): AnyAction {
   return {

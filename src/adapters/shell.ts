@@ -1,27 +1,29 @@
 import { z } from 'zod';
-import { defineAction, type Adapter } from './adapter.js';
+import { defineLazyAction, type Adapter } from './adapter.js';
 import { findBinary } from './exec.js';
 import { formatArgv } from './quote.js';
 import { processOutcome } from './process-outcome.js';
 
 /** What a `run:` step becomes. The engine has already rendered `${{ }}` values into `command`,
  * shell-quoted for the string form; the argv form never sees a shell. */
-const runInput = z.strictObject({
-  command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
-  env: z.record(z.string(), z.string()).optional(),
-  stdin: z.string().optional(),
-  /** How to show the command to people when it refers to values passed in `env`. */
-  display: z.string().optional(),
-});
+const runInput = () =>
+  z.strictObject({
+    command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
+    env: z.record(z.string(), z.string()).optional(),
+    stdin: z.string().optional(),
+    /** How to show the command to people when it refers to values passed in `env`. */
+    display: z.string().optional(),
+  });
 
 export const shell = {
   name: 'shell',
   summary: 'Run a command: a string through sh -c, or an argv list with no shell at all',
   binary: 'sh',
   actions: {
-    run: defineAction({
+    // The engine builds the input of `run:` steps itself and does not parse it: the schema is
+    // built only for `uses: shell.run`, validation and `runbook schema`.
+    run: defineLazyAction(runInput, {
       summary: 'Run a command and capture stdout, stderr, exit_code (and json when stdout parses)',
-      input: runInput,
       effect: 'write',
       describe: (input) =>
         typeof input.command === 'string'

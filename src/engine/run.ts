@@ -10,7 +10,7 @@ import type { AdapterRegistry } from '../adapters/registry.js';
 import { describeRemote, sshExec } from '../adapters/ssh.js';
 import type { HostConfig } from '../schema/config.js';
 import { parseDuration } from '../schema/duration.js';
-import { evaluateExpression, ExpressionError } from '../schema/expressions.js';
+import { evaluateExpression, ExpressionError, stringifyValue } from '../schema/expressions.js';
 import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbook.js';
 import { severityLevels } from '../schema/semantics.js';
 import { ExpressionContext, loadExpressionsFor } from './context.js';
@@ -533,7 +533,12 @@ class Engine {
       throw new PrepareError(`on: ${step.on}: no such host under hosts: in runbook.config.yaml`);
     let uses: string;
     let input: unknown;
-    const stepEnv = step.env ? (renderValue(step.env, context) as Record<string, string>) : {};
+    // Environment values are text: a whole-value expression (`${{ vars.port }}`) gives its text.
+    const stepEnv: Record<string, string> = {};
+    for (const [name, value] of Object.entries(
+      step.env ? (renderValue(step.env, context) as Record<string, unknown>) : {},
+    ))
+      stepEnv[name] = typeof value === 'string' ? value : stringifyValue(value);
     if (step.run !== undefined) {
       uses = 'shell.run';
       if (typeof step.run === 'string') {
@@ -554,7 +559,12 @@ class Engine {
     }
     const action = this.#o.registry.action(uses);
     if (!action) throw new PrepareError(`unknown action ${uses}`);
-    const parsed = action.input.safeParse(input);
+    // A `run:` step's input is built above, all text, from the validated runbook (the command's
+    // values go by environment, so its text is never empty); `uses:` inputs are parsed.
+    const parsed =
+      step.run !== undefined
+        ? { success: true as const, data: input }
+        : action.input.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? `with.${issue.path.join('.')}: ` : '';
