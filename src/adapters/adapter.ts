@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { once } from '../once.js';
 
 /** What a step may do to the world. Drives dry-run, read-only mode and confirmations. */
 export type Effect = 'read' | 'write' | 'destructive';
@@ -118,11 +119,12 @@ export function defineLazyAction<S extends z.ZodType>(
   buildInput: () => S,
   action: Omit<Action<S>, 'input'>,
 ): AnyAction {
-  let input: S | undefined;
-  const defined = defineAction({ ...action, input: undefined as unknown as S });
-  return Object.defineProperty(defined, 'input', {
-    get: () => (input ??= buildInput()),
-    enumerable: true,
+  const input = once(buildInput);
+  return defineAction({
+    ...action,
+    get input() {
+      return input();
+    },
   });
 }
 
@@ -130,7 +132,10 @@ export function defineLazyAction<S extends z.ZodType>(
 export function defineAction<S extends z.ZodType>(action: Action<S>): AnyAction {
   return {
     summary: action.summary,
-    input: action.input,
+    // Read through, not copied: defineLazyAction's input is built on first use.
+    get input() {
+      return action.input;
+    },
     effect: action.effect,
     describe: (input) => action.describe(input as z.output<S>),
     run: (input, ctx) => action.run(input as z.output<S>, ctx),

@@ -15,6 +15,7 @@ import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbo
 import { severityLevels } from '../schema/semantics.js';
 import { ExpressionContext, loadExpressionsFor } from './context.js';
 import { currentUser } from './user.js';
+import { once } from '../once.js';
 import type {
   EngineEvent,
   RunbookInfo,
@@ -123,6 +124,8 @@ class Engine {
   readonly #findings: string[] = [];
   readonly #info: RunbookInfo;
   #beforeFrom: boolean;
+  /** Looked at once per engine, not per step (`runbook check` runs its steps one by one). */
+  readonly #loadExpressions = once(() => loadExpressionsFor(this.#o.runbook));
 
   constructor(options: EngineOptions) {
     this.#o = options;
@@ -155,7 +158,7 @@ class Engine {
   async run(): Promise<RunResult> {
     const started = performance.now();
     const { runbook } = this.#o;
-    await loadExpressionsFor(runbook);
+    await this.#loadExpressions();
     this.#emit({
       type: 'run.start',
       ts: now(),
@@ -234,7 +237,7 @@ class Engine {
   }
 
   async runOne(section: Section, step: Step): Promise<CheckStepResult> {
-    await loadExpressionsFor(this.#o.runbook);
+    await this.#loadExpressions();
     const record = await this.#executeStep(section, step);
     const verdict = this.#verdicts.get(step.id);
     return this.#o.redactor.redactDeep({ record, verdict });
@@ -535,10 +538,9 @@ class Engine {
     let input: unknown;
     // Environment values are text: a whole-value expression (`${{ vars.port }}`) gives its text.
     const stepEnv: Record<string, string> = {};
-    for (const [name, value] of Object.entries(
-      step.env ? (renderValue(step.env, context) as Record<string, unknown>) : {},
-    ))
-      stepEnv[name] = typeof value === 'string' ? value : stringifyValue(value);
+    if (step.env)
+      for (const [name, value] of Object.entries(renderValue(step.env, context) as object))
+        stepEnv[name] = stringifyValue(value);
     if (step.run !== undefined) {
       uses = 'shell.run';
       if (typeof step.run === 'string') {

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InvalidRunbookError } from '../errors.js';
+import { once } from '../once.js';
 import { parseYaml } from './yaml-source.js';
 import { diagnosticsFromZod } from './zod-diagnostics.js';
 
@@ -92,13 +93,8 @@ const buildConfigSchema = () =>
       .describe('Third-party adapters: module paths (relative to this file) or package names'),
   });
 
-let schema: ReturnType<typeof buildConfigSchema> | undefined;
-
 /** The zod schema of runbook.config.yaml. */
-export function configSchema(): ReturnType<typeof buildConfigSchema> {
-  schema ??= buildConfigSchema();
-  return schema;
-}
+export const configSchema = once(buildConfigSchema);
 
 type ConfigFile = z.output<ReturnType<typeof buildConfigSchema>>;
 

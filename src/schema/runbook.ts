@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { once } from '../once.js';
 import { DURATION_PATTERN } from './duration.js';
 
 // Each runbook is validated once per process, so compiling zod's fast path (JIT, with `new Function`)
@@ -213,13 +214,11 @@ function buildSchemas() {
   return { stepSchema, varDefinition, runbookSchema };
 }
 
-let schemas: ReturnType<typeof buildSchemas> | undefined;
+const schemas = once(buildSchemas);
 
 /** The zod schema of a runbook file. */
-export function runbookSchema(): ReturnType<typeof buildSchemas>['runbookSchema'] {
-  schemas ??= buildSchemas();
-  return schemas.runbookSchema;
-}
+export const runbookSchema = (): ReturnType<typeof buildSchemas>['runbookSchema'] =>
+  schemas().runbookSchema;
 
 export type Step = z.output<ReturnType<typeof buildSchemas>['stepSchema']>;
 export type VarDefinition = z.output<ReturnType<typeof buildSchemas>['varDefinition']>;

@@ -1,0 +1,6 @@
+/** A value built on first use and kept: for what costs a start time and not every command needs
+ * (zod schemas, for instance). */
+export function once<T>(build: () => T): () => T {
+  let built: { value: T } | undefined;
+  return () => (built ??= { value: build() }).value;
+}
