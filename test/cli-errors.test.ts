@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, runBin, runCli } from './helpers/cli.js';
+import packageJson from '../package.json' with { type: 'json' };
 
 const INVALID = join(ROOT, 'test/fixtures/invalid');
 const STACK = /\n\s+at .+:\d+:\d+/;
@@ -76,7 +77,17 @@ describe('bad input: one clear message, a documented exit code, never a stack tr
   it('--version and --help exit 0', async () => {
     const version = await runBin(['--version']);
     expect(version.code).toBe(0);
-    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(version.stdout).toBe(
+      `runbook ${packageJson.version} (Node.js ${process.version}, ${process.platform}-${process.arch})\n`,
+    );
+    const json = await runBin(['--version', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      runbook: packageJson.version,
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+    });
     const help = await runCli(['run', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--dry-run');

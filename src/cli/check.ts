@@ -21,7 +21,7 @@ import { nagiosText, prometheusText } from '../report/check.js';
 import { DURATION_PATTERN, parseDuration } from '../schema/duration.js';
 import { findRunbook } from '../schema/load.js';
 import type { Runbook } from '../schema/runbook.js';
-import { loadCatalog } from './catalog.js';
+import { loadCatalog, matchesSelection } from './catalog.js';
 import { exitCodeForCheck, NAGIOS_EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { setup } from './setup.js';
@@ -138,8 +138,7 @@ async function selectTargets(
   if (options.all || options.tag || options.service) {
     const { entries, invalid } = await loadCatalog(cli);
     for (const entry of entries) {
-      if (options.tag && !(entry.runbook.tags ?? []).includes(options.tag)) continue;
-      if (options.service && entry.runbook.service !== options.service) continue;
+      if (!matchesSelection(entry.runbook, options, cli.config)) continue;
       if (!chosen.some((c) => c.runbook.id === entry.runbook.id)) chosen.push(entry);
     }
     // A broken file cannot say its tags or service: only --all is sure it was meant.

@@ -1,5 +1,4 @@
-import { runbookSeverityLevels } from '../schema/semantics.js';
-import { loadCatalog, severityText } from './catalog.js';
+import { loadCatalog, matchesSelection, severityText } from './catalog.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { setup } from './setup.js';
@@ -15,18 +14,7 @@ export interface ListOptions {
 export async function listCommand(options: ListOptions, io: Io): Promise<number> {
   const cli = await setup(io, { dir: options.dir });
   const { entries, invalid } = await loadCatalog(cli);
-  const selected = entries.filter(({ runbook }) => {
-    if (
-      options.severity &&
-      !runbookSeverityLevels(runbook, cli.config.schemes, cli.config.defaultScheme).includes(
-        options.severity,
-      )
-    )
-      return false;
-    if (options.tag && !(runbook.tags ?? []).includes(options.tag)) return false;
-    if (options.service && runbook.service !== options.service) return false;
-    return true;
-  });
+  const selected = entries.filter(({ runbook }) => matchesSelection(runbook, options, cli.config));
   if (options.json) {
     const rows = selected.map(({ file, runbook }) => ({
       id: runbook.id,

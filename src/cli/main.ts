@@ -29,10 +29,17 @@ const commands = () => import('./commands.js');
 /** Parses argv, runs one command, and turns any error into a message and an exit code.
  * Command modules load lazily so that `runbook --version` starts as fast as node itself. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  if (isVersionRequest(argv)) {
+    io.stdout.write(versionText(argv.includes('--json')));
+    return EXIT.ok;
+  }
   let exitCode: number = EXIT.ok;
   const program = new Command('runbook')
     .description('Incident-response runbooks: validate, dry-run, run and record them safely.')
-    .version(packageJson.version, '-V, --version')
+    .option(
+      '-V, --version',
+      'print the version, Node.js version and platform (--json for a bug report)',
+    )
     .exitOverride()
     .showSuggestionAfterError()
     .configureOutput({
@@ -173,6 +180,24 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   } catch (error) {
     return handleError(error, io);
   }
+}
+
+/** `runbook --version [--json]`, in either order. */
+function isVersionRequest(argv: readonly string[]): boolean {
+  const rest = argv.filter((arg) => arg !== '--json');
+  return rest.length === 1 && (rest[0] === '--version' || rest[0] === '-V') && argv.length <= 2;
+}
+
+/** What a bug report needs: runbook's version, the Node.js running it, and the platform. */
+function versionText(json: boolean): string {
+  const facts = {
+    runbook: packageJson.version,
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+  };
+  if (json) return `${JSON.stringify(facts, null, 2)}\n`;
+  return `runbook ${facts.runbook} (Node.js ${facts.node}, ${facts.platform}-${facts.arch})\n`;
 }
 
 function handleError(error: unknown, io: Io): number {

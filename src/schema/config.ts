@@ -10,6 +10,22 @@ import { diagnosticsFromZod } from './zod-diagnostics.js';
 export const CONFIG_FILE = 'runbook.config.yaml';
 export const DEFAULT_SCHEME = ['P0', 'P1', 'P2', 'P3', 'P4'];
 
+/** Severity scales every installation knows, most severe first; the config may add or override
+ * them. The shipped runbooks use p0-p3 and p1-p4, so they validate with no config file at all. */
+export const BUILTIN_SCHEMES: Readonly<Record<string, readonly string[]>> = {
+  default: DEFAULT_SCHEME,
+  'p0-p3': ['P0', 'P1', 'P2', 'P3'],
+  'p1-p4': ['P1', 'P2', 'P3', 'P4'],
+  'sev1-sev5': ['SEV1', 'SEV2', 'SEV3', 'SEV4', 'SEV5'],
+  'critical-warning-info': ['critical', 'warning', 'info'],
+};
+
+function builtinSchemes(): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(BUILTIN_SCHEMES).map(([name, levels]) => [name, [...levels]]),
+  );
+}
+
 /** Built on first use: without a config file there is nothing to validate. */
 const buildConfigSchema = () =>
   z.strictObject({
@@ -20,7 +36,9 @@ const buildConfigSchema = () =>
     severity_schemes: z
       .record(z.string(), z.array(z.string().min(1)).min(1))
       .optional()
-      .describe('Named severity scales, most severe first, e.g. { pscale: [P1, P2, P3, P4] }'),
+      .describe(
+        'Named severity scales, most severe first, e.g. { pscale: [P1, P2, P3, P4] }; added to (or replacing) the built-in default, p0-p3, p1-p4, sev1-sev5 and critical-warning-info',
+      ),
     default_severity_scheme: z.string().optional(),
     severity_policies: z
       .record(
@@ -139,7 +157,7 @@ export async function loadConfig(
       ]);
     }
   }
-  const schemes: Record<string, string[]> = { default: DEFAULT_SCHEME };
+  const schemes = builtinSchemes();
   if (!bytes)
     return {
       file: undefined,
@@ -163,7 +181,7 @@ export async function loadConfig(
   const base = dirname(file);
   Object.assign(schemes, config.severity_schemes);
   const defaultScheme = config.default_severity_scheme ?? 'default';
-  if (!schemes[defaultScheme]) {
+  if (!Object.hasOwn(schemes, defaultScheme)) {
     throw new InvalidRunbookError([
       parsed.source.diagnosticAtPath(
         ['default_severity_scheme'],

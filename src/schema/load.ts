@@ -7,6 +7,7 @@ import { runbookSchema, type Runbook } from './runbook.js';
 import { loadExpressions } from './expressions.js';
 import type { ParseCache } from './parse-cache.js';
 import { checkSemantics, collectSteps } from './semantics.js';
+import { suggest } from './suggest.js';
 import { parseYaml, type ParsedYaml } from './yaml-source.js';
 import { diagnosticsFromZod } from './zod-diagnostics.js';
 
@@ -151,12 +152,17 @@ export async function findRunbookFiles(paths: readonly string[]): Promise<string
     let info;
     try {
       info = await stat(path);
-    } catch {
-      if (explicit) throw new NotFoundError(`${path}: no such file or directory`);
+    } catch (error) {
+      if (explicit) throw unreadable(path, error);
       return;
     }
     if (info.isDirectory()) {
-      const entries = await readdir(path, { withFileTypes: true });
+      let entries;
+      try {
+        entries = await readdir(path, { withFileTypes: true });
+      } catch (error) {
+        throw unreadable(path, error);
+      }
       // Code-unit order, as `LC_ALL=C ls` lists them: localeCompare's first call loads ICU (~10 ms).
       for (const entry of entries.sort((a, b) =>
         a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
@@ -164,38 +170,102 @@ export async function findRunbookFiles(paths: readonly string[]): Promise<string
         if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
         const child = join(path, entry.name);
         if (entry.isDirectory()) await walk(child, false);
-        else if (RUNBOOK_FILE.test(entry.name) && !NOT_RUNBOOKS.test(entry.name)) found.push(child);
+        else if (RUNBOOK_FILE.test(entry.name) && !NOT_RUNBOOKS.test(entry.name)) {
+          // A FIFO, a device or a link to one would hang or flood the reader: only regular files.
+          const target = entry.isSymbolicLink() ? await stat(child).catch(() => undefined) : entry;
+          if (!target) throw unreadable(child, await stat(child).catch((error: unknown) => error));
+          if (target.isFile()) found.push(child);
+          else if (!target.isDirectory()) throw notRegular(child);
+        }
       }
-    } else found.push(resolve(path));
+    } else if (info.isFile()) found.push(resolve(path));
+    else throw notRegular(path);
   };
   for (const path of paths) await walk(resolve(path), true);
   return [...new Set(found)];
 }
 
-/** Finds a runbook by id: first by file name (`<id>.yaml`), else by reading every file. */
+function notRegular(path: string): NotFoundError {
+  return new NotFoundError(
+    `${path}: not a regular file (a FIFO, socket or device is never read as a runbook)`,
+    'move it out of the runbook directory',
+  );
+}
+
+/** A path that cannot be listed, as a message naming it and why. */
+function unreadable(path: string, error: unknown): NotFoundError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT' || code === 'ENOTDIR'
+      ? 'no such file or directory'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'ELOOP'
+          ? 'too many levels of symbolic links'
+          : ((error as Error).message ?? String(error));
+  return new NotFoundError(
+    `${path}: ${why}`,
+    code === 'ENOENT' || code === 'ENOTDIR'
+      ? 'give the runbook directory with --dir or RUNBOOK_DIR, or list it under dirs: in runbook.config.yaml'
+      : undefined,
+  );
+}
+
+/** Finds a runbook by id: first by file name (`<id>.yaml`), else by reading every file. Two files
+ * with the same id are refused, naming both: which one would run must never be a guess. */
 export async function findRunbook(
   id: string,
   dirs: readonly string[],
   options: LoadOptions,
 ): Promise<LoadedRunbook> {
-  const files = await findRunbookFiles(dirs.filter(Boolean)).catch(() => [] as string[]);
+  const files = await findRunbookFiles(dirs.filter(Boolean));
   const byName = files.filter((file) => basename(file, extname(file)) === id);
-  for (const file of byName) {
-    const loaded = await loadRunbookFile(file, options);
-    if (loaded.runbook?.id === id || (!loaded.runbook && byName.length === 1)) return check(loaded);
-  }
-  const ids: string[] = [];
+  // Parsing every file on each start would cost more than the run: only the files named after the
+  // id, or holding an `id:` line with it, can define it.
+  const idLine = new RegExp(`^[ \\t-]*id:[ \\t]*(["']?)${escapeRegExp(id)}\\1[ \\t]*(#.*)?$`, 'm');
+  const candidates: string[] = [...byName];
   for (const file of files) {
     if (byName.includes(file)) continue;
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (idLine.test(text)) candidates.push(file);
+  }
+  const matches: LoadedRunbook[] = [];
+  for (const file of candidates) {
     const loaded = await loadRunbookFile(file, options);
-    if (loaded.runbook?.id === id) return check(loaded);
+    if (loaded.runbook?.id === id) matches.push(loaded);
+    else if (!loaded.runbook && byName.length === 1 && byName[0] === file) matches.push(loaded);
+  }
+  const [first, second] = matches;
+  if (first && second) {
+    throw new InvalidRunbookError(
+      matches.map((match) => ({
+        file: displayPath(match.file, options.cwd),
+        line: 1,
+        col: 1,
+        severity: 'error' as const,
+        message: `runbook id "${id}" is defined in ${matches.length} files: ${matches.map((m) => displayPath(m.file, options.cwd)).join(', ')}`,
+      })),
+      'give each runbook its own id (the file is runbooks/<area>/<id>.yaml)',
+    );
+  }
+  if (first) return check(first);
+  const shownDirs = dirs.map((dir) => displayPath(dir, options.cwd)).join(', ');
+  const ids: string[] = [];
+  for (const file of files) {
+    const loaded = await loadRunbookFile(file, options);
     if (loaded.runbook) ids.push(loaded.runbook.id);
   }
-  const shownDirs = dirs.map((dir) => displayPath(dir, options.cwd)).join(', ');
+  const near = suggest(id, ids);
   throw new NotFoundError(
     `no runbook with id "${id}" in ${shownDirs || 'the runbook directories'}`,
-    'list them with: runbook list',
+    near
+      ? `did you mean "${near}"? (list them with: runbook list)`
+      : 'list them with: runbook list',
   );
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function check(loaded: LoadedRunbook): LoadedRunbook {

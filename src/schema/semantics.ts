@@ -322,7 +322,7 @@ function checkSeverity(
 ): void {
   let schemeName = options.defaultScheme;
   if (typeof data.severity_scheme === 'string') {
-    if (options.schemes[data.severity_scheme]) schemeName = data.severity_scheme;
+    if (Object.hasOwn(options.schemes, data.severity_scheme)) schemeName = data.severity_scheme;
     else {
       at(['severity_scheme'], `unknown severity scheme "${data.severity_scheme}"`, {
         hint: `known: ${Object.keys(options.schemes).join(', ')} (define more in runbook.config.yaml)`,
