@@ -28,6 +28,8 @@ export interface ProcessResult {
   interrupted: boolean;
   /** Set when the process could not be started, or its output overflowed. */
   error: string | undefined;
+  /** The program could not be started at all (not found, not executable). */
+  notStarted?: boolean;
 }
 
 /** Everything an action may use while it runs. */
@@ -63,6 +65,14 @@ export interface ActionOutcome {
   stderr?: string;
   timedOut?: boolean;
   interrupted?: boolean;
+  /**
+   * The action could not run at all: its program is missing, or the daemon or server it talks to
+   * does not answer. `error` is then the tool's own message. Nothing it returned is an answer, so
+   * no expression reads its outputs, and `check` grades it UNKNOWN, never CRITICAL.
+   */
+  unavailable?: boolean;
+  /** How to fix what made it unavailable, when the action knows. */
+  hint?: string;
 }
 
 export interface Preflight {

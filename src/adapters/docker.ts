@@ -10,7 +10,13 @@ import {
   type ProcessResult,
 } from './adapter.js';
 import { formatArgv, shellQuote } from './quote.js';
-import { binaryPreflight, parseJsonLines, runTool } from './support.js';
+import {
+  binaryPreflight,
+  lineMatching,
+  parseJsonLines,
+  runTool,
+  type Unavailable,
+} from './support.js';
 import { DURATION_PATTERN, parseDuration } from '../schema/duration.js';
 
 const DOCKER = 'docker';
@@ -182,6 +188,15 @@ function describeDocker(input: HostInput, args: string[]): string {
   return input.host === undefined ? command : `DOCKER_HOST=${shellQuote(input.host)} ${command}`;
 }
 
+/** The CLI ran, but no Docker engine answered it. */
+const engineDown: Unavailable = (result) => {
+  const message = lineMatching(
+    result.stderr,
+    /Cannot connect to the Docker daemon|permission denied while trying to connect to the Docker daemon|^error during connect/i,
+  );
+  return message === undefined ? undefined : { message, hint: ENGINE_HINT };
+};
+
 /**
  * Runs the docker CLI. On success `parse` replaces the raw stdout with structured outputs
  * (`keep` lists the common process outputs to keep); a failure says what docker said.
@@ -192,7 +207,8 @@ async function runDocker(
   parse?: (result: ProcessResult) => Record<string, unknown>,
   keep: ReadonlyArray<'stdout' | 'json'> = [],
 ): Promise<ActionOutcome> {
-  const outcome = await runTool(ctx, request, parse);
+  const outcome = await runTool(ctx, request, parse, engineDown);
+  if (outcome.unavailable) return outcome;
   if (parse) {
     if (!keep.includes('stdout')) delete outcome.outputs.stdout;
     if (!keep.includes('json')) delete outcome.outputs.json;

@@ -97,6 +97,7 @@ export function execute(request: ExecRequest): Promise<ExecResult> {
         timedOut,
         interrupted: abortReason !== undefined && !timedOut,
         error,
+        ...(spawnError ? { notStarted: true } : {}),
       });
     };
     child.on('error', (error) => {

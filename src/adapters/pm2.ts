@@ -10,7 +10,7 @@ import {
   type ProcessRequest,
 } from './adapter.js';
 import { formatArgv, shellQuote } from './quote.js';
-import { binaryPreflight, runTool } from './support.js';
+import { binaryPreflight, lineMatching, runTool, type Unavailable } from './support.js';
 
 const DEFAULT_LOG_LINES = 100;
 const MAX_LOG_LINES = 10_000;
@@ -400,16 +400,33 @@ export function commandLine(call: Call): string {
   return [...assignments, formatArgv(['pm2', ...call.args])].join(' ');
 }
 
+/** pm2 starts its daemon when none runs; this is when it could neither reach one nor start one. */
+const daemonDown: Unavailable = (result) => {
+  const text = stripVTControlCharacters(result.stderr);
+  const message =
+    lineMatching(text, /^connect E[A-Z]+ .*rpc\.sock$/) ??
+    lineMatching(text, /Daemon not launched|could not start the daemon/i);
+  if (message === undefined) return undefined;
+  return {
+    message: `the pm2 daemon cannot be reached or started: ${message}`,
+    hint: 'check PM2_HOME (the pm2_home: of the step, or ~/.pm2): it must be a directory this user can write',
+  };
+};
+
 /** Runs pm2 and returns its outcome without colour codes, failures in pm2's own words. */
 async function runPm2(ctx: ActionContext, call: Call): Promise<ActionOutcome> {
-  const outcome = await runTool(ctx, processRequest(call));
+  const outcome = await runTool(ctx, processRequest(call), undefined, daemonDown);
   for (const stream of ['stdout', 'stderr'] as const) {
     const value = outcome.outputs[stream];
     if (typeof value === 'string') outcome.outputs[stream] = stripVTControlCharacters(value);
     if (outcome[stream] !== undefined) outcome[stream] = stripVTControlCharacters(outcome[stream]);
   }
   const ranToAnExit =
-    !outcome.ok && outcome.exitCode !== null && !outcome.timedOut && !outcome.interrupted;
+    !outcome.ok &&
+    !outcome.unavailable &&
+    outcome.exitCode !== null &&
+    !outcome.timedOut &&
+    !outcome.interrupted;
   const message = ranToAnExit ? pm2Message(outcome.stderr ?? '', outcome.stdout ?? '') : undefined;
   if (message !== undefined) outcome.error = `pm2 ${call.args[0] ?? ''}: ${message}`;
   return outcome;
@@ -421,14 +438,24 @@ async function listProcesses(
   pm2_home: string | undefined,
 ): Promise<{ outcome: ActionOutcome; processes?: Pm2Process[]; entries?: JlistEntry[] }> {
   let entries: JlistEntry[] | undefined;
-  const outcome = await runTool(ctx, processRequest({ args: ['jlist'], pm2_home }), (result) => {
-    entries = parseJlist(result.stdout);
-    return {};
-  });
+  const outcome = await runTool(
+    ctx,
+    processRequest({ args: ['jlist'], pm2_home }),
+    (result) => {
+      entries = parseJlist(result.stdout);
+      return {};
+    },
+    daemonDown,
+  );
   delete outcome.outputs.stdout;
   delete outcome.outputs.json;
   delete outcome.stdout;
-  if (!outcome.ok && outcome.exitCode !== null && outcome.stderr !== undefined) {
+  if (
+    !outcome.ok &&
+    !outcome.unavailable &&
+    outcome.exitCode !== null &&
+    outcome.stderr !== undefined
+  ) {
     const message = pm2Message(outcome.stderr, '');
     if (message !== undefined) outcome.error = `pm2 jlist: ${message}`;
   }

@@ -23,6 +23,7 @@ export function processOutcome(result: ExecResult, timeoutMs: number | undefined
   };
   const error = describeFailure(result, timeoutMs);
   if (error) outcome.error = error;
+  if (result.notStarted) outcome.unavailable = true;
   return outcome;
 }
 

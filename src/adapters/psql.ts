@@ -7,7 +7,7 @@ import {
   type ProcessResult,
 } from './adapter.js';
 import { formatArgv } from './quote.js';
-import { binaryPreflight, runTool } from './support.js';
+import { binaryPreflight, runTool, type Unavailable } from './support.js';
 import { DURATION_PATTERN, parseDuration } from '../schema/duration.js';
 
 // How rows come back. psql's CSV and unaligned modes print NULL and '' the same (or NULL as a
@@ -485,6 +485,16 @@ function notices(stderr: string): string[] {
     .filter((line) => /^(?:NOTICE|WARNING|INFO):/.test(line));
 }
 
+/** psql exits 2 when it could not connect: the server is down, unreachable, or refused the login. */
+const serverDown: Unavailable = (result) => {
+  if (result.exitCode !== 2 || result.timedOut || result.interrupted) return undefined;
+  const message = psqlError(result.stderr) ?? 'psql could not connect to the server';
+  const hint = /authentication failed|no password supplied|role .* does not exist/.test(message)
+    ? 'check the user and password of the connection (the url: of the step, or PGUSER and PGPASSWORD)'
+    : 'is the PostgreSQL server running and reachable? check the url: of the step (or PGHOST and PGPORT)';
+  return { message, hint };
+};
+
 /** Runs psql and turns its output into the action's outputs (never the raw stdout). */
 async function runPsql(
   ctx: ActionContext,
@@ -495,6 +505,7 @@ async function runPsql(
     ctx,
     { file: 'psql', args: command.args, env: processEnv(command, ctx) },
     (result: ProcessResult) => ({ ...parse(result.stdout), notices: notices(result.stderr) }),
+    serverDown,
   );
   // The raw stdout, and its JSON, would only repeat the rows.
   const { stdout: _stdout, json: _json, stderr, exit_code, ...parsed } = outcome.outputs;

@@ -3,6 +3,7 @@ import { defineLazyAction, type Adapter } from './adapter.js';
 import { findBinary } from './exec.js';
 import { formatArgv } from './quote.js';
 import { processOutcome } from './process-outcome.js';
+import { lineMatching } from './support.js';
 
 /** What a `run:` step becomes. The engine has already rendered `${{ }}` values into `command`,
  * shell-quoted for the string form; the argv form never sees a shell. */
@@ -38,7 +39,19 @@ export const shell = {
           ...(input.env === undefined ? {} : { env: input.env }),
           ...(input.stdin === undefined ? {} : { input: input.stdin }),
         });
-        return processOutcome(result, ctx.timeoutMs);
+        const outcome = processOutcome(result, ctx.timeoutMs);
+        // sh exits 127 when a command of the script is not found: the step could not run.
+        const missing =
+          typeof input.command === 'string' && result.exitCode === 127
+            ? lineMatching(result.stderr, /(not found|No such file or directory)$/)
+            : undefined;
+        if (missing === undefined) return outcome;
+        return {
+          ...outcome,
+          unavailable: true,
+          error: missing,
+          hint: 'install the missing program, or fix PATH (runbook doctor <id> lists what a runbook needs)',
+        };
       },
     }),
   },

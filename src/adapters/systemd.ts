@@ -9,7 +9,13 @@ import {
   type ProcessResult,
 } from './adapter.js';
 import { formatArgv } from './quote.js';
-import { binaryPreflight, parseJsonLines, runTool } from './support.js';
+import {
+  binaryPreflight,
+  lineMatching,
+  parseJsonLines,
+  runTool,
+  type Unavailable,
+} from './support.js';
 import { DURATION_PATTERN } from '../schema/duration.js';
 
 const SYSTEMCTL = 'systemctl';
@@ -288,6 +294,20 @@ function firstLine(text: string): string | undefined {
     .find(Boolean);
 }
 
+/** systemctl and journalctl ran, but no systemd answered them (not booted with it, no bus). */
+const managerDown: Unavailable = (result) => {
+  const message = lineMatching(
+    result.stderr,
+    /has not been booted with systemd|Failed to connect to bus|Failed to get D-Bus connection/,
+  );
+  return message === undefined
+    ? undefined
+    : {
+        message,
+        hint: 'systemd units need a machine booted with systemd; run the step there (on: <host>)',
+      };
+};
+
 /** Runs a request; a non-zero exit gets the tool's own first line as the error. */
 async function runSystemd(
   ctx: ActionContext,
@@ -297,7 +317,8 @@ async function runSystemd(
   let result: ProcessResult | undefined;
   const exec = async (req: ProcessRequest): Promise<ProcessResult> =>
     (result = await ctx.exec(req));
-  const outcome = await runTool({ ...ctx, exec }, request, parse);
+  const outcome = await runTool({ ...ctx, exec }, request, parse, managerDown);
+  if (outcome.unavailable) return { outcome, result };
   if (!outcome.ok && result && result.exitCode !== null && result.exitCode !== 0 && !result.error) {
     const error = toolError(request, result);
     if (error) outcome.error = error;

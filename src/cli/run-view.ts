@@ -183,6 +183,7 @@ export class RunView {
     if (step.reason && step.status !== 'succeeded') {
       const colour = step.status === 'failed' ? (step.finding ? c.yellow : c.red) : c.dim;
       this.#line(colour(`      ${step.finding ? 'finding: ' : ''}${step.reason}`));
+      if (step.hint !== undefined) this.#line(`      ${c.cyan('hint:')} ${step.hint}`);
     }
     for (const warning of step.warnings ?? []) this.#line(c.yellow(`      warning: ${warning}`));
     if (

@@ -203,6 +203,8 @@ function jsonDocument(result: RunResult): Record<string, unknown> {
       ...(step.finding ? { finding: true } : {}),
       ...(step.warnings?.length ? { warnings: step.warnings } : {}),
       ...(step.declined ? { declined: true } : {}),
+      ...(step.unavailable ? { unavailable: true } : {}),
+      ...(step.hint === undefined ? {} : { hint: step.hint }),
     })),
   };
 }

@@ -190,9 +190,9 @@ function stateOf(record: StepRecord, graded: CheckState | undefined): NagiosStat
     case 'skipped':
       return record.declined ? 'UNKNOWN' : 'OK';
     case 'failed':
-      // Never started (inputs would not render, unknown host) or its program is missing: it cannot run.
-      if (record.attempts === 0 || record.exit_code === 127) return 'UNKNOWN';
-      if (/command not found|ENOENT|not installed/.test(record.reason ?? '')) return 'UNKNOWN';
+      // Never started (inputs would not render, unknown host), or its program is missing or its
+      // daemon down: the check could not run, which is what UNKNOWN means.
+      if (record.attempts === 0 || record.unavailable === true) return 'UNKNOWN';
       return 'CRITICAL';
     case 'interrupted':
     case 'pending':
@@ -214,7 +214,10 @@ function summaryOf(
   if (record.status === 'interrupted') return 'stopped: the command --timeout was spent';
   if (record.status === 'skipped') return record.reason ?? 'skipped';
   if (state === 'WARNING') return warnings.join('; ');
-  if (state !== 'OK') return record.reason ?? 'failed';
+  if (state !== 'OK')
+    return record.hint === undefined
+      ? (record.reason ?? 'failed')
+      : `${record.reason ?? 'failed'} (${record.hint})`;
   const shown = Object.entries(values).map(([name, { value }]) => `${name} ${value}`);
   return shown.length > 0 ? shown.join(', ') : 'ok';
 }

@@ -32,6 +32,10 @@ export interface StepRecord {
   captured?: string[];
   /** The last lines of stderr when the step failed, redacted. */
   stderr_tail?: string;
+  /** It could not run at all: its program is missing, or its daemon or server did not answer. */
+  unavailable?: boolean;
+  /** How to fix what stopped it, when known. */
+  hint?: string;
 }
 
 export interface RunbookInfo {

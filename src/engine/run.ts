@@ -7,7 +7,7 @@ import {
 } from '../adapters/adapter.js';
 import { localExec } from '../adapters/exec.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
-import { describeRemote, sshExec } from '../adapters/ssh.js';
+import { describeRemote, sshExec, sshPreflight } from '../adapters/ssh.js';
 import type { HostConfig } from '../schema/config.js';
 import { parseDuration } from '../schema/duration.js';
 import { evaluateExpression, ExpressionError, stringifyValue } from '../schema/expressions.js';
@@ -704,9 +704,12 @@ class Engine {
       };
     if (attempt.done) return result;
     const failed: StepRecord = { ...result, status: 'failed', reason: attempt.reason ?? 'failed' };
+    if (outcome.unavailable) failed.unavailable = true;
+    if (outcome.hint !== undefined) failed.hint = this.#o.redactor.redact(outcome.hint);
     if (section === 'detection' && attempt.ran) failed.finding = true;
     const tail = tailLines(outcome.stderr ?? '', STDERR_TAIL_LINES);
-    if (tail) failed.stderr_tail = tail;
+    // An unavailable tool's reason is already its own message.
+    if (tail && !outcome.unavailable) failed.stderr_tail = tail;
     return failed;
   }
 
@@ -737,11 +740,20 @@ class Engine {
       };
     }
     const outputs = { ...outcome.outputs };
-    const ran =
-      !outcome.timedOut &&
-      !outcome.interrupted &&
-      outcome.error?.includes('command not found') !== true &&
-      Object.keys(outputs).length > 0;
+    if (outcome.unavailable) {
+      // Nothing it returned is an answer: no expression reads its outputs, and its error stays
+      // the tool's own message rather than becoming a "No such key" of an output it never gave.
+      const hint = outcome.hint ?? (await this.#preflightHint(prepared, step));
+      return {
+        outcome: hint === undefined ? outcome : { ...outcome, hint },
+        outputs,
+        done: false,
+        reason: outcome.error ?? 'could not run',
+        warnings: [],
+        ran: false,
+      };
+    }
+    const ran = !outcome.timedOut && !outcome.interrupted && Object.keys(outputs).length > 0;
     const warnings: string[] = [];
     let done = outcome.ok;
     let reason = outcome.error;
@@ -768,10 +780,25 @@ class Engine {
       }
     } catch (error) {
       if (!(error instanceof ExpressionError)) throw error;
+      // An action that failed keeps its own error: an expression over outputs it did not give
+      // would only hide why.
+      reason = done || outcome.error === undefined ? error.message : outcome.error;
       done = false;
-      reason = error.message;
     }
     return { outcome, outputs, done, reason, warnings, ran };
+  }
+
+  /** What the adapter's own check (the one `doctor` runs) says to do, for an action that could
+   * not run. For a step on another host that is the ssh client's check: this machine's copy of
+   * the tool is no guide to the other one. */
+  async #preflightHint(prepared: PreparedAction, step: Step): Promise<string | undefined> {
+    const env = this.#o.env;
+    const uses = step.run !== undefined ? 'shell.run' : (step.uses ?? '');
+    const preflight = prepared.host
+      ? sshPreflight(env)
+      : this.#o.registry.adapter(uses.slice(0, uses.indexOf('.')))?.preflight({ env });
+    const found = await preflight?.catch(() => undefined);
+    return found && !found.ok ? found.hint : undefined;
   }
 }
 
