@@ -15,9 +15,7 @@ let bin: string;
 let shipped: string;
 let elsewhere: string;
 
-async function runbook(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runbook(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(bin, args, {
       cwd: elsewhere,

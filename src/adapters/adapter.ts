@@ -15,6 +15,8 @@ export interface ProcessRequest {
   input?: string;
   /** Stops this process early (a bounded stream, say); the step's own signal always applies too. */
   signal?: AbortSignal;
+  /** Sees stdout as it arrives, for an action that stops a stream once it has what it needs. */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 /** What a finished process gave back; a failure is a value, not an exception. */

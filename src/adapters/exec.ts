@@ -12,6 +12,8 @@ export interface ExecRequest {
   cwd?: string;
   input?: string;
   signal?: AbortSignal;
+  /** Sees stdout as it arrives (it is collected all the same). */
+  onStdout?: (chunk: Buffer) => void;
   /** How long a killed tree gets between SIGTERM and SIGKILL. */
   killGraceMs?: number;
   maxBufferBytes?: number;
@@ -67,6 +69,7 @@ export function execute(request: ExecRequest): Promise<ExecResult> {
       into.push(chunk);
     };
     child.stdout?.on('data', collect(stdout));
+    if (request.onStdout) child.stdout?.on('data', request.onStdout);
     child.stderr?.on('data', collect(stderr));
     if (request.input !== undefined) {
       child.stdin?.on('error', () => undefined); // a child that exits without reading its input
@@ -120,6 +123,7 @@ export function localExec(
       cwd: context.cwd,
       signal: request.signal ? AbortSignal.any([context.signal, request.signal]) : context.signal,
       ...(request.input === undefined ? {} : { input: request.input }),
+      ...(request.onStdout === undefined ? {} : { onStdout: request.onStdout }),
     });
 }
 

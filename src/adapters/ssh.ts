@@ -84,6 +84,7 @@ export function sshExec(
       cwd: base.cwd,
       signal: request.signal ? AbortSignal.any([base.signal, request.signal]) : base.signal,
       input,
+      ...(request.onStdout === undefined ? {} : { onStdout: request.onStdout }),
     });
     if (result.error) return { ...result, error: `on: ${name}: ${result.error}` };
     if (result.exitCode === SSH_FAILURE && !result.timedOut && !result.interrupted)

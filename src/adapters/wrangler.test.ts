@@ -157,7 +157,7 @@ describe('wrangler commands', () => {
         max_events: 20,
       }),
     ).toBe(
-      "wrangler tail my-worker --format json --status error --status canceled --method POST '--search=-db timeout'  # stopped after 1m (keeps 20 events)",
+      "wrangler tail my-worker --format json --status error --status canceled --method POST '--search=-db timeout'  # stopped after 1m or 20 matching events",
     );
   });
 

@@ -1,4 +1,5 @@
 import { stripVTControlCharacters } from 'node:util';
+import { StringDecoder } from 'node:string_decoder';
 import { z } from 'zod';
 import {
   defineAction,
@@ -118,7 +119,9 @@ const tailInput = z.strictObject({
     .int()
     .positive()
     .optional()
-    .describe('Keep at most this many matching events (the first ones)'),
+    .describe(
+      'Stop the tail once this many matching events have arrived (before the duration is up), and keep the first this many',
+    ),
 });
 
 type TailInput = z.output<typeof tailInput>;
@@ -256,7 +259,7 @@ export function tailArgv(input: TailInput): string[] {
 }
 
 export function describeTail(input: TailInput): string {
-  const limit = input.max_events === undefined ? '' : ` (keeps ${input.max_events} events)`;
+  const limit = input.max_events === undefined ? '' : ` or ${input.max_events} matching events`;
   return `${formatArgv(tailArgv(input))}  # stopped after ${durationText(input.duration)}${limit}`;
 }
 
@@ -670,16 +673,34 @@ export function collectTailEvents(
   return { events: matching.slice(0, limit), truncated: matching.length > limit };
 }
 
-/** Tails for `duration`, then stops wrangler (its process tree) and reads what it printed. */
+/** Tails for `duration`, or until `max_events` matching events have arrived, then stops wrangler
+ * (its process tree) and reads what it printed. */
 async function runTail(input: TailInput, ctx: ActionContext): Promise<ActionOutcome> {
   const stop = new AbortController();
-  const timer = setTimeout(
-    () => stop.abort(new Error('tail duration elapsed')),
-    parseDuration(input.duration),
-  );
+  let stoppedBy: 'duration' | 'max_events' | undefined;
+  const timer = setTimeout(() => {
+    stoppedBy ??= 'duration';
+    stop.abort(new Error('tail duration elapsed'));
+  }, parseDuration(input.duration));
+  const decoder = new StringDecoder('utf8');
+  let seen = '';
+  const onStdout = (chunk: Buffer): void => {
+    if (input.max_events === undefined || stop.signal.aborted) return;
+    seen += decoder.write(chunk);
+    if (
+      collectTailEvents(seen, { ...input, max_events: undefined }).events.length < input.max_events
+    )
+      return;
+    stoppedBy = 'max_events';
+    stop.abort(new Error('enough events'));
+  };
   let result: ProcessResult;
   try {
-    result = await ctx.exec({ ...wranglerRequest(ctx, tailArgv(input)), signal: stop.signal });
+    result = await ctx.exec({
+      ...wranglerRequest(ctx, tailArgv(input)),
+      signal: stop.signal,
+      onStdout,
+    });
   } finally {
     clearTimeout(timer);
   }
@@ -690,6 +711,7 @@ async function runTail(input: TailInput, ctx: ActionContext): Promise<ActionOutc
     count: events.length,
     error_count: events.filter((event) => event.status === 'error').length,
     truncated,
+    stopped_by: stoppedBy ?? 'exit',
     stderr,
     exit_code: result.exitCode,
   };

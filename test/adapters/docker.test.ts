@@ -188,10 +188,12 @@ describe('docker adapter against a real engine', () => {
     // Docker 20.10 clients say "Error:", later ones "Error response from daemon:".
     expect(missing.error).toMatch(/^exited with code 1: Error.*: No such container: no-such-box$/);
     const absent = await act('ps', { host: `unix://${dir.path}/nothing.sock` });
-    expect(absent.ok).toBe(false);
-    expect(absent.error).toMatch(
-      /^exited with code 1: Cannot connect to the Docker daemon at unix:/,
-    );
+    expect(absent).toMatchObject({
+      ok: false,
+      unavailable: true,
+      error: `Cannot connect to the Docker daemon at unix://${dir.path}/nothing.sock. Is the docker daemon running?`,
+      hint: 'start the Docker engine, or point DOCKER_HOST (or the with: host of a step) at one that runs',
+    });
   });
 
   it('inspects a running container: state, start time, restart policy, and env names without values', async () => {
