@@ -2,7 +2,7 @@
  * Errors for people. Anything thrown that is not a RunbookError is a bug.
  * Each kind maps to one exit code in src/cli/exit-codes.ts.
  */
-export type ErrorKind = 'usage' | 'invalid' | 'not-found' | 'config' | 'declined' | 'state';
+export type ErrorKind = 'usage' | 'invalid' | 'not-found' | 'config' | 'declined' | 'state' | 'io';
 
 // A registered symbol, so that an error is recognised whichever copy of this module made it
 // (the CLI's entry and its commands are built as separate bundles).

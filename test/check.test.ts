@@ -28,7 +28,7 @@ beforeAll(async () => {
       case 'healthy':
         return answer(200);
       case 'slow':
-        return void setTimeout(() => answer(200), 400);
+        return void setTimeout(() => answer(200), 2500);
       case 'error':
         return answer(503);
       case 'hang':
@@ -50,7 +50,7 @@ detection:
     - id: health
       uses: http.get
       with: { url: "\${{ vars.base_url }}/health", timeout: 5s }
-      expect: { status: 200, latency_ms: { warn: 250, crit: 3000 } }
+      expect: { status: 200, latency_ms: { warn: 2000, crit: 30000 } }
 `,
   );
   runbook(
@@ -129,7 +129,7 @@ describe('states and exit codes', () => {
     const result = await check(['web']);
     expect(result.code).toBe(0);
     const [first, second] = result.stdout.split('\n');
-    expect(first).toMatch(/^RUNBOOK OK - 1 check OK \| latency_ms=\d+ms;250;3000$/);
+    expect(first).toMatch(/^RUNBOOK OK - 1 check OK \| latency_ms=\d+ms;2000;30000$/);
     expect(second).toMatch(/^OK web\/health \(\d+ms\): latency_ms \d+$/);
   });
 
@@ -138,7 +138,7 @@ describe('states and exit codes', () => {
     const result = await check(['web']);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
-      /^RUNBOOK WARNING - 1 WARNING: web\/health: latency_ms is \d+, past the warning level > 250 \| latency_ms=\d+ms;250;3000\n/,
+      /^RUNBOOK WARNING - 1 WARNING: web\/health: latency_ms is \d+, past the warning level > 2000 \| latency_ms=\d+ms;2000;30000\n/,
     );
   });
 
@@ -269,7 +269,7 @@ describe('machine-readable outputs', () => {
     const labels = 'check="health",runbook="web",service="web",severity="P2"';
     expect(samples.get(`runbook_check_state{${labels}}`)).toBe(1);
     expect(samples.get(`runbook_check_duration_seconds{${labels}}`)).toBeGreaterThan(0.3);
-    expect(samples.get(`runbook_check_value_latency_ms{${labels}}`)).toBeGreaterThanOrEqual(350);
+    expect(samples.get(`runbook_check_value_latency_ms{${labels}}`)).toBeGreaterThanOrEqual(2400);
     expect(
       samples.get('runbook_check_state{check="touch",runbook="guarded",service="web",severity=""}'),
     ).toBe(3);

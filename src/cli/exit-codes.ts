@@ -8,6 +8,8 @@ export const EXIT = {
   failed: 1,
   usage: 2,
   declined: 3,
+  /** The state directory could not be written or read: a full disk, say (EX_IOERR). */
+  io: 74,
   /** A bug in runbook itself (EX_SOFTWARE); never used for bad input. */
   internal: 70,
   interrupted: 130,
@@ -24,6 +26,8 @@ export function exitCodeForError(kind: ErrorKind): number {
       return EXIT.declined;
     case 'state':
       return EXIT.failed;
+    case 'io':
+      return EXIT.io;
     default: {
       const unreachable: never = kind;
       return unreachable;

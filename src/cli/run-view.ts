@@ -246,6 +246,9 @@ export class RunView {
         break;
       case 'failed':
         this.#line(`${c.red.bold('✖ Failed')} in ${duration} — ${countText}${findings}`);
+        // Steps stopped for want of a journal: say what ran and what did not, here and now.
+        if (result.journal_error !== undefined && result.reason !== undefined)
+          this.#line(c.red(`  ${result.reason}`));
         break;
       case 'declined':
         this.#line(`${c.yellow.bold('⊘ Stopped')}: ${result.reason ?? 'declined'}`);

@@ -7,6 +7,7 @@ import { runRedactor, type Redactor } from '../engine/redact.js';
 import { runRunbook } from '../engine/run.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
 import type { RunResult } from '../engine/events.js';
+import { StateIoError } from '../common/state-files.js';
 import { UsageError } from '../errors.js';
 import { runJunit } from '../report/junit.js';
 import { findRunbook } from '../schema/load.js';
@@ -107,7 +108,14 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
   }
   const releaseOnExit = (): void => lock?.release();
   process.on('exit', releaseOnExit);
-  const journal = Journal.open(stateDir, runId);
+  // A plan does nothing, so it goes on without a journal when none can be written.
+  let journal: Journal | undefined;
+  try {
+    journal = Journal.open(stateDir, runId);
+  } catch (error) {
+    if (!(options.dryRun && error instanceof StateIoError)) throw error;
+    io.stderr.write(`warning: ${error.message}; the plan is not recorded\n`);
+  }
 
   const controller = new AbortController();
   let signals = 0;
@@ -154,11 +162,13 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    journal.close();
+    journal?.close();
     lock?.release();
     process.off('exit', releaseOnExit);
   }
 
+  if (result.journal_error !== undefined && result.mode === 'dry-run')
+    io.stderr.write(`warning: ${result.journal_error}; the plan is not fully recorded\n`);
   switch (options.format) {
     case 'text':
       view?.summary(result);
@@ -174,6 +184,8 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
       return unreachable;
     }
   }
+  // A run stopped by its journal failed for want of disk, not because of a step.
+  if (result.journal_error !== undefined && result.mode !== 'dry-run') return EXIT.io;
   return exitCodeForRun(result.status);
 }
 

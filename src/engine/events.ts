@@ -119,4 +119,6 @@ export interface RunResult {
   findings: string[];
   duration_ms: number;
   journal: string | undefined;
+  /** The journal could not be written (a full disk): why. A real run then starts no more steps. */
+  journal_error?: string;
 }

@@ -1,7 +1,7 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { StateError } from '../errors.js';
+import { createAppendOnly, secureDir, StateIoError } from '../common/state-files.js';
 import type { EngineEvent } from './events.js';
 
 /** `$RUNBOOK_STATE_DIR`, else the config's `state_dir`, else `$XDG_STATE_HOME/runbook`. */
@@ -46,33 +46,46 @@ function summarize(value: unknown): unknown {
 }
 
 /** The append-only event log of one run: JSON Lines, each event written (and so flushed to the
- * kernel) as it happens, so a crash or kill loses nothing that was reported. */
+ * kernel) as it happens, so a crash or kill loses nothing that was reported. An event is written
+ * whole or not at all: a write that fails part-way (a full disk) is cut back off the file. */
 export class Journal {
   readonly path: string;
   #fd: number | undefined;
+  #size = 0;
 
   private constructor(path: string, fd: number) {
     this.path = path;
     this.#fd = fd;
   }
 
+  /** Throws UnsafeStateError (the directory is not safe to use) or StateIoError. */
   static open(stateDir: string, runId: string): Journal {
-    const dir = join(stateDir, 'runs');
+    const dir = secureDir(stateDir, 'runs');
     const path = join(dir, `${runId}.jsonl`);
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      return new Journal(path, openSync(path, 'a', 0o600));
+      return new Journal(path, createAppendOnly(path));
     } catch (error) {
-      throw new StateError(
-        `cannot write the run journal in ${dir}: ${(error as Error).message}`,
-        'set RUNBOOK_STATE_DIR to a writable directory',
-      );
+      throw new StateIoError(`cannot create the run journal ${path}`, error);
     }
   }
 
+  /** Throws StateIoError when the event could not be written; the file then ends as before. */
   write(event: EngineEvent): void {
     if (this.#fd === undefined) return;
-    writeSync(this.#fd, `${JSON.stringify(summarize(event))}\n`);
+    const line = Buffer.from(`${JSON.stringify(summarize(event))}\n`, 'utf8');
+    try {
+      let offset = 0;
+      while (offset < line.length)
+        offset += writeSync(this.#fd, line, offset, line.length - offset);
+      this.#size += line.length;
+    } catch (error) {
+      try {
+        ftruncateSync(this.#fd, this.#size);
+      } catch {
+        // Readers skip a torn last line all the same.
+      }
+      throw new StateIoError(`cannot write the run journal ${this.path}`, error);
+    }
   }
 
   close(): void {

@@ -1,7 +1,16 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { RunbookError, StateError } from '../errors.js';
+import {
+  createExclusive,
+  readOwnFile,
+  secureDir,
+  StateIoError,
+  UnsafeStateError,
+  writeAll,
+  writeAtomic,
+} from '../common/state-files.js';
+import { RunbookError } from '../errors.js';
 
 /** Who holds a lock: enough for the person refused to find them. */
 export interface LockHolder {
@@ -32,9 +41,18 @@ export interface HeldLock {
   release(): void;
 }
 
+/** A takeover in progress is a few file operations; one this old was left by a killed process. */
+const STALE_TAKEOVER_MS = 10_000;
+/** How long to wait for another process's takeover of the same lock to finish. */
+const TAKEOVER_WAIT_MS = 15_000;
+
 /**
  * One run at a time per runbook (and per `on:` host): a lock file in the state directory, created
  * exclusively, holding who runs. A lock whose process is gone is taken over; `force` takes any.
+ *
+ * Taking over is the one step where several processes may act on the same file: each of them must
+ * first create `<lock>.takeover` exclusively, so exactly one replaces the lock (atomically, by
+ * rename), and the others then find a live holder.
  */
 export function acquireLocks(
   stateDir: string,
@@ -42,22 +60,14 @@ export function acquireLocks(
   holder: LockHolder,
   force: boolean,
 ): HeldLock {
-  const dir = join(stateDir, 'locks');
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw new StateError(
-      `cannot create the lock directory ${dir}: ${(error as Error).message}`,
-      'set RUNBOOK_STATE_DIR to a writable directory',
-    );
-  }
+  const dir = secureDir(stateDir, 'locks');
   const taken: string[] = [];
   const takenOver: HeldLock['takenOver'] = [];
   const release = (): void => {
     for (const file of taken.splice(0)) {
+      if (readHolder(file)?.run_id !== holder.run_id) continue;
       try {
-        const current = JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
-        if (current.run_id === holder.run_id) unlinkSync(file);
+        unlinkSync(file);
       } catch {
         // Already gone.
       }
@@ -66,37 +76,140 @@ export function acquireLocks(
   try {
     for (const name of names) {
       const file = join(dir, `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.lock`);
-      const body = `${JSON.stringify(holder)}\n`;
-      try {
-        writeFileSync(file, body, { flag: 'wx', mode: 0o600 });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const current = readHolder(file);
-        if (current && !force && isAlive(current)) {
-          throw new LockedError(
-            name.startsWith('host-') ? `host ${name.slice(5)}` : `runbook ${name}`,
-            current,
-          );
-        }
-        if (current) takenOver.push({ name, holder: current });
-        writeFileSync(file, body, { mode: 0o600 });
-      }
+      const previous = acquire(file, name, holder, force);
+      if (previous) takenOver.push({ name, holder: previous });
       taken.push(file);
     }
   } catch (error) {
     release();
     if (error instanceof RunbookError) throw error;
-    throw new StateError(`cannot take the run lock: ${(error as Error).message}`);
+    throw new StateIoError('cannot take the run lock', error);
   }
   return { takenOver, release };
 }
 
-function readHolder(file: string): LockHolder | undefined {
+/** Takes one lock; returns the holder it was taken from, if any. */
+function acquire(
+  file: string,
+  name: string,
+  holder: LockHolder,
+  force: boolean,
+): LockHolder | undefined {
+  const body = `${JSON.stringify(holder)}\n`;
+  const deadline = Date.now() + TAKEOVER_WAIT_MS;
+  for (;;) {
+    if (createWith(file, body)) return undefined;
+    const current = readLock(file);
+    if (current && !force && isAlive(current)) throw lockedBy(name, current);
+    const takeover = `${file}.takeover`;
+    if (createWith(takeover, body)) {
+      try {
+        // Still the lock judged dead (or forced)? Then this process alone replaces it.
+        const now = readLock(file);
+        if (sameHolder(now, current)) {
+          writeAtomic(file, body);
+          return current;
+        }
+      } finally {
+        unlinkSync(takeover);
+      }
+      continue;
+    }
+    // Another process is taking it over; wait for the outcome, unless it died doing so.
+    if (ageMs(takeover) > STALE_TAKEOVER_MS) {
+      try {
+        unlinkSync(takeover);
+      } catch {
+        // Someone else removed it.
+      }
+    } else if (Date.now() > deadline) {
+      throw new StateIoError(
+        `cannot take the lock ${file}`,
+        new Error('another takeover is stuck'),
+      );
+    } else pause(10);
+  }
+}
+
+/**
+ * Creates `file` holding `body` if it does not exist; false if it does. The body is written to a
+ * file of its own first and then linked into place, so no one ever reads a lock half written.
+ */
+function createWith(file: string, body: string): boolean {
+  const temp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.new`;
+  let fd: number | undefined;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
+    fd = createExclusive(temp);
+    writeAll(fd, body);
+    closeSync(fd);
+    fd = undefined;
+    linkSync(temp, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new StateIoError(`cannot create ${file}`, error);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Never made.
+    }
+  }
+}
+
+/** The lock's holder; undefined when it is unreadable (a torn write: treated as dead). A lock
+ * that is a symbolic link, or not this user's own, is refused outright. */
+function readLock(file: string): LockHolder | undefined {
+  let info;
+  try {
+    info = lstatSync(file);
   } catch {
     return undefined;
   }
+  if (!info.isFile())
+    throw new UnsafeStateError(
+      `lock ${file} is not a regular file (a symbolic link?): refusing to use it`,
+      `remove it if you trust nothing in that directory, then run again`,
+    );
+  return readHolder(file);
+}
+
+function readHolder(file: string): LockHolder | undefined {
+  const text = readOwnFile(file);
+  if (text === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<LockHolder>;
+    return typeof parsed.run_id === 'string' && typeof parsed.pid === 'number'
+      ? (parsed as LockHolder)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameHolder(a: LockHolder | undefined, b: LockHolder | undefined): boolean {
+  return a?.run_id === b?.run_id && a?.pid === b?.pid;
+}
+
+function lockedBy(name: string, holder: LockHolder): LockedError {
+  return new LockedError(
+    name.startsWith('host-') ? `host ${name.slice(5)}` : `runbook ${name}`,
+    holder,
+  );
+}
+
+function ageMs(file: string): number {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return Infinity;
+  }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function pause(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
 }
 
 /** Whether the holder's process still runs (only knowable on the same machine). */

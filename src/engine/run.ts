@@ -16,6 +16,7 @@ import { severityLevels } from '../schema/semantics.js';
 import { ExpressionContext, loadExpressionsFor } from './context.js';
 import { currentUser } from './user.js';
 import { once } from '../once.js';
+import { StateIoError } from '../common/state-files.js';
 import type {
   EngineEvent,
   RunbookInfo,
@@ -124,6 +125,7 @@ class Engine {
   readonly #findings: string[] = [];
   readonly #info: RunbookInfo;
   #beforeFrom: boolean;
+  #journalError: string | undefined;
   /** Looked at once per engine, not per step (`runbook check` runs its steps one by one). */
   readonly #loadExpressions = once(() => loadExpressionsFor(this.#o.runbook));
 
@@ -151,8 +153,36 @@ class Engine {
 
   #emit(event: EngineEvent): void {
     const redacted = this.#o.redactor.redactDeep(event);
-    this.#o.journal?.write(redacted);
+    if (this.#journalError === undefined) {
+      try {
+        this.#o.journal?.write(redacted);
+      } catch (error) {
+        if (!(error instanceof StateIoError)) throw error;
+        // What cannot be recorded must not be done: no step starts from here on (a plan goes on,
+        // as it does nothing). The terminal still gets every event.
+        this.#journalError = error.message;
+      }
+    }
     this.#o.onEvent(redacted);
+  }
+
+  /** A real run stops once its journal cannot be written. */
+  #journalStops(): boolean {
+    return this.#journalError !== undefined && this.#o.mode !== 'dry-run';
+  }
+
+  /** Why the run stopped when its journal failed: what ran, and what did not. */
+  #journalHalt(): Halt {
+    const ran = new Set(this.#records.map((record) => record.id));
+    const notRun = SECTIONS.flatMap((section) =>
+      stepsIn(this.#o.runbook, section)
+        .filter((step) => !ran.has(step.id))
+        .map((step) => (section === 'rollback' ? `${step.id} (rollback)` : step.id)),
+    );
+    return {
+      status: 'failed',
+      reason: `the run journal could not be written (${this.#journalError ?? ''}); no further step was started. Not run: ${notRun.length > 0 ? notRun.join(', ') : 'nothing'}`,
+    };
   }
 
   async run(): Promise<RunResult> {
@@ -191,7 +221,8 @@ class Engine {
 
     const rollback = runbook.rollback ?? [];
     const rollbackWanted = this.#o.only === undefined || this.#o.only.has('rollback');
-    if (rollback.length > 0 && rollbackWanted) {
+    if (this.#journalStops()) halt = this.#journalHalt();
+    else if (rollback.length > 0 && rollbackWanted) {
       if (needsRollback) {
         const rollbackHalt = await this.#runSection(
           'rollback',
@@ -233,6 +264,7 @@ class Engine {
       findings: this.#findings,
       duration_ms: duration,
       journal: this.#o.journal?.path,
+      ...(this.#journalError === undefined ? {} : { journal_error: this.#journalError }),
     });
   }
 
@@ -320,6 +352,10 @@ class Engine {
     );
     let halt: Halt | undefined;
     for (let index = 0; index < steps.length && !halt;) {
+      if (this.#journalStops()) {
+        halt = this.#journalHalt();
+        break;
+      }
       const group = [steps[index] as Step];
       if (group[0]?.parallel)
         while (steps[index + group.length]?.parallel)
@@ -513,6 +549,11 @@ class Engine {
       effect,
       command,
     });
+    if (this.#journalStops())
+      return {
+        ...base('skipped', effect, command),
+        reason: `not started: the run journal could not be written (${this.#journalError ?? ''})`,
+      };
     if (prepared.kind === 'manual')
       return this.#manual(step, base('succeeded', 'manual', undefined), prepared.text);
     return this.#attempts(section, step, prepared, base('succeeded', effect, command));

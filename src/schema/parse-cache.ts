@@ -1,14 +1,5 @@
-import {
-  closeSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
 import { basename, join } from 'node:path';
+import { readOwnFile, secureDir, writeAtomic } from '../common/state-files.js';
 
 /**
  * What validating a runbook file produced, kept beside the run journals so that the next command
@@ -44,34 +35,27 @@ export function openParseCache(
   build: string | undefined = BUILD,
 ): ParseCache | undefined {
   if (build === undefined || (env.RUNBOOK_NO_CACHE ?? '') !== '') return undefined;
-  return new FileParseCache(join(stateDir, 'cache', 'runbooks'), build);
+  return new FileParseCache(stateDir, build);
 }
 
 class FileParseCache implements ParseCache {
+  readonly #stateDir: string;
   readonly #dir: string;
   readonly #build: string;
+  #checked: boolean | undefined;
 
-  constructor(dir: string, build: string) {
-    this.#dir = dir;
+  constructor(stateDir: string, build: string) {
+    this.#stateDir = stateDir;
+    this.#dir = join(stateDir, 'cache', 'runbooks');
     this.#build = build;
   }
 
   get(file: string, text: string, fingerprint: string): unknown {
-    let raw: string;
-    try {
-      const fd = openSync(this.#entryPath(file), 'r');
-      try {
-        // Only an entry this user wrote and no one else can rewrite: a cached runbook is run.
-        const stat = fstatSync(fd);
-        const uid = process.getuid?.();
-        if ((uid !== undefined && stat.uid !== uid) || (stat.mode & 0o022) !== 0) return undefined;
-        raw = readFileSync(fd, 'utf8');
-      } finally {
-        closeSync(fd);
-      }
-    } catch {
-      return undefined; // No entry yet, or unreadable: validate as if there were no cache.
-    }
+    // Only an entry this user wrote and no one else can rewrite, in a directory that is safe: a
+    // cached runbook is run.
+    if (!this.#safe()) return undefined;
+    const raw = readOwnFile(this.#entryPath(file));
+    if (raw === undefined) return undefined; // No entry yet, or not one to trust.
     let entry: Partial<Entry>;
     try {
       entry = JSON.parse(raw) as Partial<Entry>;
@@ -99,20 +83,25 @@ class FileParseCache implements ParseCache {
       value,
     });
     if (serialized === undefined) return;
-    const path = this.#entryPath(file);
-    const temp = `${path}.${process.pid}.tmp`;
+    if (!this.#safe()) return;
     try {
-      mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
-      writeFileSync(temp, serialized, { mode: 0o600 });
-      renameSync(temp, path); // Readers see the old entry or the new one, never half of one.
+      writeAtomic(this.#entryPath(file), serialized);
     } catch {
       // A cache that cannot be written only costs the next start its time.
+    }
+  }
+
+  /** Whether the cache directory can be made and trusted; checked once per command. */
+  #safe(): boolean {
+    if (this.#checked === undefined) {
       try {
-        unlinkSync(temp);
+        secureDir(this.#stateDir, 'cache', 'runbooks');
+        this.#checked = true;
       } catch {
-        // Nothing was written.
+        this.#checked = false;
       }
     }
+    return this.#checked;
   }
 
   #entryPath(file: string): string {
