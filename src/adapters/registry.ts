@@ -82,7 +82,10 @@ export class AdapterRegistry {
   action(uses: string): AnyAction | undefined {
     const dot = uses.indexOf('.');
     if (dot < 0) return undefined;
-    return this.adapter(uses.slice(0, dot))?.actions[uses.slice(dot + 1)];
+    const actions = this.adapter(uses.slice(0, dot))?.actions;
+    const name = uses.slice(dot + 1);
+    // Own actions only: `http.toString` is not an action.
+    return actions && Object.hasOwn(actions, name) ? actions[name] : undefined;
   }
 
   /** Every `adapter.action` name of the loaded adapters, sorted. */

@@ -18,7 +18,7 @@ import { parseVarFlags, resolveVars } from '../engine/vars.js';
 import { RunbookError, UsageError } from '../errors.js';
 import { importLazily } from '../lazy-import.js';
 import { nagiosText, prometheusText } from '../report/check.js';
-import { DURATION_PATTERN, parseDuration } from '../schema/duration.js';
+import { DURATION_PATTERN, parseDuration, withinMaxDuration } from '../schema/duration.js';
 import { findRunbook } from '../schema/load.js';
 import type { Runbook } from '../schema/runbook.js';
 import { loadCatalog, matchesSelection } from './catalog.js';
@@ -111,8 +111,10 @@ export async function checkCommand(ids: string[], options: CheckOptions, io: Io)
 }
 
 function parseTimeout(value: string): number {
-  if (!DURATION_PATTERN.test(value))
-    throw new UsageError(`--timeout must be a duration such as 10s or 1m (got "${value}")`);
+  if (!DURATION_PATTERN.test(value) || !withinMaxDuration(value))
+    throw new UsageError(
+      `--timeout must be a duration such as 10s or 1m, at most 7d (got "${value}")`,
+    );
   return parseDuration(value);
 }
 

@@ -76,7 +76,8 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
     cli.config.schemes,
     cli.config.defaultScheme,
   ).flatMap((level) => {
-    const policy = cli.config.policies?.[level];
+    const policies = cli.config.policies ?? {};
+    const policy = Object.hasOwn(policies, level) ? policies[level] : undefined;
     return policy ? [policy] : [];
   });
   const notifyOnStart = policies.find((policy) => policy.notify_on_start)?.notify_on_start;

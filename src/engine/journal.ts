@@ -1,6 +1,7 @@
 import { closeSync, ftruncateSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setOwn } from '../common/own.js';
 import { createAppendOnly, secureDir, StateIoError } from '../common/state-files.js';
 import type { EngineEvent } from './events.js';
 
@@ -39,7 +40,7 @@ function summarize(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(summarize);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) out[key] = summarize(inner);
+    for (const [key, inner] of Object.entries(value)) setOwn(out, key, summarize(inner));
     return out;
   }
   return value;

@@ -34,7 +34,7 @@ export function resolveVars(
   const declared = runbook.vars ?? {};
   const names = Object.keys(declared);
   for (const name of Object.keys(input.cliVars)) {
-    if (!(name in declared)) {
+    if (!Object.hasOwn(declared, name)) {
       const guess = suggest(name, names);
       throw new UsageError(
         `unknown variable "${name}" for runbook ${runbook.id}`,
@@ -48,7 +48,10 @@ export function resolveVars(
   }
   let environmentVars: Record<string, Scalar> = {};
   if (input.envName !== undefined) {
-    const environment = runbook.environments?.[input.envName];
+    const environments = runbook.environments ?? {};
+    const environment = Object.hasOwn(environments, input.envName)
+      ? environments[input.envName]
+      : undefined;
     if (!environment) {
       const known = Object.keys(runbook.environments ?? {});
       throw new UsageError(
@@ -64,13 +67,14 @@ export function resolveVars(
   for (const [name, raw] of Object.entries(declared)) {
     const definition = definitionOf(raw);
     if (definition.secret) resolved.secrets.add(name);
-    const fromEnv = definition.env === undefined ? undefined : input.processEnv[definition.env];
+    const fromEnv =
+      definition.env === undefined ? undefined : own(input.processEnv, definition.env);
     if (definition.env !== undefined && fromEnv !== undefined)
       resolved.declaredEnv[definition.env] = fromEnv;
     let value: unknown;
-    const cli = input.cliVars[name];
+    const cli = own(input.cliVars, name);
     if (cli !== undefined) [value, resolved.sources[name]] = [coerce(cli, definition), 'var'];
-    else if (name in environmentVars)
+    else if (Object.hasOwn(environmentVars, name))
       [value, resolved.sources[name]] = [environmentVars[name], 'environment'];
     else if (fromEnv !== undefined && fromEnv !== '')
       [value, resolved.sources[name]] = [coerce(fromEnv, definition), 'env'];
@@ -101,6 +105,11 @@ export function resolveVars(
     );
   }
   return resolved;
+}
+
+/** `record[key]` for the record's own keys only: a variable may be called `constructor`. */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 /** A value from the command line or the environment takes the type of the variable's default,

@@ -1,9 +1,10 @@
 import { Environment } from '@marcbachmann/cel-js';
 
 /** The CEL environment of runbook expressions (loaded on first need: see expressions.ts). */
-export function createEnvironment(): Environment {
+export function createEnvironment(declared?: readonly string[]): Environment {
   const environment = new Environment({
-    unlistedVariablesAreDyn: true,
+    // Validation declares what an expression may refer to, so an unknown root is an error there.
+    unlistedVariablesAreDyn: declared === undefined,
     homogeneousAggregateLiterals: false,
     enableOptionalTypes: true,
   });
@@ -18,6 +19,7 @@ export function createEnvironment(): Environment {
       apply(Number(a), b),
     );
   }
+  for (const name of declared ?? []) environment.registerVariable(name, 'dyn');
   return environment;
 }
 

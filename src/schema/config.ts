@@ -40,6 +40,12 @@ const buildConfigSchema = () =>
         'Named severity scales, most severe first, e.g. { pscale: [P1, P2, P3, P4] }; added to (or replacing) the built-in default, p0-p3, p1-p4, sev1-sev5 and critical-warning-info',
       ),
     default_severity_scheme: z.string().optional(),
+    max_file_bytes: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('The largest runbook file read, in bytes (default 4194304, 4 MiB)'),
     severity_policies: z
       .record(
         z.string(),
@@ -133,6 +139,8 @@ export interface Config {
   adapters: string[];
   /** Per severity level. */
   policies?: Record<string, SeverityPolicy>;
+  /** The size cap of a runbook file, when the config sets one. */
+  maxFileBytes?: number;
 }
 
 /** Finds runbook.config.yaml ($RUNBOOK_CONFIG, else ./runbook.config.yaml); all keys are optional. */
@@ -213,6 +221,7 @@ export async function loadConfig(
       ]),
     ),
     policies: config.severity_policies ?? {},
+    ...(config.max_file_bytes === undefined ? {} : { maxFileBytes: config.max_file_bytes }),
     adapters: (config.adapters ?? []).map((entry) =>
       entry.startsWith('.') || entry.startsWith('/') ? resolve(base, entry) : entry,
     ),

@@ -1,10 +1,26 @@
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
+/** The longest duration a runbook may give: a timer past it would not run as written (Node's
+ * timers stop at 24.8 days), and no step, retry or escalation in an incident waits a week. */
+export const MAX_DURATION_MS = 7 * UNIT_MS.d;
+
+/** Whether a duration (text or seconds) is at most MAX_DURATION_MS; false for what is not one. */
+export function withinMaxDuration(value: string | number): boolean {
+  try {
+    return parseDuration(value) <= MAX_DURATION_MS;
+  } catch {
+    return false;
+  }
+}
+
 /** Accepts `500ms`, `30s`, `5m`, `1h30m`, `2d`, or a bare number of seconds. */
 export const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 
 export function parseDuration(value: string | number): number {
-  if (typeof value === 'number') return Math.round(value * 1000);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) throw new RangeError(`${value} is not a duration`);
+    return Math.round(value * 1000);
+  }
   const text = value.trim();
   if (!DURATION_PATTERN.test(text)) {
     throw new RangeError(`"${value}" is not a duration (use e.g. 500ms, 30s, 5m, 1h)`);

@@ -1,3 +1,4 @@
+import { setOwn } from '../common/own.js';
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
 
 /**
@@ -10,10 +11,12 @@ import type { Environment, ParseResult } from '@marcbachmann/cel-js';
  */
 
 let environment: Environment | undefined;
+let cel: typeof import('./cel.js') | undefined;
 
 /** Loads the expression language; everything below that parses or evaluates needs it loaded. */
 export async function loadExpressions(): Promise<void> {
-  environment ??= (await import('./cel.js')).createEnvironment();
+  cel ??= await import('./cel.js');
+  environment ??= cel.createEnvironment();
 }
 
 function loaded(): Environment {
@@ -49,6 +52,39 @@ export function compileExpression(source: string): ParseResult {
   }
 }
 
+/** What every expression may refer to; `outputs` only in a step's capture, expect and until. */
+export const EXPRESSION_ROOTS = ['vars', 'env', 'steps', 'runbook', 'run'] as const;
+
+const checkers = new Map<boolean, Environment>();
+
+/**
+ * What is wrong with an expression that parses, as the type checker sees it: a name it cannot
+ * refer to (`process.env.HOME`), a function that does not exist, or operands that never fit
+ * (`1 + "a"`). Undefined when nothing is.
+ */
+export function checkExpressionTypes(source: string, withOutputs: boolean): string | undefined {
+  let checker = checkers.get(withOutputs);
+  if (!checker) {
+    if (!cel) throw new Error('the expression language is used before loadExpressions()');
+    checker = cel.createEnvironment(
+      withOutputs ? [...EXPRESSION_ROOTS, 'outputs'] : [...EXPRESSION_ROOTS],
+    );
+    checkers.set(withOutputs, checker);
+  }
+  let result;
+  try {
+    result = checker.check(source);
+  } catch (error) {
+    return `\`${source}\`: ${firstLine(error)}`;
+  }
+  if (result.valid) return undefined;
+  const message = firstLine(result.error);
+  const unknown = /^Unknown variable: (\S+)/.exec(message);
+  if (unknown)
+    return `\`${source}\`: unknown name "${unknown[1] ?? ''}" (expressions see ${[...EXPRESSION_ROOTS, ...(withOutputs ? ['outputs'] : [])].join(', ')})`;
+  return `\`${source}\`: ${message}`;
+}
+
 /** The syntax error of an expression, or undefined when it parses. */
 export function checkExpressionSyntax(source: string): string | undefined {
   try {
@@ -75,8 +111,13 @@ export function toCel(value: unknown): unknown {
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
   if (Array.isArray(value)) return value.map(toCel);
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const entries = Object.entries(value);
+    // A key such as `constructor` or `__proto__` would change what the object is to CEL (and to
+    // JavaScript): such maps go in as a Map, which has no inherited names.
+    if (entries.some(([key]) => key in Object.prototype))
+      return new Map(entries.map(([key, inner]) => [key, toCel(inner)]));
     const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) out[key] = toCel(inner);
+    for (const [key, inner] of entries) out[key] = toCel(inner);
     return out;
   }
   return value;
@@ -91,7 +132,7 @@ export function fromCel(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(fromCel);
   if (value instanceof Map) {
     const out: Record<string, unknown> = {};
-    for (const [key, inner] of value) out[String(key)] = fromCel(inner);
+    for (const [key, inner] of value) setOwn(out, String(key), fromCel(inner));
     return out;
   }
   if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
@@ -101,7 +142,7 @@ export function fromCel(value: unknown): unknown {
     Object.getPrototypeOf(value) === Object.prototype
   ) {
     const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) out[key] = fromCel(inner);
+    for (const [key, inner] of Object.entries(value)) setOwn(out, key, fromCel(inner));
     return out;
   }
   if (value !== null && typeof value === 'object' && 'valueOf' in value) {

@@ -540,16 +540,30 @@ describe('parseRunbook: hostile and broken files', () => {
     `);
   });
 
-  it('refuses a file over 1 MiB and accepts one of exactly 1 MiB', () => {
-    const big = Buffer.alloc(2 * 1024 * 1024, '# padding\n');
+  it('refuses a file over 4 MiB and accepts one of exactly 4 MiB', () => {
+    const big = Buffer.alloc(5 * 1024 * 1024, '# padding\n');
     expect(problems(big)).toMatchInlineSnapshot(`
       [
-        "1:1 error file is too large: 2097152 bytes (the limit is 1.0 MiB)",
+        "1:1 error file is too large: 5242880 bytes (the limit is 4.0 MiB)",
       ]
     `);
-    expect(load(big).diagnostics[0]?.hint).toBe('split it into several runbooks');
-    const limit = Buffer.alloc(1024 * 1024, '#');
+    expect(load(big).diagnostics[0]?.hint).toBe(
+      'split it into several runbooks, or raise max_file_bytes in runbook.config.yaml',
+    );
+    const limit = Buffer.alloc(4 * 1024 * 1024, '#');
     expect(problems(limit)).toEqual(['1:1 error file is empty (only comments)']);
+  });
+
+  it('refuses flow nesting past 1000 levels fast, at the place it goes too deep', () => {
+    const started = performance.now();
+    const deep = `id: x\ntitle: ${'['.repeat(500_000)}\n`;
+    expect(problems(deep)).toEqual([
+      '2:1008 error nesting deeper than 1000 levels of [ ] or { }: refusing to parse it',
+    ]);
+    expect(performance.now() - started).toBeLessThan(2000);
+    // Brackets in quotes and comments do not count.
+    const quoted = `id: x\ntitle: "${'['.repeat(2000)}" # ${'{'.repeat(2000)}\n`;
+    expect(problems(quoted)).not.toContainEqual(expect.stringMatching(/nesting deeper/));
   });
 
   it('refuses an alias bomb before expanding it', () => {
@@ -608,5 +622,79 @@ describe('parseRunbook: hostile and broken files', () => {
         "1:1 error a runbook is a mapping with id, title and steps, not a string",
       ]
     `);
+  });
+});
+
+describe('files that would validate and then fail at run time', () => {
+  it('a duration past 7d, or too large to be one', () => {
+    expect(
+      problems(withStep('diagnosis:\n  - id: a\n    run: "true"\n    timeout: 600h\n')),
+    ).toEqual(['6:14 error diagnosis[0].timeout: too long: the longest duration is 7d']);
+    expect(
+      problems(
+        withStep('diagnosis:\n  - id: a\n    run: "true"\n    timeout: 99999999999999999999h\n'),
+      ),
+    ).toEqual(['6:14 error diagnosis[0].timeout: too long: the longest duration is 7d']);
+    expect(problems(withStep('diagnosis:\n  - id: a\n    run: "true"\n    timeout: 7d\n'))).toEqual(
+      [],
+    );
+  });
+
+  it('names that are not actions: uses: http.toString', () => {
+    expect(problems(withStep('diagnosis:\n  - id: a\n    uses: http.constructor\n'))).toEqual([
+      '5:11 error http has no action "constructor"',
+    ]);
+  });
+
+  it('a reference to a later step, or to the step itself', () => {
+    const source = yaml(`
+      id: api-down
+      title: API down
+      diagnosis:
+        - id: first
+          run: echo \${{ steps.second.outputs.stdout }}
+          effect: read
+        - id: second
+          run: echo hi
+          effect: read
+          when: steps.second.status == "succeeded"
+          capture: { mine: outputs.stdout, also: steps.second.outputs.stdout }
+      verification:
+        - id: check
+          run: echo \${{ steps.rollback_step.outputs.stdout }}
+          effect: read
+      rollback:
+        - id: rollback-step
+          run: echo \${{ steps.first.outputs.stdout }}
+    `);
+    expect(problems(source)).toEqual([
+      '5:10 error step "second" runs after "first": `steps.second.outputs.stdout` has no value yet',
+      '10:11 error step "second" refers to itself in `steps.second.status == "succeeded"`',
+      '11:44 error step "second" refers to itself in `steps.second.outputs.stdout`',
+      '14:10 error step "rollback_step" runs after "check": `steps.rollback_step.outputs.stdout` has no value yet',
+    ]);
+    expect(hints(source)[2]).toBe('its own results are outputs.<name> here');
+  });
+
+  it('names an expression cannot see, and operands that never fit', () => {
+    expect(
+      problems(
+        withStep(
+          'diagnosis:\n  - id: a\n    run: echo ${{ process.env.HOME }} ${{ 1 + "a" }}\n    effect: read\n    when: outputs.x == 1\n',
+        ),
+      ),
+    ).toEqual([
+      '5:10 error `process.env.HOME`: unknown name "process" (expressions see vars, env, steps, runbook, run)',
+      '5:10 error `1 + "a"`: no such overload: int + string',
+      '7:11 error `outputs.x == 1`: unknown name "outputs" (expressions see vars, env, steps, runbook, run)',
+    ]);
+  });
+
+  it('variables named like what every object has are plain variables', () => {
+    const source = withStep(
+      'diagnosis:\n  - id: a\n    run: echo ${{ vars.constructor }} ${{ vars.toString }}\n    effect: read\n',
+      'vars:\n  constructor: { default: x }\n  toString: { default: y }\n  __proto__: { default: z }',
+    );
+    expect(problems(source)).toEqual([]);
   });
 });

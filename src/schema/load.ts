@@ -1,4 +1,5 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { InvalidRunbookError, NotFoundError, type Diagnostic } from '../errors.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
@@ -8,7 +9,7 @@ import { loadExpressions } from './expressions.js';
 import type { ParseCache } from './parse-cache.js';
 import { checkSemantics, collectSteps } from './semantics.js';
 import { suggest } from './suggest.js';
-import { parseYaml, type ParsedYaml } from './yaml-source.js';
+import { LIMITS, parseYaml, tooLarge, type ParsedYaml } from './yaml-source.js';
 import { diagnosticsFromZod } from './zod-diagnostics.js';
 
 export interface LoadOptions {
@@ -38,23 +39,16 @@ export interface LoadedRunbook {
 /** Parses and validates one runbook file; every problem is reported, nothing is thrown for bad input. */
 export async function loadRunbookFile(file: string, options: LoadOptions): Promise<LoadedRunbook> {
   const shown = displayPath(file, options.cwd);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const message =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : `cannot read: ${(error as Error).message}`;
-    return {
-      file: shown,
-      runbook: undefined,
-      diagnostics: [{ file: shown, line: 1, col: 1, severity: 'error', message }],
-    };
+  const maxBytes = options.config.maxFileBytes ?? LIMITS.maxBytes;
+  const read = await readRunbookBytes(file, maxBytes);
+  if (!read.ok) {
+    const diagnostic: Diagnostic =
+      read.size === undefined
+        ? { file: shown, line: 1, col: 1, severity: 'error', message: read.message }
+        : tooLarge(shown, read.size, maxBytes);
+    return { file: shown, runbook: undefined, diagnostics: [diagnostic] };
   }
+  const bytes = read.bytes;
   const cache = options.cache;
   // latin1 maps every byte to one character: the cache compares the exact bytes.
   const text = cache ? bytes.toString('latin1') : '';
@@ -68,7 +62,7 @@ export async function loadRunbookFile(file: string, options: LoadOptions): Promi
       diagnostics: hit.diagnostics.map((diagnostic) => ({ ...diagnostic, file: shown })),
     };
   }
-  const parsed = parseYaml(shown, bytes);
+  const parsed = parseYaml(shown, bytes, 'runbook', maxBytes);
   const adapters = parsed.ok ? adaptersUsedBy(parsed.data) : [];
   await options.registry.load(adapters);
   if (parsed.ok) await loadExpressions(); // Validation checks every expression's syntax.
@@ -82,6 +76,55 @@ export async function loadRunbookFile(file: string, options: LoadOptions): Promi
     cache.set(file, text, fingerprint, entry);
   }
   return loaded;
+}
+
+/**
+ * The bytes of a runbook file: only a regular file, and only up to `maxBytes` (its size is looked at
+ * before anything is read). Opened without blocking, so a FIFO given by name cannot hang the read.
+ */
+async function readRunbookBytes(
+  file: string,
+  maxBytes: number,
+): Promise<{ ok: true; bytes: Buffer } | { ok: false; message: string; size?: number }> {
+  let handle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      ok: false,
+      message:
+        code === 'ENOENT'
+          ? 'no such file'
+          : code === 'ELOOP'
+            ? 'too many levels of symbolic links'
+            : code === 'EACCES'
+              ? 'cannot read: permission denied'
+              : `cannot read: ${(error as Error).message}`,
+    };
+  }
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) return { ok: false, message: 'is a directory, not a runbook file' };
+    if (!info.isFile())
+      return {
+        ok: false,
+        message: 'not a regular file (a FIFO, socket or device is never read as a runbook)',
+      };
+    if (info.size > maxBytes) return { ok: false, message: '', size: info.size };
+    const bytes = Buffer.alloc(info.size);
+    let offset = 0;
+    while (offset < info.size) {
+      const { bytesRead } = await handle.read(bytes, offset, info.size - offset, offset);
+      if (bytesRead === 0) break;
+      offset += bytesRead;
+    }
+    return { ok: true, bytes: bytes.subarray(0, offset) };
+  } catch (error) {
+    return { ok: false, message: `cannot read: ${(error as Error).message}` };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Everything besides the file that validating it depends on. */
@@ -98,7 +141,11 @@ function loadFingerprint(options: LoadOptions): string {
 /** Parses and validates runbook bytes; the adapters they use, and the expression language
  * (`loadExpressions`), must be loaded already. */
 export function parseRunbook(file: string, bytes: Uint8Array, options: LoadOptions): LoadedRunbook {
-  return checkRunbook(file, parseYaml(file, bytes), options);
+  return checkRunbook(
+    file,
+    parseYaml(file, bytes, 'runbook', options.config.maxFileBytes ?? LIMITS.maxBytes),
+    options,
+  );
 }
 
 function checkRunbook(file: string, parsed: ParsedYaml, options: LoadOptions): LoadedRunbook {
@@ -226,8 +273,8 @@ export async function findRunbook(
   const candidates: string[] = [...byName];
   for (const file of files) {
     if (byName.includes(file)) continue;
-    const text = await readFile(file, 'utf8').catch(() => '');
-    if (idLine.test(text)) candidates.push(file);
+    const read = await readRunbookBytes(file, options.config.maxFileBytes ?? LIMITS.maxBytes);
+    if (read.ok && idLine.test(read.bytes.toString('utf8'))) candidates.push(file);
   }
   const matches: LoadedRunbook[] = [];
   for (const file of candidates) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { once } from '../once.js';
-import { DURATION_PATTERN } from './duration.js';
+import { DURATION_PATTERN, withinMaxDuration } from './duration.js';
 
 // Each runbook is validated once per process, so compiling zod's fast path (JIT, with `new Function`)
 // costs more than it saves: measured ~8 ms per run on a 50-step runbook.
@@ -29,10 +29,12 @@ function buildSchemas() {
     .regex(ID_PATTERN, { error: 'must be kebab-case: lowercase letters, digits and hyphens' });
 
   const DURATION_ERROR = 'expected a duration such as 500ms, 30s, 5m or 1h';
-  const duration = z.union(
-    [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().nonnegative()],
-    { error: DURATION_ERROR },
-  );
+  const duration = z
+    .union(
+      [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().nonnegative()],
+      { error: DURATION_ERROR },
+    )
+    .refine(withinMaxDuration, { error: 'too long: the longest duration is 7d' });
 
   const expression = z.string().min(1, { error: 'expected an expression' });
 

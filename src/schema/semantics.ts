@@ -3,6 +3,7 @@ import { EFFECT_RANK, type Effect } from '../adapters/adapter.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import {
   checkExpressionSyntax,
+  checkExpressionTypes,
   hasTemplate,
   referencedNames,
   templateExpressions,
@@ -71,8 +72,25 @@ export function checkSemantics(
     else stepIds.set(step.id, path);
   }
   const referable = new Set([...stepIds.keys()].flatMap((id) => [id, id.replace(/-/g, '_')]));
+  // Where each step runs in the order of a run (detection, diagnosis, … rollback), by id and alias.
+  const order = new Map<string, number>();
+  steps.forEach(({ step }, index) => {
+    if (typeof step.id !== 'string' || order.has(step.id)) return;
+    order.set(step.id, index);
+    order.set(step.id.replace(/-/g, '_'), index);
+  });
 
-  const checkExpression = (path: PathSegment[], expression: string, bare: boolean): void => {
+  /** Where an expression sits: in which step (by run order), and whether it sees `outputs`. */
+  interface Scope {
+    step?: { index: number; id: string };
+    outputs?: boolean;
+  }
+  const checkExpression = (
+    path: PathSegment[],
+    expression: string,
+    bare: boolean,
+    scope: Scope = {},
+  ): void => {
     const sources: string[] = [];
     if (bare) sources.push(expression);
     else if (hasTemplate(expression)) {
@@ -89,6 +107,8 @@ export function checkSemantics(
         at(path, problem);
         continue;
       }
+      const typeProblem = checkExpressionTypes(sourceText, scope.outputs === true);
+      if (typeProblem) at(path, typeProblem);
       for (const name of referencedNames(sourceText, 'steps')) {
         if (!referable.has(name)) {
           const guess = suggest(name, [...referable]);
@@ -97,7 +117,24 @@ export function checkSemantics(
             `unknown step "${name}" in \`${sourceText}\``,
             guess ? { hint: `did you mean "${guess}"?` } : {},
           );
+          continue;
         }
+        const referenced = order.get(name);
+        if (scope.step === undefined || referenced === undefined) continue;
+        if (referenced === scope.step.index)
+          at(path, `step "${scope.step.id}" refers to itself in \`${sourceText}\``, {
+            hint: scope.outputs
+              ? 'its own results are outputs.<name> here'
+              : 'a step can read only the steps that ran before it',
+          });
+        else if (referenced > scope.step.index)
+          at(
+            path,
+            `step "${name}" runs after "${scope.step.id}": \`${sourceText}\` has no value yet`,
+            {
+              hint: 'a step can read only the steps that ran before it; move one of them',
+            },
+          );
       }
       for (const name of referencedNames(sourceText, 'vars')) {
         if (!varNames.includes(name)) {
@@ -109,15 +146,17 @@ export function checkSemantics(
       }
     }
   };
-  const checkStrings = (path: PathSegment[], value: unknown): void => {
-    if (typeof value === 'string') checkExpression(path, value, false);
+  const checkStrings = (path: PathSegment[], value: unknown, scope: Scope = {}): void => {
+    if (typeof value === 'string') checkExpression(path, value, false, scope);
     else if (Array.isArray(value))
-      value.forEach((item, index) => checkStrings([...path, index], item));
+      value.forEach((item, index) => checkStrings([...path, index], item, scope));
     else if (isObject(value))
-      for (const [key, inner] of Object.entries(value)) checkStrings([...path, key], inner);
+      for (const [key, inner] of Object.entries(value)) checkStrings([...path, key], inner, scope);
   };
 
-  for (const { path, step } of steps) {
+  for (const [index, { path, step }] of steps.entries()) {
+    const here: Scope = typeof step.id === 'string' ? { step: { index, id: step.id } } : {};
+    const own: Scope = { ...here, outputs: true };
     const actions = (['run', 'uses', 'manual'] as const).filter((key) => step[key] !== undefined);
     if (actions.length === 0) at(path, 'a step needs one of run:, uses: or manual:');
     else if (actions.length > 1)
@@ -135,7 +174,10 @@ export function checkSemantics(
     if (typeof step.uses === 'string' && step.uses.includes('.')) {
       const [adapterName = '', actionName = ''] = step.uses.split('.');
       const adapter = options.registry.adapter(adapterName);
-      const action = adapter?.actions[actionName];
+      const action =
+        adapter && Object.hasOwn(adapter.actions, actionName)
+          ? adapter.actions[actionName]
+          : undefined;
       if (!adapter) {
         const names = options.registry.names();
         const guess = suggest(adapterName, names);
@@ -199,17 +241,18 @@ export function checkSemantics(
     }
 
     for (const key of ['when'] as const)
-      if (typeof step[key] === 'string') checkExpression([...path, key], step[key], true);
+      if (typeof step[key] === 'string') checkExpression([...path, key], step[key], true, here);
     if (isObject(step.retry) && typeof step.retry.until === 'string')
-      checkExpression([...path, 'retry', 'until'], step.retry.until, true);
+      checkExpression([...path, 'retry', 'until'], step.retry.until, true, own);
     if (isObject(step.capture))
       for (const [name, expr] of Object.entries(step.capture))
-        if (typeof expr === 'string') checkExpression([...path, 'capture', name], expr, true);
-    if (typeof step.expect === 'string') checkExpression([...path, 'expect'], step.expect, true);
+        if (typeof expr === 'string') checkExpression([...path, 'capture', name], expr, true, own);
+    if (typeof step.expect === 'string')
+      checkExpression([...path, 'expect'], step.expect, true, own);
     if (Array.isArray(step.expect))
       step.expect.forEach(
-        (expr, index) =>
-          typeof expr === 'string' && checkExpression([...path, 'expect', index], expr, true),
+        (expr, i) =>
+          typeof expr === 'string' && checkExpression([...path, 'expect', i], expr, true, own),
       );
     if (isObject(step.expect)) {
       for (const [key, value] of Object.entries(step.expect)) {
@@ -226,7 +269,7 @@ export function checkSemantics(
       }
     }
     for (const key of ['run', 'with', 'manual', 'name', 'env'] as const)
-      checkStrings([...path, key], step[key]);
+      checkStrings([...path, key], step[key], here);
   }
 
   checkSeverity(data, options, at);

@@ -14,9 +14,13 @@ import type { Diagnostic } from '../errors.js';
 
 /** Limits against hostile files. */
 export const LIMITS = {
-  maxBytes: 1024 * 1024,
+  /** The default size cap of a file (runbook.config.yaml's max_file_bytes changes it). */
+  maxBytes: 4 * 1024 * 1024,
   maxAliases: 100,
   maxDepth: 64,
+  /** Flow nesting (`[[[…`) past which a file is refused before parsing: far above maxDepth, so
+   * only hostile files reach it, and checked by a scan that costs nothing next to the parse. */
+  maxFlowNesting: 1000,
 } as const;
 
 export type PathSegment = string | number;
@@ -137,24 +141,65 @@ export type ParsedYaml =
   | { ok: true; source: YamlSource; data: unknown; diagnostics: Diagnostic[] }
   | { ok: false; diagnostics: Diagnostic[] };
 
+/** The diagnostic of a file over the size cap, said before reading it. */
+export function tooLarge(
+  file: string,
+  size: number,
+  maxBytes: number,
+  what = 'runbook',
+): Diagnostic {
+  return fileDiagnostic(
+    file,
+    `file is too large: ${size} bytes (the limit is ${formatBytes(maxBytes)})`,
+    `split it into several ${what}s, or raise max_file_bytes in runbook.config.yaml`,
+  );
+}
+
+/**
+ * The offset where flow collections (`[`, `{`) first nest deeper than `limit`, or undefined. Quoted
+ * text and comments are skipped; brackets inside block scalars count, which can only refuse a
+ * file with a thousand unbalanced brackets there.
+ */
+function flowNestingPast(text: string, limit: number): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (char === 0x5b || char === 0x7b) {
+      if (++depth > limit) return i;
+    } else if (char === 0x5d || char === 0x7d) {
+      if (depth > 0) depth--;
+    } else if (char === 0x22) {
+      // "…": backslash escapes.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++)
+        if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (char === 0x27) {
+      // '…': '' is a quote.
+      for (i++; i < text.length; i++)
+        if (text.charCodeAt(i) === 0x27) {
+          if (text.charCodeAt(i + 1) === 0x27) i++;
+          else break;
+        }
+    } else if (char === 0x23 && (i === 0 || /\s/.test(text[i - 1] ?? ''))) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end;
+    }
+  }
+  return undefined;
+}
+
 function fileDiagnostic(file: string, message: string, hint?: string): Diagnostic {
   return { file, line: 1, col: 1, severity: 'error', message, ...(hint ? { hint } : {}) };
 }
 
 /** Reads bytes as a YAML document, enforcing the limits. Never throws for bad input. */
-export function parseYaml(file: string, bytes: Uint8Array, what = 'runbook'): ParsedYaml {
-  if (bytes.length > LIMITS.maxBytes) {
-    return {
-      ok: false,
-      diagnostics: [
-        fileDiagnostic(
-          file,
-          `file is too large: ${bytes.length} bytes (the limit is ${formatBytes(LIMITS.maxBytes)})`,
-          `split it into several ${what}s`,
-        ),
-      ],
-    };
-  }
+export function parseYaml(
+  file: string,
+  bytes: Uint8Array,
+  what = 'runbook',
+  maxBytes: number = LIMITS.maxBytes,
+): ParsedYaml {
+  if (bytes.length > maxBytes)
+    return { ok: false, diagnostics: [tooLarge(file, bytes.length, maxBytes, what)] };
   const nul = bytes.indexOf(0);
   if (nul >= 0) {
     return {
@@ -192,6 +237,23 @@ export function parseYaml(file: string, bytes: Uint8Array, what = 'runbook'): Pa
     };
   }
 
+  const deep = flowNestingPast(text, LIMITS.maxFlowNesting);
+  if (deep !== undefined) {
+    const line = text.slice(0, deep).split('\n').length;
+    return {
+      ok: false,
+      diagnostics: [
+        {
+          ...fileDiagnostic(
+            file,
+            `nesting deeper than ${LIMITS.maxFlowNesting} levels of [ ] or { }: refusing to parse it`,
+          ),
+          line,
+          col: deep - text.lastIndexOf('\n', deep - 1),
+        },
+      ],
+    };
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lines,
