@@ -1,5 +1,6 @@
 import { setOwn } from '../common/own.js';
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
+import type * as CelModule from './cel.js';
 
 /**
  * The expression language of runbook files: CEL (Common Expression Language), evaluated by
@@ -11,7 +12,7 @@ import type { Environment, ParseResult } from '@marcbachmann/cel-js';
  */
 
 let environment: Environment | undefined;
-let cel: typeof import('./cel.js') | undefined;
+let cel: typeof CelModule | undefined;
 
 /** Loads the expression language; everything below that parses or evaluates needs it loaded. */
 export async function loadExpressions(): Promise<void> {
