@@ -1,3 +1,4 @@
+import { visible, visibleDeep } from '../report/visible.js';
 import { diagnoseRunbook, type CheckKind } from '../engine/doctor.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
 import { findRunbook } from '../schema/load.js';
@@ -50,12 +51,12 @@ export async function doctorCommand(id: string, options: DoctorOptions, io: Io):
     return problems.length ? EXIT.failed : EXIT.ok;
   }
   const c = colorsFor(io.stdout, io.env);
-  io.stdout.write(`${c.bold(`runbook doctor ${runbook.id}`)}  ${runbook.title}\n`);
+  io.stdout.write(`${c.bold(`runbook doctor ${runbook.id}`)}  ${visible(runbook.title)}\n`);
   for (const kind of Object.keys(TITLES) as CheckKind[]) {
     const group = requirements.filter((r) => r.kind === kind);
     if (!group.length) continue;
     io.stdout.write(`\n${c.bold(TITLES[kind])}\n`);
-    for (const r of group) {
+    for (const r of visibleDeep(group)) {
       const mark = r.ok ? c.green('✓') : c.red('✗');
       io.stdout.write(
         `  ${mark} ${r.name}  ${c.dim(r.detail)}${r.ok ? '' : `\n      ${c.cyan('fix:')} ${r.fix ?? ''}  ${c.dim(`(needed by ${r.steps.join(', ')})`)}`}\n`,

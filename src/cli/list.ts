@@ -2,6 +2,7 @@ import { loadCatalog, matchesSelection, severityText } from './catalog.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { setup } from './setup.js';
+import { visible } from '../report/visible.js';
 
 export interface ListOptions {
   dir?: string;
@@ -27,12 +28,11 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   } else {
     const colors = colorsFor(io.stdout, io.env);
-    const rows = selected.map(({ runbook }) => [
-      runbook.id,
-      severityText(runbook) || '-',
-      runbook.service ?? '-',
-      runbook.title,
-    ]);
+    const rows = selected.map(({ runbook }) =>
+      [runbook.id, severityText(runbook) || '-', runbook.service ?? '-', runbook.title].map(
+        visible,
+      ),
+    );
     const header = ['ID', 'SEVERITY', 'SERVICE', 'TITLE'];
     const widths = header.map((h, i) =>
       Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)),

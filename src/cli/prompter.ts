@@ -1,3 +1,4 @@
+import { visible } from '../report/visible.js';
 import type * as InquirerPrompts from '@inquirer/prompts';
 import type { Prompter } from '../engine/run.js';
 import { runInteractive } from '../adapters/exec.js';
@@ -39,7 +40,7 @@ export function terminalPrompter(
       const { input, confirm } = await importLazily<Prompts>('@inquirer/prompts');
       if (command)
         io.stdout.write(
-          `\n  ${step} will run:\n      $ ${command.split('\n').join('\n        ')}\n`,
+          `\n  ${step} will run:\n      $ ${visible(command).split('\n').join('\n        ')}\n`,
         );
       if (typed) {
         const answer = await ask(
@@ -63,7 +64,7 @@ export function terminalPrompter(
           () =>
             select(
               {
-                message: `${step} failed (${reason}). What now?`,
+                message: `${step} failed (${visible(reason)}). What now?`,
                 choices: [
                   { name: 'retry — run it again', value: 'retry' as const },
                   { name: 'skip — go on without it (recorded)', value: 'skip' as const },
@@ -80,7 +81,7 @@ export function terminalPrompter(
           'abort' as const,
         );
         if (choice !== 'shell') return choice;
-        if (stderrTail) io.stdout.write(`\n${stderrTail}\n`);
+        if (stderrTail) io.stdout.write(`\n${visible(stderrTail)}\n`);
         const shell = io.env.SHELL || '/bin/sh';
         const exported = Object.fromEntries(
           Object.entries(vars)
@@ -105,7 +106,7 @@ export function terminalPrompter(
     acknowledge: async ({ step, name, text }) => {
       const { confirm } = await importLazily<Prompts>('@inquirer/prompts');
       io.stdout.write(
-        `\n  ✋ ${name ?? step} (manual)\n${text
+        `\n  ✋ ${visible(name ?? step)} (manual)\n${visible(text)
           .trim()
           .split('\n')
           .map((line) => `      ${line}`)

@@ -5,6 +5,8 @@ import { importLazily } from '../lazy-import.js';
 import { formatDuration } from '../schema/duration.js';
 import type { EngineEvent, RunResult, StepRecord } from '../engine/events.js';
 import type { OutStream } from './io.js';
+import { JOURNAL_STRING_CHARS } from '../engine/journal.js';
+import { visible, visibleDeep } from '../report/visible.js';
 
 const SECTION_TITLES = {
   detection: 'Detection',
@@ -71,8 +73,10 @@ export class RunView {
     if (!this.#spinner.isSpinning) this.#spinner.start();
   }
 
-  onEvent(event: EngineEvent): void {
+  onEvent(raw: EngineEvent): void {
     const c = this.#c;
+    // Everything in an event may come from outside (titles, commands, output): made inert first.
+    const event = visibleDeep(raw);
     switch (event.type) {
       case 'run.start': {
         const { runbook } = event;
@@ -136,7 +140,7 @@ export class RunView {
       case 'step.end':
         this.#running.delete(event.id);
         this.#updateSpinner();
-        this.#stepLine(event);
+        this.#stepLine(event, raw.type === 'step.end' ? raw.outputs : {});
         break;
       case 'section.end':
         break;
@@ -150,7 +154,8 @@ export class RunView {
     }
   }
 
-  #stepLine(step: StepRecord): void {
+  /** `rawOutputs`: the outputs as they came, for previews that escape them once, as JSON. */
+  #stepLine(step: StepRecord, rawOutputs: Record<string, unknown>): void {
     const c = this.#c;
     const duration =
       step.status === 'succeeded' || step.status === 'failed'
@@ -191,15 +196,12 @@ export class RunView {
       (step.section === 'diagnosis' || step.section === 'detection')
     ) {
       const stdout = typeof step.outputs.stdout === 'string' ? step.outputs.stdout.trimEnd() : '';
-      const lines = stdout ? stdout.split('\n') : [];
-      for (const line of lines.slice(0, OUTPUT_LINES)) this.#line(`      │ ${line}`);
-      if (lines.length > OUTPUT_LINES)
-        this.#line(c.dim(`      │ … ${lines.length - OUTPUT_LINES} more lines in the journal`));
+      for (const line of boundedOutput(stdout)) this.#line(`      │ ${line}`);
     }
     for (const name of step.captured ?? [])
-      this.#line(`      ${c.cyan('→')} ${name} = ${preview(step.outputs[name])}`);
+      this.#line(`      ${c.cyan('→')} ${visible(name)} = ${visible(preview(rawOutputs[name]))}`);
     if (step.status === 'failed' && !step.finding && step.stderr_tail) {
-      for (const line of step.stderr_tail.split('\n')) this.#line(c.dim(`      │ ${line}`));
+      for (const line of boundedOutput(step.stderr_tail)) this.#line(c.dim(`      │ ${line}`));
     }
   }
 
@@ -226,8 +228,9 @@ export class RunView {
   }
 
   /** The closing lines: outcome, counts, and what to do next. */
-  summary(result: RunResult): void {
+  summary(raw: RunResult): void {
     const c = this.#c;
+    const result = visibleDeep(raw);
     const counts = new Map<string, number>();
     for (const step of result.steps)
       if (!step.finding) counts.set(step.status, (counts.get(step.status) ?? 0) + 1);
@@ -281,7 +284,35 @@ export class RunView {
   }
 }
 
-const OUTPUT_LINES = 15;
+/** Lines of a step's output shown on the terminal: the first ones and the last ones. */
+const HEAD_LINES = 10;
+const TAIL_LINES = 5;
+/** Characters of one line shown. */
+const LINE_WIDTH = 300;
+
+/**
+ * A step's output as the terminal shows it: its first and last lines, each cut to a width, and
+ * what was left out, counted. The journal's own bound is stated exactly (see journal.ts).
+ */
+export function boundedOutput(text: string): string[] {
+  if (text === '') return [];
+  const lines = text.split('\n');
+  const cut = (line: string): string =>
+    line.length > LINE_WIDTH
+      ? `${line.slice(0, LINE_WIDTH)}… (${line.length - LINE_WIDTH} more characters)`
+      : line;
+  if (lines.length <= HEAD_LINES + TAIL_LINES + 1) return lines.map(cut);
+  const hidden = lines.length - HEAD_LINES - TAIL_LINES;
+  const kept =
+    text.length > JOURNAL_STRING_CHARS
+      ? `the journal keeps the first ${JOURNAL_STRING_CHARS} characters of it`
+      : 'the journal has all of it';
+  return [
+    ...lines.slice(0, HEAD_LINES).map(cut),
+    `… ${hidden} lines not shown (${kept})`,
+    ...lines.slice(-TAIL_LINES).map(cut),
+  ];
+}
 
 function preview(value: unknown): string {
   const text = JSON.stringify(value) ?? 'null';

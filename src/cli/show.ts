@@ -5,6 +5,7 @@ import { severityText } from './catalog.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { setup, type CliSetup } from './setup.js';
+import { visible, visibleDeep } from '../report/visible.js';
 
 export interface ShowOptions {
   dir?: string;
@@ -19,7 +20,10 @@ export async function showCommand(id: string, options: ShowOptions, io: Io): Pro
     io.stdout.write(`${JSON.stringify({ file, ...runbook }, null, 2)}\n`);
     return EXIT.ok;
   }
-  io.stdout.write(renderRunbook(runbook, file, cli, colorsFor(io.stdout, io.env)));
+  // What the file says is shown as text, never as control sequences (see report/visible.ts).
+  io.stdout.write(
+    renderRunbook(visibleDeep(runbook), visible(file), cli, colorsFor(io.stdout, io.env)),
+  );
   return EXIT.ok;
 }
 

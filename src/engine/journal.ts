@@ -28,7 +28,9 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${random}`;
 }
 
-const MAX_STRING = 8192;
+/** A longer string (a response body, a log dump) keeps its first this many characters. */
+export const JOURNAL_STRING_CHARS = 8192;
+const MAX_STRING = JOURNAL_STRING_CHARS;
 
 /** Long outputs (a response body, a log dump) are kept to their first 8 KiB in the journal. */
 function summarize(value: unknown): unknown {

@@ -1,3 +1,4 @@
+import { visible } from './visible.js';
 import type { CheckResult, CheckValue, NagiosState } from '../engine/check.js';
 
 const STATE_VALUE: Record<NagiosState, number> = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };
@@ -65,8 +66,10 @@ function quoteLabel(label: string): string {
   return /[\s'=]/.test(label) ? `'${label.replace(/'/g, "''")}'` : label;
 }
 
+/** A summary on one plugin-output line: no line breaks, no `|` (perfdata starts there), and no
+ * control sequences (a hostile HTTP body must not reach an operator's terminal). */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '/');
+  return visible(text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '/'));
 }
 
 /** Prometheus text exposition (version 0.0.4) of the results. */

@@ -1,15 +1,18 @@
 import type { ChalkInstance } from 'chalk';
 import type { Diagnostic } from '../errors.js';
+import { visibleDeep } from './visible.js';
 
 /** `file:line:col: error: message`, the source line and a caret under the column. */
 export function formatDiagnostic(diagnostic: Diagnostic, colors: ChalkInstance): string {
-  const { file, line, col, severity, message, sourceLine, hint } = diagnostic;
+  // File names, messages and source lines come from the files: nothing in them reaches the
+  // terminal as a control sequence.
+  const { file, line, col, severity, message, sourceLine, hint } = visibleDeep(diagnostic);
   const label = severity === 'error' ? colors.red.bold('error') : colors.yellow.bold('warning');
   const lines = [`${colors.bold(`${file}:${line}:${col}`)}: ${label}: ${message}`];
   if (sourceLine !== undefined && sourceLine.trim() !== '') {
     const gutter = String(line).length;
-    const visible = sourceLine.replace(/\t/g, ' ');
-    lines.push(`${colors.dim(`${String(line).padStart(gutter)} |`)} ${visible}`);
+    const shown = sourceLine.replace(/\t/g, ' ');
+    lines.push(`${colors.dim(`${String(line).padStart(gutter)} |`)} ${shown}`);
     lines.push(
       `${colors.dim(`${' '.repeat(gutter)} |`)} ${' '.repeat(Math.max(0, col - 1))}${colors.red('^')}`,
     );
