@@ -179,6 +179,17 @@ describe('states and exit codes', () => {
     expect(elapsed).toBeLessThan(5000);
   });
 
+  it('--timeout bounds reading the runbooks too', async () => {
+    // 42 runbook files cannot be read and validated within a millisecond.
+    const result = await runCli(['check', '--all', '--timeout', '1ms'], {
+      env: { RUNBOOK_STATE_DIR: state, RUNBOOK_NO_CACHE: '1' },
+    });
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe(
+      'RUNBOOK UNKNOWN - the --timeout was spent reading the runbooks (raise --timeout)\n',
+    );
+  });
+
   it('a missing tool or an invalid runbook is UNKNOWN (3)', async () => {
     const tool = await check(['toolless']);
     expect(tool.code).toBe(3);

@@ -44,6 +44,7 @@ export interface CheckOptions {
 /** `runbook check`: read-only health checks for cron and monitoring, with Nagios exit codes.
  * Every problem, even bad usage, is reported as UNKNOWN (3) in the requested format. */
 export async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promise<number> {
+  const started = performance.now();
   let lock: HeldLock | undefined;
   const releaseOnExit = (): void => lock?.release();
   try {
@@ -80,7 +81,11 @@ export async function checkCommand(ids: string[], options: CheckOptions, io: Io)
         `warning: took over the lock of a previous check (pid ${holder.pid}, since ${holder.started_at}): that process is gone\n`,
       );
 
-    const { targets, failed } = await selectTargets(ids, options, cli, io);
+    // The --timeout bounds the whole command: reading the runbooks too.
+    const { targets, failed } = await withinTimeout(
+      selectTargets(ids, options, cli, io),
+      timeoutMs - (performance.now() - started),
+    );
     const checks = await runChecks({
       targets,
       registry: cli.registry,
@@ -88,7 +93,7 @@ export async function checkCommand(ids: string[], options: CheckOptions, io: Io)
       env: io.env,
       cwd: io.cwd,
       runId,
-      timeoutMs,
+      timeoutMs: Math.max(0, Math.round(timeoutMs - (performance.now() - started))),
       concurrency,
     });
     const results = [...failed, ...checks];
@@ -107,6 +112,23 @@ export async function checkCommand(ids: string[], options: CheckOptions, io: Io)
   } finally {
     lock?.release();
     process.off('exit', releaseOnExit);
+  }
+}
+
+/** `work`, unless the time left runs out first. */
+async function withinTimeout<T>(work: Promise<T>, leftMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new UsageError('the --timeout was spent reading the runbooks', 'raise --timeout')),
+      Math.max(0, leftMs),
+    );
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -117,5 +117,6 @@ export async function validateCommand(
       return unreachable;
     }
   }
-  return errors > 0 ? EXIT.usage : EXIT.ok;
+  // Nothing to validate is a mistake in the paths given (a directory named x.yaml, say), not a pass.
+  return errors > 0 || files.length === 0 ? EXIT.usage : EXIT.ok;
 }
