@@ -89,7 +89,10 @@ await build({
   plugins: [englishOnlyZod],
   outfile: join(dist, 'commands.cjs'),
   // Loaded on first use through the launcher's import() (see src/lazy-import.ts).
-  external: ['undici', 'ora', '@inquirer/prompts'],
+  external: ['undici', 'ora', '@inquirer/prompts', 're2js'],
+  // The bundle is one function of (…, __filename, __dirname): dist/ stands for the module's folder,
+  // from which src/schema/expression-worker.ts resolves the packages its worker loads.
+  define: { ...common.define, 'import.meta.dirname': '__dirname' },
 });
 
 toAscii(join(dist, 'runbook.cjs'));

@@ -19,6 +19,7 @@ have psql || need+=(postgresql-client-15)
 have runuser || need+=(util-linux)
 have tmux || need+=(tmux)
 have mkfifo || need+=(coreutils)
+have /usr/bin/time || need+=(time)
 ((${#need[@]})) || exit 0
 
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)

@@ -13,7 +13,7 @@ import { loadConfig } from '../src/schema/config.js';
 import { parseJournal, runBin, tempDir } from './helpers/cli.js';
 
 // The expression language loads on first need; these tests use it directly.
-beforeAll(loadExpressions);
+beforeAll(() => loadExpressions());
 
 describe('one run at a time', () => {
   const dir = tempDir();

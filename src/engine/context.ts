@@ -1,5 +1,6 @@
 import { stepsOf, type Runbook } from '../schema/runbook.js';
 import { loadExpressions, toCel } from '../schema/expressions.js';
+import { loadRegex, mentionsPatterns } from '../schema/regex.js';
 import type { RunMode, StepRecord } from './events.js';
 
 /** What expressions see: vars, env (declared only), steps, runbook, run — and, while a step's
@@ -79,5 +80,8 @@ export function usesExpressions(runbook: Runbook): boolean {
 
 /** Loads the expression language if the runbook needs it (see expressions.ts). */
 export async function loadExpressionsFor(runbook: Runbook): Promise<void> {
-  if (usesExpressions(runbook)) await loadExpressions();
+  const text = JSON.stringify(runbook);
+  if (usesExpressions(runbook)) await loadExpressions(text);
+  // `expect: { x: { matches: … } }` needs the patterns without the language.
+  else if (mentionsPatterns(text)) await loadRegex();
 }

@@ -4,7 +4,7 @@ import type { Step } from '../schema/runbook.js';
 import { evaluateExpect, getPath } from './expect.js';
 
 // The expression language loads on first need; these tests use it directly.
-beforeAll(loadExpressions);
+beforeAll(() => loadExpressions());
 
 type Expectation = NonNullable<Step['expect']>;
 

@@ -1,3 +1,4 @@
+import { regexTest } from '../schema/regex.js';
 import { evaluateExpression, stringifyValue } from '../schema/expressions.js';
 import type { Step } from '../schema/runbook.js';
 
@@ -60,10 +61,7 @@ function checkMatcher(path: string, actual: unknown, matcher: Matcher, result: E
     fail(`expected anything but ${show(matcher.not)}`);
   if (Array.isArray(matcher.in) && !matcher.in.some((option) => looselyEqual(actual, option)))
     fail(`expected one of ${matcher.in.map(show).join(', ')}`);
-  if (
-    typeof matcher.matches === 'string' &&
-    !new RegExp(matcher.matches).test(stringifyValue(actual))
-  )
+  if (typeof matcher.matches === 'string' && !regexTest(matcher.matches, stringifyValue(actual)))
     fail(`expected to match /${matcher.matches}/`);
   if (typeof matcher.contains === 'string' && !stringifyValue(actual).includes(matcher.contains))
     fail(`expected to contain ${show(matcher.contains)}`);

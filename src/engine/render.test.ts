@@ -7,7 +7,7 @@ import { ExpressionError, loadExpressions, toCel } from '../schema/expressions.j
 import { renderShellCommand, renderText, renderValue } from './render.js';
 
 // The expression language loads on first need; these tests use it directly.
-beforeAll(loadExpressions);
+beforeAll(() => loadExpressions());
 
 function contextOf(vars: Record<string, unknown>): Record<string, unknown> {
   return {

@@ -10,7 +10,12 @@ import type { AdapterRegistry } from '../adapters/registry.js';
 import { describeRemote, sshExec, sshPreflight } from '../adapters/ssh.js';
 import type { HostConfig } from '../schema/config.js';
 import { parseDuration } from '../schema/duration.js';
-import { evaluateExpression, ExpressionError, stringifyValue } from '../schema/expressions.js';
+import {
+  evaluateExpression,
+  ExpressionBoundError,
+  ExpressionError,
+  stringifyValue,
+} from '../schema/expressions.js';
 import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbook.js';
 import { severityLevels } from '../schema/semantics.js';
 import { ExpressionContext, loadExpressionsFor } from './context.js';
@@ -91,6 +96,12 @@ export interface EngineOptions {
 }
 
 const DEFAULT_RETRY_DELAY_MS = 1000;
+
+/** What a record says of an expression stopped at its bound: the step could not be judged. */
+const STOPPED_AT_BOUND = {
+  unavailable: true,
+  hint: 'an expression that walks lists inside lists is bounded in time and memory; make it walk less (filter first), or capture in smaller steps',
+} as const;
 const STDERR_TAIL_LINES = 12;
 
 type Halt = { status: Exclude<RunStatus, 'succeeded'>; reason: string };
@@ -502,7 +513,11 @@ class Engine {
             ...base('planned', effect, command),
             reason: `condition not evaluated in a dry run: ${error.message}`,
           };
-        return { ...base('failed', effect, command), reason: `when: ${error.message}` };
+        return {
+          ...base('failed', effect, command),
+          reason: `when: ${error.message}`,
+          ...(error instanceof ExpressionBoundError ? STOPPED_AT_BOUND : {}),
+        };
       }
     }
     if (!prepared) {
@@ -825,6 +840,16 @@ class Engine {
       // would only hide why.
       reason = done || outcome.error === undefined ? error.message : outcome.error;
       done = false;
+      // Stopped at its bound, the expression gave no answer: the step could not be judged.
+      if (error instanceof ExpressionBoundError)
+        return {
+          outcome: { ...outcome, ...STOPPED_AT_BOUND },
+          outputs,
+          done,
+          reason,
+          warnings,
+          ran,
+        };
     }
     return { outcome, outputs, done, reason, warnings, ran };
   }

@@ -1,17 +1,41 @@
 import { Environment } from '@marcbachmann/cel-js';
+import { regexTest } from './regex.js';
 
 /** The CEL environment of runbook expressions (loaded on first need: see expressions.ts). */
 export function createEnvironment(declared?: readonly string[]): Environment {
-  const environment = new Environment({
-    // Validation declares what an expression may refer to, so an unknown root is an error there.
-    unlistedVariablesAreDyn: declared === undefined,
+  const environment = new Environment(environmentOptions(declared === undefined));
+  configureEnvironment(environment, regexTest);
+  // Validation declares what an expression may refer to, so an unknown root is an error there.
+  for (const name of declared ?? []) environment.registerVariable(name, 'dyn');
+  return environment;
+}
+
+export function environmentOptions(dynamic: boolean): ConstructorParameters<typeof Environment>[0] {
+  return {
+    unlistedVariablesAreDyn: dynamic,
     homogeneousAggregateLiterals: false,
     enableOptionalTypes: true,
-  });
+  };
+}
+
+/**
+ * What runbook adds to CEL. Self-contained (it uses only its arguments): the bounded evaluator
+ * (expression-worker.ts) sends its source to a worker thread, which sets up its own copy.
+ */
+export function configureEnvironment(
+  environment: Environment,
+  test: (pattern: string, text: string) => boolean,
+): void {
   // Whole numbers in data are CEL ints (see toCel), so `ratio * 2` or `error_rate * 100` must not
   // depend on whether a JSON number happened to be written 3 or 3.5: mixed int/double arithmetic
   // is done in double, as a reader expects.
-  for (const [operator, apply] of Object.entries(ARITHMETIC)) {
+  const arithmetic: Record<string, (a: number, b: number) => number> = {
+    '+': (a, b) => a + b,
+    '-': (a, b) => a - b,
+    '*': (a, b) => a * b,
+    '/': (a, b) => a / b,
+  };
+  for (const [operator, apply] of Object.entries(arithmetic)) {
     environment.registerOperator(`double ${operator} int`, (a: number, b: bigint) =>
       apply(a, Number(b)),
     );
@@ -19,13 +43,10 @@ export function createEnvironment(declared?: readonly string[]): Environment {
       apply(Number(a), b),
     );
   }
-  for (const name of declared ?? []) environment.registerVariable(name, 'dyn');
-  return environment;
+  // `matches` with RE2 semantics, in linear time (see regex.ts): expressions are compiled with
+  // their `matches` calls turned into calls of this.
+  environment.registerFunction(
+    're2_matches(string, string): bool',
+    (text: string, pattern: string) => test(pattern, text),
+  );
 }
-
-const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
-  '+': (a, b) => a + b,
-  '-': (a, b) => a - b,
-  '*': (a, b) => a * b,
-  '/': (a, b) => a / b,
-};

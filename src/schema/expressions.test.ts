@@ -12,7 +12,7 @@ import {
 } from './expressions.js';
 
 // The expression language loads on first need; these tests use it directly.
-beforeAll(loadExpressions);
+beforeAll(() => loadExpressions());
 
 /** Evaluates the way the engine does: the context converted for CEL first. */
 function evaluate(source: string, context: Record<string, unknown>): unknown {

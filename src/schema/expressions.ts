@@ -1,6 +1,8 @@
 import { setOwn } from '../common/own.js';
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
 import type * as CelModule from './cel.js';
+import type * as WorkerModule from './expression-worker.js';
+import { loadRegex, mentionsPatterns } from './regex.js';
 
 /**
  * The expression language of runbook files: CEL (Common Expression Language), evaluated by
@@ -13,19 +15,43 @@ import type * as CelModule from './cel.js';
 
 let environment: Environment | undefined;
 let cel: typeof CelModule | undefined;
+let bounded: typeof WorkerModule | undefined;
 
-/** Loads the expression language; everything below that parses or evaluates needs it loaded. */
-export async function loadExpressions(): Promise<void> {
+/**
+ * Loads the expression language; everything below that parses or evaluates needs it loaded.
+ * Given the text the expressions come from (a runbook file), it loads only what they use:
+ * regular expressions (RE2JS, about 60 ms to load) for `matches`, the bounded evaluator for
+ * comprehensions. Without it, everything.
+ */
+export async function loadExpressions(text?: string): Promise<void> {
   cel ??= await import('./cel.js');
   environment ??= cel.createEnvironment();
+  if (text === undefined || mentionsPatterns(text)) await loadRegex();
+  if (text === undefined || COMPREHENSION_CALL.test(text))
+    bounded ??= await import('./expression-worker.js');
 }
+
+/** A call of a comprehension macro somewhere in a text. */
+const COMPREHENSION_CALL = /\.\s*(?:map|filter|all|exists|exists_one)\s*\(/;
 
 function loaded(): Environment {
   if (!environment) throw new Error('the expression language is used before loadExpressions()');
   return environment;
 }
 
-const cache = new Map<string, ParseResult>();
+/** A parsed expression, ready to evaluate. */
+interface Compiled {
+  /** What is evaluated: the source, with `matches` calls made RE2 ones. */
+  text: string;
+  parsed: ParseResult;
+  /** It holds a comprehension: evaluated with a bound (see expression-worker.ts). */
+  bounded: boolean;
+}
+
+const cache = new Map<string, Compiled>();
+
+/** Comprehension macros: their cost is the size of the list they walk, times their body's. */
+const COMPREHENSIONS = new Set(['map', 'filter', 'all', 'exists', 'exists_one']);
 
 export class ExpressionError extends Error {
   readonly expression: string;
@@ -41,16 +67,90 @@ function firstLine(error: unknown): string {
   return message.split('\n')[0]?.trim() ?? message;
 }
 
-export function compileExpression(source: string): ParseResult {
+export function compileExpression(source: string): Compiled {
   const cached = cache.get(source);
   if (cached) return cached;
   try {
-    const compiled = loaded().parse(source);
+    let text = source;
+    let parsed = loaded().parse(text);
+    // Each `x.matches(p)` or `matches(x, p)` becomes `re2_matches(x, p)`, one at a time, the
+    // innermost last: positions come from the parse of the text as it is now.
+    for (let call = findCall(parsed.ast, 'matches'); call; call = findCall(parsed.ast, 'matches')) {
+      text = `${text.slice(0, call.start)}re2_matches(${call.args.map((arg) => text.slice(arg.start, arg.end)).join(', ')})${text.slice(call.end)}`;
+      parsed = loaded().parse(text);
+    }
+    const compiled: Compiled = { text, parsed, bounded: hasComprehension(parsed.ast) };
     cache.set(source, compiled);
     return compiled;
   } catch (error) {
     throw new ExpressionError(source, `invalid expression \`${source}\`: ${firstLine(error)}`);
   }
+}
+
+/** The part of cel-js's syntax tree this module reads. */
+interface AstNode {
+  op: string;
+  args: unknown;
+  start: number;
+  end: number;
+}
+
+function isNode(value: unknown): value is AstNode {
+  return value !== null && typeof value === 'object' && typeof (value as AstNode).op === 'string';
+}
+
+function children(node: AstNode): AstNode[] {
+  const out: AstNode[] = [];
+  const visit = (value: unknown): void => {
+    if (isNode(value)) out.push(value);
+    else if (Array.isArray(value)) value.forEach(visit);
+  };
+  visit(node.args);
+  return out;
+}
+
+/** The first call of `name` (as `x.name(…)` or `name(…)`), with its arguments, receiver first. */
+function findCall(
+  ast: unknown,
+  name: string,
+): { start: number; end: number; args: AstNode[] } | undefined {
+  if (!isNode(ast)) return undefined;
+  const args = Array.isArray(ast.args) ? (ast.args as unknown[]) : [];
+  if ((ast.op === 'rcall' || ast.op === 'call') && args[0] === name) {
+    const list = (
+      ast.op === 'rcall' ? [args[1], ...(args[2] as unknown[])] : (args[1] as unknown[])
+    ).filter(isNode);
+    return { start: ast.start, end: ast.end, args: list };
+  }
+  for (const child of children(ast)) {
+    const found = findCall(child, name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The patterns written as literals in `matches` calls of an expression (validation checks them). */
+export function literalPatterns(source: string): string[] {
+  const patterns: string[] = [];
+  const visit = (node: unknown): void => {
+    if (!isNode(node)) return;
+    const args = Array.isArray(node.args) ? (node.args as unknown[]) : [];
+    if ((node.op === 'rcall' || node.op === 'call') && args[0] === 're2_matches') {
+      const pattern = (args[1] as unknown[] | undefined)?.[1];
+      if (isNode(pattern) && pattern.op === 'value' && typeof pattern.args === 'string')
+        patterns.push(pattern.args);
+    }
+    children(node).forEach(visit);
+  };
+  visit(compileExpression(source).parsed.ast);
+  return patterns;
+}
+
+function hasComprehension(ast: unknown): boolean {
+  if (!isNode(ast)) return false;
+  const args = Array.isArray(ast.args) ? (ast.args as unknown[]) : [];
+  if (ast.op === 'rcall' && typeof args[0] === 'string' && COMPREHENSIONS.has(args[0])) return true;
+  return children(ast).some(hasComprehension);
 }
 
 /** What every expression may refer to; `outputs` only in a step's capture, expect and until. */
@@ -100,11 +200,22 @@ export function checkExpressionSyntax(source: string): string | undefined {
 export function evaluateExpression(source: string, context: Record<string, unknown>): unknown {
   const compiled = compileExpression(source);
   try {
-    return fromCel(compiled(context));
+    if (compiled.bounded && !bounded)
+      throw new Error('a comprehension is evaluated before loadExpressions() loaded its bound');
+    const value =
+      compiled.bounded && bounded
+        ? bounded.evaluateBounded(compiled.text, context)
+        : compiled.parsed(context);
+    return fromCel(value);
   } catch (error) {
+    if (bounded && error instanceof bounded.ExpressionBoundError)
+      throw new ExpressionBoundError(source, `\`${source}\`: ${error.message}`);
     throw new ExpressionError(source, `\`${source}\`: ${firstLine(error)}`);
   }
 }
+
+/** An expression stopped at its bound (time or memory): it could not be evaluated at all. */
+export class ExpressionBoundError extends ExpressionError {}
 
 /** CEL distinguishes int from double: whole JS numbers become ints (bigint) so `status == 200`
  * and `count + 1` behave as a reader expects. */

@@ -6,7 +6,7 @@ import { formatDiagnostic } from '../report/diagnostics.js';
 import { parseRunbook, type LoadOptions, type LoadedRunbook } from './load.js';
 
 // The expression language loads on first need; these tests use it directly.
-beforeAll(loadExpressions);
+beforeAll(() => loadExpressions());
 
 const OPTIONS: LoadOptions = {
   registry: await createRegistry().load(),

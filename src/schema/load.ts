@@ -65,7 +65,8 @@ export async function loadRunbookFile(file: string, options: LoadOptions): Promi
   const parsed = parseYaml(shown, bytes, 'runbook', maxBytes);
   const adapters = parsed.ok ? adaptersUsedBy(parsed.data) : [];
   await options.registry.load(adapters);
-  if (parsed.ok) await loadExpressions(); // Validation checks every expression's syntax.
+  // Validation checks every expression's syntax, and every pattern.
+  if (parsed.ok) await loadExpressions(parsed.source.text);
   const loaded = checkRunbook(shown, parsed, options);
   if (cache && loaded.runbook) {
     const entry: CachedLoad = {

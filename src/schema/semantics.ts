@@ -1,9 +1,11 @@
+import { regexProblem } from './regex.js';
 import type { Diagnostic } from '../errors.js';
 import { EFFECT_RANK, type Effect } from '../adapters/adapter.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import {
   checkExpressionSyntax,
   checkExpressionTypes,
+  literalPatterns,
   hasTemplate,
   referencedNames,
   templateExpressions,
@@ -36,6 +38,9 @@ export interface RawStep {
 
 /** Rules that need the adapter registry, the config or the whole document. Works on raw data so
  * that it reports alongside the structural errors, not after them. */
+const RE2_HINT =
+  'patterns are RE2 (linear time): no backreferences (\\1) and no lookaround ((?=…), (?!…), (?<=…))';
+
 export function checkSemantics(
   source: YamlSource,
   data: unknown,
@@ -109,6 +114,10 @@ export function checkSemantics(
       }
       const typeProblem = checkExpressionTypes(sourceText, scope.outputs === true);
       if (typeProblem) at(path, typeProblem);
+      for (const pattern of literalPatterns(sourceText)) {
+        const patternProblem = regexProblem(pattern);
+        if (patternProblem) at(path, `\`${sourceText}\`: ${patternProblem}`, { hint: RE2_HINT });
+      }
       for (const name of referencedNames(sourceText, 'steps')) {
         if (!referable.has(name)) {
           const guess = suggest(name, [...referable]);
@@ -257,14 +266,8 @@ export function checkSemantics(
     if (isObject(step.expect)) {
       for (const [key, value] of Object.entries(step.expect)) {
         if (isObject(value) && typeof value.matches === 'string') {
-          try {
-            new RegExp(value.matches);
-          } catch (error) {
-            at(
-              [...path, 'expect', key, 'matches'],
-              `invalid regular expression: ${(error as Error).message}`,
-            );
-          }
+          const problem = regexProblem(value.matches);
+          if (problem) at([...path, 'expect', key, 'matches'], problem, { hint: RE2_HINT });
         }
       }
     }
