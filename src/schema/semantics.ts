@@ -8,6 +8,7 @@ import {
   templateExpressions,
 } from './expressions.js';
 import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
+import { checkShellValues } from './semantics-shell.js';
 import { suggest } from './suggest.js';
 import { diagnosticsFromZod } from './zod-diagnostics.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
@@ -227,6 +228,7 @@ export function checkSemantics(
     }
     for (const key of ['run', 'with', 'manual', 'name', 'env'] as const)
       checkStrings([...path, key], step[key]);
+    out.push(...checkShellValues(source, path, step));
   }
 
   checkSeverity(data, options, at);
