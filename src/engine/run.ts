@@ -704,7 +704,8 @@ class Engine {
     if (attempt.done) return result;
     const failed: StepRecord = { ...result, status: 'failed', reason: attempt.reason ?? 'failed' };
     if (section === 'detection' && attempt.ran) failed.finding = true;
-    const tail = tailLines(outcome.stderr ?? '', STDERR_TAIL_LINES);
+    // Redacted before it is cut, so that the cut cannot leave part of a multi-line secret.
+    const tail = tailLines(this.#o.redactor.redact(outcome.stderr ?? ''), STDERR_TAIL_LINES);
     if (tail) failed.stderr_tail = tail;
     return failed;
   }
