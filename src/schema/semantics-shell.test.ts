@@ -11,6 +11,10 @@ const REGISTRY = await createRegistry().load(['docker']);
 /** `line:col message (hint)` for each problem of a runbook with these diagnosis steps. */
 function problems(steps: string): string[] {
   const source = `id: nested\ntitle: Values in nested code\nvars:\n  v: { default: x }\ndiagnosis:\n${steps}`;
+  return diagnose(source);
+}
+
+function diagnose(source: string): string[] {
   const loaded = parseRunbook('nested.yaml', Buffer.from(source, 'utf8'), {
     registry: REGISTRY,
     config: {
@@ -24,7 +28,7 @@ function problems(steps: string): string[] {
     },
   });
   return loaded.diagnostics.map(
-    (d) => `${d.line}:${d.col} ${d.message}${d.hint ? ` (${d.hint})` : ''}`,
+    (d) => `${d.line}:${d.col} ${d.severity}: ${d.message}${d.hint ? ` (${d.hint})` : ''}`,
   );
 }
 
@@ -68,12 +72,12 @@ describe('values in code for a nested shell or interpreter', () => {
       ...run(`find . -exec sh -c "echo \${{ vars.v }}" \\;`),
     ]).toMatchInlineSnapshot(`
       [
-        "7:24 \`\${{ vars.v }}\` is in double-quoted code for sh -c: the outer shell expands it first, so sh -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (sh -c '… \${{ vars.v }} …'))",
-        "7:42 \`\${{ vars.v }}\` is in double-quoted code for bash -c: the outer shell expands it first, so bash -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (bash -c '… \${{ vars.v }} …'))",
-        "7:21 \`\${{ vars.v }}\` is in unquoted code for eval: the outer shell expands it first, so eval would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (eval '… \${{ vars.v }} …'))",
-        "7:34 \`\${{ vars.v }}\` is in code for sh -c after an expansion ($…, \`…\`), so where it lands in that code cannot be known (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V" in single-quoted code)",
-        "7:39 \`\${{ vars.v }}\` is in double-quoted code for sh -c: the outer shell expands it first, so sh -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (sh -c '… \${{ vars.v }} …'))",
-        "7:37 \`\${{ vars.v }}\` is in double-quoted code for sh -c: the outer shell expands it first, so sh -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (sh -c '… \${{ vars.v }} …'))",
+        "7:24 error: \`\${{ vars.v }}\` is in double-quoted code for sh -c: the outer shell expands it first, so sh -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (sh -c '… \${{ vars.v }} …'))",
+        "7:42 error: \`\${{ vars.v }}\` is in double-quoted code for bash -c: the outer shell expands it first, so bash -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (bash -c '… \${{ vars.v }} …'))",
+        "7:21 error: \`\${{ vars.v }}\` is in unquoted code for eval: the outer shell expands it first, so eval would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (eval '… \${{ vars.v }} …'))",
+        "7:34 error: \`\${{ vars.v }}\` is in code for sh -c after an expansion ($…, \`…\`), so where it lands in that code cannot be known (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V" in single-quoted code)",
+        "7:39 error: \`\${{ vars.v }}\` is in double-quoted code for sh -c: the outer shell expands it first, so sh -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (sh -c '… \${{ vars.v }} …'))",
+        "7:37 error: \`\${{ vars.v }}\` is in double-quoted code for sh -c: the outer shell expands it first, so sh -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (sh -c '… \${{ vars.v }} …'))",
       ]
     `);
   });
@@ -88,12 +92,12 @@ describe('values in code for a nested shell or interpreter', () => {
       ...run(`kubectl exec -n prod api-0 -- sh -c 'echo \${{ vars.v }}'`),
     ]).toMatchInlineSnapshot(`
       [
-        "7:23 \`\${{ vars.v }}\` is in code for su -c, and su starts the shell with a new environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then run su --whitelist-environment=V … and refer to "$V")",
-        "7:35 \`\${{ vars.v }}\` is in code for sh -c run through sudo, and sudo resets the environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then run sudo --preserve-env=V … and refer to "$V")",
-        "7:40 \`\${{ vars.v }}\` is in the command that ssh runs on the remote host, and the remote shell does not get the step's environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then run the step with on: <host> (hosts in runbook.config.yaml) instead of ssh, referring to "$V")",
-        "7:47 \`\${{ vars.v }}\` is in the command that ssh runs on the remote host, and the remote shell does not get the step's environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then run the step with on: <host> (hosts in runbook.config.yaml) instead of ssh, referring to "$V")",
-        "7:43 \`\${{ vars.v }}\` is in code for sh -c run through docker exec, and the container does not get the step's environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then run docker exec -e V … and refer to "$V")",
-        "7:53 \`\${{ vars.v }}\` is in code for sh -c run through kubectl exec, and the pod does not get the step's environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then give it to the code as an argument: kubectl exec … -- sh -c '… "$1" …' sh "$V")",
+        "7:23 error: \`\${{ vars.v }}\` is in code for su -c, and su starts the shell with a new environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then run su --whitelist-environment=V … and refer to "$V")",
+        "7:35 error: \`\${{ vars.v }}\` is in code for sh -c run through sudo, and sudo resets the environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then run sudo --preserve-env=V … and refer to "$V")",
+        "7:40 error: \`\${{ vars.v }}\` is in the command that ssh runs on the remote host, and the remote shell does not get the step's environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then run the step with on: <host> (hosts in runbook.config.yaml) instead of ssh, referring to "$V")",
+        "7:47 error: \`\${{ vars.v }}\` is in the command that ssh runs on the remote host, and the remote shell does not get the step's environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then run the step with on: <host> (hosts in runbook.config.yaml) instead of ssh, referring to "$V")",
+        "7:43 error: \`\${{ vars.v }}\` is in code for sh -c run through docker exec, and the container does not get the step's environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then run docker exec -e V … and refer to "$V")",
+        "7:53 error: \`\${{ vars.v }}\` is in code for sh -c run through kubectl exec, and the pod does not get the step's environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then give it to the code as an argument: kubectl exec … -- sh -c '… "$1" …' sh "$V")",
       ]
     `);
   });
@@ -109,13 +113,13 @@ describe('values in code for a nested shell or interpreter', () => {
       ...run(`python3 - <<'EOF'\nprint("\${{ vars.v }}")\nEOF`),
     ]).toMatchInlineSnapshot(`
       [
-        "7:31 \`\${{ vars.v }}\` is in code for python3 -c: the value would be Python code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as os.environ["V"])",
-        "7:30 \`\${{ vars.v }}\` is in code for python -c: the value would be Python code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as os.environ["V"])",
-        "7:34 \`\${{ vars.v }}\` is in code for node -e: the value would be JavaScript code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as process.env.V)",
-        "7:28 \`\${{ vars.v }}\` is in code for perl -e: the value would be Perl code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as $ENV{V})",
-        "7:27 \`\${{ vars.v }}\` is in code for ruby -e: the value would be Ruby code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as ENV["V"])",
-        "7:32 \`\${{ vars.v }}\` is in code for awk: the value would be awk code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as ENVIRON["V"] (or awk -v v="$V"))",
-        "7:38 \`\${{ vars.v }}\` is in a heredoc that python3 reads as code: the value would be Python code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), quote the heredoc's delimiter (<<'EOF') and refer to os.environ["V"])",
+        "7:31 error: \`\${{ vars.v }}\` is in code for python3 -c: the value would be Python code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as os.environ["V"])",
+        "7:30 error: \`\${{ vars.v }}\` is in code for python -c: the value would be Python code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as os.environ["V"])",
+        "7:34 error: \`\${{ vars.v }}\` is in code for node -e: the value would be JavaScript code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as process.env.V)",
+        "7:28 error: \`\${{ vars.v }}\` is in code for perl -e: the value would be Perl code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as $ENV{V})",
+        "7:27 error: \`\${{ vars.v }}\` is in code for ruby -e: the value would be Ruby code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as ENV["V"])",
+        "7:32 error: \`\${{ vars.v }}\` is in code for awk: the value would be awk code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as ENVIRON["V"] (or awk -v v="$V"))",
+        "7:38 error: \`\${{ vars.v }}\` is in a heredoc that python3 reads as code: the value would be Python code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), quote the heredoc's delimiter (<<'EOF') and refer to os.environ["V"])",
       ]
     `);
   });
@@ -139,10 +143,10 @@ describe('values in code for a nested shell or interpreter', () => {
       ),
     ).toMatchInlineSnapshot(`
       [
-        "7:35 \`\${{ vars.v }}\` is in code for python3 -c: the value would be Python code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as os.environ["V"])",
-        "9:33 \`\${{ vars.v }}\` is in the command that ssh runs on the remote host, and the remote shell does not get the step's environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then run the step with on: <host> (hosts in runbook.config.yaml) instead of ssh, referring to "$V")",
-        "12:36 \`\${{ vars.v }}\` is in double-quoted code for sh -c: the outer shell expands it first, so sh -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (sh -c '… \${{ vars.v }} …'))",
-        "15:57 \`\${{ vars.v }}\` is in code for sh -c run through docker.exec, and the container gets only the action's with.env: the value would be shell code there (pass the value through with.env (env: { V: "\${{ vars.v }}" }), then refer to "$V")",
+        "7:35 error: \`\${{ vars.v }}\` is in code for python3 -c: the value would be Python code there, not data (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and read it as os.environ["V"])",
+        "9:33 error: \`\${{ vars.v }}\` is in the command that ssh runs on the remote host, and the remote shell does not get the step's environment: the value would be shell code there (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }), then run the step with on: <host> (hosts in runbook.config.yaml) instead of ssh, referring to "$V")",
+        "12:36 error: \`\${{ vars.v }}\` is in double-quoted code for sh -c: the outer shell expands it first, so sh -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (sh -c '… \${{ vars.v }} …'))",
+        "15:57 error: \`\${{ vars.v }}\` is in code for sh -c run through docker.exec, and the container gets only the action's with.env: the value would be shell code there (pass the value through with.env (env: { V: "\${{ vars.v }}" }), then refer to "$V")",
       ]
     `);
   });
@@ -160,8 +164,34 @@ describe('values in code for a nested shell or interpreter', () => {
       ),
     ).toMatchInlineSnapshot(`
       [
-        "9:19 \`\${{ vars.v }}\` is in double-quoted code for sh -c: the outer shell expands it first, so sh -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (sh -c '… \${{ vars.v }} …'))",
-        "9:33 \`\${{ vars.v }}\` is in double-quoted code for sh -c: the outer shell expands it first, so sh -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (sh -c '… \${{ vars.v }} …'))",
+        "9:19 error: \`\${{ vars.v }}\` is in double-quoted code for sh -c: the outer shell expands it first, so sh -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (sh -c '… \${{ vars.v }} …'))",
+        "9:33 error: \`\${{ vars.v }}\` is in double-quoted code for sh -c: the outer shell expands it first, so sh -c would read the value as code (pass the value through the step's env: (env: { V: "\${{ vars.v }}" }) and refer to "$V", or single-quote the code (sh -c '… \${{ vars.v }} …'))",
+      ]
+    `);
+  });
+
+  it('warns of a secret variable in an argv item, where ps shows it', () => {
+    expect(
+      diagnose(
+        [
+          'id: nested',
+          'title: Secrets in argv',
+          'vars:',
+          '  token: { env: API_TOKEN, secret: true }',
+          '  name: { default: api }',
+          'diagnosis:',
+          '  - id: a',
+          '    run: [curl, -H, "Authorization: Bearer ${{ vars.token }}", "https://${{ vars.name }}"]',
+          '  - id: b',
+          '    run: ["sh", "-c", "curl -H \\"Authorization: Bearer ${{ vars.token }}\\" x"]',
+          '  - id: c',
+          `    run: 'curl -H "Authorization: Bearer \${{ vars.token }}" x'`,
+          '',
+        ].join('\n'),
+      ),
+    ).toMatchInlineSnapshot(`
+      [
+        "8:44 warning: vars.token is secret, and an argv item is visible to every user of the machine (ps) (give it to the program through the step's env: (env: { TOKEN: "\${{ vars.token }}" }) or on its stdin, not as an argument)",
       ]
     `);
   });

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../errors.js';
-import { hasTemplate } from './expressions.js';
+import { hasTemplate, referencedNames, templateExpressions } from './expressions.js';
 import type { EnvBarrier } from './shell-words.js';
 import {
   describeRefusal,
@@ -26,8 +26,27 @@ export function checkShellValues(
   source: YamlSource,
   path: PathSegment[],
   step: Record<string, unknown>,
+  secretVars: readonly string[],
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
+  // An argv item is a process's argument as it is: any user sees it in ps.
+  const secretInArgv = (at: PathSegment[], item: string): void => {
+    templateExpressions(item).forEach((expression, index) => {
+      const secret = referencedNames(expression, 'vars').find((name) => secretVars.includes(name));
+      if (secret)
+        out.push(
+          source.diagnosticAtTemplate(
+            at,
+            index,
+            `vars.${secret} is secret, and an argv item is visible to every user of the machine (ps)`,
+            {
+              severity: 'warning',
+              hint: `give it to the program through the step's env: (env: { ${secret.toUpperCase()}: "\${{ vars.${secret} }}" }) or on its stdin, not as an argument`,
+            },
+          ),
+        );
+    });
+  };
   const report = (at: PathSegment[], parts: () => PlacedPart[]): void => {
     let placed: PlacedPart[];
     try {
@@ -52,7 +71,10 @@ export function checkShellValues(
       } catch {
         return;
       }
-      placed.forEach((argument, index) => report([...at, index], () => argument.parts));
+      placed.forEach((argument, index) => {
+        report([...at, index], () => argument.parts);
+        if (!argument.script) secretInArgv([...at, index], argv[index] ?? '');
+      });
     }
   };
   const input = step.with;

@@ -59,6 +59,11 @@ export function checkSemantics(
   }
 
   const varNames = isObject(data.vars) ? Object.keys(data.vars) : [];
+  const secretVars = isObject(data.vars)
+    ? Object.entries(data.vars).flatMap(([name, definition]) =>
+        isObject(definition) && definition.secret === true ? [name] : [],
+      )
+    : [];
   const stepIds = new Map<string, PathSegment[]>();
   for (const { path, step } of steps) {
     if (typeof step.id !== 'string') continue;
@@ -228,7 +233,7 @@ export function checkSemantics(
     }
     for (const key of ['run', 'with', 'manual', 'name', 'env'] as const)
       checkStrings([...path, key], step[key]);
-    out.push(...checkShellValues(source, path, step));
+    out.push(...checkShellValues(source, path, step, secretVars));
   }
 
   checkSeverity(data, options, at);
