@@ -317,6 +317,9 @@ describe('renderShellCommand', () => {
       expect(
         command("find . -name '*.log' -exec sh -c 'gzip \"$1\" ${{ vars.v }}' sh {} \\;"),
       ).toBe(`find . -name '*.log' -exec sh -c 'gzip "$1" "\${RUNBOOK_VALUE_1}"' sh {} \\;`);
+      expect(command("$SHELL -c 'echo ${{ vars.v }}'")).toBe(
+        `$SHELL -c 'echo "\${RUNBOOK_VALUE_1}"'`,
+      );
       expect(command('ls | xargs -r -n 1 sh -c \'echo ${{ vars.v }} "$0"\'')).toBe(
         `ls | xargs -r -n 1 sh -c 'echo "\${RUNBOOK_VALUE_1}" "$0"'`,
       );
@@ -369,6 +372,7 @@ describe('renderShellCommand', () => {
       ['double-quoted code for sh -c', 'sh -c "echo ${{ vars.v }}"'],
       ['unquoted code for eval', 'eval echo ${{ vars.v }}'],
       ['code after an expansion', `sh -c "$PREFIX"'echo \${{ vars.v }}'`],
+      ['double-quoted code for a shell named by a variable', '"$SHELL" -c "echo ${{ vars.v }}"'],
       ['python3 -c', 'python3 -c \'print("${{ vars.v }}")\''],
       ['awk', 'awk \'{ print "${{ vars.v }}" }\' /etc/hostname'],
       ['ssh', "ssh web-1 'echo ${{ vars.v }}'"],

@@ -6,6 +6,7 @@ import {
   DATA,
   literal,
   skipOptions,
+  VALUE_MARK,
   type EnvBarrier,
   type ShellWord,
   type WordRole,
@@ -80,7 +81,7 @@ function roleFrom(
   for (;;) {
     if (target !== 'stdin' && i >= target) return DATA;
     const text = literal(words[i]);
-    if (text === undefined) return DATA;
+    if (text === undefined) return unknownProgram(words, i, target, barrier);
     const name = basename(text);
     if (RESERVED.has(text)) {
       i += text === 'time' && literal(words[i + 1]) === '-p' ? 2 : 1;
@@ -256,4 +257,28 @@ function kubectlRole(
     pass: (variable) =>
       `give it to the code as an argument: ${name} exec … -- sh -c '… "$1" …' sh "$${variable}"`,
   });
+}
+
+/**
+ * A program named by an expansion or a value (`$SHELL -c '…'`): the word after a `-c` is taken
+ * for shell code, so that a value in it is left for that program to expand or refused — as text
+ * for another interpreter it is then broken, not code.
+ */
+function unknownProgram(
+  words: readonly ShellWord[],
+  program: number,
+  target: number | 'stdin',
+  barrier: EnvBarrier | undefined,
+): WordRole {
+  if (target === 'stdin' || target < program + 2) return DATA;
+  if (!/^-[A-Za-z]*c$/.test(literal(words[target - 1]) ?? '')) return DATA;
+  const name = (words[program]?.text ?? '').split(VALUE_MARK).join('${{ … }}');
+  return {
+    kind: 'code',
+    language: 'sh',
+    runner: `${name} -c`,
+    joined: false,
+    start: target,
+    barrier,
+  };
 }
