@@ -320,6 +320,18 @@ describe('renderShellCommand', () => {
       expect(command("$SHELL -c 'echo ${{ vars.v }}'")).toBe(
         `$SHELL -c 'echo "\${RUNBOOK_VALUE_1}"'`,
       );
+      expect(command("flock /run/x.lock -c 'echo ${{ vars.v }}'")).toBe(
+        `flock /run/x.lock -c 'echo "\${RUNBOOK_VALUE_1}"'`,
+      );
+      expect(command("flock /run/x.lock sh -c 'echo ${{ vars.v }}'")).toBe(
+        `flock /run/x.lock sh -c 'echo "\${RUNBOOK_VALUE_1}"'`,
+      );
+      expect(command("watch -n 5 'df -h ${{ vars.v }}'")).toBe(
+        `watch -n 5 'df -h "\${RUNBOOK_VALUE_1}"'`,
+      );
+      expect(command("watch -x df -h '${{ vars.v }}'")).toBe(
+        `watch -x df -h ''"\${RUNBOOK_VALUE_1}"''`,
+      );
       expect(command('ls | xargs -r -n 1 sh -c \'echo ${{ vars.v }} "$0"\'')).toBe(
         `ls | xargs -r -n 1 sh -c 'echo "\${RUNBOOK_VALUE_1}" "$0"'`,
       );

@@ -27,7 +27,6 @@ const PASS_THROUGH: Record<string, { withArgument: RegExp; operands: number }> =
   stdbuf: { withArgument: /^(-i|-o|-e)$/, operands: 0 },
   timeout: { withArgument: /^(-s|-k|--signal|--kill-after)$/, operands: 1 },
   chronic: { withArgument: /^$/, operands: 0 },
-  flock: { withArgument: /^(-w|-E|--timeout|--conflict-exit-code)$/, operands: 1 },
   xargs: {
     withArgument:
       /^(-a|-d|-E|-I|-L|-n|-P|-s|--arg-file|--delimiter|--max-lines|--max-args|--max-procs|--max-chars|--process-slot-var)$/,
@@ -121,6 +120,10 @@ function roleFrom(
       }
       case 'find':
         return findExec(words, i + 1, target, barrier);
+      case 'flock':
+      case 'script':
+      case 'watch':
+        return shellStringRole(name, words, i + 1, target, barrier);
       case 'ssh':
         return sshRole(words, i + 1, target);
       case 'su':
@@ -159,6 +162,56 @@ function findExec(
     while (end < words.length && !/^[;+]$/.test(literal(words[end]) ?? '')) end++;
     if (target > i && target < end) return roleFrom(words.slice(0, end), i + 1, target, barrier);
     i = end;
+  }
+  return DATA;
+}
+
+/**
+ * Programs that hand a string to `sh -c`: `flock FILE -c CODE` (else `flock FILE CMD…`),
+ * `script -c CODE`, and `watch CMD…`, whose words are joined (unless `-x`, an argv).
+ */
+function shellStringRole(
+  name: 'flock' | 'script' | 'watch',
+  words: readonly ShellWord[],
+  from: number,
+  target: number | 'stdin',
+  barrier: EnvBarrier | undefined,
+): WordRole {
+  if (target === 'stdin') return DATA;
+  const code = (start: number, joined: boolean): WordRole => ({
+    kind: 'code',
+    language: 'sh',
+    runner: joined ? name : `${name} -c`,
+    joined,
+    start,
+    barrier,
+  });
+  if (name === 'watch') {
+    const command = skipOptions(words, from, /^(-n|-d|-q|--interval|--equexit)$/);
+    const exec = words
+      .slice(from, command)
+      .some((word) => /^(-x|--exec)$/.test(literal(word) ?? ''));
+    if (target < command) return DATA;
+    return exec ? roleFrom(words, command, target, barrier) : code(command, true);
+  }
+  const options =
+    name === 'flock'
+      ? /^(-w|-E|--timeout|--conflict-exit-code)$/
+      : /^(-E|-I|-O|-T|-B|-m|--log-io|--log-in|--log-out|--log-timing|--echo|--logging-format)$/;
+  for (let i = from; i < target; i++) {
+    const text = literal(words[i]);
+    if (text === undefined) return DATA;
+    if (/^(-c|--command)$/.test(text)) {
+      if (i + 1 === target) return code(target, false);
+      i++;
+    } else if (options.test(text)) i++;
+    else if (name === 'flock' && !text.startsWith('-'))
+      // The lock file; then -c CODE, or the command itself.
+      return /^(-c|--command)$/.test(literal(words[i + 1]) ?? '')
+        ? i + 2 === target
+          ? code(target, false)
+          : DATA
+        : roleFrom(words, i + 1, target, barrier);
   }
   return DATA;
 }
