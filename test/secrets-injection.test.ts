@@ -48,6 +48,7 @@ resolution:
 /** Hostile values that must arrive as text, never run. */
 const HOSTILE = [
   '; touch TRIP',
+  '$(touch TRIP)x',
   '$(touch TRIP)',
   '`touch TRIP`',
   'a\ntouch TRIP',
@@ -74,6 +75,20 @@ diagnosis:
     capture: { got: outputs.stdout }
   - id: subshell
     run: printf '%s' "$(printf '%s' \${{ vars.v }})" > \${{ vars.out }}/subshell.txt
+  - id: fetch
+    run: ["node", "-e", "process.stdout.write(JSON.stringify({ x: process.env.V }))"]
+    env: { V: "\${{ vars.v }}" }
+  - id: nested-sh
+    run: sh -c 'printf "%s" \${{ steps.fetch.outputs.json.x }}' > \${{ vars.out }}/nested-sh.txt
+  - id: nested-bash
+    run: bash -c 'printf "%s" "<\${{ vars.v }}>"' > \${{ vars.out }}/nested-bash.txt
+  - id: nested-eval
+    run: eval 'printf "%s" \${{ vars.v }}' > \${{ vars.out }}/nested-eval.txt
+  - id: nested-twice
+    run: sh -c 'bash -c '\\''printf "%s" \${{ vars.v }}'\\''' > \${{ vars.out }}/nested-twice.txt
+  - id: nested-argv
+    run: ["sh", "-c", "printf '%s' \${{ vars.v }}"]
+    capture: { got: outputs.stdout }
 `;
 
 describe('secrets never reach the terminal, the journal or the JSON output', () => {
@@ -170,9 +185,15 @@ describe('hostile values are text, never code', () => {
     expect(readFileSync(join(work, 'double.txt'), 'utf8')).toBe(`<${value}>`);
     expect(readFileSync(join(work, 'single.txt'), 'utf8')).toBe(`<${value}>`);
     expect(readFileSync(join(work, 'subshell.txt'), 'utf8')).toBe(value.replace(/\n+$/, ''));
+    // A nested shell gets the value as data too: a step's output, or a variable.
+    expect(readFileSync(join(work, 'nested-sh.txt'), 'utf8')).toBe(value);
+    expect(readFileSync(join(work, 'nested-bash.txt'), 'utf8')).toBe(`<${value}>`);
+    expect(readFileSync(join(work, 'nested-eval.txt'), 'utf8')).toBe(value);
+    expect(readFileSync(join(work, 'nested-twice.txt'), 'utf8')).toBe(value);
     const doc = JSON.parse(result.stdout) as {
       steps: Array<{ id: string; outputs: Record<string, unknown> }>;
     };
     expect(doc.steps.find((s) => s.id === 'argv')?.outputs.got).toBe(value);
+    expect(doc.steps.find((s) => s.id === 'nested-argv')?.outputs.got).toBe(value);
   });
 });

@@ -6,6 +6,8 @@ import {
   configString,
   curl,
   describeCurlExit,
+  getCall,
+  getInput,
   lastBody,
   parseWriteOut,
   requestCall,
@@ -73,8 +75,6 @@ describe('curl: commands', () => {
       WRITE_OUT,
       '-K',
       '-',
-      '--url',
-      'https://api.example.com/jobs/reclaim',
     ]);
     expect(process.input).toBe(
       [
@@ -82,6 +82,7 @@ describe('curl: commands', () => {
         'header = "X-Api-Key: key-456"',
         'user = "ops:hunter2"',
         'data-raw = "{\\"expired\\":true,\\"note\\":\\"say \\\\\\"hi\\\\\\"\\\\n\\"}"',
+        'url = "https://api.example.com/jobs/reclaim"',
         '',
       ].join('\n'),
     );
@@ -110,7 +111,19 @@ describe('curl: commands', () => {
     expect(plain.args.filter((arg) => /content-type/i.test(arg))).toEqual([
       'Content-Type: text/plain',
     ]);
-    expect(plain.input).toBe('data-raw = "a=1"\n');
+    expect(plain.input).toBe('data-raw = "a=1"\nurl = "http://h/"\n');
+  });
+
+  it('gives curl the URL on stdin, where ps does not show a token in its query', () => {
+    const { request: process, shown } = buildCurl(
+      getCall(getInput.parse({ url: 'http://127.0.0.1:9/health?token=AA"BB\\CC$DD&x=1 2' })),
+    );
+    expect(process.args).toEqual(['-sS', '--max-time', '10', '-w', WRITE_OUT, '-K', '-']);
+    expect(process.input).toBe('url = "http://127.0.0.1:9/health?token=AA\\"BB\\\\CC$DD&x=1 2"\n');
+    expect(shown.slice(-2)).toEqual([
+      '--url',
+      'http://127.0.0.1:9/health?token=AA"BB\\CC$DD&x=1 2',
+    ]);
   });
 
   it('refuses header injection, bad header names and lower-case methods', () => {

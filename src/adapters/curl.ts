@@ -141,9 +141,10 @@ function commonCall(input: GetInput | RequestInput): CurlCall {
   };
 }
 
-/** A curl option that carries a secret or a body, sent as a config line on stdin (`-K -`). */
+/** A curl option that carries a secret, a body or the URL, sent as a config line on stdin
+ * (`-K -`). */
 interface StdinOption {
-  name: 'header' | 'data-raw' | 'user';
+  name: 'header' | 'data-raw' | 'user' | 'url';
   value: string;
   /** How people see it. */
   shown: string;
@@ -151,8 +152,9 @@ interface StdinOption {
 
 /**
  * The process to run and the argv people see. Secrets (credential headers, a password in the
- * URL) and the body reach curl as config lines on stdin; `shown` lists them as the options they
- * are, with credentials as `***`.
+ * URL), the body and the URL itself (whose query may hold a token) reach curl as config lines on
+ * stdin, so that no other user sees them in `ps`; `shown` lists them as the options they are,
+ * with credentials as `***` (the engine masks known secrets in the rest).
  */
 export function buildCurl(call: CurlCall): { request: ProcessRequest; shown: string[] } {
   const args = ['-sS'];
@@ -194,18 +196,17 @@ export function buildCurl(call: CurlCall): { request: ProcessRequest; shown: str
     });
   args.push('-w', WRITE_OUT);
 
+  stdin.push({ name: 'url', value: url, shown: url });
+
   const shown = [...args];
   for (const option of stdin)
     shown.push(option.name === 'header' ? '-H' : `--${option.name}`, option.shown);
-  shown.push('--url', url);
-  if (stdin.length > 0) args.push('-K', '-');
-  args.push('--url', url);
-
-  const request: ProcessRequest = { file: CURL, args };
-  if (stdin.length > 0)
-    request.input = stdin
-      .map((option) => `${option.name} = ${configString(option.value)}\n`)
-      .join('');
+  args.push('-K', '-');
+  const request: ProcessRequest = {
+    file: CURL,
+    args,
+    input: stdin.map((option) => `${option.name} = ${configString(option.value)}\n`).join(''),
+  };
   return { request, shown };
 }
 

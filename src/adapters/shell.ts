@@ -27,9 +27,8 @@ export const shell = {
       summary: 'Run a command and capture stdout, stderr, exit_code (and json when stdout parses)',
       effect: 'write',
       describe: (input) =>
-        typeof input.command === 'string'
-          ? (input.display ?? input.command)
-          : formatArgv(input.command),
+        input.display ??
+        (typeof input.command === 'string' ? input.command : formatArgv(input.command)),
       run: async (input, ctx) => {
         const [file, ...args] =
           typeof input.command === 'string' ? ['sh', '-c', input.command] : input.command;

@@ -5,6 +5,7 @@ import type { Config } from '../schema/config.js';
 import { ExpressionError } from '../schema/expressions.js';
 import { stepsOf, type Runbook } from '../schema/runbook.js';
 import { ExpressionContext, loadExpressionsFor } from './context.js';
+import { runRedactor } from './redact.js';
 import { renderValue } from './render.js';
 import type { ResolvedVars } from './vars.js';
 
@@ -169,7 +170,8 @@ export async function diagnoseRunbook(input: {
     }
   }
   await Promise.all(checks);
-  return [...requirements.values()];
+  // The URLs checked, and what their checks say, may hold the runbook's secrets.
+  return runRedactor(input.vars, env).redactDeep([...requirements.values()]);
 }
 
 /** The programs a shell command line starts, where they can be read without running it. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { shellQuote } from '../adapters/quote.js';
 import { REDACTED, Redactor } from './redact.js';
 
 describe('Redactor', () => {
@@ -49,6 +50,78 @@ describe('Redactor', () => {
     redactor.add('abcd');
     redactor.add('abcdefgh');
     expect(redactor.redact('abcdefgh and abcd')).toBe('*** and ***');
+  });
+
+  describe('every form a secret is printed in', () => {
+    // [secret, text holding it in one form, that text redacted]
+    const CASES: Array<[string, string, string]> = [
+      ['AAAA$BBBB-LEAK1', 'echo "AAAA\\$BBBB-LEAK1"', 'echo "***"'],
+      ['AAAA$BBBB-LEAK1', 'GET /?t=AAAA%24BBBB-LEAK1', 'GET /?t=***'],
+      ['AAAA$BBBB-LEAK1', 'printf %q: AAAA\\$BBBB-LEAK1', 'printf %q: ***'],
+      ['CC\'CC"DD-LEAK2', "echo 'CC'\\''CC\"DD-LEAK2'", "echo '***'"],
+      ['CC\'CC"DD-LEAK2', `echo ${shellQuote('CC\'CC"DD-LEAK2')}`, "echo '***'"],
+      ['CC\'CC"DD-LEAK2', `python: 'CC'"'"'CC"DD-LEAK2'`, "python: '***'"],
+      ['CC\'CC"DD-LEAK2', 'echo "CC\'CC\\"DD-LEAK2"', 'echo "***"'],
+      ['CC\'CC"DD-LEAK2', '{"t":"CC\'CC\\"DD-LEAK2"}', '{"t":"***"}'],
+      ['CC\'CC"DD-LEAK2', '{"t":"CC\\u0027CC\\"DD-LEAK2"}', '{"t":"***"}'],
+      ['CC\'CC"DD-LEAK2', 'q=CC%27CC%22DD-LEAK2&x=1', 'q=***&x=1'],
+      [
+        'CC\'CC"DD-LEAK2',
+        "q=CC'CC%22DD-LEAK2 (encodeURIComponent keeps quotes)",
+        'q=*** (encodeURIComponent keeps quotes)',
+      ],
+      [
+        'CC\'CC"DD-LEAK2',
+        `curl --data-raw ${shellQuote(JSON.stringify({ t: 'CC\'CC"DD-LEAK2' }))}`,
+        `curl --data-raw '{"t":"***"}'`,
+      ],
+      [
+        'CC\'CC"DD-LEAK2',
+        "<system-out>CC'CC&quot;DD-LEAK2</system-out>",
+        '<system-out>***</system-out>',
+      ],
+      ['EE`EE\\FF-LEAK3', 'run "EE\\`EE\\\\FF-LEAK3"', 'run "***"'],
+      ['EE`EE\\FF-LEAK3', '"EE`EE\\\\FF-LEAK3"', '"***"'],
+      ['GG GG\tHH\nII-LEAK4', 'json: "GG GG\\tHH\\nII-LEAK4"', 'json: "***"'],
+      ['GG GG\tHH\nII-LEAK4', 'json: "GG GG\\u0009HH\\u000aII-LEAK4"', 'json: "***"'],
+      ['GG GG\tHH\nII-LEAK4', 'form: q=GG+GG%09HH%0AII-LEAK4', 'form: q=***'],
+      [
+        'GG GG\tHH\nII-LEAK4',
+        `url: ${new URL('http://h/?q=GG GG\tHH\nII-LEAK4').href}`,
+        'url: http://h/?q=***',
+      ],
+      ['ÜÜ€€<&>-LEAK5', 'xml: ÜÜ€€&lt;&amp;&gt;-LEAK5', 'xml: ***'],
+      ['ÜÜ€€<&>-LEAK5', 'go: \\u00dc\\u00dc\\u20ac\\u20ac\\u003c\\u0026\\u003e-LEAK5', 'go: ***'],
+      ['ÜÜ€€<&>-LEAK5', 'uri: %C3%9C%C3%9C%E2%82%AC%E2%82%AC%3C%26%3E-LEAK5', 'uri: ***'],
+      [
+        'u:s/@[x]-LEAK6',
+        `${new URL('http://user:pw@h/').protocol}//user:${encodeURIComponent('u:s/@[x]-LEAK6')}@h/`,
+        'http://user:***@h/',
+      ],
+      [
+        '!@#$%^&*()',
+        'no letters at all: !@#$%^&*() and !%40%23%24%25%5E%26*()',
+        'no letters at all: *** and ***',
+      ],
+    ];
+
+    it.each(CASES)('masks %j in %j', (secret, text, redacted) => {
+      const redactor = new Redactor();
+      redactor.add(secret);
+      expect(redactor.redact(text)).toBe(redacted);
+    });
+
+    it('counts a secret once, whatever the number of its forms', () => {
+      const redactor = new Redactor();
+      redactor.add('CC\'CC"DD-LEAK2');
+      expect(redactor.size).toBe(1);
+    });
+
+    it('leaves text that holds only part of a secret as it is', () => {
+      const redactor = new Redactor();
+      redactor.add('CC\'CC"DD-LEAK2');
+      expect(redactor.redact('CC-LEAK2 and CC%27CC')).toBe('CC-LEAK2 and CC%27CC');
+    });
   });
 
   describe('URLs', () => {

@@ -1,3 +1,4 @@
+import { anchorOf, secretForms } from './secret-forms.js';
 import type { ResolvedVars } from './vars.js';
 
 export const REDACTED = '***';
@@ -9,13 +10,31 @@ export const SECRET_ENV_NAME =
   /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|CREDENTIALS?|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SIGNING_?KEY|DATABASE_URL|_DSN|WEBHOOK(_URL)?|COOKIE|MYSQL_PWD|REDISCLI_AUTH)($|_)/i;
 
 const MIN_SECRET_LENGTH = 4;
+/** Shorter runs are in too much ordinary text to rule anything out. */
+const MIN_ANCHOR_LENGTH = 3;
+
+/** One printed form of a secret, and the part of the secret that every one of its forms keeps. */
+interface Form {
+  text: string;
+  anchor: string;
+}
 
 /**
- * Replaces every known secret value with `***`. Values derived from a secret by concatenation or
- * templating contain it and are caught the same way; URLs also register their password.
+ * Replaces every known secret value with `***`, in every form it can be printed in: as it is,
+ * quoted for a shell, percent-encoded, escaped for JSON or XML (see secret-forms.ts). Values
+ * derived from a secret by concatenation or templating contain it and are caught the same way;
+ * URLs also register their password.
  */
 export class Redactor {
-  #secrets: string[] = [];
+  readonly #secrets = new Set<string>();
+  /** Longest first once sorted, so that a form containing another is replaced whole. */
+  readonly #forms: Form[] = [];
+  readonly #formTexts = new Set<string>();
+  #sorted = true;
+  /** The anchors of all forms: a text without any of them holds no secret. */
+  readonly #anchors = new Set<string>();
+  /** Forms of secrets too short in kept characters to have an anchor worth looking for. */
+  #unanchored = false;
 
   add(value: unknown): void {
     if (typeof value !== 'string' && typeof value !== 'number') return;
@@ -38,10 +57,18 @@ export class Redactor {
   }
 
   #addOne(text: string): void {
-    if (text.length < MIN_SECRET_LENGTH || this.#secrets.includes(text)) return;
-    this.#secrets.push(text);
-    // Longest first, so that a secret containing another is replaced whole.
-    this.#secrets.sort((a, b) => b.length - a.length);
+    if (text.length < MIN_SECRET_LENGTH || this.#secrets.has(text)) return;
+    this.#secrets.add(text);
+    const anchor = anchorOf(text);
+    const usable = anchor.length >= MIN_ANCHOR_LENGTH ? anchor : '';
+    if (usable) this.#anchors.add(usable);
+    else this.#unanchored = true;
+    for (const form of secretForms(text))
+      if (form.length >= MIN_SECRET_LENGTH && !this.#formTexts.has(form)) {
+        this.#formTexts.add(form);
+        this.#forms.push({ text: form, anchor: usable });
+      }
+    this.#sorted = false;
   }
 
   /** Registers the values of environment variables that look like credentials. */
@@ -53,20 +80,32 @@ export class Redactor {
     }
   }
 
+  /** How many secret values are known (each one masked in all its forms). */
   get size(): number {
-    return this.#secrets.length;
+    return this.#secrets.size;
   }
 
   redact(text: string): string {
+    if (this.#forms.length === 0) return text;
+    let found: Set<string> | undefined;
+    for (const anchor of this.#anchors)
+      if (text.includes(anchor)) (found ??= new Set()).add(anchor);
+    if (!found && !this.#unanchored) return text;
+    if (!this.#sorted) {
+      this.#forms.sort((a, b) => b.text.length - a.text.length);
+      this.#sorted = true;
+    }
     let out = text;
-    for (const secret of this.#secrets)
-      if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    for (const { text: form, anchor } of this.#forms) {
+      if (anchor !== '' && !found?.has(anchor)) continue;
+      if (out.includes(form)) out = out.split(form).join(REDACTED);
+    }
     return out;
   }
 
   /** A deep copy with every string redacted (keys included). */
   redactDeep<T>(value: T): T {
-    if (this.#secrets.length === 0) return value;
+    if (this.#secrets.size === 0) return value;
     return this.#deep(value) as T;
   }
 

@@ -1,10 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExpressionError, loadExpressions, toCel } from '../schema/expressions.js';
-import { renderShellCommand, renderText, renderValue } from './render.js';
+import { renderArgv, renderShellCommand, renderText, renderValue } from './render.js';
 
 // The expression language loads on first need; these tests use it directly.
 beforeAll(() => loadExpressions());
@@ -94,6 +102,8 @@ describe('renderShellCommand', () => {
       writeFileSync(stub, `#!/bin/sh\n: > "$TRIPWIRE_DIR/ran-${name}"\n`);
       chmodSync(stub, 0o755);
     }
+    // The shells themselves, for the nested ones.
+    for (const shell of ['sh', 'bash', 'dash']) symlinkSync(`/bin/${shell}`, join(bin, shell));
     writeFileSync(join(dir, 'glob-would-list-me'), '');
   });
 
@@ -212,6 +222,185 @@ describe('renderShellCommand', () => {
     expect(display('echo "${{ vars.v }}"', '$(id)')).toBe('echo "\\$(id)"');
     expect(display("echo '${{ vars.v }}'", 'a b')).toBe("echo 'a b'");
     expect(display("echo '${{ vars.v }}'", "it's")).toBe("echo 'it'\\''s'");
+  });
+
+  describe('in nested shells', () => {
+    // Each runs the value through a second shell (or a third) and must print it, never run it.
+    const NESTED: Array<[string, string, (value: string) => string]> = [
+      ["sh -c '…' bare", `sh -c 'printf "%s" \${{ vars.v }}'`, (v) => v],
+      [
+        "sh -c '…' in nested double quotes",
+        `sh -c 'printf "%s" "<\${{ vars.v }}>"'`,
+        (v) => `<${v}>`,
+      ],
+      [
+        "sh -c '…' in nested single quotes",
+        `sh -c 'printf "%s" '\\''<\${{ vars.v }}>'\\'''`,
+        (v) => `<${v}>`,
+      ],
+      ["bash -c '…'", `bash -c 'printf "%s" \${{ vars.v }}'`, (v) => v],
+      ["dash -ec '…'", `dash -ec 'printf "%s" \${{ vars.v }}'`, (v) => v],
+      ["eval '…'", `eval 'printf "%s" \${{ vars.v }}'`, (v) => v],
+      [
+        'eval with several words',
+        `eval printf '"%s|"' '\${{ vars.v }}' '\${{ vars.v }}'`,
+        (v) => `${v}|${v}|`,
+      ],
+      [
+        'a shell in a shell in a shell',
+        `sh -c 'bash -c '\\''printf "%s" \${{ vars.v }}'\\'''`,
+        (v) => v,
+      ],
+      [
+        'a nested shell inside $( )',
+        `printf '%s' "$(sh -c 'printf "%s" \${{ vars.v }}')"`,
+        (v) => v.replace(/\n+$/, ''),
+      ],
+      [
+        'a positional argument after the code',
+        `sh -c 'printf "%s" "$1"' sh \${{ vars.v }}`,
+        (v) => v,
+      ],
+    ];
+
+    const cases = NESTED.flatMap(([form, text, expected]) =>
+      HOSTILE.map(([label, value]) => [form, label, text, value, expected(value)] as const),
+    );
+
+    it.each(cases)('%s keeps %s literal', (_form, _label, text, value, expected) => {
+      const { command, env } = render(text, value);
+      expect(runSh(command, env)).toBe(expected);
+      expect(tripwires()).toEqual([]);
+    });
+
+    it.each(HOSTILE)(
+      'argv ["sh", "-c", …] and ["bash", "-c", …] keep %s literal',
+      (_label, value) => {
+        for (const shell of ['sh', 'bash']) {
+          const { command, env } = renderArgv(
+            [shell, '-c', 'printf "%s" ${{ vars.v }}'],
+            contextOf({ v: value }),
+          );
+          const [file = '', ...args] = command;
+          const output = execFileSync(join(bin, file), args, {
+            cwd: dir,
+            env: { PATH: bin, TRIPWIRE_DIR: dir, ...env },
+            encoding: 'utf8',
+          });
+          expect(output).toBe(value);
+          expect(tripwires()).toEqual([]);
+        }
+      },
+    );
+
+    it('leaves the nested shell a reference, quoted for where it lands in that shell', () => {
+      const command = (text: string): string => render(text, '$(reboot)').command;
+      expect(command("sh -c 'echo ${{ vars.v }}'")).toBe(`sh -c 'echo "\${RUNBOOK_VALUE_1}"'`);
+      expect(command(`bash -c 'echo "x\${{ vars.v }}"'`)).toBe(
+        `bash -c 'echo "x\${RUNBOOK_VALUE_1}"'`,
+      );
+      expect(command("sh -c 'echo '\\''${{ vars.v }}'\\'''")).toBe(
+        `sh -c 'echo '\\'''\\''"\${RUNBOOK_VALUE_1}"'\\'''\\'''`,
+      );
+      expect(command("eval 'echo ${{ vars.v }}'")).toBe(`eval 'echo "\${RUNBOOK_VALUE_1}"'`);
+      expect(command("eval echo '${{ vars.v }}'")).toBe(`eval echo '"\${RUNBOOK_VALUE_1}"'`);
+      expect(command("sh -c 'bash -c '\\''echo ${{ vars.v }}'\\'''")).toBe(
+        `sh -c 'bash -c '\\''echo "\${RUNBOOK_VALUE_1}"'\\'''`,
+      );
+      expect(
+        command(
+          "sudo -u app VAR=1 timeout 5 env A=1 sh -c 'echo ok' && sh -xc 'echo ${{ vars.v }}'",
+        ),
+      ).toBe(
+        `sudo -u app VAR=1 timeout 5 env A=1 sh -c 'echo ok' && sh -xc 'echo "\${RUNBOOK_VALUE_1}"'`,
+      );
+      expect(
+        command("find . -name '*.log' -exec sh -c 'gzip \"$1\" ${{ vars.v }}' sh {} \\;"),
+      ).toBe(`find . -name '*.log' -exec sh -c 'gzip "$1" "\${RUNBOOK_VALUE_1}"' sh {} \\;`);
+      expect(command("$SHELL -c 'echo ${{ vars.v }}'")).toBe(
+        `$SHELL -c 'echo "\${RUNBOOK_VALUE_1}"'`,
+      );
+      expect(command("flock /run/x.lock -c 'echo ${{ vars.v }}'")).toBe(
+        `flock /run/x.lock -c 'echo "\${RUNBOOK_VALUE_1}"'`,
+      );
+      expect(command("flock /run/x.lock sh -c 'echo ${{ vars.v }}'")).toBe(
+        `flock /run/x.lock sh -c 'echo "\${RUNBOOK_VALUE_1}"'`,
+      );
+      expect(command("watch -n 5 'df -h ${{ vars.v }}'")).toBe(
+        `watch -n 5 'df -h "\${RUNBOOK_VALUE_1}"'`,
+      );
+      expect(command("watch -x df -h '${{ vars.v }}'")).toBe(
+        `watch -x df -h ''"\${RUNBOOK_VALUE_1}"''`,
+      );
+      expect(command('ls | xargs -r -n 1 sh -c \'echo ${{ vars.v }} "$0"\'')).toBe(
+        `ls | xargs -r -n 1 sh -c 'echo "\${RUNBOOK_VALUE_1}" "$0"'`,
+      );
+    });
+
+    it("keeps single quotes that are not code for a shell as they were: the step's shell expands", () => {
+      const command = (text: string): string => render(text, 'x').command;
+      expect(command("grep 'id=${{ vars.v }}' /var/log/app.log")).toBe(
+        `grep 'id='"\${RUNBOOK_VALUE_1}"'' /var/log/app.log`,
+      );
+      expect(command("sh -c 'echo \"$1\"' sh '${{ vars.v }}'")).toBe(
+        `sh -c 'echo "$1"' sh ''"\${RUNBOOK_VALUE_1}"''`,
+      );
+      expect(command("sh script.sh '${{ vars.v }}'")).toBe(
+        `sh script.sh ''"\${RUNBOOK_VALUE_1}"''`,
+      );
+      expect(command("echo 'sh -c ${{ vars.v }}'")).toBe(`echo 'sh -c '"\${RUNBOOK_VALUE_1}"''`);
+      expect(command("sh -c 'true' > '${{ vars.v }}'")).toBe(
+        `sh -c 'true' > ''"\${RUNBOOK_VALUE_1}"''`,
+      );
+    });
+
+    it('shows people the nested command with the value quoted for each shell it goes through', () => {
+      expect(render("sh -c 'echo ${{ vars.v }}'", 'a b').display).toBe(
+        `sh -c 'echo '\\''a b'\\'''`,
+      );
+      expect(render("sh -c 'echo ${{ vars.v }}'", 'plain').display).toBe(`sh -c 'echo plain'`);
+      expect(render(`sh -c 'echo "\${{ vars.v }}"'`, '$x').display).toBe(`sh -c 'echo "\\$x"'`);
+    });
+
+    it("passes the values of an argv's nested script in the environment, and its other arguments as they are", () => {
+      expect(
+        renderArgv(
+          ['sh', '-c', 'echo "$1" ${{ vars.v }}', 'sh', '${{ vars.v }}'],
+          contextOf({ v: "it's" }),
+        ),
+      ).toEqual({
+        command: ['sh', '-c', 'echo "$1" "${RUNBOOK_VALUE_1}"', 'sh', "it's"],
+        display: `sh -c 'echo "$1" '\\''it'\\''\\'\\'''\\''s'\\''' sh 'it'\\''s'`,
+        env: { RUNBOOK_VALUE_1: "it's" },
+      });
+      expect(renderArgv(['printf', '%s', '${{ vars.v }}'], contextOf({ v: '$(id)' }))).toEqual({
+        command: ['printf', '%s', '$(id)'],
+        display: "printf %s '$(id)'",
+        env: {},
+      });
+    });
+
+    it.each([
+      ['double-quoted code for sh -c', 'sh -c "echo ${{ vars.v }}"'],
+      ['unquoted code for eval', 'eval echo ${{ vars.v }}'],
+      ['code after an expansion', `sh -c "$PREFIX"'echo \${{ vars.v }}'`],
+      ['double-quoted code for a shell named by a variable', '"$SHELL" -c "echo ${{ vars.v }}"'],
+      ['python3 -c', 'python3 -c \'print("${{ vars.v }}")\''],
+      ['awk', 'awk \'{ print "${{ vars.v }}" }\' /etc/hostname'],
+      ['ssh', "ssh web-1 'echo ${{ vars.v }}'"],
+      ['docker exec', "docker exec api sh -c 'echo ${{ vars.v }}'"],
+      ['a heredoc for sh', 'sh <<EOF\necho ${{ vars.v }}\nEOF'],
+    ])('refuses a value in %s, where it would be code', (_label, text) => {
+      expect(() => render(text, 'x')).toThrow(ExpressionError);
+    });
+
+    it('refuses an argv whose value would be code', () => {
+      expect(() =>
+        renderArgv(['python3', '-c', 'print(${{ vars.v }})'], contextOf({ v: '1' })),
+      ).toThrow(
+        '`${{ vars.v }}` is in code for python3 -c: the value would be Python code there, not data; pass the value through the step\'s env: (env: { V: "${{ vars.v }}" }) and read it as os.environ["V"]',
+      );
+    });
   });
 
   it('returns a command without ${{ unchanged and needs no environment', () => {

@@ -1,4 +1,4 @@
-import { shellQuote } from '../adapters/quote.js';
+import { formatArgv, shellQuote } from '../adapters/quote.js';
 import {
   evaluateExpression,
   ExpressionError,
@@ -6,6 +6,13 @@ import {
   splitTemplate,
   stringifyValue,
 } from '../schema/expressions.js';
+import type { Placement, Where } from '../schema/shell-scanner.js';
+import {
+  describeRefusal,
+  placeArgvValues,
+  placeShellValues,
+  type PlacedPart,
+} from '../schema/shell-values.js';
 
 /** Renders `${{ }}` in text. */
 export function renderText(text: string, context: Record<string, unknown>): string {
@@ -36,56 +43,135 @@ export function renderValue(value: unknown, context: Record<string, unknown>): u
   return value;
 }
 
-/** A `run:` string ready for `sh -c`. */
-export interface ShellCommand {
-  /** What runs: every inserted value is a reference to an environment variable. */
-  command: string;
+/** A `run:` command ready to start: a string for `sh -c`, or an argv. */
+export interface ShellCommand<C extends string | string[] = string> {
+  /** What runs: every value that a shell parses is a reference to an environment variable. */
+  command: C;
   /** What people read (dry run, journal): the values inlined, quoted as a shell would need them. */
   display: string;
-  /** The inserted values, by variable name. */
+  /** The values referred to, by variable name. */
   env: Record<string, string>;
 }
 
 /**
- * Renders a `run:` string for `sh -c`. No value is ever pasted into the shell text: each one
- * travels in an environment variable (`RUNBOOK_VALUE_n`) and the command refers to it, quoted for
- * where it lands. The shell never parses an expansion's result as code, so a value cannot inject a
- * command whatever it holds and wherever it is placed — bare, in quotes, in `$( )`, in a heredoc.
+ * Renders a `run:` string for `sh -c`. No value is ever pasted into text that a shell parses:
+ * each one travels in an environment variable (`RUNBOOK_VALUE_n`) and the command refers to it,
+ * quoted for where it lands. A shell never parses an expansion's result as code, so a value cannot
+ * inject a command wherever it is placed for the step's shell — bare, in quotes, in `$( )`, in a
+ * heredoc. In single-quoted code for a nested shell (`sh -c '…'`, `eval '…'`) the reference is
+ * left for that shell to expand, quoted for where it lands in that code. Where no reference can
+ * keep the value data (code for another interpreter, for a shell without the environment, or
+ * double-quoted nested code) rendering refuses, as `runbook validate` does (shell-values.ts).
  */
 export function renderShellCommand(text: string, context: Record<string, unknown>): ShellCommand {
   const env: Record<string, string> = {};
   if (!hasTemplate(text)) return { command: text, display: text, env };
-  const scanner = new ShellScanner();
-  const command: string[] = [];
-  const display: string[] = [];
-  for (const part of splitTemplate(text)) {
-    if (part.kind === 'text') {
-      command.push(part.text);
-      display.push(part.text);
-      scanner.feed(part.text);
-      continue;
-    }
-    const value = stringifyValue(evaluateExpression(part.source, context));
-    const name = `RUNBOOK_VALUE_${Object.keys(env).length + 1}`;
-    env[name] = value;
-    const where = scanner.context();
-    if (where === 'quoted-heredoc' && value.includes('\n')) {
-      throw new ExpressionError(
-        part.source,
-        `\`${part.source}\`: a value with a line break cannot go into a quoted heredoc (<<'EOF'); use an unquoted one`,
-      );
-    }
-    command.push(reference(name, where, value));
-    display.push(inline(value, where));
-    // What the reader sees stands in for the value in the scanner's view of the text.
-    scanner.feed(where === 'code' ? 'x' : '');
-  }
-  return { command: command.join(''), display: display.join(''), env };
+  const rendered = renderParts(placeShellValues(text), context, env);
+  return { ...rendered, env };
 }
 
-type Where = 'code' | 'single' | 'double' | 'comment' | 'heredoc' | 'quoted-heredoc';
+/**
+ * Renders a `run:` argv. Its elements are passed as they are, values inlined, with no shell;
+ * an element that is a nested shell's code (`["sh", "-c", "…"]`) is rendered as a `run:` string
+ * is, its values in the environment.
+ */
+export function renderArgv(
+  argv: readonly string[],
+  context: Record<string, unknown>,
+): ShellCommand<string[]> {
+  const env: Record<string, string> = {};
+  const command: string[] = [];
+  const display: string[] = [];
+  for (const [index, argument] of placeArgvValues(argv).entries()) {
+    const text = argv[index] ?? '';
+    if (!hasTemplate(text)) {
+      command.push(text);
+      display.push(text);
+      continue;
+    }
+    const rendered = renderParts(argument.parts, context, env);
+    command.push(rendered.command);
+    display.push(rendered.display);
+  }
+  return { command, display: formatArgv(display), env };
+}
 
-function reference(name: string, where: Where, value: string): string {
+function renderParts(
+  parts: readonly PlacedPart[],
+  context: Record<string, unknown>,
+  env: Record<string, string>,
+): { command: string; display: string } {
+  let command = '';
+  let display = '';
+  for (const part of parts) {
+    if (part.kind === 'text') {
+      command += part.text;
+      display += part.text;
+      continue;
+    }
+    const { placement, source } = part;
+    if (placement.kind === 'refused') {
+      const { message, hint } = describeRefusal(placement.refusal, source);
+      throw new ExpressionError(source, `${message}; ${hint}`);
+    }
+    const value = stringifyValue(evaluateExpression(source, context));
+    if (innermost(placement) === 'quoted-heredoc' && value.includes('\n')) {
+      throw new ExpressionError(
+        source,
+        `\`${source}\`: a value with a line break cannot go into a quoted heredoc (<<'EOF'); use an unquoted one`,
+      );
+    }
+    if (placement.kind === 'here' && placement.where === 'argv') {
+      command += value;
+      display += value;
+      continue;
+    }
+    const name = `RUNBOOK_VALUE_${Object.keys(env).length + 1}`;
+    env[name] = value;
+    command += reference(name, placement, value);
+    display += shown(value, placement);
+  }
+  return { command, display };
+}
+
+function innermost(placement: Placement): Where | undefined {
+  if (placement.kind === 'nested') return innermost(placement.inner);
+  return placement.kind === 'here' ? placement.where : undefined;
+}
+
+/** What the command holds for a value: a reference its shell expands, or for a nested shell a
+ * reference to leave for it, written as literal text for the outer one. */
+function reference(name: string, placement: Placement, value: string): string {
+  switch (placement.kind) {
+    case 'here':
+      return referenceIn(name, placement.where, value);
+    case 'nested':
+      return inline(reference(name, placement.inner, value), 'single');
+    case 'refused':
+      throw new Error('a refused placement has no reference');
+    default: {
+      const unreachable: never = placement;
+      return unreachable;
+    }
+  }
+}
+
+function shown(value: string, placement: Placement): string {
+  switch (placement.kind) {
+    case 'here':
+      return inline(value, placement.where);
+    case 'nested':
+      return inline(shown(value, placement.inner), 'single');
+    case 'refused':
+      throw new Error('a refused placement is not shown');
+    default: {
+      const unreachable: never = placement;
+      return unreachable;
+    }
+  }
+}
+
+function referenceIn(name: string, where: Where, value: string): string {
   switch (where) {
     case 'code':
       return `"\${${name}}"`;
@@ -96,6 +182,7 @@ function reference(name: string, where: Where, value: string): string {
     case 'single':
       return `'"\${${name}}"'`;
     case 'quoted-heredoc':
+    case 'argv':
       return value; // nothing expands in a quoted heredoc, and a value without line breaks cannot end it
     default: {
       const unreachable: never = where;
@@ -104,6 +191,7 @@ function reference(name: string, where: Where, value: string): string {
   }
 }
 
+/** A value as literal text where it lands. */
 function inline(value: string, where: Where): string {
   switch (where) {
     case 'code':
@@ -115,116 +203,11 @@ function inline(value: string, where: Where): string {
     case 'comment':
     case 'heredoc':
     case 'quoted-heredoc':
+    case 'argv':
       return value;
     default: {
       const unreachable: never = where;
       return unreachable;
     }
-  }
-}
-
-type Frame =
-  | { kind: 'code' | 'subst' | 'backtick' | 'single' | 'double' | 'comment' }
-  | { kind: 'heredoc'; delimiter: string; quoted: boolean; strip: boolean };
-
-/** Follows POSIX sh quoting through literal text: quotes, `$( )`, backticks, comments and heredocs. */
-class ShellScanner {
-  readonly #stack: Frame[] = [{ kind: 'code' }];
-  readonly #pendingHeredocs: Array<{ delimiter: string; quoted: boolean; strip: boolean }> = [];
-  #previous = '\n';
-  #lineStart = true;
-
-  context(): Where {
-    const top = this.#top();
-    switch (top.kind) {
-      case 'code':
-      case 'subst':
-      case 'backtick':
-        return 'code';
-      case 'single':
-        return 'single';
-      case 'double':
-        return 'double';
-      case 'comment':
-        return 'comment';
-      case 'heredoc':
-        return top.quoted ? 'quoted-heredoc' : 'heredoc';
-      default: {
-        const unreachable: never = top;
-        return unreachable;
-      }
-    }
-  }
-
-  #top(): Frame {
-    return this.#stack[this.#stack.length - 1] ?? { kind: 'code' };
-  }
-
-  feed(text: string): void {
-    for (let i = 0; i < text.length; i++) {
-      const char = text[i] ?? '';
-      const top = this.#top();
-      if (top.kind === 'heredoc') {
-        if (this.#lineStart) {
-          const line = text.slice(i).split('\n')[0] ?? '';
-          const candidate = top.strip ? line.replace(/^\t+/, '') : line;
-          if (candidate === top.delimiter && text.indexOf('\n', i) >= 0) {
-            this.#stack.pop();
-            i += line.length - 1;
-            this.#previous = 'x';
-            this.#lineStart = false;
-            continue;
-          }
-        }
-        if (!top.quoted && char === '\\') i++;
-      } else if (top.kind === 'comment') {
-        if (char === '\n') {
-          this.#stack.pop();
-          this.#newline();
-        }
-      } else if (top.kind === 'single') {
-        if (char === "'") this.#stack.pop();
-      } else if (top.kind === 'double') {
-        if (char === '\\') i++;
-        else if (char === '"') this.#stack.pop();
-        else if (char === '`') this.#stack.push({ kind: 'backtick' });
-        else if (char === '$' && text[i + 1] === '(') {
-          this.#stack.push({ kind: 'subst' });
-          i++;
-        }
-      } else {
-        // Code: top level, inside $( ) or inside backticks.
-        if (char === '\\') i++;
-        else if (char === "'") this.#stack.push({ kind: 'single' });
-        else if (char === '"') this.#stack.push({ kind: 'double' });
-        else if (char === '`') {
-          if (top.kind === 'backtick') this.#stack.pop();
-          else this.#stack.push({ kind: 'backtick' });
-        } else if (char === '$' && text[i + 1] === '(') {
-          this.#stack.push({ kind: 'subst' });
-          i++;
-        } else if (char === ')' && top.kind === 'subst') this.#stack.pop();
-        else if (char === '#' && /[\s;&|(]/.test(this.#previous))
-          this.#stack.push({ kind: 'comment' });
-        else if (char === '<' && text[i + 1] === '<' && text[i + 2] !== '<') {
-          const match = /^<<(-?)\s*(['"]?)([A-Za-z0-9_.-]+)\2/.exec(text.slice(i));
-          if (match) {
-            this.#pendingHeredocs.push({
-              delimiter: match[3] ?? '',
-              quoted: match[2] !== '',
-              strip: match[1] === '-',
-            });
-            i += match[0].length - 1;
-          }
-        } else if (char === '\n') this.#newline();
-      }
-      this.#previous = text[i] ?? char;
-      this.#lineStart = this.#previous === '\n';
-    }
-  }
-
-  #newline(): void {
-    const pending = this.#pendingHeredocs.splice(0).reverse();
-    for (const heredoc of pending) this.#stack.push({ kind: 'heredoc', ...heredoc });
   }
 }

@@ -33,7 +33,7 @@ import type {
 import { evaluateExpect, type ExpectResult } from './expect.js';
 import type { Journal } from './journal.js';
 import type { Redactor } from './redact.js';
-import { renderShellCommand, renderText, renderValue } from './render.js';
+import { renderArgv, renderShellCommand, renderText, renderValue } from './render.js';
 import type { ResolvedVars } from './vars.js';
 
 export type FailureChoice = 'retry' | 'skip' | 'abort';
@@ -599,16 +599,15 @@ class Engine {
         stepEnv[name] = stringifyValue(value);
     if (step.run !== undefined) {
       uses = 'shell.run';
-      if (typeof step.run === 'string') {
-        const rendered = renderShellCommand(step.run, context);
-        input = {
-          command: rendered.command,
-          display: rendered.display,
-          env: { ...stepEnv, ...rendered.env },
-        };
-      } else {
-        input = { command: step.run.map((arg) => renderText(arg, context)), env: stepEnv };
-      }
+      input = renderCommand(step.run, stepEnv, context);
+    } else if (step.uses === 'shell.run' && isShellInput(step.with)) {
+      // The same rendering as run:, so that values are never pasted into the command as code.
+      uses = step.uses;
+      const { command, env, ...rest } = step.with;
+      input = {
+        ...(renderValue(rest, context) as object),
+        ...renderCommand(command, { ...(renderValue(env ?? {}, context) as object) }, context),
+      };
     } else if (step.uses !== undefined) {
       uses = step.uses;
       input = renderValue(step.with ?? {}, context);
@@ -763,8 +762,9 @@ class Engine {
     if (outcome.unavailable) failed.unavailable = true;
     if (outcome.hint !== undefined) failed.hint = this.#o.redactor.redact(outcome.hint);
     if (section === 'detection' && attempt.ran) failed.finding = true;
-    const tail = tailLines(outcome.stderr ?? '', STDERR_TAIL_LINES);
-    // An unavailable tool's reason is already its own message.
+    // Redacted before it is cut, so that the cut cannot leave part of a multi-line secret; an
+    // unavailable tool's reason is already its own message.
+    const tail = tailLines(this.#o.redactor.redact(outcome.stderr ?? ''), STDERR_TAIL_LINES);
     if (tail && !outcome.unavailable) failed.stderr_tail = tail;
     return failed;
   }
@@ -893,6 +893,30 @@ type Prepared =
   PreparedAction | { kind: 'manual'; effect: 'manual'; command: undefined; text: string };
 
 class PrepareError extends Error {}
+
+/** The input of shell.run for a command: values by environment, the display with them inlined. */
+function renderCommand(
+  command: string | readonly string[],
+  env: Record<string, unknown>,
+  context: Record<string, unknown>,
+): { command: string | string[]; display: string; env: Record<string, unknown> } {
+  const rendered =
+    typeof command === 'string'
+      ? renderShellCommand(command, context)
+      : renderArgv(command, context);
+  return { command: rendered.command, display: rendered.display, env: { ...env, ...rendered.env } };
+}
+
+function isShellInput(
+  value: unknown,
+): value is { command: string | string[]; env?: unknown } & Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || !('command' in value)) return false;
+  const { command } = value;
+  return (
+    typeof command === 'string' ||
+    (Array.isArray(command) && command.every((item) => typeof item === 'string'))
+  );
+}
 
 /** An action's input with known secrets replaced, except in the keys it needs as they are. */
 function redactExcept(redactor: Redactor, input: unknown, except: readonly string[]): unknown {

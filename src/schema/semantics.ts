@@ -11,6 +11,7 @@ import {
   templateExpressions,
 } from './expressions.js';
 import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
+import { checkShellValues } from './semantics-shell.js';
 import { suggest } from './suggest.js';
 import { diagnosticsFromZod } from './zod-diagnostics.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
@@ -64,6 +65,11 @@ export function checkSemantics(
   }
 
   const varNames = isObject(data.vars) ? Object.keys(data.vars) : [];
+  const secretVars = isObject(data.vars)
+    ? Object.entries(data.vars).flatMap(([name, definition]) =>
+        isObject(definition) && definition.secret === true ? [name] : [],
+      )
+    : [];
   const stepIds = new Map<string, PathSegment[]>();
   for (const { path, step } of steps) {
     if (typeof step.id !== 'string') continue;
@@ -273,6 +279,7 @@ export function checkSemantics(
     }
     for (const key of ['run', 'with', 'manual', 'name', 'env'] as const)
       checkStrings([...path, key], step[key], here);
+    out.push(...checkShellValues(source, path, step, secretVars));
   }
 
   checkSeverity(data, options, at);

@@ -87,6 +87,30 @@ export class YamlSource {
     return this.diagnosticAt(offset, message, { path: formatPath(path), ...rest });
   }
 
+  /**
+   * A diagnostic at the `index`-th `${{` of the string at `path` (counted from 0), so that it
+   * points at the expression itself; at the string when the file does not spell it out.
+   */
+  diagnosticAtTemplate(
+    path: readonly PathSegment[],
+    index: number,
+    message: string,
+    extra: Partial<Diagnostic> = {},
+  ): Diagnostic {
+    const { node, complete } = this.#walk(path);
+    const range = complete && isScalar(node) ? node.range : undefined;
+    if (range) {
+      let offset = range[0] - 1;
+      for (let seen = 0; seen <= index && offset < range[1]; seen++) {
+        offset = this.text.indexOf('${{', offset + 1);
+        if (offset < 0) break;
+      }
+      if (offset >= range[0] && offset < range[1])
+        return this.diagnosticAt(offset, message, { path: formatPath(path), ...extra });
+    }
+    return this.diagnosticAtPath(path, message, extra);
+  }
+
   /** Whether a path exists in the document. */
   has(path: readonly PathSegment[]): boolean {
     return this.#walk(path).complete;
