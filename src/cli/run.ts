@@ -102,9 +102,9 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
         },
         options.force ?? false,
       );
-  for (const { name, holder } of lock?.takenOver ?? []) {
+  for (const { name, holder, alive } of lock?.takenOver ?? []) {
     io.stderr.write(
-      `warning: took over the lock on ${name} from run ${holder.run_id} (pid ${holder.pid}, ${holder.user}, since ${holder.started_at}): that process is gone\n`,
+      `warning: took over the lock on ${name} from run ${holder.run_id} (pid ${holder.pid}, ${holder.user}, since ${holder.started_at}): ${alive ? 'that process still runs (--force)' : 'that process is gone'}\n`,
     );
   }
   const releaseOnExit = (): void => lock?.release();

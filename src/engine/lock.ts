@@ -37,7 +37,7 @@ export class LockedError extends RunbookError {
 
 export interface HeldLock {
   /** Locks taken over from runs whose process had died. */
-  takenOver: Array<{ name: string; holder: LockHolder }>;
+  takenOver: Array<{ name: string; holder: LockHolder; alive: boolean }>;
   release(): void;
 }
 
@@ -77,7 +77,7 @@ export function acquireLocks(
     for (const name of names) {
       const file = join(dir, `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.lock`);
       const previous = acquire(file, name, holder, force);
-      if (previous) takenOver.push({ name, holder: previous });
+      if (previous) takenOver.push({ name, holder: previous, alive: isAlive(previous) });
       taken.push(file);
     }
   } catch (error) {
