@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../errors.js';
-import { EFFECT_RANK, type Effect } from '../adapters/adapter.js';
+import { EFFECT_RANK, type CodeInputs, type Effect } from '../adapters/adapter.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import {
   checkExpressionSyntax,
@@ -155,6 +155,10 @@ export function checkSemantics(
             hint: 'remove on:, or make the request from that host with a run: step',
           });
         const input = isObject(step.with) ? step.with : {};
+        if (action.codeInputs)
+          out.push(
+            ...checkCodeInputs(source, [...path, 'with'], input, action.codeInputs, options),
+          );
         const result = action.input.safeParse(input);
         if (!result.success) {
           const issues = result.error.issues.filter(
@@ -272,6 +276,76 @@ export function checkSemantics(
       hint: `rename the file to ${data.id}.yaml or change the id`,
     });
   }
+  return out;
+}
+
+/**
+ * A `${{ }}` in an input that is code makes its value code: an error, or with the action's escape
+ * hatch set a warning (an error under --strict). The hatch set where nothing is templated is a
+ * warning.
+ */
+function checkCodeInputs(
+  source: YamlSource,
+  path: PathSegment[],
+  input: Raw,
+  code: CodeInputs,
+  options: Pick<SemanticOptions, 'strict'>,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const allowed = input[code.allowedBy] === true;
+  let templated = false;
+  for (const key of code.keys) {
+    const value = input[key];
+    if (typeof value !== 'string' || !hasTemplate(value)) continue;
+    let expressions: string[];
+    try {
+      expressions = templateExpressions(value);
+    } catch {
+      continue; // reported with the other expression errors
+    }
+    expressions.forEach((expression, index) => {
+      templated = true;
+      const shown = `\`\${{ ${expression} }}\` inside ${key}:`;
+      const hint = code.hint(expression);
+      const diagnostic = (message: string, severity: Diagnostic['severity'], more: string) =>
+        source.diagnosticAtText([...path, key], '${{', index, message, {
+          severity,
+          hint: `${hint}${more}`,
+        });
+      if (!allowed)
+        out.push(
+          diagnostic(
+            `${shown} its value would become code, not data`,
+            'error',
+            `; or, if the value is meant to be code, set ${code.allowedBy}: true`,
+          ),
+        );
+      else if (options.strict)
+        out.push(
+          diagnostic(
+            `${shown} its value becomes code (${code.allowedBy}: true, which --strict does not accept)`,
+            'error',
+            '',
+          ),
+        );
+      else
+        out.push(
+          diagnostic(
+            `${shown} its value becomes code (allowed by ${code.allowedBy}: true)`,
+            'warning',
+            '',
+          ),
+        );
+    });
+  }
+  if (allowed && !templated)
+    out.push(
+      source.diagnosticAtPath(
+        path,
+        `${code.allowedBy}: true, but ${code.keys.join(', ')} has no \${{ }}`,
+        { key: code.allowedBy, severity: 'warning', hint: `remove ${code.allowedBy}` },
+      ),
+    );
   return out;
 }
 

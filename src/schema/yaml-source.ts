@@ -83,6 +83,30 @@ export class YamlSource {
     return this.diagnosticAt(offset, message, { path: formatPath(path), ...rest });
   }
 
+  /**
+   * The diagnostic for the `occurrence`-th (from 0) `needle` in the source text of the scalar at
+   * `path`, such as one `${{` of a multi-line string; as diagnosticAtPath when it is not there.
+   */
+  diagnosticAtText(
+    path: readonly PathSegment[],
+    needle: string,
+    occurrence: number,
+    message: string,
+    extra: Partial<Diagnostic> = {},
+  ): Diagnostic {
+    const { node, complete } = this.#walk(path);
+    const range = complete && isScalar(node) ? node.range : undefined;
+    if (range) {
+      let at = range[0] - 1;
+      for (let n = 0; n <= occurrence; n++) {
+        at = this.text.indexOf(needle, at + 1);
+        if (at < 0 || at >= range[1]) return this.diagnosticAtPath(path, message, extra);
+      }
+      return this.diagnosticAt(at, message, { path: formatPath(path), ...extra });
+    }
+    return this.diagnosticAtPath(path, message, extra);
+  }
+
   /** Whether a path exists in the document. */
   has(path: readonly PathSegment[]): boolean {
     return this.#walk(path).complete;
