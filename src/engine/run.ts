@@ -541,21 +541,26 @@ class Engine {
     if (step.env)
       for (const [name, value] of Object.entries(renderValue(step.env, context) as object))
         stepEnv[name] = stringifyValue(value);
+    refuseNul(stepEnv, 'env');
     if (step.run !== undefined) {
       uses = 'shell.run';
       if (typeof step.run === 'string') {
         const rendered = renderShellCommand(step.run, context);
+        refuseNul(Object.values(rendered.env).join(''), 'run');
         input = {
           command: rendered.command,
           display: rendered.display,
           env: { ...stepEnv, ...rendered.env },
         };
       } else {
-        input = { command: step.run.map((arg) => renderText(arg, context)), env: stepEnv };
+        const command = step.run.map((arg) => renderText(arg, context));
+        refuseNul(command, 'run');
+        input = { command, env: stepEnv };
       }
     } else if (step.uses !== undefined) {
       uses = step.uses;
       input = renderValue(step.with ?? {}, context);
+      refuseNul(input, 'with');
     } else {
       throw new PrepareError('a step needs one of run:, uses: or manual:');
     }
@@ -800,6 +805,20 @@ type Prepared =
   PreparedAction | { kind: 'manual'; effect: 'manual'; command: undefined; text: string };
 
 class PrepareError extends Error {}
+
+/** No process or request can carry a NUL character: a rendered value holding one fails the step
+ * here, saying where (`with.app`, `run[2]`, `env.NAME`), before any tool sees it. */
+function refuseNul(value: unknown, path: string): void {
+  if (typeof value === 'string') {
+    if (value.includes('\0'))
+      throw new PrepareError(
+        `${path}: a value holds a NUL character, which no command or request can take (after templating)`,
+      );
+  } else if (Array.isArray(value))
+    value.forEach((item, index) => refuseNul(item, `${path}[${index}]`));
+  else if (value !== null && typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) refuseNul(item, `${path}.${key}`);
+}
 
 /** An action's input with known secrets replaced, except in the keys it needs as they are. */
 function redactExcept(redactor: Redactor, input: unknown, except: readonly string[]): unknown {
