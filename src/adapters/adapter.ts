@@ -95,14 +95,14 @@ export interface Action<S extends z.ZodType = z.ZodType> {
 }
 
 /**
- * Inputs whose text the tool runs as code (psql's `sql`). `validate` reports a `${{ }}` in one as
- * an error, since its value would become code; `hint` says how that expression's value gets in
- * instead. The boolean input named by `allowedBy` turns the error into a warning (an error again
- * under --strict).
+ * Inputs whose text the tool runs as code (psql's `sql`, the command string of shell.run).
+ * `validate` reports a `${{ }}` in one as an error, since its value would become code; `hint` says
+ * how that expression's value gets in instead. The boolean input named by `allowedBy`, when there
+ * is one, turns the error into a warning (an error again under --strict).
  */
 export interface CodeInputs {
   keys: readonly string[];
-  allowedBy: string;
+  allowedBy?: string;
   hint(expression: string): string;
 }
 

@@ -585,6 +585,34 @@ describe('parseRunbook: ${{ }} inside sql:', () => {
   });
 });
 
+describe('parseRunbook: ${{ }} inside the command string of uses: shell.run', () => {
+  it('is an error, since the string is not quoted like run: is; argv lists are fine', () => {
+    const source = yaml(`
+      id: api-down
+      title: API down
+      vars:
+        unit: { required: true }
+      diagnosis:
+        - id: restart
+          uses: shell.run
+          with: { command: "systemctl restart \${{ vars.unit }}" }
+        - id: restart-argv
+          uses: shell.run
+          with: { command: [systemctl, restart, "--", "\${{ vars.unit }}"] }
+    `);
+    expect(problems(source)).toMatchInlineSnapshot(`
+      [
+        "8:41 error \`\${{ vars.unit }}\` inside command: its value would become code, not data",
+      ]
+    `);
+    expect(hints(source)).toMatchInlineSnapshot(`
+      [
+        "write the step as run: "… \${{ vars.unit }} …" instead, where a value reaches the shell through the environment and never as code; or use an argv list",
+      ]
+    `);
+  });
+});
+
 describe('parseRunbook: hostile and broken files', () => {
   it('reports malformed YAML at its position', () => {
     expect(problems('id: api-down\ntitle: [unclosed\ndiagnosis: []\n')).toMatchInlineSnapshot(`

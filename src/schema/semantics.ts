@@ -292,7 +292,8 @@ function checkCodeInputs(
   options: Pick<SemanticOptions, 'strict'>,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const allowed = input[code.allowedBy] === true;
+  const hatch = code.allowedBy;
+  const allowed = hatch !== undefined && input[hatch] === true;
   let templated = false;
   for (const key of code.keys) {
     const value = input[key];
@@ -307,44 +308,46 @@ function checkCodeInputs(
       templated = true;
       const shown = `\`\${{ ${expression} }}\` inside ${key}:`;
       const hint = code.hint(expression);
-      const diagnostic = (message: string, severity: Diagnostic['severity'], more: string) =>
-        source.diagnosticAtText([...path, key], '${{', index, message, {
-          severity,
-          hint: `${hint}${more}`,
-        });
-      if (!allowed)
-        out.push(
-          diagnostic(
-            `${shown} its value would become code, not data`,
-            'error',
-            `; or, if the value is meant to be code, set ${code.allowedBy}: true`,
-          ),
-        );
+      let found: { message: string; severity: Diagnostic['severity']; hint: string };
+      if (hatch === undefined)
+        found = {
+          message: `${shown} its value would become code, not data`,
+          severity: 'error',
+          hint,
+        };
+      else if (!allowed)
+        found = {
+          message: `${shown} its value would become code, not data`,
+          severity: 'error',
+          hint: `${hint}; or, if the value is meant to be code, set ${hatch}: true`,
+        };
       else if (options.strict)
-        out.push(
-          diagnostic(
-            `${shown} its value becomes code (${code.allowedBy}: true, which --strict does not accept)`,
-            'error',
-            '',
-          ),
-        );
+        found = {
+          message: `${shown} its value becomes code (${hatch}: true, which --strict does not accept)`,
+          severity: 'error',
+          hint,
+        };
       else
-        out.push(
-          diagnostic(
-            `${shown} its value becomes code (allowed by ${code.allowedBy}: true)`,
-            'warning',
-            '',
-          ),
-        );
+        found = {
+          message: `${shown} its value becomes code (allowed by ${hatch}: true)`,
+          severity: 'warning',
+          hint,
+        };
+      out.push(
+        source.diagnosticAtText([...path, key], '${{', index, found.message, {
+          severity: found.severity,
+          hint: found.hint,
+        }),
+      );
     });
   }
-  if (allowed && !templated)
+  if (hatch !== undefined && allowed && !templated)
     out.push(
-      source.diagnosticAtPath(
-        path,
-        `${code.allowedBy}: true, but ${code.keys.join(', ')} has no \${{ }}`,
-        { key: code.allowedBy, severity: 'warning', hint: `remove ${code.allowedBy}` },
-      ),
+      source.diagnosticAtPath(path, `${hatch}: true, but ${code.keys.join(', ')} has no \${{ }}`, {
+        key: hatch,
+        severity: 'warning',
+        hint: `remove ${hatch}`,
+      }),
     );
   return out;
 }
