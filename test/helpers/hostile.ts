@@ -35,29 +35,26 @@ export interface RunStep {
 }
 
 /**
- * Runs the runbook `id` of `books` with `--var v=<value>` (approving every step, as a
- * non-interactive run with --yes), and returns its steps by id.
+ * Runs the runbook `id` of `books` with `--var v=<value>` and the other `vars` (approving every
+ * step, as a non-interactive run with --yes), and returns its steps by id.
  */
 export async function runWithValue(
   books: string,
   id: string,
   value: string,
-  options: { cwd: string; env: Record<string, string | undefined> },
+  options: {
+    cwd: string;
+    env: Record<string, string | undefined>;
+    vars?: Record<string, string>;
+  },
 ): Promise<Map<string, RunStep>> {
+  const vars = Object.entries({ ...options.vars, v: value }).flatMap(([name, text]) => [
+    '--var',
+    `${name}=${text}`,
+  ]);
   const result = await runCli(
-    [
-      'run',
-      id,
-      '--dir',
-      books,
-      '--var',
-      `v=${value}`,
-      '--format',
-      'json',
-      '--yes',
-      '--non-interactive',
-    ],
-    options,
+    ['run', id, '--dir', books, ...vars, '--format', 'json', '--yes', '--non-interactive'],
+    { cwd: options.cwd, env: options.env },
   );
   if (!result.stdout) throw new Error(`runbook run ${id} printed nothing:\n${result.stderr}`);
   const doc = JSON.parse(result.stdout) as { steps: RunStep[] };
