@@ -524,7 +524,7 @@ describe('hostile values in every input of every built-in action', () => {
       verdicts.push(`${c.label}: ${summarize(outcomes)}`);
     }
     await expect(`${verdicts.join('\n')}\n`).toMatchFileSnapshot(
-      'fixtures/hostile-values/verdicts.txt',
+      '../fixtures/hostile-values/verdicts.txt',
     );
   });
 
