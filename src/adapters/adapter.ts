@@ -102,6 +102,20 @@ export interface Action<S extends z.ZodType = z.ZodType> {
    * a password), while a credential they need, such as a webhook URL, is kept.
    */
   redactInput?: { except: readonly string[] };
+  /** Inputs whose text is code for the tool; see CodeInputs. */
+  codeInputs?: CodeInputs;
+}
+
+/**
+ * Inputs whose text the tool runs as code (psql's `sql`, the command string of shell.run).
+ * `validate` reports a `${{ }}` in one as an error, since its value would become code; `hint` says
+ * how that expression's value gets in instead. The boolean input named by `allowedBy`, when there
+ * is one, turns the error into a warning (an error again under --strict).
+ */
+export interface CodeInputs {
+  keys: readonly string[];
+  allowedBy?: string;
+  hint(expression: string): string;
 }
 
 /** Type-erased action, as stored in an adapter's map. */
@@ -113,6 +127,7 @@ export interface AnyAction {
   run(input: unknown, ctx: ActionContext): Promise<ActionOutcome>;
   local?: boolean;
   redactInput?: { except: readonly string[] };
+  codeInputs?: CodeInputs;
 }
 
 export interface Adapter {
@@ -153,5 +168,6 @@ export function defineAction<S extends z.ZodType>(action: Action<S>): AnyAction 
     run: (input, ctx) => action.run(input as z.output<S>, ctx),
     ...(action.local === undefined ? {} : { local: action.local }),
     ...(action.redactInput === undefined ? {} : { redactInput: action.redactInput }),
+    ...(action.codeInputs === undefined ? {} : { codeInputs: action.codeInputs }),
   };
 }

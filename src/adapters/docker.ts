@@ -9,6 +9,7 @@ import {
   type ProcessRequest,
   type ProcessResult,
 } from './adapter.js';
+import { argvWord } from './argv-word.js';
 import { formatArgv, shellQuote } from './quote.js';
 import {
   binaryPreflight,
@@ -35,11 +36,8 @@ const host = z
     'Docker engine to use, as DOCKER_HOST (unix:///var/run/docker.sock, ssh://user@host, tcp://host:2376); default: DOCKER_HOST from the environment, or the docker context',
   );
 
-const container = z
-  .string()
-  .min(1)
-  .regex(/^[^-]/, { error: 'a container name or id cannot start with "-"' })
-  .describe('Container name or id');
+// Docker's names start with a letter or digit: one that starts with "-" can only be a mistake.
+const container = argvWord('a container name or id').describe('Container name or id');
 
 const DURATION_ERROR = 'expected seconds, or a duration such as 10s or 1m';
 const stopTimeout = z

@@ -32,12 +32,34 @@ const DEFAULT_MAX_BUFFER = 16 * 1024 * 1024;
 export function execute(request: ExecRequest): Promise<ExecResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(request.file, [...request.args], {
-      detached: true,
-      env: request.env ?? {},
-      ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
-      stdio: [request.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(request.file, [...request.args], {
+        detached: true,
+        env: request.env ?? {},
+        ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
+        stdio: [request.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      // Arguments no process can take: a failure, not an exception. Node's message quotes the
+      // value, which may be a secret.
+      const nul = [...request.args, ...Object.values(request.env ?? {})].some((value) =>
+        value?.includes('\0'),
+      );
+      resolve({
+        exitCode: null,
+        signal: undefined,
+        stdout: '',
+        stderr: '',
+        durationMs: 0,
+        timedOut: false,
+        interrupted: false,
+        error: nul
+          ? `${request.file}: could not start: an argument or environment value holds a NUL character`
+          : `${request.file}: could not start (${(error as NodeJS.ErrnoException).code ?? 'invalid arguments'})`,
+      });
+      return;
+    }
     const limit = request.maxBufferBytes ?? DEFAULT_MAX_BUFFER;
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];

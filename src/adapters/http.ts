@@ -4,6 +4,7 @@ import {
   loadRequest,
   readBody,
   requestFailure,
+  headersSchema,
   timeoutSchema as duration,
 } from './undici.js';
 import {
@@ -22,7 +23,7 @@ const DEFAULT_TIMEOUT = '10s';
 const requestInput = z.strictObject({
   url: z.string().min(1).describe('Absolute http:// or https:// URL'),
   timeout: duration.optional().describe('Whole-request timeout (default 10s)'),
-  headers: z.record(z.string(), z.string()).optional(),
+  headers: headersSchema.optional(),
   body: z
     .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
     .optional()

@@ -7,6 +7,7 @@ import {
   type ProcessRequest,
 } from './adapter.js';
 import { describeCurl, runCurl, type CurlCall } from './curl.js';
+import { argvWord } from './argv-word.js';
 import { formatArgv } from './quote.js';
 import { binaryPreflight, runTool } from './support.js';
 import { DURATION_PATTERN, parseDuration } from '../schema/duration.js';
@@ -23,8 +24,8 @@ const duration = z.union(
   { error: DURATION_ERROR },
 );
 
-const path = (what: string) =>
-  z.string().min(1).regex(/^[^-]/, { error: 'a path cannot start with "-"' }).describe(what);
+// nginx has no `--`: paths that start with "-" are refused (write ./-name for such a file).
+const path = (what: string) => argvWord('a path').describe(what);
 
 const controlInput = z.strictObject({
   binary: path('The nginx binary (default: nginx on PATH), e.g. /usr/sbin/nginx').optional(),

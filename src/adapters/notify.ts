@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   failure,
+  headersSchema,
   loadRequest,
   readBody,
   requestFailure,
@@ -33,10 +34,7 @@ const webhookInput = z.strictObject({
   payload: z
     .record(z.string(), z.unknown())
     .describe('Sent as the JSON body; secrets in it are sent as ***'),
-  headers: z
-    .record(z.string(), z.string())
-    .optional()
-    .describe('Extra request headers, e.g. an Authorization token'),
+  headers: headersSchema.optional().describe('Extra request headers, e.g. an Authorization token'),
   timeout: duration.optional().describe('Whole-request timeout (default 10s)'),
 });
 

@@ -235,7 +235,10 @@ describe('pm2 commands', () => {
         ? []
         : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     };
-    expect(problems('restart', { app: '--help' })).toEqual(['app: cannot start with "-"']);
+    expect(problems('restart', { app: '--help' })).toEqual(['app: an app cannot start with "-"']);
+    expect(problems('restart', { app: 'api\n--help' })).toEqual([
+      'app: an app cannot contain a line break or NUL character',
+    ]);
     expect(problems('restart', {})).toHaveLength(1);
     expect(problems('start', { name: 'api' })).toEqual([
       ': give either ecosystem or script (with name)',

@@ -9,14 +9,12 @@ import {
   type Adapter,
   type ProcessRequest,
 } from './adapter.js';
+import { argvWord } from './argv-word.js';
 import { formatArgv, shellQuote } from './quote.js';
 import { binaryPreflight, lineMatching, runTool, type Unavailable } from './support.js';
 
 const DEFAULT_LOG_LINES = 100;
 const MAX_LOG_LINES = 10_000;
-
-const NOT_A_FLAG = /^[^-]/;
-const NOT_A_FLAG_ERROR = 'cannot start with "-"';
 
 const pm2Home = z
   .string()
@@ -24,12 +22,14 @@ const pm2Home = z
   .optional()
   .describe("PM2_HOME for this call (default: the step environment's PM2_HOME, else ~/.pm2)");
 
+// pm2 reads `pm2 restart -- <app>` as no app at all (checked with pm2 7): values that start with
+// "-" are refused instead.
 const app = z
-  .union([z.string().min(1).regex(NOT_A_FLAG, { error: NOT_A_FLAG_ERROR }), z.int().nonnegative()])
+  .union([argvWord('an app'), z.int().nonnegative()])
   .transform(String)
   .describe('App name, pm_id, namespace, or "all", as pm2 accepts them');
 
-const path = z.string().min(1).regex(NOT_A_FLAG, { error: NOT_A_FLAG_ERROR });
+const path = argvWord('a path');
 
 const appInput = z.strictObject({ app, pm2_home: pm2Home });
 
@@ -63,12 +63,7 @@ const startInput = z
       .describe('An ecosystem file (ecosystem.config.js, .json or .yaml) to start'),
     only: app.optional().describe('With ecosystem: start only this app of the file (--only)'),
     script: path.optional().describe('The script to start; needs name'),
-    name: z
-      .string()
-      .min(1)
-      .regex(NOT_A_FLAG, { error: NOT_A_FLAG_ERROR })
-      .optional()
-      .describe('Name of the app started from script'),
+    name: argvWord('a name').optional().describe('Name of the app started from script'),
     instances: z
       .union([z.int().min(1), z.literal('max'), z.string().regex(/^[1-9]\d*$/)])
       .transform(String)

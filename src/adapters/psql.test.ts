@@ -3,19 +3,17 @@ import type { ActionContext, ProcessRequest } from './adapter.js';
 import {
   connectionsOutputs,
   connectionsSql,
-  inspectSql,
   parseCsv,
   parseSqlOutput,
   psql,
   psqlCommand,
   psqlError,
   splitPassword,
-  sqlCommand,
   sqlIdentifier,
   sqlLiteral,
-  sqlMode,
   terminateSql,
 } from './psql.js';
+import { inspectSql, sqlMode, sqlScript } from './psql-script.js';
 
 const PASSWORD = 'p@ss:w/rd?&';
 const URL_WITH_PASSWORD = `postgres://app:${encodeURIComponent(PASSWORD)}@db.internal:5432/app?sslmode=require`;
@@ -158,30 +156,51 @@ describe('no action puts the password in argv or describe()', () => {
 });
 
 describe('describe()', () => {
-  it('shows the exact psql command of a query: the wrapped SQL, quoted for a shell', () => {
+  it('shows the exact psql command of a query: the wrapped SQL as the script psql reads', () => {
     const input = psql.actions.query.input.parse({
       sql: "select id, name from users where name = 'x';",
       url: 'postgres://app:secret@127.0.0.1:5432/app',
     });
     expect(psql.actions.query.describe(input)).toMatchInlineSnapshot(`
-      "psql -X -w -v ON_ERROR_STOP=1 -q -At -d postgres://app@127.0.0.1:5432/app -c 'select coalesce(json_agg(t), '\\''[]'\\'') from (
-      select id, name from users where name = '\\''x'\\''
-      ) t'"
+      "psql -X -w -v ON_ERROR_STOP=1 -q -At -d postgres://app@127.0.0.1:5432/app <<'SQL'
+      select coalesce(json_agg(t), '[]') from (
+      select id, name from users where name = 'x'
+      ) t;
+      SQL"
     `);
   });
 
   it('shows a statement that returns no rows as it is, for its command tag', () => {
     const input = psql.actions.query.input.parse({ sql: 'VACUUM ANALYZE orders' });
     expect(psql.actions.query.describe(input)).toBe(
-      "psql -X -w -v ON_ERROR_STOP=1 -At -c 'VACUUM ANALYZE orders'",
+      "psql -X -w -v ON_ERROR_STOP=1 -At <<'SQL'\nVACUUM ANALYZE orders;\nSQL",
     );
   });
 
   it('runs psql.select inside a read-only transaction', () => {
     const input = psql.actions.select.input.parse({ sql: 'show max_connections' });
     expect(psql.actions.select.describe(input)).toBe(
-      "psql -X -w -v ON_ERROR_STOP=1 -q --csv -c 'BEGIN TRANSACTION READ ONLY' -c 'show max_connections' -c ROLLBACK",
+      "psql -X -w -v ON_ERROR_STOP=1 -q --csv <<'SQL'\nBEGIN TRANSACTION READ ONLY;\nshow max_connections;\nROLLBACK;\nSQL",
     );
+  });
+
+  it('shows the params after the script, their values as they are', () => {
+    const input = psql.actions.query.input.parse({
+      sql: `ANALYZE VERBOSE :"table"`,
+      params: { table: "it's; a \\ table" },
+    });
+    expect(psql.actions.query.describe(input)).toMatchInlineSnapshot(`
+      "psql -X -w -v ON_ERROR_STOP=1 -At <<'SQL'
+      \\getenv table RUNBOOK_PARAM_table
+      ANALYZE VERBOSE :"table";
+      SQL
+      # params: table='it's; a \\ table'"
+    `);
+  });
+
+  it('ends the here-document with a word the script does not hold', () => {
+    const input = psql.actions.query.input.parse({ sql: 'select 1 as\nSQL' });
+    expect(psql.actions.query.describe(input).split('\n').at(-1)).toBe('SQL_1');
   });
 
   it('quotes the database of psql.read_only as an identifier', () => {
@@ -189,6 +208,100 @@ describe('describe()', () => {
     expect(psql.actions.read_only.describe(input)).toContain(
       `ALTER DATABASE "Cook""Cam" SET default_transaction_read_only = off`,
     );
+  });
+});
+
+describe('sqlScript: the script psql reads, and the environment its params need', () => {
+  it('reads each param from its own environment variable, never from argv', () => {
+    const hostile = "'); DROP TABLE victim; --\n$(touch /tmp/x)";
+    expect(
+      sqlScript(
+        `select :'note' as note, count(*) from :"table"`,
+        { note: hostile, table: 't' },
+        false,
+      ),
+    ).toEqual({
+      mode: 'rows',
+      script: [
+        '\\getenv note RUNBOOK_PARAM_note',
+        '\\getenv table RUNBOOK_PARAM_table',
+        `select coalesce(json_agg(t), '[]') from (`,
+        `select :'note' as note, count(*) from :"table"`,
+        ') t;',
+        '',
+      ].join('\n'),
+      env: { RUNBOOK_PARAM_note: hostile, RUNBOOK_PARAM_table: 't' },
+    });
+  });
+
+  it('reads params before the READ ONLY transaction of psql.select', () => {
+    expect(sqlScript(`select * from pg_class where relname = :'name'`, { name: 'x' }, true).script)
+      .toBe(`\\getenv name RUNBOOK_PARAM_name
+BEGIN TRANSACTION READ ONLY;
+select coalesce(json_agg(t), '[]') from (
+select * from pg_class where relname = :'name'
+) t;
+ROLLBACK;
+`);
+  });
+
+  it('joins several statements with \\; so that they are one request, as psql -c sends them', () => {
+    expect(sqlScript(`begin; update t set a = :'a'; -- why\ncommit;;`, { a: '1' }, false)).toEqual({
+      mode: 'command',
+      script: `\\getenv a RUNBOOK_PARAM_a\nbegin \\;\nupdate t set a = :'a' \\;\ncommit;\n`,
+      env: { RUNBOOK_PARAM_a: '1' },
+    });
+  });
+
+  it('runs SHOW and EXPLAIN as they are, without a final comment', () => {
+    expect(sqlScript('show work_mem; -- mem', {}, false)).toEqual({
+      mode: 'text-rows',
+      script: 'show work_mem;\n',
+      env: {},
+    });
+  });
+});
+
+describe('params in the input of psql.query and psql.select', () => {
+  const problems = (input: Record<string, unknown>, action: 'query' | 'select' = 'query') => {
+    const result = psql.actions[action].input.safeParse(input);
+    return result.success
+      ? []
+      : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  };
+
+  it('takes strings, numbers and booleans, as text', () => {
+    expect(
+      psql.actions.select.input.parse({
+        sql: `select :'a', :'b', :'c'`,
+        params: { a: 'x', b: 10, c: true },
+      }),
+    ).toEqual({ sql: `select :'a', :'b', :'c'`, params: { a: 'x', b: '10', c: 'true' } });
+  });
+
+  it('refuses what would let a value become code, or does not add up', () => {
+    expect(problems({ sql: 'select * from :t', params: { t: 'x' } })).toEqual([
+      `sql: :t would paste the value of params.t into the SQL as code: write :'t' (a literal) or :"t" (an identifier)`,
+    ]);
+    expect(problems({ sql: `select :'missing', :"gone"` }, 'select')).toEqual([
+      `sql: :'missing' refers to params.missing, which is not given`,
+      `sql: :"gone" refers to params.gone, which is not given`,
+    ]);
+    expect(problems({ sql: 'select 1; \\! touch /tmp/x' })).toEqual([
+      'sql: psql meta-command \\! outside a string: sql: takes SQL only (a run: step can call psql itself)',
+    ]);
+    expect(problems({ sql: `select :'v'`, params: { v: 'a\0b' } })).toEqual([
+      'params.v: must not contain NUL characters',
+    ]);
+    expect(problems({ sql: `select :'ON_ERROR_STOP'`, params: { ON_ERROR_STOP: '0' } })).toEqual([
+      "params.ON_ERROR_STOP: a param name is lower-case letters, digits and _ (psql's own variables are upper-case)",
+    ]);
+  });
+
+  it('leaves :name alone when it is not a param, and casts', () => {
+    expect(
+      problems({ sql: `select a[1:n]::text from t where b = :'v'`, params: { v: '1' } }),
+    ).toEqual([]);
   });
 });
 
@@ -243,6 +356,29 @@ describe('inspectSql', () => {
     expect(inspectSql(`update t set "returning" = 1 -- returning`).returning).toBe(false);
   });
 
+  it('finds psql variable references outside strings, identifiers and comments, not casts', () => {
+    expect(
+      inspectSql(
+        `select :'lit', :"ident", :bare, x::text, ':no', ":no", $$:no$$ -- :no\n/* :no */ from t`,
+      ).variables,
+    ).toEqual([
+      { name: 'lit', form: 'literal' },
+      { name: 'ident', form: 'identifier' },
+      { name: 'bare', form: 'bare' },
+    ]);
+  });
+
+  it('finds a psql meta-command outside strings, not a backslash inside one', () => {
+    expect(inspectSql(`select E'\\\\', '\\' \\gexec`).metaCommand).toBe('\\gexec');
+    expect(inspectSql(`select E'a\\'b', $$\\!$$ -- \\!`).metaCommand).toBeUndefined();
+  });
+
+  it('lists the statements, each from its first token to its last', () => {
+    expect(
+      inspectSql('begin; /* a */ update t set a = 1 -- b\n;; commit -- c').statementTexts,
+    ).toEqual(['begin', 'update t set a = 1', 'commit']);
+  });
+
   it('cuts the final semicolon and trailing comments from the body', () => {
     expect(inspectSql('select 1 ; -- done\n').body).toBe('select 1');
     expect(inspectSql('select 1 /* x */').body).toBe('select 1');
@@ -268,8 +404,8 @@ describe('sqlMode', () => {
   });
 
   it('wraps DML with RETURNING in a CTE', () => {
-    expect(sqlCommand('delete from t where a > 1 returning a;', undefined, false).args.at(-1)).toBe(
-      "with t as (\ndelete from t where a > 1 returning a\n) select coalesce(json_agg(t), '[]') from t",
+    expect(sqlScript('delete from t where a > 1 returning a;', {}, false).script).toBe(
+      "with t as (\ndelete from t where a > 1 returning a\n) select coalesce(json_agg(t), '[]') from t;\n",
     );
   });
 });

@@ -4,8 +4,18 @@ import {
   type ActionContext,
   type ActionOutcome,
   type Adapter,
+  type CodeInputs,
   type ProcessResult,
 } from './adapter.js';
+import {
+  describeScript,
+  inspectSql,
+  PARAM_NAME,
+  SELECT_KEYWORDS,
+  sqlParamProblems,
+  sqlScript,
+  type SqlMode,
+} from './psql-script.js';
 import { formatArgv } from './quote.js';
 import { binaryPreflight, runTool, type Unavailable } from './support.js';
 import { DURATION_PATTERN, parseDuration } from '../schema/duration.js';
@@ -16,7 +26,8 @@ import { DURATION_PATTERN, parseDuration } from '../schema/duration.js';
 // writes one JSON array, where NULL is null, numbers and booleans keep their types, and commas,
 // quotes, newlines and unicode are JSON-escaped. Statements that cannot be a subquery are run as
 // they are: UPDATE/INSERT/DELETE … RETURNING through a CTE, SHOW/EXPLAIN as CSV (they never
-// return NULL), anything else for its command tag (`UPDATE 3`, `CREATE TABLE`).
+// return NULL), anything else for its command tag (`UPDATE 3`, `CREATE TABLE`). psql.query and
+// psql.select send it as a script on stdin, with their params (see psql-script.ts).
 
 const NO_NUL = /^[^\0]*$/;
 const text = z.string().regex(NO_NUL, { error: 'must not contain NUL characters' });
@@ -31,6 +42,7 @@ const url = text
   .regex(/^postgres(?:ql)?:\/\//, {
     error: 'expected a postgres:// or postgresql:// URL',
   })
+  .regex(/^[^\r\n]*$/, { error: 'a URL cannot contain a line break' })
   .describe(
     'postgres://user:password@host:port/database (the password travels as PGPASSWORD, never in argv); without it, the PG* environment variables',
   );
@@ -55,34 +67,92 @@ const STATE_KEYS: Record<(typeof STATES)[number], string> = {
 const state = z.enum(STATES, { error: `expected one of: ${STATES.join(', ')}` });
 const states = z.union([state, z.array(state).min(1)]);
 
-const QUERY_KEYWORDS = ['select', 'with', 'values', 'table'];
-const TEXT_ROW_KEYWORDS = ['show', 'explain'];
-const DML_KEYWORDS = ['insert', 'update', 'delete'];
+/** The input that lets `${{ }}` into `sql:` (validate then warns; --strict fails). */
+export const UNSAFE_SQL_TEMPLATING = 'unsafe_sql_templating';
 
-const queryInput = z.strictObject({
-  sql: text.min(1).describe('The SQL to run'),
-  url: url.optional(),
-});
+const params = z
+  .record(
+    z.string(),
+    z
+      .union([z.string(), z.number(), z.boolean()], {
+        error: 'expected a string, number or boolean',
+      })
+      .transform(String)
+      .pipe(text),
+  )
+  .superRefine((values, check) => {
+    for (const name of Object.keys(values))
+      if (!PARAM_NAME.test(name))
+        check.addIssue({
+          code: 'custom',
+          path: [name],
+          message:
+            "a param name is lower-case letters, digits and _ (psql's own variables are upper-case)",
+        });
+  })
+  .optional()
+  .describe(
+    'Values for the SQL, which stay data whatever they hold: the SQL refers to one as :\'name\' (a literal) or :"name" (an identifier). Read by psql 15+ (\\getenv) from the environment, never argv',
+  );
 
-const selectInput = z.strictObject({
-  sql: text
-    .min(1)
-    .refine(
-      (sql) => {
-        const shape = inspectSql(sql);
-        return (
-          shape.statements === 1 &&
-          [...QUERY_KEYWORDS, ...TEXT_ROW_KEYWORDS].includes(shape.keyword)
-        );
-      },
-      {
-        error:
-          'expected one query (SELECT, WITH, VALUES, TABLE, SHOW or EXPLAIN); use psql.query for other statements',
-      },
-    )
-    .describe('One query: SELECT, WITH, VALUES, TABLE, SHOW or EXPLAIN'),
-  url: url.optional(),
-});
+/** `sql:` is code: values go in params. */
+const SQL_CODE: CodeInputs = {
+  keys: ['sql'],
+  allowedBy: UNSAFE_SQL_TEMPLATING,
+  hint: (expression) => {
+    const last = /([A-Za-z_][A-Za-z0-9_]*)\W*$/.exec(expression)?.[1]?.toLowerCase();
+    const name = last !== undefined && PARAM_NAME.test(last) ? last : 'value';
+    return `pass it in params: { ${name}: "\${{ ${expression} }}" } and write :'${name}' (a literal) or :"${name}" (an identifier) in sql:`;
+  },
+};
+
+const unsafeSqlTemplating = z
+  .boolean()
+  .optional()
+  .describe(
+    'Allow ${{ }} inside sql: (the value becomes SQL code). validate warns and --strict fails; use params: instead',
+  );
+
+/** What params and the SQL must agree on; see sqlParamProblems. */
+function checkParams(
+  input: { sql: string; params?: Record<string, string> | undefined },
+  check: z.RefinementCtx,
+): void {
+  for (const message of sqlParamProblems(inspectSql(input.sql), Object.keys(input.params ?? {})))
+    check.addIssue({ code: 'custom', path: ['sql'], message });
+}
+
+const queryInput = z
+  .strictObject({
+    sql: text.min(1).describe('The SQL to run; values come from params, as :\'name\' or :"name"'),
+    url: url.optional(),
+    params,
+    [UNSAFE_SQL_TEMPLATING]: unsafeSqlTemplating,
+  })
+  .superRefine(checkParams);
+
+const selectInput = z
+  .strictObject({
+    sql: text
+      .min(1)
+      .refine(
+        (sql) => {
+          const shape = inspectSql(sql);
+          return shape.statements === 1 && SELECT_KEYWORDS.includes(shape.keyword);
+        },
+        {
+          error:
+            'expected one query (SELECT, WITH, VALUES, TABLE, SHOW or EXPLAIN); use psql.query for other statements',
+        },
+      )
+      .describe(
+        'One query: SELECT, WITH, VALUES, TABLE, SHOW or EXPLAIN; values come from params, as :\'name\' or :"name"',
+      ),
+    url: url.optional(),
+    params,
+    [UNSAFE_SQL_TEMPLATING]: unsafeSqlTemplating,
+  })
+  .superRefine(checkParams);
 
 const connectionsInput = z.strictObject({
   url: url.optional(),
@@ -176,6 +246,8 @@ function decode(value: string): string {
 interface PsqlCommand {
   args: string[];
   env: Record<string, string>;
+  /** The script psql reads on stdin, when it has one. */
+  input?: string;
 }
 
 /** psql's argv for `modeArgs` and `commands` (each one a -c), and the environment it needs. */
@@ -200,144 +272,22 @@ function describeCommand(command: PsqlCommand): string {
   return formatArgv(['psql', ...command.args]);
 }
 
-/** The environment of one psql run: the command's own, plus defaults the caller has not set. */
-function processEnv(command: PsqlCommand, ctx: ActionContext): Record<string, string> {
-  const env = { ...command.env };
-  // Our sessions are recognisable in pg_stat_activity, and a dead host fails in seconds.
-  if (ctx.env.PGAPPNAME === undefined) env.PGAPPNAME = 'runbook';
-  if (ctx.env.PGCONNECT_TIMEOUT === undefined) env.PGCONNECT_TIMEOUT = '10';
-  return env;
+type SqlInput = z.output<typeof queryInput> | z.output<typeof selectInput>;
+
+/** The psql command for a user's SQL and its params; `readOnly` runs it in a read-only
+ * transaction. */
+export function sqlCommand(
+  input: SqlInput,
+  readOnly: boolean,
+): PsqlCommand & { input: string; mode: SqlMode } {
+  const { mode, script, env } = sqlScript(input.sql, input.params ?? {}, readOnly);
+  const command = psqlCommand(input.url, modeArgs(mode), []);
+  return { ...command, env: { ...command.env, ...env }, input: script, mode };
 }
 
-// ---------------------------------------------------------------------------------------------
-// SQL: what a statement is, and how each kind is run and read.
-
-/** What `inspectSql` tells about a piece of SQL, without parsing it for real. */
-export interface SqlShape {
-  /** The first keyword, lower-cased; '' when the SQL starts with something else. */
-  keyword: string;
-  /** Non-empty statements separated by top-level semicolons. */
-  statements: number;
-  /** Whether a RETURNING keyword appears outside strings, identifiers and comments. */
-  returning: boolean;
-  /** The SQL up to the end of its last token: no final semicolon, whitespace or comment. */
-  body: string;
-}
-
-/**
- * Tokenizes SQL just enough to find its first keyword, its statements and a RETURNING clause:
- * comments (nested block comments too), '…' and E'…' strings, "…" identifiers and $tag$…$tag$
- * bodies are skipped whole, so a `;` or keyword inside them does not count.
- */
-export function inspectSql(sql: string): SqlShape {
-  let keyword = '';
-  let statements = 0;
-  let returning = false;
-  let open = false;
-  let end = 0;
-  let i = 0;
-  // The keyword may follow opening parentheses: `(select 1) union (select 2)`.
-  let beforeKeyword = true;
-  const token = (kind: 'word' | 'other', start: number, stop: number): void => {
-    const text = sql.slice(start, stop);
-    if (!open) {
-      open = true;
-      statements++;
-    }
-    if (statements === 1 && beforeKeyword) {
-      if (kind === 'word') keyword = text.toLowerCase();
-      beforeKeyword = text === '(';
-    }
-    if (kind === 'word' && text.toLowerCase() === 'returning') returning = true;
-    end = stop;
-  };
-  while (i < sql.length) {
-    const c = sql[i] ?? '';
-    const next = sql[i + 1];
-    if (c === '-' && next === '-') {
-      const newline = sql.indexOf('\n', i);
-      i = newline < 0 ? sql.length : newline + 1;
-    } else if (c === '/' && next === '*') {
-      let depth = 1;
-      i += 2;
-      while (i < sql.length && depth > 0) {
-        const pair = sql.slice(i, i + 2);
-        depth += pair === '/*' ? 1 : pair === '*/' ? -1 : 0;
-        i += pair === '/*' || pair === '*/' ? 2 : 1;
-      }
-    } else if (/\s/.test(c)) {
-      i++;
-    } else if (c === ';') {
-      open = false;
-      i++;
-    } else if (/[A-Za-z_\u0080-\uffff]/.test(c)) {
-      const start = i;
-      while (i < sql.length && /[A-Za-z0-9_$\u0080-\uffff]/.test(sql[i] ?? '')) i++;
-      // E'…' strings take backslash escapes.
-      if (sql[i] === "'" && i - start === 1 && /[eE]/.test(c)) {
-        i = skipQuoted(sql, i, "'", true);
-      }
-      token('word', start, i);
-    } else if (c === "'" || c === '"') {
-      const start = i;
-      i = skipQuoted(sql, i, c, false);
-      token('other', start, i);
-    } else if (c === '$') {
-      const start = i;
-      const tag = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(
-        sql.slice(i),
-      )?.[0];
-      if (tag) {
-        const close = sql.indexOf(tag, i + tag.length);
-        i = close < 0 ? sql.length : close + tag.length;
-      } else i++;
-      token('other', start, i);
-    } else {
-      token('other', i, i + 1);
-      i++;
-    }
-  }
-  return { keyword, statements, returning, body: sql.slice(0, end) };
-}
-
-/** The index just past a quoted run that starts at `start`; a doubled quote is a quote. */
-function skipQuoted(sql: string, start: number, quote: string, backslashes: boolean): number {
-  let i = start + 1;
-  while (i < sql.length) {
-    const c = sql[i];
-    if (backslashes && c === '\\') i += 2;
-    else if (c === quote && sql[i + 1] === quote) i += 2;
-    else if (c === quote) return i + 1;
-    else i++;
-  }
-  return sql.length;
-}
-
-/** How a statement is run and read; see the note at the top of the file. */
-export type SqlMode = 'rows' | 'returning' | 'text-rows' | 'command';
-
-export function sqlMode(shape: SqlShape): SqlMode {
-  if (shape.statements !== 1) return 'command';
-  if (QUERY_KEYWORDS.includes(shape.keyword)) return 'rows';
-  if (TEXT_ROW_KEYWORDS.includes(shape.keyword)) return 'text-rows';
-  if (DML_KEYWORDS.includes(shape.keyword) && shape.returning) return 'returning';
-  return 'command';
-}
-
-/** The SQL actually sent for a user's statement in each mode. */
-export function wrapSql(sql: string, mode: SqlMode): string {
-  const body = inspectSql(sql).body;
-  switch (mode) {
-    case 'rows':
-      return `select coalesce(json_agg(t), '[]') from (\n${body}\n) t`;
-    case 'returning':
-      return `with t as (\n${body}\n) select coalesce(json_agg(t), '[]') from t`;
-    case 'text-rows':
-    case 'command':
-      return sql;
-    default:
-      return mode satisfies never;
-  }
+function describeSql(input: SqlInput, readOnly: boolean): string {
+  const command = sqlCommand(input, readOnly);
+  return describeScript(['psql', ...command.args], command.input, input.params ?? {});
 }
 
 function modeArgs(mode: SqlMode): string[] {
@@ -355,17 +305,13 @@ function modeArgs(mode: SqlMode): string[] {
   }
 }
 
-/** The psql command for a user's SQL; `readOnly` runs it in a read-only transaction. */
-export function sqlCommand(
-  sql: string,
-  connection: string | undefined,
-  readOnly: boolean,
-): PsqlCommand {
-  const mode = sqlMode(inspectSql(sql));
-  const statement = wrapSql(sql, mode);
-  // psql.select only takes queries, whose quiet modes print nothing for BEGIN and ROLLBACK.
-  const commands = readOnly ? ['BEGIN TRANSACTION READ ONLY', statement, 'ROLLBACK'] : [statement];
-  return psqlCommand(connection, modeArgs(mode), commands);
+/** The environment of one psql run: the command's own, plus defaults the caller has not set. */
+function processEnv(command: PsqlCommand, ctx: ActionContext): Record<string, string> {
+  const env = { ...command.env };
+  // Our sessions are recognisable in pg_stat_activity, and a dead host fails in seconds.
+  if (ctx.env.PGAPPNAME === undefined) env.PGAPPNAME = 'runbook';
+  if (ctx.env.PGCONNECT_TIMEOUT === undefined) env.PGCONNECT_TIMEOUT = '10';
+  return env;
 }
 
 /** Reads psql's output for a statement run in `mode` into rows, row_count and columns. */
@@ -468,6 +414,8 @@ export function parseCsv(text: string): string[][] {
 
 /** psql's own message for a failure, on one line: `ERROR: relation "x" does not exist`. */
 export function psqlError(stderr: string): string | undefined {
+  if (stderr.includes('invalid command \\getenv'))
+    return 'params need psql 15 or later, which reads them with \\getenv; this psql is older (runbook doctor shows its version)';
   const lines = stderr.split('\n').map((line) => line.replace(/\s+/g, ' ').trim());
   return (
     lines.find((line) => /^(?:psql: error:|ERROR:|FATAL:|psql:.*(?:ERROR|FATAL):)/.test(line)) ??
@@ -503,7 +451,12 @@ async function runPsql(
 ): Promise<ActionOutcome> {
   const outcome = await runTool(
     ctx,
-    { file: 'psql', args: command.args, env: processEnv(command, ctx) },
+    {
+      file: 'psql',
+      args: command.args,
+      env: processEnv(command, ctx),
+      ...(command.input === undefined ? {} : { input: command.input }),
+    },
     (result: ProcessResult) => ({ ...parse(result.stdout), notices: notices(result.stderr) }),
     serverDown,
   );
@@ -517,16 +470,9 @@ async function runPsql(
   return failed;
 }
 
-function runSql(
-  sql: string,
-  connection: string | undefined,
-  readOnly: boolean,
-  ctx: ActionContext,
-): Promise<ActionOutcome> {
-  const mode = sqlMode(inspectSql(sql));
-  return runPsql(ctx, sqlCommand(sql, connection, readOnly), (stdout) =>
-    parseSqlOutput(stdout, mode),
-  );
+function runSql(input: SqlInput, readOnly: boolean, ctx: ActionContext): Promise<ActionOutcome> {
+  const command = sqlCommand(input, readOnly);
+  return runPsql(ctx, command, (stdout) => parseSqlOutput(stdout, command.mode));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -694,8 +640,6 @@ function terminateOutputs(stdout: string): Record<string, unknown> {
 const TARGET = 'psql';
 
 const commands = {
-  query: (input: Input<typeof queryInput>) => sqlCommand(input.sql, input.url, false),
-  select: (input: Input<typeof selectInput>) => sqlCommand(input.sql, input.url, true),
   connections: (input: Input<typeof connectionsInput>) =>
     psqlCommand(input.url, ['-q', '-At'], [connectionsSql(input)]),
   longRunning: (input: Input<typeof longRunningInput>) =>
@@ -717,16 +661,18 @@ export const psql = {
         'Run SQL (write). A query gives rows (JSON-typed: NULL is null), row_count and columns; another statement gives command (its tag, e.g. UPDATE 3) and row_count',
       input: queryInput,
       effect: 'write',
-      describe: (input) => describeCommand(commands.query(input)),
-      run: (input, ctx) => runSql(input.sql, input.url, false, ctx),
+      describe: (input) => describeSql(input, false),
+      run: (input, ctx) => runSql(input, false, ctx),
+      codeInputs: SQL_CODE,
     }),
     select: defineAction({
       summary:
         'Run one query inside a READ ONLY transaction (read): rows, row_count, columns. Writes fail; functions with effects outside the data (pg_terminate_backend) still run',
       input: selectInput,
       effect: 'read',
-      describe: (input) => describeCommand(commands.select(input)),
-      run: (input, ctx) => runSql(input.sql, input.url, true, ctx),
+      describe: (input) => describeSql(input, true),
+      run: (input, ctx) => runSql(input, true, ctx),
+      codeInputs: SQL_CODE,
     }),
     connections: defineAction({
       summary:

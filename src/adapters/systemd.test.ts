@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  controlRequest,
   journalInput,
   journalOutputs,
   journalRequest,
@@ -20,16 +21,16 @@ describe('systemd: commands', () => {
   it('reads status as machine-readable properties, with timestamps in UTC', () => {
     const input = actions.status.input.parse({ unit: 'fondation-worker' });
     expect(actions.status.describe(input)).toBe(
-      'TZ=UTC systemctl show fondation-worker --no-pager --property=Id,Description,LoadState,ActiveState,SubState,UnitFileState,FragmentPath,Result,MainPID,ExecMainStartTimestamp,ExecMainStatus,NRestarts,MemoryCurrent,StateChangeTimestamp',
+      'TZ=UTC systemctl show --no-pager --property=Id,Description,LoadState,ActiveState,SubState,UnitFileState,FragmentPath,Result,MainPID,ExecMainStartTimestamp,ExecMainStatus,NRestarts,MemoryCurrent,StateChangeTimestamp -- fondation-worker',
     );
   });
 
   it('adds --user for the user service manager', () => {
     const input = actions.is_active.input.parse({ unit: 'sync.service', user: true });
-    expect(actions.is_active.describe(input)).toBe('systemctl --user is-active sync.service');
+    expect(actions.is_active.describe(input)).toBe('systemctl --user is-active -- sync.service');
     expect(
       actions.restart.describe(actions.restart.input.parse({ unit: 'sync', user: true })),
-    ).toBe('systemctl --user --no-ask-password restart sync');
+    ).toBe('systemctl --user --no-ask-password restart -- sync');
   });
 
   it('declares stop destructive and the other unit commands write', () => {
@@ -78,9 +79,23 @@ describe('systemd: commands', () => {
     ).toBe("journalctl -u x --since '1 hour ago' -n 100 -o json --no-pager --quiet");
   });
 
-  it('refuses a unit name that would read as an option, and unknown keys', () => {
-    expect(actions.status.input.safeParse({ unit: '--all' }).success).toBe(false);
-    expect(actions.status.input.safeParse({ unit: 'a b' }).success).toBe(false);
+  it('puts a unit starting with "-" after --, where systemctl reads it as a unit', () => {
+    expect(controlRequest('restart', { unit: '--all' }).args).toEqual([
+      '--no-ask-password',
+      'restart',
+      '--',
+      '--all',
+    ]);
+    expect(actions.status.describe(actions.status.input.parse({ unit: '-.mount' }))).toMatch(
+      / -- -\.mount$/,
+    );
+  });
+
+  it('refuses a unit name with a space, line break or NUL, and unknown keys', () => {
+    for (const unit of ['a b', 'a\nb', 'a\0b'])
+      expect(actions.status.input.safeParse({ unit }).error?.issues[0]?.message).toBe(
+        'a unit name has no spaces, line breaks or NUL characters',
+      );
     expect(actions.status.input.safeParse({ unit: 'x', host: 'y' }).success).toBe(false);
     expect(actions.journal.input.safeParse({ unit: 'x', priority: 'loud' }).success).toBe(false);
   });

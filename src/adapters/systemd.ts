@@ -54,10 +54,12 @@ export const PRIORITIES = [
   'debug',
 ] as const;
 
+// Units may start with "-" (-.mount, -.slice): systemctl gets them after `--`, and journalctl's
+// -u takes the next argument whatever it looks like.
 const unit = z
   .string()
   .min(1)
-  .regex(/^[^\s-]\S*$/, { error: 'a unit name has no spaces and cannot start with "-"' })
+  .regex(/^[^\s\0]+$/, { error: 'a unit name has no spaces, line breaks or NUL characters' })
   .describe('Unit name, e.g. fondation-worker or nginx.service');
 
 const user = z
@@ -120,23 +122,24 @@ export function statusRequest(input: UnitInput): ProcessRequest {
     args: [
       ...scope(input),
       'show',
-      input.unit,
       '--no-pager',
       `--property=${STATUS_PROPERTIES.join(',')}`,
+      '--',
+      input.unit,
     ],
     env: { TZ: 'UTC' },
   };
 }
 
 export function isActiveRequest(input: UnitInput): ProcessRequest {
-  return { file: SYSTEMCTL, args: [...scope(input), 'is-active', input.unit] };
+  return { file: SYSTEMCTL, args: [...scope(input), 'is-active', '--', input.unit] };
 }
 
 /** `--no-ask-password`: a run without a terminal must fail, not wait for a polkit prompt. */
 export function controlRequest(verb: ControlVerb, input: UnitInput): ProcessRequest {
   return {
     file: SYSTEMCTL,
-    args: [...scope(input), '--no-ask-password', verb, input.unit],
+    args: [...scope(input), '--no-ask-password', verb, '--', input.unit],
   };
 }
 

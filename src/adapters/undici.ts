@@ -17,6 +17,12 @@ export const timeoutSchema = z.union(
   { error: DURATION_ERROR },
 );
 
+/** Request headers: a value is one line (undici would refuse a line break only when sending). */
+export const headersSchema = z.record(
+  z.string(),
+  z.string().regex(/^[^\r\n]*$/, { error: 'a header value cannot contain a line break' }),
+);
+
 /** undici's `request`, loaded on first use: most commands never make a request. */
 export async function loadRequest(): Promise<UndiciRequestFunction> {
   const module = await importLazily<{

@@ -98,9 +98,9 @@ describe('wrangler commands', () => {
   it('rollback: an optional Version, and the message quoted as one word', () => {
     expect(
       describeAction('rollback', { name: 'my-worker', version_id: V2, message: "INC-7: v3's 5xx" }),
-    ).toBe(`wrangler rollback ${V2} --name my-worker -m 'INC-7: v3'\\''s 5xx' -y`);
+    ).toBe(`wrangler rollback ${V2} --name my-worker '--message=INC-7: v3'\\''s 5xx' -y`);
     expect(describeAction('rollback', { name: 'my-worker', message: 'back' })).toBe(
-      'wrangler rollback --name my-worker -m back -y',
+      'wrangler rollback --name my-worker --message=back -y',
     );
   });
 

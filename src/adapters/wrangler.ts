@@ -233,8 +233,8 @@ export function rollbackArgv(input: z.output<typeof rollbackInput>): string[] {
     ...(input.version_id === undefined ? [] : [input.version_id]),
     '--name',
     input.name,
-    '-m',
-    input.message,
+    // One word: wrangler would read a message starting with "-" after -m as an option.
+    `--message=${input.message}`,
     '-y',
   ];
 }

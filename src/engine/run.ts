@@ -597,9 +597,11 @@ class Engine {
     if (step.env)
       for (const [name, value] of Object.entries(renderValue(step.env, context) as object))
         stepEnv[name] = stringifyValue(value);
+    refuseNul(stepEnv, 'env');
     if (step.run !== undefined) {
       uses = 'shell.run';
       input = renderCommand(step.run, stepEnv, context);
+      refuseNul(input, 'run');
     } else if (step.uses === 'shell.run' && isShellInput(step.with)) {
       // The same rendering as run:, so that values are never pasted into the command as code.
       uses = step.uses;
@@ -608,9 +610,11 @@ class Engine {
         ...(renderValue(rest, context) as object),
         ...renderCommand(command, { ...(renderValue(env ?? {}, context) as object) }, context),
       };
+      refuseNul(input, 'with');
     } else if (step.uses !== undefined) {
       uses = step.uses;
       input = renderValue(step.with ?? {}, context);
+      refuseNul(input, 'with');
     } else {
       throw new PrepareError('a step needs one of run:, uses: or manual:');
     }
@@ -916,6 +920,20 @@ function isShellInput(
     typeof command === 'string' ||
     (Array.isArray(command) && command.every((item) => typeof item === 'string'))
   );
+}
+
+/** No process or request can carry a NUL character: a rendered value holding one fails the step
+ * here, saying where (`with.app`, `run[2]`, `env.NAME`), before any tool sees it. */
+function refuseNul(value: unknown, path: string): void {
+  if (typeof value === 'string') {
+    if (value.includes('\0'))
+      throw new PrepareError(
+        `${path}: a value holds a NUL character, which no command or request can take (after templating)`,
+      );
+  } else if (Array.isArray(value))
+    value.forEach((item, index) => refuseNul(item, `${path}[${index}]`));
+  else if (value !== null && typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) refuseNul(item, `${path}.${key}`);
 }
 
 /** An action's input with known secrets replaced, except in the keys it needs as they are. */

@@ -51,4 +51,18 @@ describe('runbook.config.yaml', () => {
       '5:1 unknown key "hots" (did you mean "hosts"?)',
     );
   });
+
+  it('refuses a host or user that ssh would read as an option', async () => {
+    writeFileSync(
+      join(dir, 'runbook.config.yaml'),
+      'hosts:\n  evil: { host: "-oProxyCommand=touch /tmp/x", user: "-lroot" }\n',
+    );
+    const error = await loadConfig(dir, {}).catch((e: unknown) => e);
+    expect(
+      (error as InvalidRunbookError).diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`),
+    ).toEqual([
+      '2:17 hosts.evil.host: a host cannot start with "-" or a space',
+      '2:54 hosts.evil.user: a user cannot start with "-" or a space',
+    ]);
+  });
 });

@@ -88,8 +88,17 @@ const buildConfigSchema = () =>
           error: 'host names are letters, digits, ., _ and -',
         }),
         z.strictObject({
-          host: z.string().min(1).describe('Address or name to connect to'),
-          user: z.string().min(1).optional(),
+          // ssh reads a destination that starts with "-" as an option.
+          host: z
+            .string()
+            .min(1)
+            .regex(/^[^-\s]/, { error: 'a host cannot start with "-" or a space' })
+            .describe('Address or name to connect to'),
+          user: z
+            .string()
+            .min(1)
+            .regex(/^[^-\s]/, { error: 'a user cannot start with "-" or a space' })
+            .optional(),
           port: z.int().min(1).max(65535).optional(),
           identity_file: z.string().min(1).optional().describe('ssh -i (relative to this file)'),
           known_hosts_file: z

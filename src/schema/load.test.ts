@@ -489,6 +489,130 @@ describe('parseRunbook: --strict', () => {
   });
 });
 
+describe('parseRunbook: ${{ }} inside sql:', () => {
+  const count = (extra = '') =>
+    yaml(`
+      id: api-down
+      title: API down
+      vars:
+        table: { required: true }
+      diagnosis:
+        - id: count
+          uses: psql.query
+          with: { sql: "SELECT count(*) FROM \${{ vars.table }}"${extra} }
+    `);
+
+  it('is an error at the expression, with the params: way in the hint', () => {
+    expect(problems(count())).toMatchInlineSnapshot(`
+      [
+        "8:40 error \`\${{ vars.table }}\` inside sql: its value would become code, not data",
+      ]
+    `);
+    expect(hints(count())).toMatchInlineSnapshot(`
+      [
+        "pass it in params: { table: "\${{ vars.table }}" } and write :'table' (a literal) or :"table" (an identifier) in sql:; or, if the value is meant to be code, set unsafe_sql_templating: true",
+      ]
+    `);
+    expect(load(count()).runbook).toBeUndefined();
+  });
+
+  it('points at each expression of a multi-line sql:, psql.select too', () => {
+    const source = yaml(`
+      id: api-down
+      title: API down
+      vars:
+        slot: { required: true }
+        schema: { default: public }
+      diagnosis:
+        - id: slot
+          uses: psql.select
+          with:
+            sql: >-
+              SELECT slot_name FROM pg_replication_slots
+              WHERE slot_name = '\${{ vars.slot }}' AND plugin <> '\${{ vars.schema }}'
+    `);
+    expect(problems(source).map((line) => line.split(' error ')[0])).toEqual(['12:28', '12:61']);
+  });
+
+  it('is allowed by unsafe_sql_templating: true with a warning, which --strict fails', () => {
+    const allowed = count(', unsafe_sql_templating: true');
+    expect(problems(allowed)).toMatchInlineSnapshot(`
+      [
+        "8:40 warning \`\${{ vars.table }}\` inside sql: its value becomes code (allowed by unsafe_sql_templating: true)",
+      ]
+    `);
+    expect(load(allowed).runbook?.diagnosis?.[0]?.with).toEqual({
+      sql: 'SELECT count(*) FROM ${{ vars.table }}',
+      unsafe_sql_templating: true,
+    });
+    expect(problems(allowed, { strict: true })).toMatchInlineSnapshot(`
+      [
+        "8:40 error \`\${{ vars.table }}\` inside sql: its value becomes code (unsafe_sql_templating: true, which --strict does not accept)",
+      ]
+    `);
+  });
+
+  it('warns about unsafe_sql_templating where nothing is templated', () => {
+    const source = withStep(
+      'diagnosis:\n  - id: count\n    uses: psql.query\n    with: { sql: "select 1", unsafe_sql_templating: true }\n',
+    );
+    expect(problems(source)).toMatchInlineSnapshot(`
+      [
+        "6:30 warning unsafe_sql_templating: true, but sql has no \${{ }}",
+      ]
+    `);
+  });
+
+  it('accepts values in params:, and reports a reference to a param that is not given', () => {
+    const source = yaml(`
+      id: api-down
+      title: API down
+      vars:
+        table: { required: true }
+      diagnosis:
+        - id: count
+          uses: psql.query
+          with: { sql: 'SELECT count(*) FROM :"table"', params: { table: "\${{ vars.table }}" } }
+        - id: slot
+          uses: psql.query
+          with: { sql: "SELECT pg_drop_replication_slot(:'slot')" }
+    `);
+    expect(problems(source)).toMatchInlineSnapshot(`
+      [
+        "11:18 error diagnosis[1].with.sql: :'slot' refers to params.slot, which is not given",
+      ]
+    `);
+  });
+});
+
+describe('parseRunbook: ${{ }} inside the command string of uses: shell.run', () => {
+  it('is an error, since the string is not quoted like run: is; argv lists are fine', () => {
+    const source = yaml(`
+      id: api-down
+      title: API down
+      vars:
+        unit: { required: true }
+      diagnosis:
+        - id: restart
+          uses: shell.run
+          with: { command: "systemctl restart \${{ vars.unit }}" }
+        - id: restart-argv
+          uses: shell.run
+          with: { command: [systemctl, restart, "--", "\${{ vars.unit }}"] }
+    `);
+    expect(problems(source)).toMatchInlineSnapshot(`
+      [
+        "8:41 error \`\${{ vars.unit }}\` inside command: its value would become code, not data",
+      ]
+    `);
+    expect(hints(source)).toMatchInlineSnapshot(`
+      [
+        "write the step as run: "… \${{ vars.unit }} …" instead, where a value reaches the shell through the environment and never as code; or use an argv list",
+      ]
+    `);
+  });
+});
+
 describe('parseRunbook: hostile and broken files', () => {
   it('reports malformed YAML at its position', () => {
     expect(problems('id: api-down\ntitle: [unclosed\ndiagnosis: []\n')).toMatchInlineSnapshot(`

@@ -1,6 +1,6 @@
 import { regexProblem } from './regex.js';
 import type { Diagnostic } from '../errors.js';
-import { EFFECT_RANK, type Effect } from '../adapters/adapter.js';
+import { EFFECT_RANK, type CodeInputs, type Effect } from '../adapters/adapter.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import {
   checkExpressionSyntax,
@@ -212,6 +212,10 @@ export function checkSemantics(
             hint: 'remove on:, or make the request from that host with a run: step',
           });
         const input = isObject(step.with) ? step.with : {};
+        if (action.codeInputs)
+          out.push(
+            ...checkCodeInputs(source, [...path, 'with'], input, action.codeInputs, options),
+          );
         const result = action.input.safeParse(input);
         if (!result.success) {
           const issues = result.error.issues.filter(
@@ -325,6 +329,79 @@ export function checkSemantics(
       hint: `rename the file to ${data.id}.yaml or change the id`,
     });
   }
+  return out;
+}
+
+/**
+ * A `${{ }}` in an input that is code makes its value code: an error, or with the action's escape
+ * hatch set a warning (an error under --strict). The hatch set where nothing is templated is a
+ * warning.
+ */
+function checkCodeInputs(
+  source: YamlSource,
+  path: PathSegment[],
+  input: Raw,
+  code: CodeInputs,
+  options: Pick<SemanticOptions, 'strict'>,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const hatch = code.allowedBy;
+  const allowed = hatch !== undefined && input[hatch] === true;
+  let templated = false;
+  for (const key of code.keys) {
+    const value = input[key];
+    if (typeof value !== 'string' || !hasTemplate(value)) continue;
+    let expressions: string[];
+    try {
+      expressions = templateExpressions(value);
+    } catch {
+      continue; // reported with the other expression errors
+    }
+    expressions.forEach((expression, index) => {
+      templated = true;
+      const shown = `\`\${{ ${expression} }}\` inside ${key}:`;
+      const hint = code.hint(expression);
+      let found: { message: string; severity: Diagnostic['severity']; hint: string };
+      if (hatch === undefined)
+        found = {
+          message: `${shown} its value would become code, not data`,
+          severity: 'error',
+          hint,
+        };
+      else if (!allowed)
+        found = {
+          message: `${shown} its value would become code, not data`,
+          severity: 'error',
+          hint: `${hint}; or, if the value is meant to be code, set ${hatch}: true`,
+        };
+      else if (options.strict)
+        found = {
+          message: `${shown} its value becomes code (${hatch}: true, which --strict does not accept)`,
+          severity: 'error',
+          hint,
+        };
+      else
+        found = {
+          message: `${shown} its value becomes code (allowed by ${hatch}: true)`,
+          severity: 'warning',
+          hint,
+        };
+      out.push(
+        source.diagnosticAtText([...path, key], '${{', index, found.message, {
+          severity: found.severity,
+          hint: found.hint,
+        }),
+      );
+    });
+  }
+  if (hatch !== undefined && allowed && !templated)
+    out.push(
+      source.diagnosticAtPath(path, `${hatch}: true, but ${code.keys.join(', ')} has no \${{ }}`, {
+        key: hatch,
+        severity: 'warning',
+        hint: `remove ${hatch}`,
+      }),
+    );
   return out;
 }
 

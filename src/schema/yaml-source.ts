@@ -88,27 +88,38 @@ export class YamlSource {
   }
 
   /**
-   * A diagnostic at the `index`-th `${{` of the string at `path` (counted from 0), so that it
-   * points at the expression itself; at the string when the file does not spell it out.
+   * The diagnostic for the `occurrence`-th (from 0) `needle` in the source text of the scalar at
+   * `path`, such as one `${{` of a multi-line string; as diagnosticAtPath when it is not there.
    */
-  diagnosticAtTemplate(
+  diagnosticAtText(
     path: readonly PathSegment[],
-    index: number,
+    needle: string,
+    occurrence: number,
     message: string,
     extra: Partial<Diagnostic> = {},
   ): Diagnostic {
     const { node, complete } = this.#walk(path);
     const range = complete && isScalar(node) ? node.range : undefined;
     if (range) {
-      let offset = range[0] - 1;
-      for (let seen = 0; seen <= index && offset < range[1]; seen++) {
-        offset = this.text.indexOf('${{', offset + 1);
-        if (offset < 0) break;
+      let at = range[0] - 1;
+      for (let n = 0; n <= occurrence; n++) {
+        at = this.text.indexOf(needle, at + 1);
+        if (at < 0 || at >= range[1]) return this.diagnosticAtPath(path, message, extra);
       }
-      if (offset >= range[0] && offset < range[1])
-        return this.diagnosticAt(offset, message, { path: formatPath(path), ...extra });
+      return this.diagnosticAt(at, message, { path: formatPath(path), ...extra });
     }
     return this.diagnosticAtPath(path, message, extra);
+  }
+
+  /** A diagnostic at the `index`-th `${{` of the string at `path` (counted from 0), so that it
+   * points at the expression itself. */
+  diagnosticAtTemplate(
+    path: readonly PathSegment[],
+    index: number,
+    message: string,
+    extra: Partial<Diagnostic> = {},
+  ): Diagnostic {
+    return this.diagnosticAtText(path, '${{', index, message, extra);
   }
 
   /** Whether a path exists in the document. */

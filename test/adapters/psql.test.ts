@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ActionContext, ActionOutcome } from '../../src/adapters/adapter.js';
+import type { ActionContext, ActionOutcome, ProcessRequest } from '../../src/adapters/adapter.js';
 import { localExec } from '../../src/adapters/exec.js';
 import { psql } from '../../src/adapters/psql.js';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -213,7 +213,8 @@ describe('psql.query and psql.select', () => {
     const bad = await asApp('query', { sql: 'select nope from nowhere' });
     expect(bad.ok).toBe(false);
     expect(bad.error).toBe('ERROR: relation "nowhere" does not exist');
-    expect(bad.outputs.exit_code).toBe(1);
+    // psql's status for an error in a script with ON_ERROR_STOP.
+    expect(bad.outputs.exit_code).toBe(3);
 
     const wrong = await run('query', {
       sql: 'select 1',
@@ -237,6 +238,98 @@ describe('psql.query and psql.select', () => {
     expect(outcome.error).toBe('ERROR: cannot execute INSERT in a read-only transaction');
     const count = await asApp('query', { sql: 'select count(*) as n from guarded' });
     expect(count.outputs.rows).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('params: values that stay data', () => {
+  const HOSTILE = [
+    '; CREATE TABLE injected_marker(x int)',
+    "'); DROP TABLE victim; --",
+    "it's \\'; a back\\slash",
+    'two\nlines\r\n; CREATE TABLE injected_marker(x int); --',
+    '$$; CREATE TABLE injected_marker(x int); $$',
+    ':\'v\' :"v" :v \\! touch /tmp/injected-marker',
+    '',
+  ];
+
+  beforeAll(async () => {
+    await asApp('query', { sql: 'create table victim (a int)' });
+  });
+
+  it.each(HOSTILE)(":'v' is the exact value %j", async (value) => {
+    const outcome = await asApp('select', { sql: `select :'v' as v`, params: { v: value } });
+    expect(outcome).toMatchObject({ ok: true, outputs: { rows: [{ v: value }] } });
+  });
+
+  it(`:"t" names a relation: a hostile name is just a name that does not exist`, async () => {
+    const outcome = await asApp('query', {
+      sql: `SELECT count(*) FROM :"t"`,
+      params: { t: 'pg_class; CREATE TABLE injected_marker(x int)' },
+    });
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: 'ERROR: relation "pg_class; CREATE TABLE injected_marker(x int)" does not exist',
+    });
+    const select = await asApp('select', {
+      sql: `SELECT count(*) AS n FROM :"t"`,
+      params: { t: 'pg_class WHERE pg_terminate_backend(pg_backend_pid()) IS NULL' },
+    });
+    expect(select.error).toBe(
+      'ERROR: relation "pg_class WHERE pg_terminate_backend(pg_backend_pid()) IS NULL" does not exist',
+    );
+    const left = await asApp('select', {
+      sql: `select to_regclass('injected_marker') is null as no_marker, to_regclass('victim') is not null as victim`,
+    });
+    expect(left.outputs.rows).toEqual([{ no_marker: true, victim: true }]);
+  });
+
+  it('fills literals and identifiers of any statement, and takes numbers', async () => {
+    await asApp('query', { sql: 'create table "Odd Name" (note text, n int)' });
+    const inserted = await asApp('query', {
+      sql: `insert into :"table" values (:'note', :'n'::int) returning note, n`,
+      params: { table: 'Odd Name', note: "'); DROP TABLE victim; --", n: 7 },
+    });
+    expect(inserted.outputs.rows).toEqual([{ note: "'); DROP TABLE victim; --", n: 7 }]);
+    const analyzed = await asApp('query', {
+      sql: `ANALYZE VERBOSE :"table"`,
+      params: { table: 'Odd Name' },
+    });
+    expect(analyzed).toMatchObject({ ok: true, outputs: { command: 'ANALYZE' } });
+    expect((analyzed.outputs.notices as string[])[0]).toBe('INFO: analyzing "public.Odd Name"');
+  });
+
+  it('keeps several statements one request: a failure rolls them all back, as psql -c did', async () => {
+    await asApp('query', { sql: 'create table ledger2 (a int)' });
+    const failed = await asApp('query', {
+      sql: `insert into ledger2 values (:'a'::int); insert into ledger2 values (1/0)`,
+      params: { a: 1 },
+    });
+    expect(failed.error).toBe('ERROR: division by zero');
+    expect(
+      (await asApp('query', { sql: 'select count(*) as n from ledger2' })).outputs.rows,
+    ).toEqual([{ n: 0 }]);
+  });
+
+  it('never puts a value in argv', async () => {
+    const secret = `s3cret-${process.pid}`;
+    const requests: ProcessRequest[] = [];
+    const ctx = context();
+    const action = psql.actions.select;
+    const outcome = await action.run(
+      action.input.parse({ sql: `select :'v' as v`, params: { v: secret }, url: pg.url }),
+      {
+        ...ctx,
+        exec: (request) => {
+          requests.push(request);
+          return ctx.exec(request);
+        },
+      },
+    );
+    expect(outcome.outputs.rows).toEqual([{ v: secret }]);
+    expect(requests.map((request) => request.args.some((arg) => arg.includes(secret)))).toEqual([
+      false,
+    ]);
+    expect(requests[0]?.env?.RUNBOOK_PARAM_v).toBe(secret);
   });
 });
 

@@ -1,28 +1,24 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
-  rmdirSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shell } from '../../src/adapters/shell.js';
 import { sshExec, sshPreflight } from '../../src/adapters/ssh.js';
 import type { HostConfig } from '../../src/schema/config.js';
 import { runBin, runCli, tempDir } from '../helpers/cli.js';
+import { freePort, startSshd, type Sshd } from '../helpers/sshd.js';
 
 /**
  * `on: <host>` against a real OpenSSH server started here on 127.0.0.1, with its own host key,
  * authorized key and config. `ssh` on PATH is a wrapper that logs its argv, then runs the real one.
  */
-const SSHD = '/usr/sbin/sshd';
 const REAL_SSH = '/usr/bin/ssh';
-const PRIVSEP_DIR = '/run/sshd';
 
 const REMOTE = `
 id: remote
@@ -108,43 +104,6 @@ interface JsonRun {
   steps: JsonStep[];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startSshd(config: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`sshd did not start within 20 s:\n${log}`));
-    }, 20_000);
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      log += chunk;
-      if (log.includes('Server listening on 127.0.0.1')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`sshd exited with ${String(code)}:\n${log}`));
-    });
-  });
-}
-
 /** The command lines of every live process on this machine (the "remote" host is this one). */
 function commandLines(): string[] {
   return readdirSync('/proc')
@@ -174,67 +133,19 @@ describe('on: <host> over a real sshd', () => {
   const token = `tok-${process.pid}-s3cr3t-value`;
   const pwned = join(dir.path, 'pwned');
   const hostile = `x; touch ${pwned}-1 $(touch ${pwned}-2) \`touch ${pwned}-3\` 'q "dq \\ $HOME`;
-  let sshd: ChildProcess | undefined;
-  let createdPrivsepDir = false;
+  let sshd: Sshd | undefined;
   let port = 0;
   let closedPort = 0;
   let host: HostConfig;
   let env: Record<string, string | undefined>;
 
   beforeAll(async () => {
-    if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: apt-get install openssh-server`);
-    if (!existsSync(REAL_SSH))
-      throw new Error(`${REAL_SSH} is missing: apt-get install openssh-client`);
-    if (!existsSync(PRIVSEP_DIR)) {
-      mkdirSync(PRIVSEP_DIR, { mode: 0o755 });
-      createdPrivsepDir = true;
-    }
-    const key = (name: string): Buffer =>
-      execFileSync('ssh-keygen', [
-        '-q',
-        '-t',
-        'ed25519',
-        '-N',
-        '',
-        '-C',
-        name,
-        '-f',
-        join(dir.path, name),
-      ]);
-    key('host_key');
-    key('other_host_key');
-    key('client_key');
-    writeFileSync(
-      join(dir.path, 'authorized_keys'),
-      readFileSync(join(dir.path, 'client_key.pub')),
-    );
-    [port, closedPort] = [await freePort(), await freePort()];
-    writeFileSync(
-      join(dir.path, 'sshd_config'),
-      [
-        `Port ${port}`,
-        'ListenAddress 127.0.0.1',
-        `HostKey ${join(dir.path, 'host_key')}`,
-        `AuthorizedKeysFile ${join(dir.path, 'authorized_keys')}`,
-        `PidFile ${join(dir.path, 'sshd.pid')}`,
-        'UsePAM no',
-        'StrictModes no',
-        'PermitRootLogin prohibit-password',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PrintMotd no',
-        '',
-      ].join('\n'),
-    );
-    const hostKey = (name: string): string =>
-      readFileSync(join(dir.path, `${name}.pub`), 'utf8')
-        .split(' ')
-        .slice(0, 2)
-        .join(' ');
-    writeFileSync(join(dir.path, 'known_hosts'), `[127.0.0.1]:${port} ${hostKey('host_key')}\n`);
+    sshd = await startSshd(dir.path);
+    port = sshd.port;
+    closedPort = await freePort();
     writeFileSync(
       join(dir.path, 'impostor_known_hosts'),
-      `[127.0.0.1]:${port} ${hostKey('other_host_key')}\n`,
+      `[127.0.0.1]:${port} ${sshd.key('other_host_key')}\n`,
     );
     writeFileSync(
       join(dir.path, 'runbook.config.yaml'),
@@ -268,16 +179,10 @@ describe('on: <host> over a real sshd', () => {
       identity_file: join(dir.path, 'client_key'),
       known_hosts_file: join(dir.path, 'known_hosts'),
     };
-    sshd = await startSshd(join(dir.path, 'sshd_config'));
   });
 
   afterAll(async () => {
-    if (sshd && sshd.exitCode === null) {
-      const exited = new Promise((resolve) => sshd?.once('exit', resolve));
-      sshd.kill('SIGTERM');
-      await exited;
-    }
-    if (createdPrivsepDir) rmdirSync(PRIVSEP_DIR);
+    await sshd?.stop();
     dir.remove();
   });
 

@@ -60,7 +60,13 @@ describe('systemd actions against systemctl and journalctl (recorded systemd 252
     const outcome = await act('status', { unit: 'fondation-worker' });
     expect(lastCall()).toEqual({
       tool: 'systemctl',
-      argv: ['show', 'fondation-worker', '--no-pager', `--property=${STATUS_PROPERTIES.join(',')}`],
+      argv: [
+        'show',
+        '--no-pager',
+        `--property=${STATUS_PROPERTIES.join(',')}`,
+        '--',
+        'fondation-worker',
+      ],
       tz: 'UTC',
     });
     expect(outcome.ok).toBe(true);
@@ -103,7 +109,7 @@ describe('systemd actions against systemctl and journalctl (recorded systemd 252
 
   it('is_active: active is exit 0; inactive or failed is exit 3, an answer rather than a failure', async () => {
     const up = await act('is_active', { unit: 'fondation-worker' });
-    expect(lastCall()?.argv).toEqual(['is-active', 'fondation-worker']);
+    expect(lastCall()?.argv).toEqual(['is-active', '--', 'fondation-worker']);
     expect(up).toMatchObject({ ok: true, exitCode: 0 });
     expect(up.outputs).toMatchObject({ active: true, state: 'active', exit_code: 0 });
 
@@ -116,18 +122,18 @@ describe('systemd actions against systemctl and journalctl (recorded systemd 252
 
   it('--user reaches systemctl for the user service manager', async () => {
     await act('is_active', { unit: 'fondation-worker', user: true });
-    expect(lastCall()?.argv).toEqual(['--user', 'is-active', 'fondation-worker']);
+    expect(lastCall()?.argv).toEqual(['--user', 'is-active', '--', 'fondation-worker']);
   });
 
   it('restart brings a failed unit back; stop takes it down', async () => {
     fake.setState('fondation-worker', 'failed');
     const restarted = await act('restart', { unit: 'fondation-worker' });
-    expect(lastCall()?.argv).toEqual(['--no-ask-password', 'restart', 'fondation-worker']);
+    expect(lastCall()?.argv).toEqual(['--no-ask-password', 'restart', '--', 'fondation-worker']);
     expect(restarted).toMatchObject({ ok: true, exitCode: 0 });
     expect(fake.state('fondation-worker')).toBe('active');
 
     const stopped = await act('stop', { unit: 'fondation-worker' });
-    expect(lastCall()?.argv).toEqual(['--no-ask-password', 'stop', 'fondation-worker']);
+    expect(lastCall()?.argv).toEqual(['--no-ask-password', 'stop', '--', 'fondation-worker']);
     expect(stopped.ok).toBe(true);
     expect(fake.state('fondation-worker')).toBe('inactive');
   });
@@ -292,7 +298,7 @@ describe('a Fondation runbook on systemd, through the CLI', () => {
         'ERROR job 8f3c lease expired while running (leaseUntil 2024-05-13T09:40:00.000Z)',
     });
     expect(step('restart-worker')?.command).toBe(
-      'systemctl --no-ask-password restart fondation-worker',
+      'systemctl --no-ask-password restart -- fondation-worker',
     );
     expect(step('worker-errors')?.command).toBe(
       'journalctl -u fondation-worker --since -30m -n 100 -p err -o json --no-pager --quiet',

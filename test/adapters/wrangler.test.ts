@@ -440,7 +440,7 @@ describe('wrangler steps in runbooks, through the CLI', () => {
     const step = (id: string) => doc.steps.find((s) => s.id === id);
     expect(step('deployments')?.outputs).toMatchObject({ current: V3, previous: V2 });
     expect(step('rollback')?.command).toBe(
-      `wrangler rollback ${V2} --name my-worker -m 'Outage: rolling back from ${V3}' -y`,
+      `wrangler rollback ${V2} --name my-worker '--message=Outage: rolling back from ${V3}' -y`,
     );
     expect(step('active-version')?.outputs.version_id).toBe(V2);
     const posts = cf.requests.filter((r) => r.method === 'POST');

@@ -65,7 +65,12 @@ function normalise(units: Record<string, UnitState>): Record<string, UnitState> 
 }
 
 const SYSTEMCTL = `
-const words = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+const argv = process.argv.slice(2);
+const end = argv.indexOf('--');
+const words = [
+  ...(end < 0 ? argv : argv.slice(0, end)).filter((arg) => !arg.startsWith('-')),
+  ...(end < 0 ? [] : argv.slice(end + 1)),
+];
 const [verb, name] = words;
 const unit = full(name ?? '');
 const state = units[unit];

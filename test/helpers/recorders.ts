@@ -4,6 +4,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -108,4 +109,72 @@ export function runbookIds(dir: string): string[] {
     .filter((file) => file.endsWith('.yaml'))
     .map((file) => file.replace(/\.yaml$/, ''))
     .sort();
+}
+
+/** One call a recorder saw: the tool, its exact argv, its environment and what it read on stdin. */
+export interface RecordedCall {
+  tool: string;
+  argv: string[];
+  env: Record<string, string>;
+  stdin: string;
+}
+
+export interface ArgvRecorders {
+  /** Put this first on PATH. */
+  bin: string;
+  /** Every call since the last clear(), in order. */
+  calls(): RecordedCall[];
+  clear(): void;
+}
+
+/**
+ * Like makeRecorders, but exact: each call keeps its argv NUL-separated (any value survives as the
+ * one argument it was), its environment and its stdin, in files named by the time in microseconds.
+ * The tools print nothing and exit 0; they are bash scripts that start no other process, so that
+ * thousands of calls stay cheap.
+ */
+export function makeArgvRecorders(dir: string, tools: readonly string[]): ArgvRecorders {
+  const bin = join(dir, 'bin');
+  const log = join(dir, 'calls');
+  mkdirSync(bin, { recursive: true });
+  mkdirSync(log, { recursive: true });
+  for (const tool of new Set(tools)) {
+    const path = join(bin, tool);
+    writeFileSync(
+      path,
+      [
+        '#!/bin/bash',
+        `call='${log}'/"\${EPOCHREALTIME/./}-$$"`,
+        `printf '%s\\0' '${tool}' "$@" > "$call.argv"`,
+        `while IFS= read -r -d '' entry; do printf '%s\\0' "$entry"; done < /proc/self/environ > "$call.env"`,
+        'IFS= read -r -d \'\' input; printf \'%s\' "$input" > "$call.stdin"',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(path, 0o755);
+  }
+  const fields = (text: string): string[] => text.split('\0').slice(0, -1);
+  return {
+    bin,
+    calls: () =>
+      readdirSync(log)
+        .filter((name) => name.endsWith('.argv'))
+        .sort()
+        .map((name) => {
+          const read = (suffix: string) =>
+            readFileSync(join(log, name.replace(/\.argv$/, suffix)), 'utf8');
+          const [tool = '', ...argv] = fields(read('.argv'));
+          const env = Object.fromEntries(
+            fields(read('.env')).map((entry) => {
+              const at = entry.indexOf('=');
+              return [entry.slice(0, at), entry.slice(at + 1)];
+            }),
+          );
+          return { tool, argv, env, stdin: read('.stdin') };
+        }),
+    clear: () => {
+      rmSync(log, { recursive: true, force: true });
+      mkdirSync(log);
+    },
+  };
 }

@@ -212,7 +212,7 @@ describe('cloud-code-complete-outage, for real', () => {
     expect(doc.step('cloudflare-status').outputs.indicator).toBe('none');
     expect(doc.step('rollback')).toMatchObject({
       effect: 'destructive',
-      command: `wrangler rollback ${V2} --name my-worker -m 'Complete outage: rolling back from ${V3}' -y`,
+      command: `wrangler rollback ${V2} --name my-worker '--message=Complete outage: rolling back from ${V3}' -y`,
     });
     expect(doc.step('rollback').outputs.active_version_id).toBe(V2);
     expect(doc.step('active-version').outputs.version_id).toBe(V2);
@@ -309,7 +309,7 @@ describe('cloud-code-rollback, for real', () => {
       `wrangler versions view ${V2} --name my-worker --json`,
     );
     expect(doc.step('rollback').command).toBe(
-      `wrangler rollback ${V2} --name my-worker -m 'INC-7: errors after v3' -y`,
+      `wrangler rollback ${V2} --name my-worker '--message=INC-7: errors after v3' -y`,
     );
     expect(doc.step('active-version').outputs.active).toBe(V2);
     expect(doc.step('healthy').outputs.status).toBe(200);

@@ -537,7 +537,7 @@ describe('pitchey check-style runbooks, run for real against the stand-in', () =
       expect(step('rollback-worker')).toMatchObject({
         effect: 'destructive',
         command:
-          "wrangler rollback --name my-worker -m 'Platform outage: rollback by on-call (runbook pitchey-platform-outage)' -y",
+          "wrangler rollback --name my-worker '--message=Platform outage: rollback by on-call (runbook pitchey-platform-outage)' -y",
       });
       // The effect on Cloudflare: v2 serves all traffic again, and the API answers.
       expect(cf.activeVersion('my-worker')).toBe(V2);
