@@ -26,12 +26,6 @@ export const shell = {
     run: defineLazyAction(runInput, {
       summary: 'Run a command and capture stdout, stderr, exit_code (and json when stdout parses)',
       effect: 'write',
-      // `with: { command: "…" }` is rendered as plain text, unlike `run:` (render.ts).
-      codeInputs: {
-        keys: ['command'],
-        hint: (expression) =>
-          `write the step as run: "… \${{ ${expression} }} …" instead, where a value reaches the shell through the environment and never as code; or use an argv list`,
-      },
       describe: (input) =>
         input.display ??
         (typeof input.command === 'string' ? input.command : formatArgv(input.command)),

@@ -600,17 +600,31 @@ class Engine {
     refuseNul(stepEnv, 'env');
     if (step.run !== undefined) {
       uses = 'shell.run';
-      input = renderCommand(step.run, stepEnv, context);
-      refuseNul(input, 'run');
+      const rendered = renderCommand(step.run, stepEnv, context);
+      // The values: the argv's items, or what the command refers to in its environment.
+      refuseNul(
+        typeof rendered.command === 'string'
+          ? Object.values(rendered.env).join('')
+          : rendered.command,
+        'run',
+      );
+      input = rendered;
     } else if (step.uses === 'shell.run' && isShellInput(step.with)) {
       // The same rendering as run:, so that values are never pasted into the command as code.
       uses = step.uses;
       const { command, env, ...rest } = step.with;
-      input = {
-        ...(renderValue(rest, context) as object),
-        ...renderCommand(command, { ...(renderValue(env ?? {}, context) as object) }, context),
-      };
-      refuseNul(input, 'with');
+      const others = renderValue(rest, context) as object;
+      refuseNul(others, 'with');
+      const values = renderValue(env ?? {}, context) as Record<string, unknown>;
+      refuseNul(values, 'with.env');
+      const rendered = renderCommand(command, values, context);
+      refuseNul(
+        typeof rendered.command === 'string'
+          ? Object.values(rendered.env).join('')
+          : rendered.command,
+        'with.command',
+      );
+      input = { ...others, ...rendered };
     } else if (step.uses !== undefined) {
       uses = step.uses;
       input = renderValue(step.with ?? {}, context);

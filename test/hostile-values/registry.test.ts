@@ -528,7 +528,7 @@ describe('hostile values in every input of every built-in action', () => {
     );
   });
 
-  it('refuses ${{ }} in inputs that are code (SQL, a command string) at validation', async () => {
+  it('refuses ${{ }} in inputs that are code (SQL) at validation', async () => {
     const steps = registry.actionNames().flatMap((uses) =>
       (registry.action(uses)?.codeInputs?.keys ?? []).map((key) => ({
         id: `${uses.replace(/\W/g, '-')}-${key}`,
@@ -549,7 +549,6 @@ describe('hostile values in every input of every built-in action', () => {
       [
         "code-inputs/code.yaml:9:19: error: \`\${{ vars.v }}\` inside sql: its value would become code, not data",
         "code-inputs/code.yaml:17:19: error: \`\${{ vars.v }}\` inside sql: its value would become code, not data",
-        "code-inputs/code.yaml:25:23: error: \`\${{ vars.v }}\` inside command: its value would become code, not data",
       ]
     `);
   });
