@@ -139,6 +139,7 @@ export class RunView {
         this.#stepLine(event);
         break;
       case 'section.end':
+      case 'step.process':
         break;
       case 'run.end':
         this.#spinner?.stop();
