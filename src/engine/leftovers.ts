@@ -121,8 +121,18 @@ function leftoversOf(entry: RunningEntry, stateDir: string): Leftover[] {
   const byGroup = new Map([...execs].map(([token, exec]) => [exec.pgid, token]));
   const steps = new Map<string | undefined, Leftover>();
   const outside = new Map<Leftover, number[]>();
-  for (const stat of new StepProcesses([entry.token], []).find()) {
-    const token = matchToken(tokenOf(stat.pid), entry.token) ?? byGroup.get(stat.pgid);
+  const found = new StepProcesses([entry.token], []).find();
+  const members = new Map(found.map((stat) => [stat.pid, stat]));
+  // A process without the token (it cleared its environment) belongs to its nearest ancestor's.
+  const tokenFor = (stat: (typeof found)[number]): string | undefined => {
+    for (let each: typeof stat | undefined = stat; each; each = members.get(each.ppid)) {
+      const token = matchToken(tokenOf(each.pid), entry.token);
+      if (token !== undefined) return token;
+    }
+    return byGroup.get(stat.pgid);
+  };
+  for (const stat of found) {
+    const token = tokenFor(stat);
     const exec = token === undefined ? undefined : execs.get(token);
     if (exec && !exec.open) continue;
     const step = exec?.step;
@@ -179,6 +189,7 @@ function parseEntry(text: string | undefined): RunningEntry | undefined {
     const entry = JSON.parse(text) as Partial<RunningEntry>;
     if (
       typeof entry.run_id === 'string' &&
+      /^[\w.-]+$/.test(entry.run_id) &&
       typeof entry.runbook === 'string' &&
       typeof entry.host === 'string' &&
       typeof entry.pid === 'number' &&
