@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { ActionContext, ProcessRequest, ProcessResult } from './adapter.js';
-import { SETTLE_MS, StepProcesses, TOKEN_VARIABLE, waitUntil } from './process-tree.js';
+import { readStat, SETTLE_MS, StepProcesses, TOKEN_VARIABLE, waitUntil } from './process-tree.js';
 
 /** The only place that starts processes. Every child gets its own process group (and session)
  * and a token in its environment, so that a timeout or an interruption can end the whole tree,
@@ -67,7 +67,10 @@ export function execute(request: ExecRequest): Promise<ExecResult> {
       ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
       stdio: [request.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
-    const tree = child.pid === undefined ? undefined : new StepProcesses([token], [child.pid]);
+    const tree =
+      child.pid === undefined
+        ? undefined
+        : new StepProcesses({ groups: [child.pid], tokens: [token] });
     if (tree) running.add(tree);
     if (child.pid !== undefined) request.watch?.started({ pid: child.pid, pgid: child.pid, token });
     const limit = request.maxBufferBytes ?? DEFAULT_MAX_BUFFER;
@@ -87,6 +90,8 @@ export function execute(request: ExecRequest): Promise<ExecResult> {
     const stop = async (): Promise<void> => {
       if (stopping || !tree) return;
       stopping = true;
+      // Its processes started after it (or, once it has been reaped, after runbook itself).
+      tree.startedSince(readStat(exit === undefined ? (child.pid ?? 0) : process.pid)?.start);
       tree.signal('SIGTERM', 'SIGCONT'); // a stopped process handles SIGTERM only once it runs
       await waitUntil(() => tree.find().length === 0, request.killGraceMs ?? DEFAULT_GRACE_MS);
       tree.kill();

@@ -45,7 +45,7 @@ describe('StepProcesses', () => {
     const exited = new Promise((resolve) => child.on('exit', resolve));
     const pid = child.pid ?? -1;
     expect(tokenOf(pid)).toBe(`outer.1,${token}`);
-    const tree = new StepProcesses([token], []);
+    const tree = new StepProcesses({ groups: [], tokens: [token] });
     expect(tree.find().map((stat) => stat.pid)).toEqual([pid]);
     const report = await tree.stop(2000);
     expect(report).toEqual({ ended: 1, survivors: [] });

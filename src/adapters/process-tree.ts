@@ -133,31 +133,48 @@ export interface StopReport {
   outputHeld?: boolean;
 }
 
+/** Where to look for a step's processes. */
+export interface StepSelector {
+  /** Each the pid of a process the step started, spawned as the leader of a session and group. */
+  groups: readonly number[];
+  /** RUNBOOK_STEP_TOKEN values (or what they start with) that mark the step's processes. */
+  tokens: readonly string[];
+  /** Processes found before (pid and start time), to be counted among them. */
+  known?: ReadonlyArray<{ pid: number; start: string }>;
+  /** A start time (clock ticks) before which none of them can have started. */
+  since?: string;
+}
+
 /**
- * The processes of a step: those in the sessions and process groups of `groups` (each the pid of a
- * process the step started, spawned as the leader of both), those carrying one of `tokens`, and
- * their descendants. Remembers each one found, so that it can tell later whether they are gone.
+ * The processes of a step: those in the sessions and process groups of its `groups`, those
+ * carrying one of its `tokens`, and their descendants. Remembers each one found, so that it can
+ * tell later whether they are gone.
  */
 export class StepProcesses {
   readonly #tokens: readonly string[];
   readonly #groups: ReadonlySet<number>;
   readonly #found = new Map<number, string>();
+  #since = 0;
 
-  /** `known`: processes found before (pid and start time), to be counted among them. */
-  constructor(
-    tokens: readonly string[],
-    groups: readonly number[],
-    known: ReadonlyArray<{ pid: number; start: string }> = [],
-  ) {
-    this.#tokens = tokens;
-    this.#groups = new Set(groups);
-    for (const { pid, start } of known) this.#found.set(pid, start);
+  constructor(selector: StepSelector) {
+    this.#tokens = selector.tokens;
+    this.#groups = new Set(selector.groups);
+    for (const { pid, start } of selector.known ?? []) this.#found.set(pid, start);
+    if (selector.since !== undefined) this.startedSince(selector.since);
+  }
+
+  /** Only processes started at `start` (clock ticks) or later can be the step's: the environment
+   * of the others, the machine's long-lived processes, is never read. */
+  startedSince(start: string | undefined): void {
+    const ticks = Number(start);
+    if (Number.isFinite(ticks)) this.#since = ticks;
   }
 
   #ours(stat: Stat): boolean {
     const groups = this.#groups;
     if (groups.has(stat.pid) || groups.has(stat.pgid) || groups.has(stat.sid)) return true;
     if (this.#found.get(stat.pid) === stat.start) return true;
+    if (Number(stat.start) < this.#since) return false;
     const value = tokenOf(stat.pid);
     return value !== undefined && this.#tokens.some((token) => matchToken(value, token));
   }

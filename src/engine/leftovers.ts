@@ -73,6 +73,8 @@ export interface Leftover {
   kill: string;
   /** The tokens of the step's processes, to find them again (and their children) to end them. */
   tokens: string[];
+  /** When its run started (clock ticks): none of its processes started before. */
+  since: string;
 }
 
 /**
@@ -104,7 +106,8 @@ export function findLeftovers(stateDir: string): Leftover[] {
 /** Ends a leftover as a step's timeout does: SIGTERM, then SIGKILL after the grace. Its records
  * are removed by the next findLeftovers() once nothing of theirs runs. */
 export function endLeftover(leftover: Leftover, graceMs = 2000): Promise<StopReport> {
-  return new StepProcesses(leftover.tokens, leftover.groups, leftover.processes).stop(graceMs);
+  const { groups, tokens, processes: known, since } = leftover;
+  return new StepProcesses({ groups, tokens, known, since }).stop(graceMs);
 }
 
 interface Exec {
@@ -121,7 +124,11 @@ function leftoversOf(entry: RunningEntry, stateDir: string): Leftover[] {
   const byGroup = new Map([...execs].map(([token, exec]) => [exec.pgid, token]));
   const steps = new Map<string | undefined, Leftover>();
   const outside = new Map<Leftover, number[]>();
-  const found = new StepProcesses([entry.token], []).find();
+  const found = new StepProcesses({
+    groups: [],
+    tokens: [entry.token],
+    since: entry.pid_start,
+  }).find();
   const members = new Map(found.map((stat) => [stat.pid, stat]));
   // A process without the token (it cleared its environment) belongs to its nearest ancestor's.
   const tokenFor = (stat: (typeof found)[number]): string | undefined => {
@@ -146,6 +153,7 @@ function leftoversOf(entry: RunningEntry, stateDir: string): Leftover[] {
         processes: [],
         kill: '',
         tokens: [],
+        since: entry.pid_start,
       };
       steps.set(step, leftover);
       outside.set(leftover, []);

@@ -36,8 +36,10 @@ function sleepers(mark: string): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
+      // The command line is read only for a live `sleep`: reading another process's can block.
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      if (!stat.includes(' (sleep) ') || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z'))
+        continue;
       const command = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0$/, '');
       if (command === `sleep\0${mark}`) found.push(Number(name));
     } catch {
