@@ -158,7 +158,9 @@ const startup = {
       role: 'goal',
       file: NODE,
       args: [CLI, '--version'],
-      check: (out) => out.trim() === version || `printed "${out.trim()}", expected ${version}`,
+      check: (out) =>
+        out.startsWith(`runbook ${version} `) ||
+        `printed "${out.trim()}", expected runbook ${version} (…)`,
     },
   ],
 };

@@ -55,7 +55,7 @@ describe('the step engine', () => {
     expect(doc.status).toBe('succeeded');
     expect(step(doc, 'slow-tree')).toMatchObject({
       status: 'failed',
-      reason: 'timed out after 500ms; its process tree was killed',
+      reason: 'timed out after 500ms; its process tree was killed (3 processes)',
     });
     // Both background sleeps are gone with their shell: no orphans.
     expect(sleepers()).toBe(before);

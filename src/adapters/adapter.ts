@@ -32,6 +32,22 @@ export interface ProcessResult {
   error: string | undefined;
   /** The program could not be started at all (not found, not executable). */
   notStarted?: boolean;
+  /** Set when its processes were stopped (a timeout, an interruption, an overflow): how many were
+   * ended, and those that could not be. */
+  stopped?: {
+    ended: number;
+    survivors: LeftProcess[];
+    /** Its output stayed open after all of them were gone: a process that could not be found
+     * (out of its session, without its token) holds it; it was no longer waited for. */
+    outputHeld?: boolean;
+  };
+}
+
+/** A process a step started that could not be ended. */
+export interface LeftProcess {
+  pid: number;
+  /** Its command line, shortened. */
+  command: string;
 }
 
 /** Everything an action may use while it runs. */
@@ -75,6 +91,8 @@ export interface ActionOutcome {
   unavailable?: boolean;
   /** How to fix what made it unavailable, when the action knows. */
   hint?: string;
+  /** Processes it started that were to be killed and could not be ended. */
+  survivors?: LeftProcess[];
 }
 
 export interface Preflight {

@@ -2,9 +2,11 @@ import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { ActionContext, ProcessRequest, ProcessResult } from './adapter.js';
+import { readStat, SETTLE_MS, StepProcesses, TOKEN_VARIABLE, waitUntil } from './process-tree.js';
 
-/** The only place that starts processes. Every child gets its own process group so that a
- * timeout or an interruption can kill the whole tree, not just the direct child. */
+/** The only place that starts processes. Every child gets its own process group (and session)
+ * and a token in its environment, so that a timeout or an interruption can end the whole tree,
+ * including what left the group (src/adapters/process-tree.ts). */
 export interface ExecRequest {
   file: string;
   args: readonly string[];
@@ -17,12 +19,34 @@ export interface ExecRequest {
   /** How long a killed tree gets between SIGTERM and SIGKILL. */
   killGraceMs?: number;
   maxBufferBytes?: number;
+  /** Told when the process has started, so that a run can record what it may leave running. */
+  watch?: ProcessWatch;
+}
+
+/** A run's view of the processes its steps start. */
+export interface ProcessWatch {
+  /** Starts each process's token: `<prefix>.<random>`, so that one run's processes share it. */
+  tokenPrefix: string;
+  started(process: StartedProcess): void;
+}
+
+export interface StartedProcess {
+  pid: number;
+  /** Its process group (its own: it is spawned detached). */
+  pgid: number;
+  /** The value of RUNBOOK_STEP_TOKEN that it and all its descendants carry. */
+  token: string;
 }
 
 export type ExecResult = ProcessResult;
 
 const DEFAULT_GRACE_MS = 2000;
+/** After SIGKILL, how long the output pipes may stay open before they are given up on. */
+const PIPE_GRACE_MS = 500;
 const DEFAULT_MAX_BUFFER = 16 * 1024 * 1024;
+
+/** The steps' processes being stopped or running, for an exit that cannot wait (a second signal). */
+const running = new Set<StepProcesses>();
 
 /**
  * Runs a process to completion, buffering its output; outcomes are values, never exceptions.
@@ -31,21 +55,24 @@ const DEFAULT_MAX_BUFFER = 16 * 1024 * 1024;
  */
 export function execute(request: ExecRequest): Promise<ExecResult> {
   const started = performance.now();
+  const env = request.env ?? {};
+  const token = `${request.watch?.tokenPrefix ?? 'rb'}.${randomWord()}${randomWord()}`;
+  const outer = env[TOKEN_VARIABLE];
   return new Promise((resolve) => {
     let child: ReturnType<typeof spawn>;
     try {
       child = spawn(request.file, [...request.args], {
         detached: true,
-        env: request.env ?? {},
+        // A runbook run by a step keeps its caller's token too, so that its processes are found
+        // when the caller's step is stopped.
+        env: { ...env, [TOKEN_VARIABLE]: outer ? `${outer},${token}` : token },
         ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
         stdio: [request.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
     } catch (error) {
       // Arguments no process can take: a failure, not an exception. Node's message quotes the
       // value, which may be a secret.
-      const nul = [...request.args, ...Object.values(request.env ?? {})].some((value) =>
-        value?.includes('\0'),
-      );
+      const nul = [...request.args, ...Object.values(env)].some((value) => value?.includes('\0'));
       resolve({
         exitCode: null,
         signal: undefined,
@@ -60,6 +87,12 @@ export function execute(request: ExecRequest): Promise<ExecResult> {
       });
       return;
     }
+    const tree =
+      child.pid === undefined
+        ? undefined
+        : new StepProcesses({ groups: [child.pid], tokens: [token] });
+    if (tree) running.add(tree);
+    if (child.pid !== undefined) request.watch?.started({ pid: child.pid, pgid: child.pid, token });
     const limit = request.maxBufferBytes ?? DEFAULT_MAX_BUFFER;
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -67,24 +100,41 @@ export function execute(request: ExecRequest): Promise<ExecResult> {
     let overflow = false;
     let spawnError: Error | undefined;
     let abortReason: unknown;
-    let graceTimer: NodeJS.Timeout | undefined;
+    let stopping = false;
+    let closed = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
-    const killTree = (): void => {
-      signalGroup(child.pid, 'SIGTERM');
-      graceTimer = setTimeout(
-        () => signalGroup(child.pid, 'SIGKILL'),
-        request.killGraceMs ?? DEFAULT_GRACE_MS,
-      );
-      graceTimer.unref();
+    // SIGTERM to every process of the step; SIGKILL for what is left after the grace (at once if
+    // nothing is); then the pipes are given up on if a process that could not be found (one that
+    // left the session and cleared its environment) still holds them open.
+    const stop = async (): Promise<void> => {
+      if (stopping || !tree) return;
+      stopping = true;
+      // Its processes started after it (or, once it has been reaped, after runbook itself).
+      tree.startedSince(readStat(exit === undefined ? (child.pid ?? 0) : process.pid)?.start);
+      tree.signal('SIGTERM', 'SIGCONT'); // a stopped process handles SIGTERM only once it runs
+      await waitUntil(() => tree.find().length === 0, request.killGraceMs ?? DEFAULT_GRACE_MS);
+      tree.kill();
+      const released = await waitUntil(() => closed, PIPE_GRACE_MS);
+      if (!released) {
+        child.stdin?.destroy();
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }
+      const report = await tree.settle(SETTLE_MS);
+      finish(exit?.code ?? null, exit?.signal ?? null, {
+        ...report,
+        ...(released ? {} : { outputHeld: true }),
+      });
     };
     const onAbort = (): void => {
       abortReason = request.signal?.reason ?? new Error('aborted');
-      killTree();
+      void stop();
     };
     const collect = (into: Buffer[]) => (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        if (!overflow) killTree();
+        if (!overflow) void stop();
         overflow = true;
         return;
       }
@@ -101,13 +151,15 @@ export function execute(request: ExecRequest): Promise<ExecResult> {
     else request.signal?.addEventListener('abort', onAbort, { once: true });
 
     let settled = false;
-    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+    const finish = (
+      code: number | null,
+      signal: NodeJS.Signals | null,
+      stopped?: ProcessResult['stopped'],
+    ): void => {
       if (settled) return;
       settled = true;
+      if (tree) running.delete(tree);
       request.signal?.removeEventListener('abort', onAbort);
-      if (graceTimer) clearTimeout(graceTimer);
-      // A tree that outlived its leader (e.g. `sleep 60 &`) is still killed after an abort.
-      if (abortReason !== undefined) signalGroup(child.pid, 'SIGKILL');
       const timedOut = abortReason instanceof DOMException && abortReason.name === 'TimeoutError';
       let error: string | undefined;
       if (spawnError) error = describeSpawnFailure(request.file, spawnError);
@@ -123,19 +175,40 @@ export function execute(request: ExecRequest): Promise<ExecResult> {
         interrupted: abortReason !== undefined && !timedOut,
         error,
         ...(spawnError ? { notStarted: true } : {}),
+        ...(stopped ? { stopped } : {}),
       });
     };
     child.on('error', (error) => {
       spawnError = error;
       if (child.pid === undefined) finish(null, null);
     });
-    child.on('close', finish);
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+    });
+    child.on('close', (code, signal) => {
+      closed = true;
+      exit ??= { code, signal };
+      if (!stopping) finish(code, signal);
+    });
   });
+}
+
+/** Kills every step process still running, at once: for an exit that cannot wait for them. */
+export function killRunningNow(): void {
+  for (const tree of running) tree.kill();
+}
+
+/** Eight random base-36 characters (node:crypto would cost start-up time on every run). */
+function randomWord(): string {
+  return Math.floor(Math.random() * 36 ** 8)
+    .toString(36)
+    .padStart(8, '0');
 }
 
 /** The local `exec` of an action context: the step's environment, directory and signal. */
 export function localExec(
   context: Pick<ActionContext, 'env' | 'cwd' | 'signal'>,
+  watch?: ProcessWatch,
 ): ActionContext['exec'] {
   return (request: ProcessRequest) =>
     execute({
@@ -146,16 +219,8 @@ export function localExec(
       signal: request.signal ? AbortSignal.any([context.signal, request.signal]) : context.signal,
       ...(request.input === undefined ? {} : { input: request.input }),
       ...(request.onStdout === undefined ? {} : { onStdout: request.onStdout }),
+      ...(watch === undefined ? {} : { watch }),
     });
-}
-
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is already gone.
-  }
 }
 
 function describeSpawnFailure(file: string, error: Error): string {

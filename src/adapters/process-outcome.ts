@@ -1,6 +1,7 @@
 import type { ActionOutcome } from './adapter.js';
 import type { ExecResult } from './exec.js';
 import { formatDuration } from '../schema/duration.js';
+import { describeStop } from './process-tree.js';
 
 /** The common outputs of any step that runs a process: stdout, stderr, exit_code, and json. */
 export function processOutcome(result: ExecResult, timeoutMs: number | undefined): ActionOutcome {
@@ -24,15 +25,16 @@ export function processOutcome(result: ExecResult, timeoutMs: number | undefined
   const error = describeFailure(result, timeoutMs);
   if (error) outcome.error = error;
   if (result.notStarted) outcome.unavailable = true;
+  if (result.stopped?.survivors.length) outcome.survivors = result.stopped.survivors;
   return outcome;
 }
 
 function describeFailure(result: ExecResult, timeoutMs: number | undefined): string | undefined {
   if (result.error) return result.error;
   if (result.timedOut) {
-    return `timed out after ${timeoutMs === undefined ? '?' : formatDuration(timeoutMs)}; its process tree was killed`;
+    return `timed out after ${timeoutMs === undefined ? '?' : formatDuration(timeoutMs)}; ${describeStop(result.stopped)}`;
   }
-  if (result.interrupted) return 'interrupted; its process tree was killed';
+  if (result.interrupted) return `interrupted; ${describeStop(result.stopped)}`;
   if (result.signal) return `killed by ${result.signal}`;
   if (result.exitCode !== 0) return `exited with code ${String(result.exitCode)}`;
   return undefined;

@@ -1,6 +1,6 @@
 import type { HostConfig } from '../schema/config.js';
 import type { ActionContext, Preflight, ProcessRequest, ProcessResult } from './adapter.js';
-import { execute } from './exec.js';
+import { execute, type ProcessWatch } from './exec.js';
 import { formatArgv, shellQuote } from './quote.js';
 import { binaryPreflight } from './support.js';
 
@@ -67,6 +67,7 @@ export function sshExec(
   name: string,
   host: HostConfig,
   base: Pick<ActionContext, 'env' | 'cwd' | 'signal'>,
+  watch?: ProcessWatch,
 ): ActionContext['exec'] {
   return async (request: ProcessRequest): Promise<ProcessResult> => {
     const problem = checkRequest(host, request);
@@ -85,6 +86,7 @@ export function sshExec(
       signal: request.signal ? AbortSignal.any([base.signal, request.signal]) : base.signal,
       input,
       ...(request.onStdout === undefined ? {} : { onStdout: request.onStdout }),
+      ...(watch === undefined ? {} : { watch }),
     });
     if (result.error) return { ...result, error: `on: ${name}: ${result.error}` };
     if (result.exitCode === SSH_FAILURE && !result.timedOut && !result.interrupted)

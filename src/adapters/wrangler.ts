@@ -10,6 +10,7 @@ import {
   type ProcessResult,
 } from './adapter.js';
 import { formatArgv } from './quote.js';
+import { describeStop } from './process-tree.js';
 import { binaryPreflight, runTool } from './support.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from '../schema/duration.js';
 
@@ -729,8 +730,8 @@ async function runTail(input: TailInput, ctx: ActionContext): Promise<ActionOutc
       timedOut,
       interrupted: !timedOut,
       error: timedOut
-        ? `timed out after ${ctx.timeoutMs === undefined ? '?' : formatDuration(ctx.timeoutMs)}, before the tail's ${durationText(input.duration)}; its process tree was killed`
-        : 'interrupted; its process tree was killed',
+        ? `timed out after ${ctx.timeoutMs === undefined ? '?' : formatDuration(ctx.timeoutMs)}, before the tail's ${durationText(input.duration)}; ${describeStop(result.stopped)}`
+        : `interrupted; ${describeStop(result.stopped)}`,
     };
   }
   if (result.error) return { ...outcome, error: result.error };

@@ -120,6 +120,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--only <sections>', 'run only these sections (comma-separated)')
     .option('--from <step>', 'skip every step before this one')
     .option('--force', 'run even if another run of this runbook holds its lock')
+    .option(
+      '--kill-orphans',
+      'first end the processes that earlier runs left running when they were killed',
+    )
     .addOption(
       new Option('--format <format>', 'text, json or junit')
         .default('text')

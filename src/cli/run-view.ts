@@ -143,6 +143,7 @@ export class RunView {
         this.#stepLine(event, raw.type === 'step.end' ? raw.outputs : {});
         break;
       case 'section.end':
+      case 'step.process':
         break;
       case 'run.end':
         this.#spinner?.stop();

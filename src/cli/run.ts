@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { newRunId, Journal, stateDirectory } from '../engine/journal.js';
 import { acquireLocks } from '../engine/lock.js';
-import { localExec } from '../adapters/exec.js';
+import { killRunningNow, localExec } from '../adapters/exec.js';
+import { RunningRecord } from '../engine/leftovers.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import { runRedactor, type Redactor } from '../engine/redact.js';
 import { runRunbook } from '../engine/run.js';
@@ -16,6 +17,7 @@ import { runbookSeverityLevels } from '../schema/semantics.js';
 import type { SeverityPolicy } from '../schema/config.js';
 import { exitCodeForRun, EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
+import { handleLeftovers } from './leftovers.js';
 import { terminalPrompter } from './prompter.js';
 import { RunView } from './run-view.js';
 import { setup } from './setup.js';
@@ -34,6 +36,7 @@ export interface RunOptions {
   from?: string;
   format: 'text' | 'json' | 'junit';
   force?: boolean;
+  killOrphans?: boolean;
 }
 
 export async function runCommand(id: string, options: RunOptions, io: Io): Promise<number> {
@@ -41,6 +44,11 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
     throw new UsageError(
       '--dry-run and --read-only cannot be combined',
       'use --dry-run to run nothing, or --read-only to run only read steps',
+    );
+  if (options.dryRun && options.killOrphans)
+    throw new UsageError(
+      '--dry-run and --kill-orphans cannot be combined: a dry run ends no process',
+      `run \`runbook run ${id} --kill-orphans\` without --dry-run`,
     );
   const cliVars = parseVarFlags(options.var);
   const cli = await setup(io, { dir: options.dir });
@@ -83,6 +91,7 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
   const notifyOnStart = policies.find((policy) => policy.notify_on_start)?.notify_on_start;
   const runId = newRunId();
   const stateDir = stateDirectory(io.env, cli.config.stateDir);
+  await handleLeftovers(io, stateDir, runbook.id, options.killOrphans ?? false);
   // A dry run changes nothing, so it needs no lock; a real one runs alone per runbook and host.
   const lock = options.dryRun
     ? undefined
@@ -117,6 +126,18 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
     if (!(options.dryRun && error instanceof StateIoError)) throw error;
     io.stderr.write(`warning: ${error.message}; the plan is not recorded\n`);
   }
+  // Says, until the run ends, where its steps' processes are should it be killed outright.
+  let running: RunningRecord | undefined;
+  if (journal && !options.dryRun) {
+    try {
+      running = RunningRecord.create(stateDir, runId, runbook.id);
+    } catch (error) {
+      if (!(error instanceof StateIoError)) throw error;
+      io.stderr.write(
+        `warning: ${error.message}; should this run be killed, the next one cannot name what it left running\n`,
+      );
+    }
+  }
 
   const controller = new AbortController();
   let signals = 0;
@@ -124,6 +145,7 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
     signals++;
     if (signals > 1) {
       io.stderr.write(`\nrunbook: ${signal} again — exiting now\n`);
+      killRunningNow();
       process.exit(EXIT.interrupted);
     }
     io.stderr.write(`\nrunbook: ${signal} received — stopping the running step (again to force)\n`);
@@ -132,7 +154,7 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  let result: RunResult;
+  let result: RunResult | undefined;
   try {
     result = await runRunbook({
       runbook,
@@ -164,6 +186,8 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     journal?.close();
+    // Processes a step could not end keep the record, for the next run to name them.
+    if (!result?.steps.some((step) => step.left_running)) running?.remove();
     lock?.release();
     process.off('exit', releaseOnExit);
   }
@@ -218,6 +242,7 @@ function jsonDocument(result: RunResult): Record<string, unknown> {
       ...(step.declined ? { declined: true } : {}),
       ...(step.unavailable ? { unavailable: true } : {}),
       ...(step.hint === undefined ? {} : { hint: step.hint }),
+      ...(step.left_running ? { left_running: step.left_running } : {}),
     })),
   };
 }

@@ -1,4 +1,4 @@
-import type { Effect } from '../adapters/adapter.js';
+import type { Effect, LeftProcess } from '../adapters/adapter.js';
 import type { Section } from '../schema/runbook.js';
 
 /** The outcome of one step, as reported in events, the journal and `run --format json`. */
@@ -36,6 +36,8 @@ export interface StepRecord {
   unavailable?: boolean;
   /** How to fix what stopped it, when known. */
   hint?: string;
+  /** Processes it started that were to be killed (a timeout, an interruption) but could not be. */
+  left_running?: LeftProcess[];
 }
 
 export interface RunbookInfo {
@@ -69,6 +71,18 @@ export type EngineEvent =
       name: string | undefined;
       effect: Effect | 'manual';
       command: string | undefined;
+    }
+  | {
+      /** A process of the step has started: where to find it and its descendants should runbook
+       * itself be killed meanwhile (src/engine/leftovers.ts reads these). */
+      type: 'step.process';
+      ts: string;
+      section: Section;
+      step: string;
+      pid: number;
+      pgid: number;
+      /** The value of RUNBOOK_STEP_TOKEN in its environment and its descendants'. */
+      token: string;
     }
   | {
       type: 'step.retry';

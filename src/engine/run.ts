@@ -5,7 +5,7 @@ import {
   type AnyAction,
   type Effect,
 } from '../adapters/adapter.js';
-import { localExec } from '../adapters/exec.js';
+import { localExec, type ProcessWatch } from '../adapters/exec.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import { describeRemote, sshExec, sshPreflight } from '../adapters/ssh.js';
 import type { HostConfig } from '../schema/config.js';
@@ -741,7 +741,7 @@ class Engine {
     const started = performance.now();
     let last: Attempt | undefined;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      last = await this.#attempt(step, prepared, timeoutMs);
+      last = await this.#attempt(section, step, prepared, timeoutMs);
       if (last.done || last.outcome.interrupted || this.#o.signal.aborted || attempt === attempts) {
         record.attempts = attempt;
         break;
@@ -769,11 +769,16 @@ class Engine {
     if (attempt.warnings.length > 0) result.warnings = attempt.warnings;
     if (step.capture)
       result.captured = Object.keys(step.capture).filter((name) => name in attempt.outputs);
+    if (outcome.survivors?.length) result.left_running = outcome.survivors;
     if (outcome.interrupted || this.#o.signal.aborted)
       return {
         ...result,
         status: 'interrupted',
-        reason: 'interrupted; its process tree was killed',
+        // The process runner's own account says how many processes were ended, and which not.
+        reason:
+          outcome.interrupted && outcome.error?.startsWith('interrupted; ')
+            ? outcome.error
+            : 'interrupted; its process tree was killed',
       };
     if (attempt.done) return result;
     const failed: StepRecord = { ...result, status: 'failed', reason: attempt.reason ?? 'failed' };
@@ -788,6 +793,7 @@ class Engine {
   }
 
   async #attempt(
+    section: Section,
     step: Step,
     prepared: PreparedAction,
     timeoutMs: number | undefined,
@@ -800,9 +806,19 @@ class Engine {
     let outcome: ActionOutcome;
     try {
       const base = { signal, timeoutMs, env, cwd: this.#o.cwd };
+      // Every process of the step carries a token that starts with the run id, and each start is
+      // journaled: should runbook itself be killed, the next run finds what it left running.
+      const watch: ProcessWatch = {
+        tokenPrefix: this.#o.runId,
+        started: ({ pid, pgid, token }) =>
+          this.#emit({ type: 'step.process', ts: now(), section, step: step.id, pid, pgid, token }),
+      };
       outcome = await prepared.action.run(prepared.input, {
         ...base,
-        exec: prepared.host && step.on ? sshExec(step.on, prepared.host, base) : localExec(base),
+        exec:
+          prepared.host && step.on
+            ? sshExec(step.on, prepared.host, base, watch)
+            : localExec(base, watch),
         host: step.on,
       });
     } catch (error) {

@@ -315,7 +315,7 @@ describe('on: <host> over a real sshd', () => {
     const doc = JSON.parse(result.stdout) as JsonRun;
     expect(doc.steps[0]).toMatchObject({
       status: 'failed',
-      reason: 'timed out after 1.0s; its process tree was killed',
+      reason: 'timed out after 1.0s; its process tree was killed (1 process)',
     });
     expect(performance.now() - started).toBeLessThan(10_000);
     const remote = `sleep ${seconds}`;

@@ -231,7 +231,8 @@ describe('a full disk', () => {
     const state = join(mount, 'state');
     mkdirSync(join(state, 'runs'), { mode: 0o700, recursive: true });
     mkdirSync(join(state, 'locks'), { mode: 0o700 });
-    fillUpTo(12288);
+    // Room for the lock and the running record (a page each) and the first events of the journal.
+    fillUpTo(16384);
     const fixed = join(dir.path, 'fixed');
     const result = await runBin(['run', 'fill', '--yes', '--dir', join(dir.path, 'runbooks')], {
       cwd: dir.path,
@@ -251,8 +252,10 @@ describe('a full disk', () => {
       'run.start',
       'section.start',
       'step.start small',
+      'step.process small',
       'step.end small',
       'step.start big',
+      'step.process big',
     ]);
     expect(result.stdout).toContain(
       `no further step was started. Not run: fix, verify, undo (rollback)\n`,
