@@ -9,7 +9,12 @@ import {
 import { describeCurl, runCurl, type CurlCall } from './curl.js';
 import { formatArgv } from './quote.js';
 import { binaryPreflight, runTool } from './support.js';
-import { DURATION_PATTERN, parseDuration } from '../schema/duration.js';
+import {
+  DURATION_PATTERN,
+  MAX_DURATION_CHECK,
+  parseDuration,
+  withinMaxDuration,
+} from '../schema/duration.js';
 
 const NGINX = 'nginx';
 const DEFAULT_SCAN_LINES = 10_000;
@@ -18,10 +23,11 @@ const TOP_CLIENTS = 10;
 const STATUS_TIMEOUT = '5s';
 
 const DURATION_ERROR = 'expected a duration such as 500ms, 5s or 1m';
-const duration = z.union(
-  [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()],
-  { error: DURATION_ERROR },
-);
+const duration = z
+  .union([z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()], {
+    error: DURATION_ERROR,
+  })
+  .refine(withinMaxDuration, MAX_DURATION_CHECK);
 
 const path = (what: string) =>
   z.string().min(1).regex(/^[^-]/, { error: 'a path cannot start with "-"' }).describe(what);

@@ -1,7 +1,12 @@
 import type { request as UndiciRequest } from 'undici';
 import { importLazily } from '../lazy-import.js';
 import { z } from 'zod';
-import { DURATION_PATTERN, formatDuration } from '../schema/duration.js';
+import {
+  DURATION_PATTERN,
+  MAX_DURATION_CHECK,
+  formatDuration,
+  withinMaxDuration,
+} from '../schema/duration.js';
 import type { ActionOutcome } from './adapter.js';
 
 /** What the adapters that speak HTTP (http, notify) share: loading undici, reading a bounded
@@ -12,10 +17,11 @@ export type UndiciRequestFunction = typeof UndiciRequest;
 const DURATION_ERROR = 'expected a duration such as 500ms, 5s or 1m';
 
 /** A request's `timeout:` input: a duration such as 5s, or a number of seconds. */
-export const timeoutSchema = z.union(
-  [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()],
-  { error: DURATION_ERROR },
-);
+export const timeoutSchema = z
+  .union([z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()], {
+    error: DURATION_ERROR,
+  })
+  .refine(withinMaxDuration, MAX_DURATION_CHECK);
 
 /** undici's `request`, loaded on first use: most commands never make a request. */
 export async function loadRequest(): Promise<UndiciRequestFunction> {

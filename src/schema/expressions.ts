@@ -160,10 +160,15 @@ const checkers = new Map<boolean, Environment>();
 
 /**
  * What is wrong with an expression that parses, as the type checker sees it: a name it cannot
- * refer to (`process.env.HOME`), a function that does not exist, or operands that never fit
- * (`1 + "a"`). Undefined when nothing is.
+ * refer to (`process.env.HOME`), a function that does not exist, operands that never fit
+ * (`1 + "a"`), or, for a condition (`when:`, `until:`, `expect:`), a value that is never true or
+ * false (`"yes"`). Undefined when nothing is.
  */
-export function checkExpressionTypes(source: string, withOutputs: boolean): string | undefined {
+export function checkExpressionTypes(
+  source: string,
+  withOutputs: boolean,
+  condition = false,
+): string | undefined {
   let checker = checkers.get(withOutputs);
   if (!checker) {
     if (!cel) throw new Error('the expression language is used before loadExpressions()');
@@ -178,7 +183,12 @@ export function checkExpressionTypes(source: string, withOutputs: boolean): stri
   } catch (error) {
     return `\`${source}\`: ${firstLine(error)}`;
   }
-  if (result.valid) return undefined;
+  if (result.valid) {
+    // A condition holds only when it is `true`: one of another type is never met.
+    if (condition && result.type !== 'bool' && result.type !== 'dyn')
+      return `\`${source}\` is ${/^[aeiou]/.test(result.type) ? 'an' : 'a'} ${result.type}, never true or false: a condition needs a comparison such as \`x == "yes"\``;
+    return undefined;
+  }
   const message = firstLine(result.error);
   const unknown = /^Unknown variable: (\S+)/.exec(message);
   if (unknown)

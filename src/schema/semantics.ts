@@ -95,6 +95,8 @@ export function checkSemantics(
   interface Scope {
     step?: { index: number; id: string };
     outputs?: boolean;
+    /** A condition (when, until, expect): it must be able to be true. */
+    condition?: boolean;
   }
   const checkExpression = (
     path: PathSegment[],
@@ -118,7 +120,11 @@ export function checkSemantics(
         at(path, problem);
         continue;
       }
-      const typeProblem = checkExpressionTypes(sourceText, scope.outputs === true);
+      const typeProblem = checkExpressionTypes(
+        sourceText,
+        scope.outputs === true,
+        bare && scope.condition === true,
+      );
       if (typeProblem) at(path, typeProblem);
       for (const pattern of literalPatterns(sourceText)) {
         const patternProblem = regexProblem(pattern);
@@ -172,6 +178,7 @@ export function checkSemantics(
   for (const [index, { path, step }] of steps.entries()) {
     const here: Scope = typeof step.id === 'string' ? { step: { index, id: step.id } } : {};
     const own: Scope = { ...here, outputs: true };
+    const ownCondition: Scope = { ...own, condition: true };
     const actions = (['run', 'uses', 'manual'] as const).filter((key) => step[key] !== undefined);
     if (actions.length === 0) at(path, 'a step needs one of run:, uses: or manual:');
     else if (actions.length > 1)
@@ -256,18 +263,20 @@ export function checkSemantics(
     }
 
     for (const key of ['when'] as const)
-      if (typeof step[key] === 'string') checkExpression([...path, key], step[key], true, here);
+      if (typeof step[key] === 'string')
+        checkExpression([...path, key], step[key], true, { ...here, condition: true });
     if (isObject(step.retry) && typeof step.retry.until === 'string')
-      checkExpression([...path, 'retry', 'until'], step.retry.until, true, own);
+      checkExpression([...path, 'retry', 'until'], step.retry.until, true, ownCondition);
     if (isObject(step.capture))
       for (const [name, expr] of Object.entries(step.capture))
         if (typeof expr === 'string') checkExpression([...path, 'capture', name], expr, true, own);
     if (typeof step.expect === 'string')
-      checkExpression([...path, 'expect'], step.expect, true, own);
+      checkExpression([...path, 'expect'], step.expect, true, ownCondition);
     if (Array.isArray(step.expect))
       step.expect.forEach(
         (expr, i) =>
-          typeof expr === 'string' && checkExpression([...path, 'expect', i], expr, true, own),
+          typeof expr === 'string' &&
+          checkExpression([...path, 'expect', i], expr, true, ownCondition),
       );
     if (isObject(step.expect)) {
       for (const [key, value] of Object.entries(step.expect)) {

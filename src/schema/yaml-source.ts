@@ -285,6 +285,8 @@ export function parseYaml(
     merge: true,
     uniqueKeys: true,
     strict: true,
+    // Its warnings are reported as diagnostics below, not printed by the library on stderr.
+    logLevel: 'error',
   });
   const source = new YamlSource(file, text, doc, lines);
   const diagnostics: Diagnostic[] = [];
@@ -320,7 +322,7 @@ export function parseYaml(
       diagnostics: [
         fileDiagnostic(
           file,
-          /alias/i.test(message)
+          /resource exhaustion/.test(message)
             ? `too many YAML alias expansions (more than ${LIMITS.maxAliases}): refusing a possible alias bomb`
             : `YAML could not be read: ${message}`,
         ),
@@ -356,10 +358,20 @@ function checkStructure(source: YamlSource): Diagnostic | undefined {
           `too many YAML aliases (more than ${LIMITS.maxAliases}): refusing a possible alias bomb`,
         );
       }
+      if (!node.resolve(source.doc))
+        return source.diagnosticAt(
+          node.range?.[0] ?? 0,
+          `YAML alias *${node.source} names no anchor: &${node.source} must be set before it`,
+        );
       return undefined;
     }
     if (isMap(node) || isSeq(node)) {
       for (const item of node.items) {
+        if (isPair(item) && isMergeKey(item.key) && !mergesMaps(item.value))
+          return source.diagnosticAt(
+            (item.value as Node | null)?.range?.[0] ?? (item.key as Node).range?.[0] ?? 0,
+            'a YAML merge (<<) takes a mapping, an alias of one, or a list of them',
+          );
         const found = isPair(item)
           ? (visit(item.key, depth + 1) ?? visit(item.value, depth + 1))
           : visit(item, depth + 1);
@@ -368,7 +380,23 @@ function checkStructure(source: YamlSource): Diagnostic | undefined {
     }
     return undefined;
   };
+  /** What `<<` may merge: a map, an alias of one, or a list of those. */
+  const mergesMaps = (value: unknown): boolean => {
+    const map = (item: unknown): boolean => isMap(isAlias(item) ? item.resolve(source.doc) : item);
+    const target = isAlias(value) ? value.resolve(source.doc) : value;
+    return isSeq(target) ? target.items.every(map) : map(target);
+  };
   return visit(source.doc.contents, 0);
+}
+
+/** A `<<` key, as the YAML 1.1 merge of `merge: true` reads it (a plain `<<`). */
+function isMergeKey(key: unknown): boolean {
+  if (!isScalar(key)) return false;
+  const value: unknown = key.value;
+  return (
+    (typeof value === 'symbol' && value.description === '<<') ||
+    (value === '<<' && (!key.type || key.type === 'PLAIN'))
+  );
 }
 
 function cleanYamlMessage(message: string): string {

@@ -15,6 +15,11 @@ export function diagnosticsFromZod(
   const diagnostics: Diagnostic[] = [];
   for (const issue of issues) {
     const path = [...prefix, ...(issue.path as PathSegment[])];
+    const branch = issue.code === 'invalid_union' ? likeliestBranch(issue.errors) : undefined;
+    if (branch) {
+      diagnostics.push(...diagnosticsFromZod(source, branch, schema, path));
+      continue;
+    }
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeys(schema, issue.path as PathSegment[]);
       for (const key of issue.keys) {
@@ -43,6 +48,18 @@ export function diagnosticsFromZod(
       continue;
     }
     const where = formatKeyPath(path.slice(0, -1), String(path[path.length - 1] ?? ''));
+    if (issue.code === 'invalid_key') {
+      // The schema's own word on the key ("capture names are identifiers"), at the key itself.
+      const inner = issue.issues[0];
+      diagnostics.push(
+        source.diagnosticAtPath(
+          path.slice(0, -1),
+          `${where}: ${inner ? cleanMessage(inner) : cleanMessage(issue)}`,
+          { key: String(path[path.length - 1] ?? ''), path: where },
+        ),
+      );
+      continue;
+    }
     diagnostics.push(
       source.diagnosticAtPath(
         path,
@@ -51,6 +68,32 @@ export function diagnosticsFromZod(
     );
   }
   return diagnostics.map((d) => (d.hint === '' ? withoutHint(d) : d));
+}
+
+/**
+ * Of a union's failed alternatives, the one that got furthest into the data (`lt: one` fails the
+ * matcher at `lt`, but a string at once): its issues say what is wrong. None when all failed at the
+ * value itself; then the union's own message does.
+ */
+function likeliestBranch(branches: readonly (readonly Issue[])[]): readonly Issue[] | undefined {
+  let best: readonly Issue[] | undefined;
+  let bestDepth = 0;
+  for (const branch of branches) {
+    const depth = Math.max(0, ...branch.map(issueDepth));
+    if (depth > bestDepth) {
+      best = branch;
+      bestDepth = depth;
+    }
+  }
+  return best;
+}
+
+function issueDepth(issue: Issue): number {
+  const inner =
+    issue.code === 'invalid_union'
+      ? Math.max(0, ...issue.errors.map((branch) => Math.max(0, ...branch.map(issueDepth))))
+      : 0;
+  return issue.path.length + inner;
 }
 
 function withoutHint(diagnostic: Diagnostic): Diagnostic {
