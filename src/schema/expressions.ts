@@ -185,8 +185,9 @@ export function checkExpressionTypes(
   }
   if (result.valid) {
     // A condition holds only when it is `true`: one of another type is never met.
-    if (condition && result.type !== 'bool' && result.type !== 'dyn')
-      return `\`${source}\` is ${/^[aeiou]/.test(result.type) ? 'an' : 'a'} ${result.type}, never true or false: a condition needs a comparison such as \`x == "yes"\``;
+    const type = result.type ?? 'dyn';
+    if (condition && type !== 'bool' && type !== 'dyn')
+      return `\`${source}\` is ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}, never true or false: a condition needs a comparison such as \`x == "yes"\``;
     return undefined;
   }
   const message = firstLine(result.error);

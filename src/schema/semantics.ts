@@ -291,6 +291,12 @@ export function checkSemantics(
     out.push(...checkShellValues(source, path, step, secretVars));
   }
 
+  for (const parent of protoKeyParents(data, []))
+    at(parent, '"__proto__" cannot be a key: it would be lost when the runbook is read', {
+      key: '__proto__',
+      hint: 'rename it',
+    });
+
   checkSeverity(data, options, at);
   if (isObject(data.communication)) checkStrings(['communication'], data.communication);
 
@@ -356,6 +362,18 @@ function checkHost(
       ? `did you mean "${guess}"? (hosts are listed under hosts: in runbook.config.yaml)`
       : `add it under hosts: in runbook.config.yaml (${configured})`,
   });
+}
+
+/** Where the data has a `__proto__` key: a JavaScript object cannot hold one as data, so the
+ * schema drops it, and a variable, output or setting of that name would silently not exist. */
+function protoKeyParents(value: unknown, path: PathSegment[]): PathSegment[][] {
+  if (Array.isArray(value))
+    return value.flatMap((item, index) => protoKeyParents(item, [...path, index]));
+  if (!isObject(value)) return [];
+  return [
+    ...(Object.hasOwn(value, '__proto__') ? [path] : []),
+    ...Object.entries(value).flatMap(([key, inner]) => protoKeyParents(inner, [...path, key])),
+  ];
 }
 
 /** Every step of a runbook's raw data (valid or not), with its path, in run order. */

@@ -22,7 +22,8 @@ export function diagnosticsFromZod(
     }
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeys(schema, issue.path as PathSegment[]);
-      for (const key of issue.keys) {
+      // A `__proto__` key is reported once, wherever it is, by semantics.ts.
+      for (const key of issue.keys.filter((name) => name !== '__proto__')) {
         const guess = suggest(key, known);
         diagnostics.push(
           source.diagnosticAtPath(path, `unknown key "${key}"`, {
