@@ -156,7 +156,7 @@ function hasComprehension(ast: unknown): boolean {
 /** What every expression may refer to; `outputs` only in a step's capture, expect and until. */
 export const EXPRESSION_ROOTS = ['vars', 'env', 'steps', 'runbook', 'run'] as const;
 
-const checkers = new Map<boolean, Environment>();
+const checkers = new Map<boolean | 'constant', Environment>();
 
 /**
  * What is wrong with an expression that parses, as the type checker sees it: a name it cannot
@@ -195,6 +195,28 @@ export function checkExpressionTypes(
   if (unknown)
     return `\`${source}\`: unknown name "${unknown[1] ?? ''}" (expressions see ${[...EXPRESSION_ROOTS, ...(withOutputs ? ['outputs'] : [])].join(', ')})`;
   return `\`${source}\`: ${message}`;
+}
+
+/**
+ * What fails in an expression that refers to nothing (`9223372036854775807 + 1`, `1 / 0`): it has
+ * one value, so validation evaluates it and finds what would fail every run. Comprehensions are
+ * left to the run, which bounds them (see expression-worker.ts).
+ */
+export function checkConstantExpression(source: string): string | undefined {
+  let constant = checkers.get('constant');
+  if (!constant) {
+    if (!cel) throw new Error('the expression language is used before loadExpressions()');
+    constant = cel.createEnvironment([]);
+    checkers.set('constant', constant);
+  }
+  const compiled = compileExpression(source);
+  if (compiled.bounded || !constant.check(source).valid) return undefined;
+  try {
+    compiled.parsed({});
+    return undefined;
+  } catch (error) {
+    return `\`${source}\`: ${firstLine(error)}`;
+  }
 }
 
 /** The syntax error of an expression, or undefined when it parses. */

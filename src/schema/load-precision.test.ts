@@ -153,6 +153,20 @@ describe('expressions', () => {
     ]);
   });
 
+  it('an expression that refers to nothing is evaluated: what fails would fail every run', () => {
+    expect(
+      problems(
+        step(
+          '    when: 9223372036854775807 + 1 > 0\n    run: echo ${{ 1 / 0 }} ${{ [1, 2][5] }} ${{ size([1]) }}\n',
+        ),
+      ),
+    ).toEqual([
+      '5:11 `9223372036854775807 + 1 > 0`: integer overflow: 9223372036854775808',
+      '6:10 `1 / 0`: division by zero',
+      '6:10 `[1, 2][5]`: No such key: index out of bounds, index 5 >= size 2',
+    ]);
+  });
+
   it('a condition that is never true or false (it skipped its step, or failed it, every time)', () => {
     expect(
       problems(

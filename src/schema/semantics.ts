@@ -3,6 +3,7 @@ import type { Diagnostic } from '../errors.js';
 import { EFFECT_RANK, type Effect } from '../adapters/adapter.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import {
+  checkConstantExpression,
   checkExpressionSyntax,
   checkExpressionTypes,
   literalPatterns,
@@ -126,6 +127,10 @@ export function checkSemantics(
         bare && scope.condition === true,
       );
       if (typeProblem) at(path, typeProblem);
+      else {
+        const constantProblem = checkConstantExpression(sourceText);
+        if (constantProblem) at(path, constantProblem);
+      }
       for (const pattern of literalPatterns(sourceText)) {
         const patternProblem = regexProblem(pattern);
         if (patternProblem) at(path, `\`${sourceText}\`: ${patternProblem}`, { hint: RE2_HINT });
