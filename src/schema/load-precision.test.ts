@@ -86,6 +86,18 @@ describe('YAML aliases and merges', () => {
     ]);
   });
 
+  it('a problem reached through an alias is said where the alias is written', () => {
+    expect(problems('diagnosis:\n  - &s { id: a, run: "true" }\n  - *s\n')).toEqual([
+      '5:5 duplicate step id "a" (also at line 4)',
+    ]);
+  });
+
+  it('a second document is named as one, not with the library’s advice', () => {
+    expect(problems(step('    run: "true"\n') + '---\nid: b\n')).toEqual([
+      '6:1 a runbook file holds one YAML document, and a second one starts here',
+    ]);
+  });
+
   it('merges of maps, aliases of maps and lists of them still work', () => {
     expect(
       problems(

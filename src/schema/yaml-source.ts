@@ -127,10 +127,15 @@ export class YamlSource {
     return undefined;
   }
 
+  /** The node at a path; past an alias, the alias itself (`*x` is where that use is written). */
   #walk(path: readonly PathSegment[]): { node: Node | null; complete: boolean } {
     let node = this.doc.contents as Node | null;
+    let alias: Alias | undefined;
     for (const segment of path) {
-      if (isAlias(node)) node = (node as Alias).resolve(this.doc) ?? null;
+      if (isAlias(node)) {
+        alias ??= node as Alias;
+        node = (node as Alias).resolve(this.doc) ?? null;
+      }
       let next: Node | null | undefined;
       if (isMap(node)) {
         const pair = node.items.find((item) => keyText(item.key) === String(segment));
@@ -138,10 +143,10 @@ export class YamlSource {
       } else if (isSeq(node) && typeof segment === 'number') {
         next = node.items[segment] as Node | undefined;
       }
-      if (next === undefined || next === null) return { node, complete: false };
+      if (next === undefined || next === null) return { node: alias ?? node, complete: false };
       node = next;
     }
-    return { node, complete: true };
+    return { node: alias ?? node, complete: true };
   }
 }
 
@@ -292,7 +297,17 @@ export function parseYaml(
   const diagnostics: Diagnostic[] = [];
   for (const error of doc.errors) {
     diagnostics.push(
-      source.diagnosticAt(error.pos[0], `YAML syntax: ${cleanYamlMessage(error.message)}`),
+      source.diagnosticAt(
+        error.pos[0],
+        error.code === 'MULTIPLE_DOCS'
+          ? `a ${what} file holds one YAML document, and a second one starts here`
+          : `YAML syntax: ${cleanYamlMessage(error.message)}`,
+        error.code === 'MULTIPLE_DOCS'
+          ? {
+              hint: `remove the --- line and what follows it, or make it a ${what} file of its own`,
+            }
+          : {},
+      ),
     );
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics };
