@@ -75,8 +75,12 @@ export function compileExpression(source: string): Compiled {
     let parsed = loaded().parse(text);
     // Each `x.matches(p)` or `matches(x, p)` becomes `re2_matches(x, p)`, one at a time, the
     // innermost last: positions come from the parse of the text as it is now.
-    for (let call = findCall(parsed.ast, 'matches'); call; call = findCall(parsed.ast, 'matches')) {
-      text = `${text.slice(0, call.start)}re2_matches(${call.args.map((arg) => text.slice(arg.start, arg.end)).join(', ')})${text.slice(call.end)}`;
+    for (
+      let call = findCall(parsed.ast, 'matches', text);
+      call;
+      call = findCall(parsed.ast, 'matches', text)
+    ) {
+      text = `${text.slice(0, call.start)}re2_matches(${call.args.join(', ')})${text.slice(call.end)}`;
       parsed = loaded().parse(text);
     }
     const compiled: Compiled = { text, parsed, bounded: hasComprehension(parsed.ast) };
@@ -113,20 +117,39 @@ function children(node: AstNode): AstNode[] {
 function findCall(
   ast: unknown,
   name: string,
-): { start: number; end: number; args: AstNode[] } | undefined {
+  text: string,
+): { start: number; end: number; args: string[] } | undefined {
   if (!isNode(ast)) return undefined;
   const args = Array.isArray(ast.args) ? (ast.args as unknown[]) : [];
-  if ((ast.op === 'rcall' || ast.op === 'call') && args[0] === name) {
-    const list = (
-      ast.op === 'rcall' ? [args[1], ...(args[2] as unknown[])] : (args[1] as unknown[])
-    ).filter(isNode);
-    return { start: ast.start, end: ast.end, args: list };
+  if (ast.op === 'call' && args[0] === name) {
+    const list = (args[1] as unknown[]).filter(isNode);
+    return { start: ast.start, end: ast.end, args: list.map((arg) => sliceOf(text, arg)) };
+  }
+  if (ast.op === 'rcall' && args[0] === name && isNode(args[1])) {
+    // A receiver in parentheses, `(a + b).matches(p)`: its node and the call's start after the
+    // opening ones. The receiver is all up to the dot, and the call starts before its parentheses.
+    let dot = args[1].end;
+    let closing = 0;
+    for (; dot < text.length && /[\s)]/.test(text[dot] ?? ''); dot++)
+      if (text[dot] === ')') closing++;
+    let start = ast.start;
+    for (let i = start - 1; i >= 0 && closing > 0 && /[\s(]/.test(text[i] ?? ''); i--)
+      if (text[i] === '(') {
+        closing--;
+        start = i;
+      }
+    const rest = (args[2] as unknown[]).filter(isNode).map((arg) => sliceOf(text, arg));
+    return { start, end: ast.end, args: [text.slice(start, dot), ...rest] };
   }
   for (const child of children(ast)) {
-    const found = findCall(child, name);
+    const found = findCall(child, name, text);
     if (found) return found;
   }
   return undefined;
+}
+
+function sliceOf(text: string, node: AstNode): string {
+  return text.slice(node.start, node.end);
 }
 
 /** The patterns written as literals in `matches` calls of an expression (validation checks them). */
