@@ -2,6 +2,7 @@ import { setOwn } from '../common/own.js';
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
 import type * as CelModule from './cel.js';
 import type * as WorkerModule from './expression-worker.js';
+import { children, findCall, isNode } from './cel-ast.js';
 import { loadRegex, mentionsPatterns } from './regex.js';
 
 /**
@@ -89,67 +90,6 @@ export function compileExpression(source: string): Compiled {
   } catch (error) {
     throw new ExpressionError(source, `invalid expression \`${source}\`: ${firstLine(error)}`);
   }
-}
-
-/** The part of cel-js's syntax tree this module reads. */
-interface AstNode {
-  op: string;
-  args: unknown;
-  start: number;
-  end: number;
-}
-
-function isNode(value: unknown): value is AstNode {
-  return value !== null && typeof value === 'object' && typeof (value as AstNode).op === 'string';
-}
-
-function children(node: AstNode): AstNode[] {
-  const out: AstNode[] = [];
-  const visit = (value: unknown): void => {
-    if (isNode(value)) out.push(value);
-    else if (Array.isArray(value)) value.forEach(visit);
-  };
-  visit(node.args);
-  return out;
-}
-
-/** The first call of `name` (as `x.name(…)` or `name(…)`), with its arguments, receiver first. */
-function findCall(
-  ast: unknown,
-  name: string,
-  text: string,
-): { start: number; end: number; args: string[] } | undefined {
-  if (!isNode(ast)) return undefined;
-  const args = Array.isArray(ast.args) ? (ast.args as unknown[]) : [];
-  if (ast.op === 'call' && args[0] === name) {
-    const list = (args[1] as unknown[]).filter(isNode);
-    return { start: ast.start, end: ast.end, args: list.map((arg) => sliceOf(text, arg)) };
-  }
-  if (ast.op === 'rcall' && args[0] === name && isNode(args[1])) {
-    // A receiver in parentheses, `(a + b).matches(p)`: its node and the call's start after the
-    // opening ones. The receiver is all up to the dot, and the call starts before its parentheses.
-    let dot = args[1].end;
-    let closing = 0;
-    for (; dot < text.length && /[\s)]/.test(text[dot] ?? ''); dot++)
-      if (text[dot] === ')') closing++;
-    let start = ast.start;
-    for (let i = start - 1; i >= 0 && closing > 0 && /[\s(]/.test(text[i] ?? ''); i--)
-      if (text[i] === '(') {
-        closing--;
-        start = i;
-      }
-    const rest = (args[2] as unknown[]).filter(isNode).map((arg) => sliceOf(text, arg));
-    return { start, end: ast.end, args: [text.slice(start, dot), ...rest] };
-  }
-  for (const child of children(ast)) {
-    const found = findCall(child, name, text);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-function sliceOf(text: string, node: AstNode): string {
-  return text.slice(node.start, node.end);
 }
 
 /** The patterns written as literals in `matches` calls of an expression (validation checks them). */
