@@ -5,6 +5,7 @@ import {
   DURATION_PATTERN,
   MAX_DURATION_CHECK,
   formatDuration,
+  parseDuration,
   withinMaxDuration,
 } from '../schema/duration.js';
 import type { ActionOutcome } from './adapter.js';
@@ -21,7 +22,10 @@ export const timeoutSchema = z
   .union([z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()], {
     error: DURATION_ERROR,
   })
-  .refine(withinMaxDuration, MAX_DURATION_CHECK);
+  .refine(withinMaxDuration, MAX_DURATION_CHECK)
+  .refine((value) => !withinMaxDuration(value) || parseDuration(value) > 0, {
+    error: 'a timeout of 0 ends the request at once: give at least 1ms',
+  });
 
 /** undici's `request`, loaded on first use: most commands never make a request. */
 export async function loadRequest(): Promise<UndiciRequestFunction> {

@@ -63,6 +63,18 @@ describe('durations given to actions are bounded like the step’s own', () => {
     ]);
   });
 
+  it('a timeout of 0, or one that rounds to 0 ms, which timed the step out at once', () => {
+    expect(
+      problems(
+        step('    run: "true"\n    timeout: 0.0001s\n') +
+          '  - { id: t, uses: http.get, with: { url: "http://x/", timeout: 0s } }\n',
+      ),
+    ).toEqual([
+      '6:14 diagnosis[0].timeout: a timeout of 0 ends the step at once: give at least 1ms, or no timeout',
+      '7:65 diagnosis[1].with.timeout: a timeout of 0 ends the request at once: give at least 1ms',
+    ]);
+  });
+
   it('what is not a duration is said once, not also "too long"', () => {
     expect(problems(step('    run: "true"\n    timeout: forever\n'))).toEqual([
       '6:14 diagnosis[0].timeout: expected a duration such as 500ms, 30s, 5m or 1h',
@@ -117,6 +129,19 @@ describe('the library’s own warnings', () => {
       '1:1 unknown key "[ a, b ]"',
     ]);
     expect(emitted).not.toHaveBeenCalled();
+  });
+});
+
+describe('environments', () => {
+  it('a value that is not one of the variable’s choices (run --env refused it)', () => {
+    expect(
+      problems(
+        'vars:\n  region: { choices: [eu, us], default: eu }\nenvironments:\n  prod: { vars: { region: asia } }\n' +
+          step('    run: "true"\n'),
+      ),
+    ).toEqual([
+      '6:27 environment "prod" sets region to "asia", which is not one of its choices ("eu", "us")',
+    ]);
   });
 });
 
@@ -176,6 +201,16 @@ describe('expressions', () => {
       '5:11 `9223372036854775807 + 1 > 0`: integer overflow: 9223372036854775808',
       '6:10 `1 / 0`: division by zero',
       '6:10 `[1, 2][5]`: No such key: index out of bounds, index 5 >= size 2',
+    ]);
+  });
+
+  it('a kebab-case step id written as is is named with its fix, not as "unknown step my"', () => {
+    expect(
+      problems(
+        'diagnosis:\n  - id: my-step\n    run: "true"\n  - id: b\n    run: echo ${{ steps.my-step.outputs.stdout }}\n',
+      ),
+    ).toEqual([
+      '7:10 `steps.my-step.outputs.stdout`: "-" is a minus in an expression, so step "my-step" is written steps.my_step',
     ]);
   });
 

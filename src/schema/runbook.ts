@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { once } from '../once.js';
-import { DURATION_PATTERN, MAX_DURATION_CHECK, withinMaxDuration } from './duration.js';
+import {
+  DURATION_PATTERN,
+  MAX_DURATION_CHECK,
+  parseDuration,
+  withinMaxDuration,
+} from './duration.js';
 
 // Each runbook is validated once per process, so compiling zod's fast path (JIT, with `new Function`)
 // costs more than it saves: measured ~8 ms per run on a 50-step runbook.
@@ -92,7 +97,11 @@ function buildSchemas() {
       with: z.record(z.string(), z.unknown()).optional(),
       manual: z.string().min(1).optional().describe('An instruction for a human'),
       when: expression.optional().describe('Skip the step unless this expression is true'),
-      timeout: duration.optional(),
+      timeout: duration
+        .refine((value) => !withinMaxDuration(value) || parseDuration(value) > 0, {
+          error: 'a timeout of 0 ends the step at once: give at least 1ms, or no timeout',
+        })
+        .optional(),
       retry: z
         .strictObject({
           attempts: z.int().min(1).max(100),

@@ -116,6 +116,15 @@ export function checkSemantics(
       }
     }
     for (const sourceText of sources) {
+      const hyphenated = hyphenatedStep(sourceText, stepIds);
+      if (hyphenated) {
+        // `steps.my-step` reads as `steps.my - step`: one problem, said as the fix.
+        at(
+          path,
+          `\`${sourceText}\`: "-" is a minus in an expression, so step "${hyphenated}" is written steps.${hyphenated.replace(/-/g, '_')}`,
+        );
+        continue;
+      }
       const problem = checkExpressionSyntax(sourceText);
       if (problem) {
         at(path, problem);
@@ -308,12 +317,22 @@ export function checkSemantics(
   if (isObject(data.environments)) {
     for (const [name, environment] of Object.entries(data.environments)) {
       if (!isObject(environment) || !isObject(environment.vars)) continue;
-      for (const key of Object.keys(environment.vars)) {
+      for (const [key, value] of Object.entries(environment.vars)) {
         if (!varNames.includes(key))
           at(
             ['environments', name, 'vars'],
             `environment "${name}" sets "${key}", which is not declared under vars:`,
             { key },
+          );
+        const definition = isObject(data.vars) ? data.vars[key] : undefined;
+        if (
+          isObject(definition) &&
+          Array.isArray(definition.choices) &&
+          !definition.choices.includes(value)
+        )
+          at(
+            ['environments', name, 'vars', key],
+            `environment "${name}" sets ${key} to ${JSON.stringify(value)}, which is not one of its choices (${definition.choices.map((choice) => JSON.stringify(choice)).join(', ')})`,
           );
       }
     }
@@ -367,6 +386,19 @@ function checkHost(
       ? `did you mean "${guess}"? (hosts are listed under hosts: in runbook.config.yaml)`
       : `add it under hosts: in runbook.config.yaml (${configured})`,
   });
+}
+
+/** A kebab-case step id written as is after `steps.` (`steps.my-step`), when there is one. */
+function hyphenatedStep(source: string, stepIds: ReadonlyMap<string, unknown>): string | undefined {
+  for (const match of source.matchAll(/\bsteps\.([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)+)/g)) {
+    const words = (match[1] ?? '').split('-');
+    // The longest run of words that is a step's id: `steps.my-step-1` may be `my-step` minus 1.
+    for (let count = words.length; count > 1; count--) {
+      const id = words.slice(0, count).join('-');
+      if (stepIds.has(id)) return id;
+    }
+  }
+  return undefined;
 }
 
 /** Where the data has a `__proto__` key: a JavaScript object cannot hold one as data, so the
