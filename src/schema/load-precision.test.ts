@@ -132,6 +132,18 @@ describe('the library’s own warnings', () => {
   });
 });
 
+describe('one problem is said once', () => {
+  it('an empty when: or on: is "must not be empty", not also a bad expression or host', () => {
+    expect(problems(step('    when: ""\n    run: "true"\n    on: ""\n'))).toEqual([
+      '5:11 diagnosis[0].when: must not be empty',
+      '7:9 diagnosis[0].on: must not be empty',
+    ]);
+    expect(problems(step('    when: "  "\n    run: "true"\n'))).toEqual([
+      '5:11 invalid expression `  `: Unexpected token: EOF',
+    ]);
+  });
+});
+
 describe('environments', () => {
   it('a value that is not one of the variable’s choices (run --env refused it)', () => {
     expect(

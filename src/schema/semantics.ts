@@ -106,8 +106,10 @@ export function checkSemantics(
     scope: Scope = {},
   ): void => {
     const sources: string[] = [];
-    if (bare) sources.push(expression);
-    else if (hasTemplate(expression)) {
+    if (bare) {
+      if (expression === '') return; // the schema says "must not be empty"
+      sources.push(expression);
+    } else if (hasTemplate(expression)) {
       try {
         sources.push(...templateExpressions(expression));
       } catch (error) {
@@ -204,7 +206,9 @@ export function checkSemantics(
     if (step.with !== undefined && step.uses === undefined)
       at([...path, 'with'], 'with: only goes with uses:');
 
-    if (typeof step.on === 'string') checkHost([...path, 'on'], step, options.hosts, at);
+    // An empty one is the schema's to report ("must not be empty"), once.
+    if (typeof step.on === 'string' && step.on !== '')
+      checkHost([...path, 'on'], step, options.hosts, at);
 
     let actionEffect: Effect | undefined;
     if (typeof step.uses === 'string' && step.uses.includes('.')) {
