@@ -158,6 +158,15 @@ describe('environments', () => {
 });
 
 describe('a problem in words the schema gives', () => {
+  it('an unknown key of an expect: matcher lists the matcher’s keys', () => {
+    const bytes = Buffer.from(
+      `id: a\ntitle: T\n${step('    run: "true"\n    expect: { stdout: { startswith: x } }\n')}`,
+    );
+    expect(parseRunbook('a.yaml', bytes, OPTIONS).diagnostics.map((d) => d.hint)).toEqual([
+      'known keys: equals, not, in, matches, contains, lt, lte, gt, gte, warn, crit, below',
+    ]);
+  });
+
   it('a bad key of capture:, env: or vars: says why', () => {
     expect(
       problems(

@@ -128,7 +128,7 @@ function cleanMessage(issue: Issue): string {
 export function knownKeys(schema: z.ZodType, path: readonly PathSegment[]): string[] {
   let current: unknown = schema;
   for (const segment of path) {
-    current = unwrap(current);
+    current = unwrap(current, typeof segment === 'number' ? ['array'] : ['object', 'record']);
     const def = defOf(current);
     if (!def) return [];
     if (def.type === 'object' && typeof segment === 'string')
@@ -137,7 +137,7 @@ export function knownKeys(schema: z.ZodType, path: readonly PathSegment[]): stri
     else if (def.type === 'record') current = def.valueType;
     else return [];
   }
-  const def = defOf(unwrap(current));
+  const def = defOf(unwrap(current, ['object']));
   return def?.type === 'object' ? Object.keys(def.shape as Record<string, unknown>) : [];
 }
 
@@ -154,7 +154,9 @@ function defOf(schema: unknown): Def | undefined {
   return (schema as { _zod?: { def?: Def } } | undefined)?._zod?.def;
 }
 
-function unwrap(schema: unknown): unknown {
+/** The schema under optional and the like; of a union, the alternative of one of `kinds` (an
+ * object or record for a key, an array for an index). */
+function unwrap(schema: unknown, kinds: readonly string[]): unknown {
   let current = schema;
   for (;;) {
     const def = defOf(current);
@@ -163,7 +165,7 @@ function unwrap(schema: unknown): unknown {
       current = def.innerType;
     else if (def.type === 'union') {
       const object = def.options?.find((option) =>
-        ['object', 'array', 'record'].includes(defOf(unwrap(option))?.type ?? ''),
+        kinds.includes(defOf(unwrap(option, kinds))?.type ?? ''),
       );
       if (!object) return current;
       current = object;
