@@ -10,7 +10,13 @@ import {
 import { processOutcome, tryParseJson } from './process-outcome.js';
 import { formatArgv } from './quote.js';
 import { binaryPreflight } from './support.js';
-import { DURATION_PATTERN, formatDuration, parseDuration } from '../schema/duration.js';
+import {
+  DURATION_PATTERN,
+  MAX_DURATION_CHECK,
+  formatDuration,
+  parseDuration,
+  withinMaxDuration,
+} from '../schema/duration.js';
 
 const CURL = 'curl';
 const DEFAULT_TIMEOUT = '10s';
@@ -31,10 +37,11 @@ const SECRET_HEADER =
   /^(authorization|proxy-authorization|cookie)$|token|secret|password|passwd|api-?key|auth|session|signature|credential/i;
 
 const DURATION_ERROR = 'expected a duration such as 500ms, 5s or 1m';
-const duration = z.union(
-  [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()],
-  { error: DURATION_ERROR },
-);
+const duration = z
+  .union([z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()], {
+    error: DURATION_ERROR,
+  })
+  .refine(withinMaxDuration, MAX_DURATION_CHECK);
 
 const headers = z
   .record(

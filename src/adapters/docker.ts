@@ -18,7 +18,12 @@ import {
   runTool,
   type Unavailable,
 } from './support.js';
-import { DURATION_PATTERN, parseDuration } from '../schema/duration.js';
+import {
+  DURATION_PATTERN,
+  MAX_DURATION_CHECK,
+  parseDuration,
+  withinMaxDuration,
+} from '../schema/duration.js';
 
 const DOCKER = 'docker';
 const JSON_FORMAT = '{{json .}}';
@@ -45,6 +50,7 @@ const stopTimeout = z
     [z.number().int().nonnegative(), z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR })],
     { error: DURATION_ERROR },
   )
+  .refine(withinMaxDuration, MAX_DURATION_CHECK)
   .optional()
   .describe('How long the container gets to stop before it is killed (docker -t), e.g. 10s');
 

@@ -10,7 +10,12 @@ import { describeCurl, runCurl, type CurlCall } from './curl.js';
 import { argvWord } from './argv-word.js';
 import { formatArgv } from './quote.js';
 import { binaryPreflight, runTool } from './support.js';
-import { DURATION_PATTERN, parseDuration } from '../schema/duration.js';
+import {
+  DURATION_PATTERN,
+  MAX_DURATION_CHECK,
+  parseDuration,
+  withinMaxDuration,
+} from '../schema/duration.js';
 
 const NGINX = 'nginx';
 const DEFAULT_SCAN_LINES = 10_000;
@@ -19,10 +24,11 @@ const TOP_CLIENTS = 10;
 const STATUS_TIMEOUT = '5s';
 
 const DURATION_ERROR = 'expected a duration such as 500ms, 5s or 1m';
-const duration = z.union(
-  [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()],
-  { error: DURATION_ERROR },
-);
+const duration = z
+  .union([z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()], {
+    error: DURATION_ERROR,
+  })
+  .refine(withinMaxDuration, MAX_DURATION_CHECK);
 
 // nginx has no `--`: paths that start with "-" are refused (write ./-name for such a file).
 const path = (what: string) => argvWord('a path').describe(what);

@@ -18,7 +18,12 @@ import {
 } from './psql-script.js';
 import { formatArgv } from './quote.js';
 import { binaryPreflight, runTool, type Unavailable } from './support.js';
-import { DURATION_PATTERN, parseDuration } from '../schema/duration.js';
+import {
+  DURATION_PATTERN,
+  MAX_DURATION_CHECK,
+  parseDuration,
+  withinMaxDuration,
+} from '../schema/duration.js';
 
 // How rows come back. psql's CSV and unaligned modes print NULL and '' the same (or NULL as a
 // display string a value may equal), and turn every value into text. So a query is wrapped as
@@ -33,10 +38,12 @@ const NO_NUL = /^[^\0]*$/;
 const text = z.string().regex(NO_NUL, { error: 'must not contain NUL characters' });
 
 const DURATION_ERROR = 'expected a duration such as 500ms, 30s or 5m';
-const duration = z.union(
-  [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().nonnegative()],
-  { error: DURATION_ERROR },
-);
+const duration = z
+  .union(
+    [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().nonnegative()],
+    { error: DURATION_ERROR },
+  )
+  .refine(withinMaxDuration, MAX_DURATION_CHECK);
 
 const url = text
   .regex(/^postgres(?:ql)?:\/\//, {

@@ -9,7 +9,9 @@ import { lineMatching } from './support.js';
  * shell-quoted for the string form; the argv form never sees a shell. */
 const runInput = () =>
   z.strictObject({
-    command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
+    command: z.union([z.string().min(1), z.array(z.string()).min(1)], {
+      error: 'expected a command string (run through sh -c) or an argv list',
+    }),
     env: z.record(z.string(), z.string()).optional(),
     stdin: z.string().optional(),
     /** How to show the command to people when it refers to values passed in `env`. */

@@ -12,7 +12,13 @@ import {
 import { formatArgv } from './quote.js';
 import { describeStop } from './process-tree.js';
 import { binaryPreflight, runTool } from './support.js';
-import { DURATION_PATTERN, formatDuration, parseDuration } from '../schema/duration.js';
+import {
+  DURATION_PATTERN,
+  MAX_DURATION_CHECK,
+  formatDuration,
+  parseDuration,
+  withinMaxDuration,
+} from '../schema/duration.js';
 
 const BINARY = 'wrangler';
 
@@ -40,10 +46,11 @@ const AUTHENTICATION_ERROR = 10000;
 const WORKER_NOT_FOUND = new Set([10007, 10090]);
 
 const DURATION_ERROR = 'expected a duration such as 10s or 1m';
-const duration = z.union(
-  [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()],
-  { error: DURATION_ERROR },
-);
+const duration = z
+  .union([z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()], {
+    error: DURATION_ERROR,
+  })
+  .refine(withinMaxDuration, MAX_DURATION_CHECK);
 
 const workerName = z
   .string()

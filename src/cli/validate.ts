@@ -70,7 +70,7 @@ export async function validateCommand(
       io.stdout.write(
         `${JSON.stringify(
           {
-            valid: errors === 0,
+            valid: errors === 0 && files.length > 0,
             files: results.map((r) => ({
               file: r.file,
               id: r.id ?? null,

@@ -246,8 +246,22 @@ describe('getPath', () => {
     ['json.items[5].name', undefined],
     ['json.nope.deeper', undefined],
     ['status.code', undefined],
+    ['constructor', undefined],
+    ['__proto__', undefined],
+    ['json.toString', undefined],
   ])('%s → %j', (path, value) => {
     expect(getPath(outputs, path)).toEqual(value);
+  });
+
+  it('an output named like what every object has is missing, not a crash', () => {
+    // As YAML gives them: own keys (a `__proto__` key in a literal would set the prototype instead).
+    const expectation = JSON.parse('{"constructor": 2, "__proto__": {"equals": 1}}') as Expectation;
+    expect(check(expectation, outputs)).toEqual({
+      state: 'CRITICAL',
+      failures: ['constructor is missing, expected 2', '__proto__ is missing, expected 1'],
+      warnings: [],
+      values: {},
+    });
   });
 
   it('is used by expect: for nested outputs', () => {

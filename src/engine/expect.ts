@@ -106,7 +106,9 @@ export function getPath(value: unknown, path: string): unknown {
   for (const segment of path.match(/[^.[\]]+/g) ?? []) {
     if (current === null || current === undefined) return undefined;
     if (Array.isArray(current) && /^\d+$/.test(segment)) current = current[Number(segment)];
-    else if (typeof current === 'object') current = (current as Record<string, unknown>)[segment];
+    // Only the value's own keys: `constructor` or `__proto__` of outputs is missing, not a function.
+    else if (typeof current === 'object' && Object.hasOwn(current, segment))
+      current = (current as Record<string, unknown>)[segment];
     else return undefined;
   }
   return current;

@@ -49,4 +49,9 @@ export function configureEnvironment(
     're2_matches(string, string): bool',
     (text: string, pattern: string) => test(pattern, text),
   );
+  // CEL's global form `matches(text, pattern)`: cel-js knows only the method form, and the type
+  // checker sees the source as written (evaluation rewrites both forms to re2_matches).
+  environment.registerFunction('matches(string, string): bool', (text: string, pattern: string) =>
+    test(pattern, text),
+  );
 }

@@ -4,6 +4,17 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as co
  * timers stop at 24.8 days), and no step, retry or escalation in an incident waits a week. */
 export const MAX_DURATION_MS = 7 * UNIT_MS.d;
 
+export const MAX_DURATION_ERROR = 'too long: the longest duration is 7d';
+
+/**
+ * For `.refine(withinMaxDuration, MAX_DURATION_CHECK)`: said only of a value that is a duration,
+ * so `forever` gets one message, not two.
+ */
+export const MAX_DURATION_CHECK = {
+  error: MAX_DURATION_ERROR,
+  when: (payload: { issues: readonly unknown[] }): boolean => payload.issues.length === 0,
+};
+
 /** Whether a duration (text or seconds) is at most MAX_DURATION_MS; false for what is not one. */
 export function withinMaxDuration(value: string | number): boolean {
   try {

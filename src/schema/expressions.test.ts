@@ -130,6 +130,17 @@ describe('evaluateExpression with a toCel context', () => {
   it('throws an ExpressionError for a syntax error', () => {
     expect(() => evaluate('a ==', { a: 1 })).toThrow('invalid expression `a ==`');
   });
+
+  it('matches on a receiver in parentheses (it was refused as "Expected RPAREN")', () => {
+    const data = { out: 'disk full', err: '' };
+    expect(checkExpressionSyntax('(out + err).matches("full")')).toBeUndefined();
+    expect(evaluate('(out + err).matches("full")', data)).toBe(true);
+    expect(evaluate('[( ( out ) ).matches("^disk"), ("x").matches("y")]', data)).toEqual([
+      true,
+      false,
+    ]);
+    expect(evaluate('(out.matches("disk") ? out : err).matches("^d")', data)).toBe(true);
+  });
 });
 
 describe('referencedNames', () => {

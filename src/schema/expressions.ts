@@ -2,6 +2,7 @@ import { setOwn } from '../common/own.js';
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
 import type * as CelModule from './cel.js';
 import type * as WorkerModule from './expression-worker.js';
+import { children, findCall, isNode } from './cel-ast.js';
 import { loadRegex, mentionsPatterns } from './regex.js';
 
 /**
@@ -75,8 +76,12 @@ export function compileExpression(source: string): Compiled {
     let parsed = loaded().parse(text);
     // Each `x.matches(p)` or `matches(x, p)` becomes `re2_matches(x, p)`, one at a time, the
     // innermost last: positions come from the parse of the text as it is now.
-    for (let call = findCall(parsed.ast, 'matches'); call; call = findCall(parsed.ast, 'matches')) {
-      text = `${text.slice(0, call.start)}re2_matches(${call.args.map((arg) => text.slice(arg.start, arg.end)).join(', ')})${text.slice(call.end)}`;
+    for (
+      let call = findCall(parsed.ast, 'matches', text);
+      call;
+      call = findCall(parsed.ast, 'matches', text)
+    ) {
+      text = `${text.slice(0, call.start)}re2_matches(${call.args.join(', ')})${text.slice(call.end)}`;
       parsed = loaded().parse(text);
     }
     const compiled: Compiled = { text, parsed, bounded: hasComprehension(parsed.ast) };
@@ -85,48 +90,6 @@ export function compileExpression(source: string): Compiled {
   } catch (error) {
     throw new ExpressionError(source, `invalid expression \`${source}\`: ${firstLine(error)}`);
   }
-}
-
-/** The part of cel-js's syntax tree this module reads. */
-interface AstNode {
-  op: string;
-  args: unknown;
-  start: number;
-  end: number;
-}
-
-function isNode(value: unknown): value is AstNode {
-  return value !== null && typeof value === 'object' && typeof (value as AstNode).op === 'string';
-}
-
-function children(node: AstNode): AstNode[] {
-  const out: AstNode[] = [];
-  const visit = (value: unknown): void => {
-    if (isNode(value)) out.push(value);
-    else if (Array.isArray(value)) value.forEach(visit);
-  };
-  visit(node.args);
-  return out;
-}
-
-/** The first call of `name` (as `x.name(…)` or `name(…)`), with its arguments, receiver first. */
-function findCall(
-  ast: unknown,
-  name: string,
-): { start: number; end: number; args: AstNode[] } | undefined {
-  if (!isNode(ast)) return undefined;
-  const args = Array.isArray(ast.args) ? (ast.args as unknown[]) : [];
-  if ((ast.op === 'rcall' || ast.op === 'call') && args[0] === name) {
-    const list = (
-      ast.op === 'rcall' ? [args[1], ...(args[2] as unknown[])] : (args[1] as unknown[])
-    ).filter(isNode);
-    return { start: ast.start, end: ast.end, args: list };
-  }
-  for (const child of children(ast)) {
-    const found = findCall(child, name);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 /** The patterns written as literals in `matches` calls of an expression (validation checks them). */
@@ -156,14 +119,19 @@ function hasComprehension(ast: unknown): boolean {
 /** What every expression may refer to; `outputs` only in a step's capture, expect and until. */
 export const EXPRESSION_ROOTS = ['vars', 'env', 'steps', 'runbook', 'run'] as const;
 
-const checkers = new Map<boolean, Environment>();
+const checkers = new Map<boolean | 'constant', Environment>();
 
 /**
  * What is wrong with an expression that parses, as the type checker sees it: a name it cannot
- * refer to (`process.env.HOME`), a function that does not exist, or operands that never fit
- * (`1 + "a"`). Undefined when nothing is.
+ * refer to (`process.env.HOME`), a function that does not exist, operands that never fit
+ * (`1 + "a"`), or, for a condition (`when:`, `until:`, `expect:`), a value that is never true or
+ * false (`"yes"`). Undefined when nothing is.
  */
-export function checkExpressionTypes(source: string, withOutputs: boolean): string | undefined {
+export function checkExpressionTypes(
+  source: string,
+  withOutputs: boolean,
+  condition = false,
+): string | undefined {
   let checker = checkers.get(withOutputs);
   if (!checker) {
     if (!cel) throw new Error('the expression language is used before loadExpressions()');
@@ -178,12 +146,40 @@ export function checkExpressionTypes(source: string, withOutputs: boolean): stri
   } catch (error) {
     return `\`${source}\`: ${firstLine(error)}`;
   }
-  if (result.valid) return undefined;
+  if (result.valid) {
+    // A condition holds only when it is `true`: one of another type is never met.
+    const type = result.type ?? 'dyn';
+    if (condition && type !== 'bool' && type !== 'dyn')
+      return `\`${source}\` is ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}, never true or false: a condition needs a comparison such as \`x == "yes"\``;
+    return undefined;
+  }
   const message = firstLine(result.error);
   const unknown = /^Unknown variable: (\S+)/.exec(message);
   if (unknown)
     return `\`${source}\`: unknown name "${unknown[1] ?? ''}" (expressions see ${[...EXPRESSION_ROOTS, ...(withOutputs ? ['outputs'] : [])].join(', ')})`;
   return `\`${source}\`: ${message}`;
+}
+
+/**
+ * What fails in an expression that refers to nothing (`9223372036854775807 + 1`, `1 / 0`): it has
+ * one value, so validation evaluates it and finds what would fail every run. Comprehensions are
+ * left to the run, which bounds them (see expression-worker.ts).
+ */
+export function checkConstantExpression(source: string): string | undefined {
+  let constant = checkers.get('constant');
+  if (!constant) {
+    if (!cel) throw new Error('the expression language is used before loadExpressions()');
+    constant = cel.createEnvironment([]);
+    checkers.set('constant', constant);
+  }
+  const compiled = compileExpression(source);
+  if (compiled.bounded || !constant.check(source).valid) return undefined;
+  try {
+    compiled.parsed({});
+    return undefined;
+  } catch (error) {
+    return `\`${source}\`: ${firstLine(error)}`;
+  }
 }
 
 /** The syntax error of an expression, or undefined when it parses. */

@@ -809,8 +809,19 @@ describe('files that would validate and then fail at run time', () => {
   it('variables named like what every object has are plain variables', () => {
     const source = withStep(
       'diagnosis:\n  - id: a\n    run: echo ${{ vars.constructor }} ${{ vars.toString }}\n    effect: read\n',
-      'vars:\n  constructor: { default: x }\n  toString: { default: y }\n  __proto__: { default: z }',
+      'vars:\n  constructor: { default: x }\n  toString: { default: y }',
     );
     expect(problems(source)).toEqual([]);
+  });
+
+  it('a key named __proto__, which reading the file would drop, is refused wherever it is', () => {
+    const source = withStep(
+      'diagnosis:\n  - id: a\n    run: echo ${{ vars.__proto__ }}\n    expect: { __proto__: { equals: 1 } }\n',
+      'vars:\n  __proto__: { default: z }',
+    );
+    expect(problems(source)).toEqual([
+      '4:3 error "__proto__" cannot be a key: it would be lost when the runbook is read',
+      '8:15 error "__proto__" cannot be a key: it would be lost when the runbook is read',
+    ]);
   });
 });

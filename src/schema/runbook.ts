@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { once } from '../once.js';
-import { DURATION_PATTERN, withinMaxDuration } from './duration.js';
+import {
+  DURATION_PATTERN,
+  MAX_DURATION_CHECK,
+  parseDuration,
+  withinMaxDuration,
+} from './duration.js';
 
 // Each runbook is validated once per process, so compiling zod's fast path (JIT, with `new Function`)
 // costs more than it saves: measured ~8 ms per run on a 50-step runbook.
@@ -34,26 +39,17 @@ function buildSchemas() {
       [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().nonnegative()],
       { error: DURATION_ERROR },
     )
-    .refine(withinMaxDuration, { error: 'too long: the longest duration is 7d' });
+    .refine(withinMaxDuration, MAX_DURATION_CHECK);
 
   const expression = z.string().min(1, { error: 'expected an expression' });
 
-  const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+  const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()], {
+    error: 'expected a string, a number, true or false, or null',
+  });
 
   const effectSchema = z.enum(['read', 'write', 'destructive'], {
     error: 'expected read, write or destructive',
   });
-
-  const threshold = z
-    .strictObject({
-      warn: z.number().optional().describe('WARNING when the value is past this'),
-      crit: z.number().optional().describe('CRITICAL (a failed expectation) when past this'),
-      below: z
-        .boolean()
-        .optional()
-        .describe('Lower is worse: the state is raised when the value is below the levels'),
-    })
-    .describe('Numeric levels');
 
   const matcher = z
     .strictObject({
@@ -69,19 +65,18 @@ function buildSchemas() {
       lte: z.number().optional(),
       gt: z.number().optional(),
       gte: z.number().optional(),
-      warn: z.number().optional(),
-      crit: z.number().optional(),
-      below: z.boolean().optional(),
+      warn: z.number().optional().describe('WARNING when the value is past this'),
+      crit: z.number().optional().describe('CRITICAL (a failed expectation) when past this'),
+      below: z
+        .boolean()
+        .optional()
+        .describe('Lower is worse: the state is raised when the value is below the levels'),
     })
-    .describe('Assertions on one output');
+    .describe('Assertions on one output, and numeric levels (warn, crit, below)');
 
   /** `expect:` — an expression, a list of them, or assertions keyed by output path (`status`, `json.ok`). */
   const expectSchema = z.union(
-    [
-      expression,
-      z.array(expression).min(1),
-      z.record(z.string(), z.union([scalar, threshold, matcher])),
-    ],
+    [expression, z.array(expression).min(1), z.record(z.string(), z.union([scalar, matcher]))],
     { error: 'expected an expression, a list of expressions, or a map of output → expected value' },
   );
 
@@ -102,7 +97,11 @@ function buildSchemas() {
       with: z.record(z.string(), z.unknown()).optional(),
       manual: z.string().min(1).optional().describe('An instruction for a human'),
       when: expression.optional().describe('Skip the step unless this expression is true'),
-      timeout: duration.optional(),
+      timeout: duration
+        .refine((value) => !withinMaxDuration(value) || parseDuration(value) > 0, {
+          error: 'a timeout of 0 ends the step at once: give at least 1ms, or no timeout',
+        })
+        .optional(),
       retry: z
         .strictObject({
           attempts: z.int().min(1).max(100),
@@ -123,7 +122,13 @@ function buildSchemas() {
       parallel: z.boolean().optional(),
       on: z.string().min(1).optional().describe('A host from runbook.config.yaml: run over ssh'),
       env: z
-        .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
+        .record(
+          z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+            error:
+              'environment variable names are letters, digits and _, not starting with a digit',
+          }),
+          z.string(),
+        )
         .optional()
         .describe('Environment variables for the step (the way to pass secrets to a command)'),
       check: z.boolean().optional().describe('Also run this step in `runbook check`'),
@@ -162,7 +167,11 @@ function buildSchemas() {
       summary: z.string().optional(),
       description: z.string().optional(),
       references: z
-        .array(z.union([z.string(), z.strictObject({ title: z.string(), url: z.string() })]))
+        .array(
+          z.union([z.string(), z.strictObject({ title: z.string(), url: z.string() })], {
+            error: 'expected a link, or { title, url }',
+          }),
+        )
         .optional(),
       vars: z
         .record(
@@ -199,10 +208,10 @@ function buildSchemas() {
       communication: z
         .record(
           z.string(),
-          z.union([
-            z.string(),
-            z.strictObject({ channel: z.string().optional(), template: z.string() }),
-          ]),
+          z.union(
+            [z.string(), z.strictObject({ channel: z.string().optional(), template: z.string() })],
+            { error: 'expected a message, or { template, channel }' },
+          ),
         )
         .optional(),
       postmortem: z

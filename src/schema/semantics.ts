@@ -3,6 +3,7 @@ import type { Diagnostic } from '../errors.js';
 import { EFFECT_RANK, type CodeInputs, type Effect } from '../adapters/adapter.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import {
+  checkConstantExpression,
   checkExpressionSyntax,
   checkExpressionTypes,
   literalPatterns,
@@ -95,6 +96,8 @@ export function checkSemantics(
   interface Scope {
     step?: { index: number; id: string };
     outputs?: boolean;
+    /** A condition (when, until, expect): it must be able to be true. */
+    condition?: boolean;
   }
   const checkExpression = (
     path: PathSegment[],
@@ -103,8 +106,10 @@ export function checkSemantics(
     scope: Scope = {},
   ): void => {
     const sources: string[] = [];
-    if (bare) sources.push(expression);
-    else if (hasTemplate(expression)) {
+    if (bare) {
+      if (expression === '') return; // the schema says "must not be empty"
+      sources.push(expression);
+    } else if (hasTemplate(expression)) {
       try {
         sources.push(...templateExpressions(expression));
       } catch (error) {
@@ -113,13 +118,30 @@ export function checkSemantics(
       }
     }
     for (const sourceText of sources) {
+      const hyphenated = hyphenatedStep(sourceText, stepIds);
+      if (hyphenated) {
+        // `steps.my-step` reads as `steps.my - step`: one problem, said as the fix.
+        at(
+          path,
+          `\`${sourceText}\`: "-" is a minus in an expression, so step "${hyphenated}" is written steps.${hyphenated.replace(/-/g, '_')}`,
+        );
+        continue;
+      }
       const problem = checkExpressionSyntax(sourceText);
       if (problem) {
         at(path, problem);
         continue;
       }
-      const typeProblem = checkExpressionTypes(sourceText, scope.outputs === true);
+      const typeProblem = checkExpressionTypes(
+        sourceText,
+        scope.outputs === true,
+        bare && scope.condition === true,
+      );
       if (typeProblem) at(path, typeProblem);
+      else {
+        const constantProblem = checkConstantExpression(sourceText);
+        if (constantProblem) at(path, constantProblem);
+      }
       for (const pattern of literalPatterns(sourceText)) {
         const patternProblem = regexProblem(pattern);
         if (patternProblem) at(path, `\`${sourceText}\`: ${patternProblem}`, { hint: RE2_HINT });
@@ -172,6 +194,7 @@ export function checkSemantics(
   for (const [index, { path, step }] of steps.entries()) {
     const here: Scope = typeof step.id === 'string' ? { step: { index, id: step.id } } : {};
     const own: Scope = { ...here, outputs: true };
+    const ownCondition: Scope = { ...own, condition: true };
     const actions = (['run', 'uses', 'manual'] as const).filter((key) => step[key] !== undefined);
     if (actions.length === 0) at(path, 'a step needs one of run:, uses: or manual:');
     else if (actions.length > 1)
@@ -183,7 +206,9 @@ export function checkSemantics(
     if (step.with !== undefined && step.uses === undefined)
       at([...path, 'with'], 'with: only goes with uses:');
 
-    if (typeof step.on === 'string') checkHost([...path, 'on'], step, options.hosts, at);
+    // An empty one is the schema's to report ("must not be empty"), once.
+    if (typeof step.on === 'string' && step.on !== '')
+      checkHost([...path, 'on'], step, options.hosts, at);
 
     let actionEffect: Effect | undefined;
     if (typeof step.uses === 'string' && step.uses.includes('.')) {
@@ -260,18 +285,20 @@ export function checkSemantics(
     }
 
     for (const key of ['when'] as const)
-      if (typeof step[key] === 'string') checkExpression([...path, key], step[key], true, here);
+      if (typeof step[key] === 'string')
+        checkExpression([...path, key], step[key], true, { ...here, condition: true });
     if (isObject(step.retry) && typeof step.retry.until === 'string')
-      checkExpression([...path, 'retry', 'until'], step.retry.until, true, own);
+      checkExpression([...path, 'retry', 'until'], step.retry.until, true, ownCondition);
     if (isObject(step.capture))
       for (const [name, expr] of Object.entries(step.capture))
         if (typeof expr === 'string') checkExpression([...path, 'capture', name], expr, true, own);
     if (typeof step.expect === 'string')
-      checkExpression([...path, 'expect'], step.expect, true, own);
+      checkExpression([...path, 'expect'], step.expect, true, ownCondition);
     if (Array.isArray(step.expect))
       step.expect.forEach(
         (expr, i) =>
-          typeof expr === 'string' && checkExpression([...path, 'expect', i], expr, true, own),
+          typeof expr === 'string' &&
+          checkExpression([...path, 'expect', i], expr, true, ownCondition),
       );
     if (isObject(step.expect)) {
       for (const [key, value] of Object.entries(step.expect)) {
@@ -286,18 +313,34 @@ export function checkSemantics(
     out.push(...checkShellValues(source, path, step, secretVars));
   }
 
+  for (const parent of protoKeyParents(data, []))
+    at(parent, '"__proto__" cannot be a key: it would be lost when the runbook is read', {
+      key: '__proto__',
+      hint: 'rename it',
+    });
+
   checkSeverity(data, options, at);
   if (isObject(data.communication)) checkStrings(['communication'], data.communication);
 
   if (isObject(data.environments)) {
     for (const [name, environment] of Object.entries(data.environments)) {
       if (!isObject(environment) || !isObject(environment.vars)) continue;
-      for (const key of Object.keys(environment.vars)) {
+      for (const [key, value] of Object.entries(environment.vars)) {
         if (!varNames.includes(key))
           at(
             ['environments', name, 'vars'],
             `environment "${name}" sets "${key}", which is not declared under vars:`,
             { key },
+          );
+        const definition = isObject(data.vars) ? data.vars[key] : undefined;
+        if (
+          isObject(definition) &&
+          Array.isArray(definition.choices) &&
+          !definition.choices.includes(value)
+        )
+          at(
+            ['environments', name, 'vars', key],
+            `environment "${name}" sets ${key} to ${JSON.stringify(value)}, which is not one of its choices (${definition.choices.map((choice) => JSON.stringify(choice)).join(', ')})`,
           );
       }
     }
@@ -424,6 +467,31 @@ function checkHost(
       ? `did you mean "${guess}"? (hosts are listed under hosts: in runbook.config.yaml)`
       : `add it under hosts: in runbook.config.yaml (${configured})`,
   });
+}
+
+/** A kebab-case step id written as is after `steps.` (`steps.my-step`), when there is one. */
+function hyphenatedStep(source: string, stepIds: ReadonlyMap<string, unknown>): string | undefined {
+  for (const match of source.matchAll(/\bsteps\.([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)+)/g)) {
+    const words = (match[1] ?? '').split('-');
+    // The longest run of words that is a step's id: `steps.my-step-1` may be `my-step` minus 1.
+    for (let count = words.length; count > 1; count--) {
+      const id = words.slice(0, count).join('-');
+      if (stepIds.has(id)) return id;
+    }
+  }
+  return undefined;
+}
+
+/** Where the data has a `__proto__` key: a JavaScript object cannot hold one as data, so the
+ * schema drops it, and a variable, output or setting of that name would silently not exist. */
+function protoKeyParents(value: unknown, path: PathSegment[]): PathSegment[][] {
+  if (Array.isArray(value))
+    return value.flatMap((item, index) => protoKeyParents(item, [...path, index]));
+  if (!isObject(value)) return [];
+  return [
+    ...(Object.hasOwn(value, '__proto__') ? [path] : []),
+    ...Object.entries(value).flatMap(([key, inner]) => protoKeyParents(inner, [...path, key])),
+  ];
 }
 
 /** Every step of a runbook's raw data (valid or not), with its path, in run order. */

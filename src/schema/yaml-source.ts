@@ -138,10 +138,15 @@ export class YamlSource {
     return undefined;
   }
 
+  /** The node at a path; past an alias, the alias itself (`*x` is where that use is written). */
   #walk(path: readonly PathSegment[]): { node: Node | null; complete: boolean } {
     let node = this.doc.contents as Node | null;
+    let alias: Alias | undefined;
     for (const segment of path) {
-      if (isAlias(node)) node = (node as Alias).resolve(this.doc) ?? null;
+      if (isAlias(node)) {
+        alias ??= node as Alias;
+        node = (node as Alias).resolve(this.doc) ?? null;
+      }
       let next: Node | null | undefined;
       if (isMap(node)) {
         const pair = node.items.find((item) => keyText(item.key) === String(segment));
@@ -149,10 +154,10 @@ export class YamlSource {
       } else if (isSeq(node) && typeof segment === 'number') {
         next = node.items[segment] as Node | undefined;
       }
-      if (next === undefined || next === null) return { node, complete: false };
+      if (next === undefined || next === null) return { node: alias ?? node, complete: false };
       node = next;
     }
-    return { node, complete: true };
+    return { node: alias ?? node, complete: true };
   }
 }
 
@@ -296,12 +301,24 @@ export function parseYaml(
     merge: true,
     uniqueKeys: true,
     strict: true,
+    // Its warnings are reported as diagnostics below, not printed by the library on stderr.
+    logLevel: 'error',
   });
   const source = new YamlSource(file, text, doc, lines);
   const diagnostics: Diagnostic[] = [];
   for (const error of doc.errors) {
     diagnostics.push(
-      source.diagnosticAt(error.pos[0], `YAML syntax: ${cleanYamlMessage(error.message)}`),
+      source.diagnosticAt(
+        error.pos[0],
+        error.code === 'MULTIPLE_DOCS'
+          ? `a ${what} file holds one YAML document, and a second one starts here`
+          : `YAML syntax: ${cleanYamlMessage(error.message)}`,
+        error.code === 'MULTIPLE_DOCS'
+          ? {
+              hint: `remove the --- line and what follows it, or make it a ${what} file of its own`,
+            }
+          : {},
+      ),
     );
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics };
@@ -331,7 +348,7 @@ export function parseYaml(
       diagnostics: [
         fileDiagnostic(
           file,
-          /alias/i.test(message)
+          /resource exhaustion/.test(message)
             ? `too many YAML alias expansions (more than ${LIMITS.maxAliases}): refusing a possible alias bomb`
             : `YAML could not be read: ${message}`,
         ),
@@ -367,10 +384,20 @@ function checkStructure(source: YamlSource): Diagnostic | undefined {
           `too many YAML aliases (more than ${LIMITS.maxAliases}): refusing a possible alias bomb`,
         );
       }
+      if (!node.resolve(source.doc))
+        return source.diagnosticAt(
+          node.range?.[0] ?? 0,
+          `YAML alias *${node.source} names no anchor: &${node.source} must be set before it`,
+        );
       return undefined;
     }
     if (isMap(node) || isSeq(node)) {
       for (const item of node.items) {
+        if (isPair(item) && isMergeKey(item.key) && !mergesMaps(item.value))
+          return source.diagnosticAt(
+            (item.value as Node | null)?.range?.[0] ?? (item.key as Node).range?.[0] ?? 0,
+            'a YAML merge (<<) takes a mapping, an alias of one, or a list of them',
+          );
         const found = isPair(item)
           ? (visit(item.key, depth + 1) ?? visit(item.value, depth + 1))
           : visit(item, depth + 1);
@@ -379,7 +406,23 @@ function checkStructure(source: YamlSource): Diagnostic | undefined {
     }
     return undefined;
   };
+  /** What `<<` may merge: a map, an alias of one, or a list of those. */
+  const mergesMaps = (value: unknown): boolean => {
+    const map = (item: unknown): boolean => isMap(isAlias(item) ? item.resolve(source.doc) : item);
+    const target = isAlias(value) ? value.resolve(source.doc) : value;
+    return isSeq(target) ? target.items.every(map) : map(target);
+  };
   return visit(source.doc.contents, 0);
+}
+
+/** A `<<` key, as the YAML 1.1 merge of `merge: true` reads it (a plain `<<`). */
+function isMergeKey(key: unknown): boolean {
+  if (!isScalar(key)) return false;
+  const value: unknown = key.value;
+  return (
+    (typeof value === 'symbol' && value.description === '<<') ||
+    (value === '<<' && (!key.type || key.type === 'PLAIN'))
+  );
 }
 
 function cleanYamlMessage(message: string): string {

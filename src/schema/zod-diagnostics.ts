@@ -15,9 +15,15 @@ export function diagnosticsFromZod(
   const diagnostics: Diagnostic[] = [];
   for (const issue of issues) {
     const path = [...prefix, ...(issue.path as PathSegment[])];
+    const branch = issue.code === 'invalid_union' ? likeliestBranch(issue.errors) : undefined;
+    if (branch) {
+      diagnostics.push(...diagnosticsFromZod(source, branch, schema, path));
+      continue;
+    }
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeys(schema, issue.path as PathSegment[]);
-      for (const key of issue.keys) {
+      // A `__proto__` key is reported once, wherever it is, by semantics.ts.
+      for (const key of issue.keys.filter((name) => name !== '__proto__')) {
         const guess = suggest(key, known);
         diagnostics.push(
           source.diagnosticAtPath(path, `unknown key "${key}"`, {
@@ -43,6 +49,18 @@ export function diagnosticsFromZod(
       continue;
     }
     const where = formatKeyPath(path.slice(0, -1), String(path[path.length - 1] ?? ''));
+    if (issue.code === 'invalid_key') {
+      // The schema's own word on the key ("capture names are identifiers"), at the key itself.
+      const inner = issue.issues[0];
+      diagnostics.push(
+        source.diagnosticAtPath(
+          path.slice(0, -1),
+          `${where}: ${inner ? cleanMessage(inner) : cleanMessage(issue)}`,
+          { key: String(path[path.length - 1] ?? ''), path: where },
+        ),
+      );
+      continue;
+    }
     diagnostics.push(
       source.diagnosticAtPath(
         path,
@@ -51,6 +69,32 @@ export function diagnosticsFromZod(
     );
   }
   return diagnostics.map((d) => (d.hint === '' ? withoutHint(d) : d));
+}
+
+/**
+ * Of a union's failed alternatives, the one that got furthest into the data (`lt: one` fails the
+ * matcher at `lt`, but a string at once): its issues say what is wrong. None when all failed at the
+ * value itself; then the union's own message does.
+ */
+function likeliestBranch(branches: readonly (readonly Issue[])[]): readonly Issue[] | undefined {
+  let best: readonly Issue[] | undefined;
+  let bestDepth = 0;
+  for (const branch of branches) {
+    const depth = Math.max(0, ...branch.map(issueDepth));
+    if (depth > bestDepth) {
+      best = branch;
+      bestDepth = depth;
+    }
+  }
+  return best;
+}
+
+function issueDepth(issue: Issue): number {
+  const inner =
+    issue.code === 'invalid_union'
+      ? Math.max(0, ...issue.errors.map((branch) => Math.max(0, ...branch.map(issueDepth))))
+      : 0;
+  return issue.path.length + inner;
 }
 
 function withoutHint(diagnostic: Diagnostic): Diagnostic {
@@ -84,7 +128,7 @@ function cleanMessage(issue: Issue): string {
 export function knownKeys(schema: z.ZodType, path: readonly PathSegment[]): string[] {
   let current: unknown = schema;
   for (const segment of path) {
-    current = unwrap(current);
+    current = unwrap(current, typeof segment === 'number' ? ['array'] : ['object', 'record']);
     const def = defOf(current);
     if (!def) return [];
     if (def.type === 'object' && typeof segment === 'string')
@@ -93,7 +137,7 @@ export function knownKeys(schema: z.ZodType, path: readonly PathSegment[]): stri
     else if (def.type === 'record') current = def.valueType;
     else return [];
   }
-  const def = defOf(unwrap(current));
+  const def = defOf(unwrap(current, ['object']));
   return def?.type === 'object' ? Object.keys(def.shape as Record<string, unknown>) : [];
 }
 
@@ -110,7 +154,9 @@ function defOf(schema: unknown): Def | undefined {
   return (schema as { _zod?: { def?: Def } } | undefined)?._zod?.def;
 }
 
-function unwrap(schema: unknown): unknown {
+/** The schema under optional and the like; of a union, the alternative of one of `kinds` (an
+ * object or record for a key, an array for an index). */
+function unwrap(schema: unknown, kinds: readonly string[]): unknown {
   let current = schema;
   for (;;) {
     const def = defOf(current);
@@ -119,7 +165,7 @@ function unwrap(schema: unknown): unknown {
       current = def.innerType;
     else if (def.type === 'union') {
       const object = def.options?.find((option) =>
-        ['object', 'array', 'record'].includes(defOf(unwrap(option))?.type ?? ''),
+        kinds.includes(defOf(unwrap(option, kinds))?.type ?? ''),
       );
       if (!object) return current;
       current = object;
