@@ -50,5 +50,6 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
       `warning: ${broken.file} is not a valid runbook and is not listed; see: runbook validate ${broken.file}\n`,
     );
   }
-  return EXIT.ok;
+  // Runbook files that are all invalid: nothing can be run from here, and a script should know.
+  return entries.length === 0 && invalid.length > 0 ? EXIT.usage : EXIT.ok;
 }

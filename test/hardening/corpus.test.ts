@@ -469,10 +469,10 @@ describe('a directory of bad runbooks through list, run --dry-run and check', ()
     }
   });
 
-  it('list: lists none, and names each invalid file (exit 0)', async () => {
+  it('list: lists none, and names each invalid file (exit 2: none is valid)', async () => {
     const result = await runCli(['list', '--dir', runbooks], { env: { RUNBOOK_STATE_DIR: state } });
     expect(result).toEqual({
-      code: 0,
+      code: 2,
       stdout: 'no runbooks found\n',
       stderr: files
         .map(
