@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layerConfigs } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'dist.*/**', 'node_modules/**', 'test/fixtures/**'] },
@@ -50,39 +51,6 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  {
-    // The architecture's one-way imports: only exec.ts starts processes; only cli/report print.
-    // Tests may start processes to check what the code does.
-    files: ['src/**/*.ts'],
-    ignores: ['src/adapters/exec.ts', 'src/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            { name: 'node:child_process', message: 'Only src/adapters/exec.ts starts processes.' },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/engine/**/*.ts', 'src/schema/**/*.ts', 'src/adapters/**/*.ts'],
-    ignores: ['src/adapters/exec.ts', 'src/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            { name: 'node:child_process', message: 'Only src/adapters/exec.ts starts processes.' },
-            { name: 'chalk', message: 'Only src/cli and src/report print.' },
-            { name: 'ora', message: 'Only src/cli and src/report print.' },
-          ],
-          patterns: [
-            { group: ['**/cli/*'], message: 'Imports point one way: cli → engine → adapters.' },
-          ],
-        },
-      ],
-    },
-  },
+  // The layers' one-way imports (eslint.layers.js).
+  ...layerConfigs,
 );

@@ -1,3 +1,4 @@
+import { processes } from '../src/cli/processes.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -138,6 +139,7 @@ resolution:
       env: { PATH: process.env.PATH },
       cwd: dir.path,
       signal: new AbortController().signal,
+      processes,
       journal: undefined,
       hosts: {},
       onEvent: (event) => events.push(event),

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shellQuote } from '../src/adapters/quote.js';
+import { shellQuote } from '../src/common/quote.js';
 import { json, runBin, startServer, tempDir, type TestServer } from './helpers/cli.js';
 import { PGBIN, startPostgres, type PgCluster } from './helpers/postgres.js';
 

@@ -1,54 +1,22 @@
 import type { z } from 'zod';
-import { once } from '../once.js';
+import { once } from '../common/once.js';
 
 /** What a step may do to the world. Drives dry-run, read-only mode and confirmations. */
 export type Effect = 'read' | 'write' | 'destructive';
 
 export const EFFECT_RANK: Record<Effect, number> = { read: 0, write: 1, destructive: 2 };
 
-/** A process an action wants run. Secrets go in `env` or `input`, never in `args`. */
-export interface ProcessRequest {
-  file: string;
-  args: readonly string[];
-  /** Added to the step's environment for this process only. */
-  env?: Record<string, string>;
-  input?: string;
-  /** Stops this process early (a bounded stream, say); the step's own signal always applies too. */
-  signal?: AbortSignal;
-  /** Sees stdout as it arrives, for an action that stops a stream once it has what it needs. */
-  onStdout?: (chunk: Buffer) => void;
-}
-
-/** What a finished process gave back; a failure is a value, not an exception. */
-export interface ProcessResult {
-  exitCode: number | null;
-  signal: string | undefined;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-  timedOut: boolean;
-  interrupted: boolean;
-  /** Set when the process could not be started, or its output overflowed. */
-  error: string | undefined;
-  /** The program could not be started at all (not found, not executable). */
-  notStarted?: boolean;
-  /** Set when its processes were stopped (a timeout, an interruption, an overflow): how many were
-   * ended, and those that could not be. */
-  stopped?: {
-    ended: number;
-    survivors: LeftProcess[];
-    /** Its output stayed open after all of them were gone: a process that could not be found
-     * (out of its session, without its token) holds it; it was no longer waited for. */
-    outputHeld?: boolean;
-  };
-}
-
-/** A process a step started that could not be ended. */
-export interface LeftProcess {
-  pid: number;
-  /** Its command line, shortened. */
-  command: string;
-}
+export type {
+  LeftProcess,
+  ProcessRequest,
+  ProcessResult,
+  ProcessRunner,
+  ProcessScope,
+  ProcessWatch,
+  SshHost,
+  StartedProcess,
+} from '../exec/types.js';
+import type { LeftProcess, ProcessRequest, ProcessResult } from '../exec/types.js';
 
 /** Everything an action may use while it runs. */
 export interface ActionContext {

@@ -8,7 +8,7 @@ import {
   type ProcessRequest,
 } from './adapter.js';
 import { processOutcome, tryParseJson } from './process-outcome.js';
-import { formatArgv } from './quote.js';
+import { formatArgv } from '../common/quote.js';
 import { binaryPreflight } from './support.js';
 import {
   DURATION_PATTERN,
@@ -16,7 +16,7 @@ import {
   formatDuration,
   parseDuration,
   withinMaxDuration,
-} from '../schema/duration.js';
+} from '../common/duration.js';
 
 const CURL = 'curl';
 const DEFAULT_TIMEOUT = '10s';

@@ -10,7 +10,7 @@ import {
   type ProcessResult,
 } from './adapter.js';
 import { argvWord } from './argv-word.js';
-import { formatArgv, shellQuote } from './quote.js';
+import { formatArgv, shellQuote } from '../common/quote.js';
 import {
   binaryPreflight,
   lineMatching,
@@ -23,7 +23,7 @@ import {
   MAX_DURATION_CHECK,
   parseDuration,
   withinMaxDuration,
-} from '../schema/duration.js';
+} from '../common/duration.js';
 
 const DOCKER = 'docker';
 const JSON_FORMAT = '{{json .}}';

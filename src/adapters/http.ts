@@ -15,7 +15,7 @@ import {
   type Effect,
 } from './adapter.js';
 import { tryParseJson } from './process-outcome.js';
-import { parseDuration } from '../schema/duration.js';
+import { parseDuration } from '../common/duration.js';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const DEFAULT_TIMEOUT = '10s';

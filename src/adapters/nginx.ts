@@ -8,14 +8,14 @@ import {
 } from './adapter.js';
 import { describeCurl, runCurl, type CurlCall } from './curl.js';
 import { argvWord } from './argv-word.js';
-import { formatArgv } from './quote.js';
+import { formatArgv } from '../common/quote.js';
 import { binaryPreflight, runTool } from './support.js';
 import {
   DURATION_PATTERN,
   MAX_DURATION_CHECK,
   parseDuration,
   withinMaxDuration,
-} from '../schema/duration.js';
+} from '../common/duration.js';
 
 const NGINX = 'nginx';
 const DEFAULT_SCAN_LINES = 10_000;

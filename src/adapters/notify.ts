@@ -9,7 +9,7 @@ import {
 } from './undici.js';
 import { defineAction, type ActionOutcome, type Adapter } from './adapter.js';
 import { tryParseJson } from './process-outcome.js';
-import { parseDuration } from '../schema/duration.js';
+import { parseDuration } from '../common/duration.js';
 
 const DEFAULT_TIMEOUT = '10s';
 const MAX_BODY_BYTES = 64 * 1024;

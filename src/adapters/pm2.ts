@@ -10,7 +10,7 @@ import {
   type ProcessRequest,
 } from './adapter.js';
 import { argvWord } from './argv-word.js';
-import { formatArgv, shellQuote } from './quote.js';
+import { formatArgv, shellQuote } from '../common/quote.js';
 import { binaryPreflight, lineMatching, runTool, type Unavailable } from './support.js';
 
 const DEFAULT_LOG_LINES = 100;

@@ -16,14 +16,14 @@ import {
   sqlScript,
   type SqlMode,
 } from './psql-script.js';
-import { formatArgv } from './quote.js';
+import { formatArgv } from '../common/quote.js';
 import { binaryPreflight, runTool, type Unavailable } from './support.js';
 import {
   DURATION_PATTERN,
   MAX_DURATION_CHECK,
   parseDuration,
   withinMaxDuration,
-} from '../schema/duration.js';
+} from '../common/duration.js';
 
 // How rows come back. psql's CSV and unaligned modes print NULL and '' the same (or NULL as a
 // display string a value may equal), and turn every value into text. So a query is wrapped as

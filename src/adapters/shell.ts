@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineLazyAction, type Adapter } from './adapter.js';
-import { findBinary } from './exec.js';
-import { formatArgv } from './quote.js';
+import { findBinary } from '../exec/local.js';
+import { formatArgv } from '../common/quote.js';
 import { processOutcome } from './process-outcome.js';
 import { lineMatching } from './support.js';
 

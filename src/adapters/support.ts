@@ -5,7 +5,7 @@ import type {
   ProcessRequest,
   ProcessResult,
 } from './adapter.js';
-import { execute, findBinary } from './exec.js';
+import { execute, findBinary } from '../exec/local.js';
 import { processOutcome } from './process-outcome.js';
 
 /** Recognises, in a failed run of a tool, that the daemon or server it needs did not answer:
@@ -106,4 +106,13 @@ export function parseJsonLines(text: string): unknown[] {
         throw new Error(`line ${index + 1} is not JSON: ${line.slice(0, 80)}`);
       }
     });
+}
+
+/** The ssh client is on PATH (steps with `on:` need it); its version from `ssh -V`. */
+export function sshPreflight(env: Record<string, string | undefined>): Promise<Preflight> {
+  return binaryPreflight('ssh', env, {
+    versionArgs: ['-V'],
+    pickVersion: (output) => /OpenSSH_[^\s,]+/.exec(output)?.[0],
+    hint: 'install an OpenSSH client (apt-get install openssh-client)',
+  });
 }

@@ -8,7 +8,7 @@ import {
   type ProcessRequest,
   type ProcessResult,
 } from './adapter.js';
-import { formatArgv } from './quote.js';
+import { formatArgv } from '../common/quote.js';
 import {
   binaryPreflight,
   lineMatching,
@@ -16,7 +16,7 @@ import {
   runTool,
   type Unavailable,
 } from './support.js';
-import { DURATION_PATTERN } from '../schema/duration.js';
+import { DURATION_PATTERN } from '../common/duration.js';
 
 const SYSTEMCTL = 'systemctl';
 const JOURNALCTL = 'journalctl';

@@ -9,8 +9,8 @@ import {
   type ProcessRequest,
   type ProcessResult,
 } from './adapter.js';
-import { formatArgv } from './quote.js';
-import { describeStop } from './process-tree.js';
+import { formatArgv } from '../common/quote.js';
+import { describeStop } from '../exec/process-tree.js';
 import { binaryPreflight, runTool } from './support.js';
 import {
   DURATION_PATTERN,
@@ -18,7 +18,7 @@ import {
   formatDuration,
   parseDuration,
   withinMaxDuration,
-} from '../schema/duration.js';
+} from '../common/duration.js';
 
 const BINARY = 'wrangler';
 

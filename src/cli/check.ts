@@ -15,15 +15,16 @@ import { newRunId, stateDirectory } from '../engine/journal.js';
 import { acquireLocks, LockedError, type HeldLock } from '../engine/lock.js';
 import { runRedactor } from '../engine/redact.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
-import { RunbookError, UsageError } from '../errors.js';
-import { importLazily } from '../lazy-import.js';
+import { RunbookError, UsageError } from '../common/errors.js';
+import { importLazily } from '../common/lazy-import.js';
 import { nagiosText, prometheusText } from '../report/check.js';
-import { DURATION_PATTERN, parseDuration, withinMaxDuration } from '../schema/duration.js';
+import { DURATION_PATTERN, parseDuration, withinMaxDuration } from '../common/duration.js';
 import { findRunbook } from '../schema/load.js';
 import type { Runbook } from '../schema/runbook.js';
 import { loadCatalog, matchesSelection } from './catalog.js';
 import { exitCodeForCheck, NAGIOS_EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
+import { processes } from './processes.js';
 import { setup } from './setup.js';
 import { currentUser } from '../engine/user.js';
 
@@ -95,6 +96,7 @@ export async function checkCommand(ids: string[], options: CheckOptions, io: Io)
       runId,
       timeoutMs: Math.max(0, Math.round(timeoutMs - (performance.now() - started))),
       concurrency,
+      processes,
     });
     const results = [...failed, ...checks];
     const state = results.length === 0 ? 'UNKNOWN' : worstState(results.map((r) => r.state));

@@ -4,6 +4,7 @@ import { parseVarFlags, resolveVars } from '../engine/vars.js';
 import { findRunbook } from '../schema/load.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
+import { processes } from './processes.js';
 import { setup } from './setup.js';
 
 export interface DoctorOptions {
@@ -42,6 +43,7 @@ export async function doctorCommand(id: string, options: DoctorOptions, io: Io):
     vars,
     missingVars,
     env: io.env,
+    findBinary: processes.findBinary,
   });
   const problems = requirements.filter((r) => !r.ok);
   if (options.json) {

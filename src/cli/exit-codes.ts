@@ -1,5 +1,5 @@
 import type { NagiosState } from '../engine/check.js';
-import type { ErrorKind } from '../errors.js';
+import type { ErrorKind } from '../common/errors.js';
 import type { RunStatus } from '../engine/events.js';
 
 /** Exit codes (DESIGN.md, contract). Set here and nowhere else. */

@@ -1,10 +1,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 
-export interface OutStream {
-  write(text: string): unknown;
-  isTTY?: boolean;
-  columns?: number;
-}
+import type { OutStream } from '../report/out-stream.js';
+
+export type { OutStream } from '../report/out-stream.js';
 
 /** Everything a command touches of the outside world, so commands run in-process in tests. */
 export interface Io {

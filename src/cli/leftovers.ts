@@ -1,4 +1,4 @@
-import { endLeftover, findLeftovers, type Leftover } from '../engine/leftovers.js';
+import { endLeftover, findLeftovers, type Leftover } from '../exec/leftovers.js';
 import type { Io } from './io.js';
 
 /**

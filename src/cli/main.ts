@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
-import { InvalidRunbookError, RunbookError } from '../errors.js';
+import { InvalidRunbookError, RunbookError } from '../common/errors.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { formatDiagnostics } from '../report/diagnostics.js';

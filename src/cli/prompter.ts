@@ -1,12 +1,12 @@
 import { visible } from '../report/visible.js';
 import type * as InquirerPrompts from '@inquirer/prompts';
 import type { Prompter } from '../engine/run.js';
-import { runInteractive } from '../adapters/exec.js';
-import { importLazily } from '../lazy-import.js';
+import { runInteractive } from '../exec/local.js';
+import { importLazily } from '../common/lazy-import.js';
 
 type Prompts = typeof InquirerPrompts;
 import type { Io } from './io.js';
-import type { RunView } from './run-view.js';
+import type { RunView } from '../report/run-view.js';
 import { currentUser } from '../engine/user.js';
 
 /** Asks on the terminal. Ctrl-C at a prompt interrupts the run, as it does anywhere else. */

@@ -1,15 +1,15 @@
 import { hostname } from 'node:os';
 import { newRunId, Journal, stateDirectory } from '../engine/journal.js';
 import { acquireLocks } from '../engine/lock.js';
-import { killRunningNow, localExec } from '../adapters/exec.js';
-import { RunningRecord } from '../engine/leftovers.js';
+import { killRunningNow, localExec } from '../exec/local.js';
+import { RunningRecord } from '../exec/leftovers.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import { runRedactor, type Redactor } from '../engine/redact.js';
 import { runRunbook } from '../engine/run.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
 import type { RunResult } from '../engine/events.js';
 import { StateIoError } from '../common/state-files.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../common/errors.js';
 import { runJunit } from '../report/junit.js';
 import { findRunbook } from '../schema/load.js';
 import { SECTIONS, stepsOf, type Section } from '../schema/runbook.js';
@@ -19,7 +19,8 @@ import { exitCodeForRun, EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { handleLeftovers } from './leftovers.js';
 import { terminalPrompter } from './prompter.js';
-import { RunView } from './run-view.js';
+import { RunView } from '../report/run-view.js';
+import { processes } from './processes.js';
 import { setup } from './setup.js';
 import { currentUser } from '../engine/user.js';
 
@@ -179,6 +180,7 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
       env: io.env,
       cwd: io.cwd,
       signal: controller.signal,
+      processes,
       journal,
       onEvent: (event) => view?.onEvent(event),
     });

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { runbookJsonSchema } from '../schema/json-schema.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../common/errors.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { setup } from './setup.js';

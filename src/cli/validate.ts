@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic } from '../common/errors.js';
 import { displayPath, findRunbookFiles, loadRunbookFile } from '../schema/load.js';
 import { formatDiagnostic } from '../report/diagnostics.js';
 import { validationJunit } from '../report/junit.js';

@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { RunbookError } from '../errors.js';
+import { RunbookError } from './errors.js';
 
 // The state directory holds what runbook trusts later: locks that say who runs, journals that
 // become the incident record, cached runbooks that are run. As ssh does with ~/.ssh, it must be

@@ -4,6 +4,7 @@ import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbo
 import type { StepRecord } from './events.js';
 import type { CheckState } from './expect.js';
 import type { Redactor } from './redact.js';
+import type { ProcessPort } from './ports.js';
 import { stepEffect, stepRunner } from './run.js';
 import type { ResolvedVars } from './vars.js';
 
@@ -50,6 +51,7 @@ export interface CheckOptions {
   /** Bounds the whole command and so every check in it. */
   timeoutMs: number;
   concurrency: number;
+  processes: ProcessPort;
 }
 
 /** The steps `runbook check` runs: every detection check, and steps elsewhere marked `check: true`. */
@@ -85,6 +87,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckResult[]> {
       env: options.env,
       cwd: options.cwd,
       signal: deadline,
+      processes: options.processes,
       journal: undefined,
       onEvent: () => undefined,
     });

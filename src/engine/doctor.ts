@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import type { AdapterRegistry } from '../adapters/registry.js';
-import { findBinary } from '../adapters/exec.js';
+import type { ProcessPort } from './ports.js';
 import type { Config } from '../schema/config.js';
 import { ExpressionError } from '../schema/expressions.js';
 import { stepsOf, type Runbook } from '../schema/runbook.js';
@@ -37,6 +37,8 @@ export async function diagnoseRunbook(input: {
   /** Required variables without a value, with how to give each one. */
   missingVars: Array<{ name: string; how: string }>;
   env: Record<string, string | undefined>;
+  /** Finds programs (the engine looks at processes only through its port). */
+  findBinary: ProcessPort['findBinary'];
   timeoutMs?: number;
 }): Promise<Requirement[]> {
   const { runbook, registry, config, env } = input;
@@ -127,7 +129,7 @@ export async function diagnoseRunbook(input: {
         if (step.on !== undefined) continue;
         checks.push(
           need('binary', command, step.id, async () => {
-            const path = await findBinary(command, env);
+            const path = await input.findBinary(command, env);
             return path
               ? { ok: true, detail: path }
               : { ok: false, detail: 'not on PATH', fix: `install ${command}, or put it on PATH` };

@@ -10,7 +10,7 @@ import {
   writeAll,
   writeAtomic,
 } from '../common/state-files.js';
-import { RunbookError } from '../errors.js';
+import { RunbookError } from '../common/errors.js';
 
 /** Who holds a lock: enough for the person refused to find them. */
 export interface LockHolder {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shellQuote } from '../adapters/quote.js';
+import { shellQuote } from '../common/quote.js';
 import { REDACTED, Redactor } from './redact.js';
 
 describe('Redactor', () => {

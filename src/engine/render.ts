@@ -1,4 +1,4 @@
-import { formatArgv, shellQuote } from '../adapters/quote.js';
+import { formatArgv, shellQuote } from '../common/quote.js';
 import {
   evaluateExpression,
   ExpressionError,

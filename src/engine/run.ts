@@ -5,11 +5,11 @@ import {
   type AnyAction,
   type Effect,
 } from '../adapters/adapter.js';
-import { localExec, type ProcessWatch } from '../adapters/exec.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
-import { describeRemote, sshExec, sshPreflight } from '../adapters/ssh.js';
+import type { ProcessPort } from './ports.js';
+import { sshPreflight } from '../adapters/support.js';
 import type { HostConfig } from '../schema/config.js';
-import { parseDuration } from '../schema/duration.js';
+import { parseDuration } from '../common/duration.js';
 import {
   evaluateExpression,
   ExpressionBoundError,
@@ -20,7 +20,7 @@ import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbo
 import { severityLevels } from '../schema/semantics.js';
 import { ExpressionContext, loadExpressionsFor } from './context.js';
 import { currentUser } from './user.js';
-import { once } from '../once.js';
+import { once } from '../common/once.js';
 import { StateIoError } from '../common/state-files.js';
 import type {
   EngineEvent,
@@ -91,6 +91,8 @@ export interface EngineOptions {
   env: Record<string, string | undefined>;
   cwd: string;
   signal: AbortSignal;
+  /** How steps reach processes (ports.ts). */
+  processes: ProcessPort;
   journal: Journal | undefined;
   onEvent: (event: EngineEvent) => void;
 }
@@ -657,7 +659,9 @@ class Engine {
         ? redactExcept(this.#o.redactor, parsed.data, action.redactInput.except)
         : parsed.data,
       effect,
-      command: this.#o.redactor.redact(host ? describeRemote(host, described) : described),
+      command: this.#o.redactor.redact(
+        host ? this.#o.processes.describeRemote(host, described) : described,
+      ),
       env: stepEnv,
       host,
     };
@@ -808,17 +812,18 @@ class Engine {
       const base = { signal, timeoutMs, env, cwd: this.#o.cwd };
       // Every process of the step carries a token that starts with the run id, and each start is
       // journaled: should runbook itself be killed, the next run finds what it left running.
-      const watch: ProcessWatch = {
+      const watch: Parameters<ProcessPort['runner']>[2] = {
         tokenPrefix: this.#o.runId,
         started: ({ pid, pgid, token }) =>
           this.#emit({ type: 'step.process', ts: now(), section, step: step.id, pid, pgid, token }),
       };
       outcome = await prepared.action.run(prepared.input, {
         ...base,
-        exec:
-          prepared.host && step.on
-            ? sshExec(step.on, prepared.host, base, watch)
-            : localExec(base, watch),
+        exec: this.#o.processes.runner(
+          prepared.host && step.on ? { name: step.on, host: prepared.host } : undefined,
+          base,
+          watch,
+        ),
         host: step.on,
       });
     } catch (error) {

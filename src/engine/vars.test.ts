@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../common/errors.js';
 import type { Runbook } from '../schema/runbook.js';
 import { parseVarFlags, resolveVars } from './vars.js';
 

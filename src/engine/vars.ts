@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../common/errors.js';
 import type { Runbook, VarDefinition } from '../schema/runbook.js';
 import { suggest } from '../schema/suggest.js';
 

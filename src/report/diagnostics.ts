@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic } from '../common/errors.js';
 import { visibleDeep } from './visible.js';
 
 /** `file:line:col: error: message`, the source line and a caret under the column. */

@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic } from '../common/errors.js';
 import type { RunResult } from '../engine/events.js';
 
 function escape(text: string): string {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidRunbookError } from '../errors.js';
+import { InvalidRunbookError } from '../common/errors.js';
 import { loadConfig } from './config.js';
 
 describe('runbook.config.yaml', () => {

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { InvalidRunbookError } from '../errors.js';
-import { once } from '../once.js';
+import { InvalidRunbookError } from '../common/errors.js';
+import { once } from '../common/once.js';
 import { parseYaml } from './yaml-source.js';
 import { diagnosticsFromZod } from './zod-diagnostics.js';
 

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve } from 'node:path';
-import { InvalidRunbookError, NotFoundError, type Diagnostic } from '../errors.js';
+import { InvalidRunbookError, NotFoundError, type Diagnostic } from '../common/errors.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import type { Config } from './config.js';
 import { runbookSchema, type Runbook } from './runbook.js';

@@ -1,5 +1,5 @@
 import type * as Re2Module from 're2js';
-import { importLazily } from '../lazy-import.js';
+import { importLazily } from '../common/lazy-import.js';
 
 /**
  * Regular expressions of runbook files (`matches()` in expressions, `expect: { x: { matches } }`)

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { once } from '../once.js';
+import { once } from '../common/once.js';
 import {
   DURATION_PATTERN,
   MAX_DURATION_CHECK,
   parseDuration,
   withinMaxDuration,
-} from './duration.js';
+} from '../common/duration.js';
 
 // Each runbook is validated once per process, so compiling zod's fast path (JIT, with `new Function`)
 // costs more than it saves: measured ~8 ms per run on a 50-step runbook.

@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic } from '../common/errors.js';
 import { hasTemplate, referencedNames, templateExpressions } from './expressions.js';
 import type { EnvBarrier } from './shell-words.js';
 import {

@@ -1,5 +1,5 @@
 import { regexProblem } from './regex.js';
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic } from '../common/errors.js';
 import { EFFECT_RANK, type CodeInputs, type Effect } from '../adapters/adapter.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import {

@@ -10,7 +10,7 @@ import {
   type Document,
   type Node,
 } from 'yaml';
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic } from '../common/errors.js';
 
 /** Limits against hostile files. */
 export const LIMITS = {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic } from '../common/errors.js';
 import { suggest } from './suggest.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionContext, ActionOutcome, ProcessRequest } from '../../src/adapters/adapter.js';
 import { curl } from '../../src/adapters/curl.js';
-import { localExec } from '../../src/adapters/exec.js';
+import { localExec } from '../../src/exec/local.js';
 import { json, runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
 
 /** The real curl binary against a real HTTP server on 127.0.0.1. */

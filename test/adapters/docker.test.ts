@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionContext, ActionOutcome } from '../../src/adapters/adapter.js';
 import { docker } from '../../src/adapters/docker.js';
-import { localExec } from '../../src/adapters/exec.js';
+import { localExec } from '../../src/exec/local.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { startDockerd, type Dockerd } from '../helpers/dockerd.js';
 

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionContext } from '../../src/adapters/adapter.js';
-import { localExec } from '../../src/adapters/exec.js';
+import { localExec } from '../../src/exec/local.js';
 import { notify } from '../../src/adapters/notify.js';
 import { json, runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
 

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionContext, ActionOutcome, ProcessRequest } from '../../src/adapters/adapter.js';
-import { localExec } from '../../src/adapters/exec.js';
+import { localExec } from '../../src/exec/local.js';
 import { psql } from '../../src/adapters/psql.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';

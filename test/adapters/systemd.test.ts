@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ActionContext, ActionOutcome } from '../../src/adapters/adapter.js';
-import { localExec } from '../../src/adapters/exec.js';
+import { localExec } from '../../src/exec/local.js';
 import { STATUS_PROPERTIES, systemd } from '../../src/adapters/systemd.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { installFakeSystemd, type FakeSystemd } from '../helpers/fake-systemd.js';

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionContext, ActionOutcome, ProcessRequest } from '../../src/adapters/adapter.js';
-import { localExec } from '../../src/adapters/exec.js';
+import { localExec } from '../../src/exec/local.js';
 import { wrangler } from '../../src/adapters/wrangler.js';
 import {
   json,

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boundedOutput } from '../../src/cli/run-view.js';
+import { boundedOutput } from '../../src/report/run-view.js';
 import { visible } from '../../src/report/visible.js';
 import { runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
 

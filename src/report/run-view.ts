@@ -1,12 +1,12 @@
 import type { ChalkInstance } from 'chalk';
 import type * as OraModule from 'ora';
 import type { Ora } from 'ora';
-import { importLazily } from '../lazy-import.js';
-import { formatDuration } from '../schema/duration.js';
+import { importLazily } from '../common/lazy-import.js';
+import { formatDuration } from '../common/duration.js';
 import type { EngineEvent, RunResult, StepRecord } from '../engine/events.js';
-import type { OutStream } from './io.js';
+import type { OutStream } from './out-stream.js';
 import { JOURNAL_STRING_CHARS } from '../engine/journal.js';
-import { visible, visibleDeep } from '../report/visible.js';
+import { visible, visibleDeep } from './visible.js';
 
 const SECTION_TITLES = {
   detection: 'Detection',

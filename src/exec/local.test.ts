@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { execute } from './exec.js';
+import { execute } from './local.js';
 
 describe('execute', () => {
   it('fails without starting anything when an argument or environment value holds NUL', async () => {

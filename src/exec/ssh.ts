@@ -1,8 +1,12 @@
-import type { HostConfig } from '../schema/config.js';
-import type { ActionContext, Preflight, ProcessRequest, ProcessResult } from './adapter.js';
-import { execute, type ProcessWatch } from './exec.js';
-import { formatArgv, shellQuote } from './quote.js';
-import { binaryPreflight } from './support.js';
+import type {
+  ProcessRequest,
+  ProcessResult,
+  ProcessRunner,
+  ProcessScope,
+  SshHost,
+} from './types.js';
+import { execute, type ProcessWatch } from './local.js';
+import { formatArgv, shellQuote } from '../common/quote.js';
 
 const DEFAULT_CONNECT_TIMEOUT = 10;
 /** ssh exits 255 when it fails itself: connection refused, host key, authentication. */
@@ -26,7 +30,7 @@ const REMOTE_RUNNER = [
 ].join('\n');
 
 /** ssh's options and destination for a configured host, up to (not including) `--`. */
-export function sshArgs(host: HostConfig): string[] {
+export function sshArgs(host: SshHost): string[] {
   const args = [
     '-o',
     'BatchMode=yes',
@@ -51,7 +55,7 @@ export function sshArgs(host: HostConfig): string[] {
  * How a step with `on:` reads in a dry run and the journal: the whole ssh command line, with the
  * step's own command as the one remote word ssh hands to the host's shell.
  */
-export function describeRemote(host: HostConfig, innerDescription: string): string {
+export function describeRemote(host: SshHost, innerDescription: string): string {
   const plain = innerDescription
     .split(' ')
     .every((word) => word !== '' && shellQuote(word) === word);
@@ -65,10 +69,10 @@ export function describeRemote(host: HostConfig, innerDescription: string): stri
  */
 export function sshExec(
   name: string,
-  host: HostConfig,
-  base: Pick<ActionContext, 'env' | 'cwd' | 'signal'>,
+  host: SshHost,
+  base: ProcessScope,
   watch?: ProcessWatch,
-): ActionContext['exec'] {
+): ProcessRunner {
   return async (request: ProcessRequest): Promise<ProcessResult> => {
     const problem = checkRequest(host, request);
     if (problem) return failed(`on: ${name}: ${problem}`);
@@ -95,16 +99,7 @@ export function sshExec(
   };
 }
 
-/** The ssh client is on PATH (steps with `on:` need it); its version from `ssh -V`. */
-export function sshPreflight(env: Record<string, string | undefined>): Promise<Preflight> {
-  return binaryPreflight('ssh', env, {
-    versionArgs: ['-V'],
-    pickVersion: (output) => /OpenSSH_[^\s,]+/.exec(output)?.[0],
-    hint: 'install an OpenSSH client (apt-get install openssh-client)',
-  });
-}
-
-function destination(host: HostConfig): string {
+function destination(host: SshHost): string {
   return host.user === undefined ? host.host : `${host.user}@${host.host}`;
 }
 
@@ -113,7 +108,7 @@ function sshConfigWord(value: string): string {
   return /\s/.test(value) ? `"${value}"` : value;
 }
 
-function checkRequest(host: HostConfig, request: ProcessRequest): string | undefined {
+function checkRequest(host: SshHost, request: ProcessRequest): string | undefined {
   // ssh would read a destination starting with "-" as an option.
   if (host.host.startsWith('-')) return `host "${host.host}" may not start with "-"`;
   if (host.user?.startsWith('-')) return `user "${host.user}" may not start with "-"`;
@@ -122,7 +117,7 @@ function checkRequest(host: HostConfig, request: ProcessRequest): string | undef
   return undefined;
 }
 
-function describeSshFailure(name: string, host: HostConfig, stderr: string): string {
+function describeSshFailure(name: string, host: SshHost, stderr: string): string {
   const where = `${destination(host)}${host.port === undefined ? '' : `:${host.port}`}`;
   const lines = stderr
     .split('\n')

@@ -1,7 +1,15 @@
 import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import type { ActionContext, ProcessRequest, ProcessResult } from './adapter.js';
+import type {
+  ProcessRequest,
+  ProcessResult,
+  ProcessRunner,
+  ProcessScope,
+  ProcessWatch,
+} from './types.js';
+
+export type { ProcessWatch, StartedProcess } from './types.js';
 import { readStat, SETTLE_MS, StepProcesses, TOKEN_VARIABLE, waitUntil } from './process-tree.js';
 
 /** The only place that starts processes. Every child gets its own process group (and session)
@@ -24,19 +32,6 @@ export interface ExecRequest {
 }
 
 /** A run's view of the processes its steps start. */
-export interface ProcessWatch {
-  /** Starts each process's token: `<prefix>.<random>`, so that one run's processes share it. */
-  tokenPrefix: string;
-  started(process: StartedProcess): void;
-}
-
-export interface StartedProcess {
-  pid: number;
-  /** Its process group (its own: it is spawned detached). */
-  pgid: number;
-  /** The value of RUNBOOK_STEP_TOKEN that it and all its descendants carry. */
-  token: string;
-}
 
 export type ExecResult = ProcessResult;
 
@@ -206,10 +201,7 @@ function randomWord(): string {
 }
 
 /** The local `exec` of an action context: the step's environment, directory and signal. */
-export function localExec(
-  context: Pick<ActionContext, 'env' | 'cwd' | 'signal'>,
-  watch?: ProcessWatch,
-): ActionContext['exec'] {
+export function localExec(context: ProcessScope, watch?: ProcessWatch): ProcessRunner {
   return (request: ProcessRequest) =>
     execute({
       file: request.file,

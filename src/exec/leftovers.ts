@@ -1,7 +1,7 @@
 import { readdirSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { LeftProcess } from '../adapters/adapter.js';
+import type { LeftProcess } from './types.js';
 import {
   commandOf,
   matchToken,
@@ -9,7 +9,7 @@ import {
   StepProcesses,
   tokenOf,
   type StopReport,
-} from '../adapters/process-tree.js';
+} from './process-tree.js';
 import { readOwnFile, secureDir, writeAtomic } from '../common/state-files.js';
 
 // A run that is killed outright (SIGKILL, a crash) cannot stop its steps' processes. So while a
