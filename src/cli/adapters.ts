@@ -2,9 +2,18 @@ import type { Preflight } from '../adapters/adapter.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { setup } from './setup.js';
+import { defineCommand, jsonFlag } from './define.js';
 
 /** `runbook adapters`: every adapter, its actions and effects, and whether its binary is here. */
-export async function adaptersCommand(options: { json?: boolean }, io: Io): Promise<number> {
+export const adapters = defineCommand({
+  name: 'adapters',
+  summary: 'List adapters, their actions and effects, and whether each one’s program is here',
+  args: {},
+  flags: { json: jsonFlag },
+  handler: (_args, options, io) => listAdapters(options, io),
+});
+
+async function listAdapters(options: { json: boolean | undefined }, io: Io): Promise<number> {
   const { registry } = await setup(io);
   await registry.load();
   const rows = await Promise.all(

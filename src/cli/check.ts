@@ -26,25 +26,47 @@ import { exitCodeForCheck, NAGIOS_EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { processes } from './processes.js';
 import { setup } from './setup.js';
+import { arg, defineCommand, dirFlag, envFlag, flag, varFlag, type Values } from './define.js';
 import { currentUser } from '../engine/user.js';
 
-export interface CheckOptions {
-  dir?: string;
-  all?: boolean;
-  tag?: string;
-  service?: string;
-  var: string[];
-  env?: string;
-  format: 'text' | 'json' | 'prometheus';
-  timeout: string;
-  concurrency: string;
-  prometheusTextfile?: string;
-  pushgateway?: string;
-}
+const flags = {
+  dir: dirFlag,
+  all: flag.boolean('--all', 'check every runbook'),
+  tag: flag.string('--tag <tag>', 'check the runbooks with this tag'),
+  service: flag.string('--service <service>', 'check the runbooks of this service'),
+  var: varFlag,
+  env: envFlag,
+  format: flag.choice('--format <format>', 'text, json or prometheus', [
+    'text',
+    'json',
+    'prometheus',
+  ]),
+  timeout: flag.text('--timeout <duration>', 'bound the whole command and each check', '30s'),
+  concurrency: flag.text('--concurrency <n>', 'checks run at the same time', '8'),
+  prometheusTextfile: flag.string(
+    '--prometheus-textfile <path>',
+    'also write the metrics there, atomically',
+  ),
+  pushgateway: flag.string(
+    '--pushgateway <url>',
+    'also push the metrics to this Prometheus Pushgateway',
+  ),
+};
+
+type CheckOptions = Values<typeof flags>;
+
+export const check = defineCommand({
+  name: 'check',
+  summary:
+    'Run health checks for cron and monitoring: read steps only, never a prompt, Nagios exit codes',
+  args: { ids: arg.variadic('ids', 'runbook ids') },
+  flags,
+  handler: ({ ids }, options, io) => checkCommand(ids, options, io),
+});
 
 /** `runbook check`: read-only health checks for cron and monitoring, with Nagios exit codes.
  * Every problem, even bad usage, is reported as UNKNOWN (3) in the requested format. */
-export async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promise<number> {
+async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promise<number> {
   const started = performance.now();
   let lock: HeldLock | undefined;
   const releaseOnExit = (): void => lock?.release();

@@ -1,9 +1,3 @@
-/** Every command, loaded together on first use: `runbook --version` and `--help` never load them. */
-export { adaptersCommand } from './adapters.js';
-export { checkCommand } from './check.js';
-export { doctorCommand } from './doctor.js';
-export { listCommand } from './list.js';
-export { runCommand } from './run.js';
-export { schemaCommand } from './schema.js';
-export { showCommand } from './show.js';
-export { validateCommand } from './validate.js';
+/** The commands bundle: every command and the parser, loaded on first use by main.ts, so that
+ * `runbook --version` never loads them. */
+export { runProgram } from './program.js';

@@ -6,13 +6,17 @@ import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { processes } from './processes.js';
 import { setup } from './setup.js';
+import { arg, defineCommand, dirFlag, envFlag, jsonFlag, varFlag, type Values } from './define.js';
 
-export interface DoctorOptions {
-  dir?: string;
-  json?: boolean;
-  var: string[];
-  env?: string;
-}
+const flags = { dir: dirFlag, json: jsonFlag, var: varFlag, env: envFlag };
+
+export const doctor = defineCommand({
+  name: 'doctor',
+  summary: 'Check that everything one runbook needs is here (exit 1 naming what is missing)',
+  args: { id: arg.required('id', 'runbook id') },
+  flags,
+  handler: ({ id }, options, io) => diagnose(id, options, io),
+});
 
 const TITLES: Record<CheckKind, string> = {
   binary: 'Programs',
@@ -22,7 +26,7 @@ const TITLES: Record<CheckKind, string> = {
 };
 
 /** `runbook doctor <id>`: what the runbook needs that this machine lacks; exit 1 naming each. */
-export async function doctorCommand(id: string, options: DoctorOptions, io: Io): Promise<number> {
+async function diagnose(id: string, options: Values<typeof flags>, io: Io): Promise<number> {
   const cli = await setup(io, { dir: options.dir });
   const { runbook } = await findRunbook(id, cli.dirs, cli.load);
   if (!runbook) return EXIT.usage;

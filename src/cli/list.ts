@@ -2,17 +2,26 @@ import { loadCatalog, matchesSelection, severityText } from './catalog.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { setup } from './setup.js';
+import { defineCommand, dirFlag, flag, jsonFlag, type Values } from './define.js';
 import { visible } from '../report/visible.js';
 
-export interface ListOptions {
-  dir?: string;
-  json?: boolean;
-  severity?: string;
-  tag?: string;
-  service?: string;
-}
+const flags = {
+  dir: dirFlag,
+  json: jsonFlag,
+  severity: flag.string('--severity <level>', 'only this severity'),
+  tag: flag.string('--tag <tag>', 'only runbooks with this tag'),
+  service: flag.string('--service <service>', 'only this service'),
+};
 
-export async function listCommand(options: ListOptions, io: Io): Promise<number> {
+export const list = defineCommand({
+  name: 'list',
+  summary: 'List runbooks',
+  args: {},
+  flags,
+  handler: (_args, options, io) => listRunbooks(options, io),
+});
+
+async function listRunbooks(options: Values<typeof flags>, io: Io): Promise<number> {
   const cli = await setup(io, { dir: options.dir });
   const { entries, invalid } = await loadCatalog(cli);
   const selected = entries.filter(({ runbook }) => matchesSelection(runbook, options, cli.config));

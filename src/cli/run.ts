@@ -22,25 +22,42 @@ import { terminalPrompter } from './prompter.js';
 import { RunView } from '../report/run-view.js';
 import { processes } from './processes.js';
 import { setup } from './setup.js';
+import { arg, defineCommand, dirFlag, envFlag, flag, varFlag, type Values } from './define.js';
 import { currentUser } from '../engine/user.js';
 
-export interface RunOptions {
-  dir?: string;
-  dryRun?: boolean;
-  readOnly?: boolean;
-  yes?: boolean;
-  approve: string[];
-  nonInteractive?: boolean;
-  var: string[];
-  env?: string;
-  only?: string;
-  from?: string;
-  format: 'text' | 'json' | 'junit';
-  force?: boolean;
-  killOrphans?: boolean;
-}
+const flags = {
+  dir: dirFlag,
+  dryRun: flag.boolean('--dry-run', 'execute nothing; print every step and its exact command'),
+  readOnly: flag.boolean('--read-only', 'run read steps for real; plan the rest'),
+  yes: flag.boolean('-y, --yes', 'approve steps that need confirmation'),
+  approve: flag.list('--approve <step>', 'approve one step that needs confirmation (repeatable)'),
+  nonInteractive: flag.boolean(
+    '--non-interactive',
+    'never prompt: confirmations need --yes/--approve; manual steps stay pending',
+  ),
+  var: varFlag,
+  env: envFlag,
+  only: flag.string('--only <sections>', 'run only these sections (comma-separated)'),
+  from: flag.string('--from <step>', 'skip every step before this one'),
+  force: flag.boolean('--force', 'run even if another run of this runbook holds its lock'),
+  killOrphans: flag.boolean(
+    '--kill-orphans',
+    'first end the processes that earlier runs left running when they were killed',
+  ),
+  format: flag.choice('--format <format>', 'text, json or junit', ['text', 'json', 'junit']),
+};
 
-export async function runCommand(id: string, options: RunOptions, io: Io): Promise<number> {
+type RunOptions = Values<typeof flags>;
+
+export const run = defineCommand({
+  name: 'run',
+  summary: 'Run a runbook: detection, diagnosis, resolution, verification (rollback on failure)',
+  args: { id: arg.required('id', 'runbook id') },
+  flags,
+  handler: ({ id }, options, io) => runCommand(id, options, io),
+});
+
+async function runCommand(id: string, options: RunOptions, io: Io): Promise<number> {
   if (options.dryRun && options.readOnly)
     throw new UsageError(
       '--dry-run and --read-only cannot be combined',

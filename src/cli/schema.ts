@@ -5,8 +5,17 @@ import { UsageError } from '../common/errors.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { setup } from './setup.js';
+import { defineCommand, flag } from './define.js';
 
-export async function schemaCommand(options: { out?: string }, io: Io): Promise<number> {
+export const schema = defineCommand({
+  name: 'schema',
+  summary: 'Print the JSON Schema of the runbook file',
+  args: {},
+  flags: { out: flag.string('--out <file>', 'write it to a file') },
+  handler: (_args, options, io) => printSchema(options, io),
+});
+
+async function printSchema(options: { out: string | undefined }, io: Io): Promise<number> {
   const { registry } = await setup(io);
   await registry.load();
   const text = `${JSON.stringify(runbookJsonSchema(registry), null, 2)}\n`;

@@ -5,14 +5,22 @@ import { severityText } from './catalog.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { setup, type CliSetup } from './setup.js';
+import { arg, defineCommand, dirFlag, jsonFlag } from './define.js';
 import { visible, visibleDeep } from '../report/visible.js';
 
-export interface ShowOptions {
-  dir?: string;
-  json?: boolean;
-}
+export const show = defineCommand({
+  name: 'show',
+  summary: 'Show one runbook: its variables, sections and steps',
+  args: { id: arg.required('id', 'runbook id') },
+  flags: { dir: dirFlag, json: jsonFlag },
+  handler: ({ id }, options, io) => showRunbook(id, options, io),
+});
 
-export async function showCommand(id: string, options: ShowOptions, io: Io): Promise<number> {
+async function showRunbook(
+  id: string,
+  options: { dir: string | undefined; json: boolean | undefined },
+  io: Io,
+): Promise<number> {
   const cli = await setup(io, { dir: options.dir });
   const { file, runbook } = await findRunbook(id, cli.dirs, cli.load);
   if (!runbook) return EXIT.usage;

@@ -6,12 +6,24 @@ import { validationJunit } from '../report/junit.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { setup } from './setup.js';
+import { arg, defineCommand, dirFlag, flag, type Values } from './define.js';
 
-export interface ValidateOptions {
-  dir?: string;
-  strict?: boolean;
-  format: 'text' | 'json' | 'junit';
-}
+const flags = {
+  dir: dirFlag,
+  strict: flag.boolean(
+    '--strict',
+    'also fail unguarded destructive steps and ids that do not match file names',
+  ),
+  format: flag.choice('--format <format>', 'text, json or junit', ['text', 'json', 'junit']),
+};
+
+export const validate = defineCommand({
+  name: 'validate',
+  summary: 'Check runbook files; every problem at file:line:col (exit 2 when invalid)',
+  args: { paths: arg.variadic('paths', 'files or directories (default: the runbook directories)') },
+  flags,
+  handler: ({ paths }, options, io) => validateFiles(paths, options, io),
+});
 
 interface FileResult {
   file: string;
@@ -19,9 +31,9 @@ interface FileResult {
   diagnostics: Diagnostic[];
 }
 
-export async function validateCommand(
+async function validateFiles(
   paths: string[],
-  options: ValidateOptions,
+  options: Values<typeof flags>,
   io: Io,
 ): Promise<number> {
   // Validation is the authority: it never takes an earlier result from the cache.

@@ -1,0 +1,108 @@
+import type { Io } from './io.js';
+
+/**
+ * Commands as values: each command is one definition — its arguments, its flags and its handler —
+ * from which src/cli/program.ts builds the parser and the help. The handler's argument types are
+ * inferred from the definitions, so a flag is written once. Flags several commands share are
+ * defined once below.
+ */
+
+/** A flag: its commander spelling (`--dir <dir>`), its help, and how its value is read. */
+export interface Flag<T> {
+  spec: string;
+  description: string;
+  kind: 'boolean' | 'string' | 'list' | 'choice';
+  choices?: readonly string[];
+  default?: T;
+  /** Only for the type: what the handler receives. */
+  readonly value?: T;
+}
+
+export const flag = {
+  boolean: (spec: string, description: string): Flag<boolean | undefined> => ({
+    spec,
+    description,
+    kind: 'boolean',
+  }),
+  string: (spec: string, description: string): Flag<string | undefined> => ({
+    spec,
+    description,
+    kind: 'string',
+  }),
+  /** A string with a default: never undefined. */
+  text: (spec: string, description: string, defaultValue: string): Flag<string> => ({
+    spec,
+    description,
+    kind: 'string',
+    default: defaultValue,
+  }),
+  /** Repeatable: every value given, in order. */
+  list: (spec: string, description: string): Flag<string[]> => ({
+    spec,
+    description,
+    kind: 'list',
+    default: [],
+  }),
+  /** One of `choices`; the first is the default. */
+  choice: <const C extends readonly [string, ...string[]]>(
+    spec: string,
+    description: string,
+    choices: C,
+  ): Flag<C[number]> => ({
+    spec,
+    description,
+    kind: 'choice',
+    choices,
+    default: choices[0],
+  }),
+};
+
+/** An argument: `<id>` (required), `[id]` (optional) or `[ids...]` (any number). */
+export interface Arg<T> {
+  spec: string;
+  description: string;
+  readonly value?: T;
+}
+
+export const arg = {
+  required: (name: string, description: string): Arg<string> => ({
+    spec: `<${name}>`,
+    description,
+  }),
+  variadic: (name: string, description: string): Arg<string[]> => ({
+    spec: `[${name}...]`,
+    description,
+  }),
+};
+
+export type Values<D extends Record<string, { readonly value?: unknown }>> = {
+  [K in keyof D]: D[K] extends { readonly value?: infer T } ? T : never;
+};
+
+export interface Command<
+  A extends Record<string, Arg<unknown>> = Record<string, Arg<unknown>>,
+  F extends Record<string, Flag<unknown>> = Record<string, Flag<unknown>>,
+> {
+  name: string;
+  summary: string;
+  args: A;
+  flags: F;
+  handler(args: Values<A>, flags: Values<F>, io: Io): Promise<number>;
+}
+
+/** Declares a command; the handler sees its arguments and flags typed from the definitions. */
+export function defineCommand<
+  const A extends Record<string, Arg<unknown>>,
+  const F extends Record<string, Flag<unknown>>,
+>(command: Command<A, F>): Command<A, F> {
+  return command;
+}
+
+// Flags several commands share, written once.
+export const dirFlag = flag.string('--dir <dir>', 'runbook directory');
+export const jsonFlag = flag.boolean('--json', 'print JSON');
+export const varFlag = flag.list('--var <name=value>', 'set a variable (repeatable)');
+export const envFlag = flag.string(
+  '--env <name>',
+  'use the values of one of the runbook’s environments',
+);

@@ -1,0 +1,144 @@
+import { Command as Commander, CommanderError, Option } from 'commander';
+import { InvalidRunbookError, RunbookError } from '../common/errors.js';
+import { formatDiagnostics } from '../report/diagnostics.js';
+import { adapters } from './adapters.js';
+import { check } from './check.js';
+import type { Command, Flag } from './define.js';
+import { doctor } from './doctor.js';
+import { EXIT, exitCodeForError } from './exit-codes.js';
+import { colorsFor, type Io } from './io.js';
+import { list } from './list.js';
+import { run } from './run.js';
+import { schema } from './schema.js';
+import { show } from './show.js';
+import { validate } from './validate.js';
+
+/** Every command, in the order help lists them. Adding one: its file, and this list. */
+export const COMMANDS: readonly Command[] = [
+  list,
+  show,
+  validate,
+  schema,
+  run,
+  check,
+  adapters,
+  doctor,
+];
+
+/** Parses argv, runs one command, and turns any error into a message and an exit code. */
+export async function runProgram(argv: readonly string[], io: Io): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Commander('runbook')
+    .description('Incident-response runbooks: validate, dry-run, run and record them safely.')
+    .option(
+      '-V, --version',
+      'print the version, Node.js version and platform (--json for a bug report)',
+    )
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+  for (const command of COMMANDS) {
+    const sub = program.command(command.name).description(command.summary);
+    for (const arg of Object.values(command.args)) sub.argument(arg.spec, arg.description);
+    const options = Object.entries(command.flags).map(
+      ([key, flag]) => [key, optionOf(flag)] as const,
+    );
+    for (const [, option] of options) sub.addOption(option);
+    // `--json` wherever `--format json` is accepted.
+    const format = command.flags.format;
+    const jsonAlias = format?.choices?.includes('json') && !('json' in command.flags);
+    if (jsonAlias) sub.addOption(new Option('--json', 'print JSON (as --format json)'));
+    sub.action(async (...received: unknown[]) => {
+      const args: Record<string, unknown> = {};
+      Object.keys(command.args).forEach((key, index) => (args[key] = received[index]));
+      const parsed = sub.opts<Record<string, unknown>>();
+      const flags: Record<string, unknown> = {};
+      for (const [key, option] of options) flags[key] = parsed[option.attributeName()];
+      if (jsonAlias && parsed.json === true) {
+        if (sub.getOptionValueSource('format') === 'cli' && flags.format !== 'json')
+          throw new CommanderError(
+            EXIT.usage,
+            'runbook.format',
+            `error: --json and --format ${String(flags.format)} ask for two formats`,
+          );
+        flags.format = 'json';
+      }
+      exitCode = await command.handler(args as never, flags as never, io);
+    });
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return handleError(error, io);
+  }
+}
+
+function optionOf(flag: Flag<unknown>): Option {
+  const option = new Option(flag.spec, flag.description);
+  switch (flag.kind) {
+    case 'boolean':
+    case 'string':
+      if (flag.default !== undefined) option.default(flag.default);
+      return option;
+    case 'list':
+      return option
+        .default([])
+        .argParser((value: string, previous: string[]) => [...previous, value]);
+    case 'choice': {
+      const choices = flag.choices ?? [];
+      return option.default(flag.default).argParser((value: string) => {
+        if (!choices.includes(value))
+          throw new CommanderError(
+            EXIT.usage,
+            'runbook.format',
+            `error: ${option.long ?? flag.spec} must be one of ${choices.join(', ')} (got "${value}")`,
+          );
+        return value;
+      });
+    }
+    default: {
+      const unreachable: never = flag.kind;
+      return unreachable;
+    }
+  }
+}
+
+function handleError(error: unknown, io: Io): number {
+  const colors = colorsFor(io.stderr, io.env);
+  if (error instanceof CommanderError) {
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+    )
+      return EXIT.ok;
+    if (error.code === 'runbook.format') io.stderr.write(`${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof InvalidRunbookError) {
+    io.stderr.write(`${formatDiagnostics(error.diagnostics, colors)}\n`);
+    const errors = error.diagnostics.filter((d) => d.severity === 'error').length;
+    io.stderr.write(
+      `\n${colors.red(`${errors} error${errors === 1 ? '' : 's'}`)}${error.hint ? ` — ${error.hint}` : ''}\n`,
+    );
+    return EXIT.usage;
+  }
+  if (error instanceof RunbookError) {
+    io.stderr.write(`${colors.red('runbook:')} ${error.message}\n`);
+    if (error.hint) io.stderr.write(`${colors.cyan('hint:')} ${error.hint}\n`);
+    return exitCodeForError(error.kind);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`${colors.red('runbook: internal error:')} ${message}\n`);
+  if (io.env.RUNBOOK_DEBUG && error instanceof Error && error.stack)
+    io.stderr.write(`${error.stack}\n`);
+  else
+    io.stderr.write(
+      'This is a bug in runbook. Rerun with RUNBOOK_DEBUG=1 to see where it happened.\n',
+    );
+  return EXIT.internal;
+}
