@@ -17,7 +17,7 @@ import { RunbookError } from './errors.js';
 // The state directory holds what runbook trusts later: locks that say who runs, journals that
 // become the incident record, cached runbooks that are run. As ssh does with ~/.ssh, it must be
 // this user's and writable by no one else, and no file in it is reached through a symbolic link
-// (docs/state.md).
+// (docs/hardening.md).
 
 /** The state directory (or a directory in it) is not safe to use: refuse rather than trust it. */
 export class UnsafeStateError extends RunbookError {

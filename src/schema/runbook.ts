@@ -161,7 +161,12 @@ function buildSchemas() {
       title: z.string().min(1),
       service: z.string().optional(),
       severity: severity.optional(),
-      severity_scheme: z.string().optional().describe('A scheme named in runbook.config.yaml'),
+      severity_scheme: z
+        .string()
+        .optional()
+        .describe(
+          'A severity scheme: built in (default, p0-p3, p1-p4, sev1-sev5, critical-warning-info) or named in runbook.config.yaml',
+        ),
       owner: z.string().optional(),
       tags: z.array(z.string()).optional(),
       summary: z.string().optional(),
