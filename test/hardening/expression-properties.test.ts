@@ -181,40 +181,46 @@ function evaluationHolds(source: string, ctx: Record<string, unknown>): void {
   expect(performance.now() - started).toBeLessThan(EVALUATE_MS);
 }
 
-describe('evaluateExpression throws nothing but ExpressionError, in bounded time', () => {
-  it(`random programs against random contexts (${RUNS.programs} runs)`, () => {
-    fc.assert(fc.property(program, context, evaluationHolds), { numRuns: RUNS.programs });
-  });
+// Hundreds of runs each: on a busy machine they take minutes, not the default 30 s.
+describe(
+  'evaluateExpression throws nothing but ExpressionError, in bounded time',
+  { timeout: 300_000 },
+  () => {
+    it(`random programs against random contexts (${RUNS.programs} runs)`, () => {
+      fc.assert(fc.property(program, context, evaluationHolds), { numRuns: RUNS.programs });
+    });
 
-  it(`comprehensions, nested, over the context's lists (${RUNS.comprehensions} runs)`, () => {
-    const comprehension = fc
-      .tuple(
-        fc.constantFrom('map', 'filter', 'all', 'exists', 'exists_one'),
-        fc.constantFrom('map', 'filter', 'all', 'exists'),
-        program,
-      )
-      .map(
-        ([outer, inner, body]) =>
-          `vars.list.${outer}(e, [1, 2, e].${inner}(f, ${body.replaceAll('vars.x', 'f')}))`,
+    it(`comprehensions, nested, over the context's lists (${RUNS.comprehensions} runs)`, () => {
+      const comprehension = fc
+        .tuple(
+          fc.constantFrom('map', 'filter', 'all', 'exists', 'exists_one'),
+          fc.constantFrom('map', 'filter', 'all', 'exists'),
+          program,
+        )
+        .map(
+          ([outer, inner, body]) =>
+            `vars.list.${outer}(e, [1, 2, e].${inner}(f, ${body.replaceAll('vars.x', 'f')}))`,
+        );
+      fc.assert(
+        fc.property(comprehension, context, (source, ctx) => {
+          evaluationHolds(source, ctx);
+          // The bounded evaluation (in a worker) gives what evaluating here gives.
+          let here: { value: unknown } | undefined;
+          try {
+            here = { value: fromCel(compileExpression(source).parsed(ctx)) };
+          } catch {
+            here = undefined;
+          }
+          if (here) expect(evaluateExpression(source, ctx)).toEqual(here.value);
+        }),
+        { numRuns: RUNS.comprehensions },
       );
-    fc.assert(
-      fc.property(comprehension, context, (source, ctx) => {
-        evaluationHolds(source, ctx);
-        // The bounded evaluation (in a worker) gives what evaluating here gives.
-        let here: { value: unknown } | undefined;
-        try {
-          here = { value: fromCel(compileExpression(source).parsed(ctx)) };
-        } catch {
-          here = undefined;
-        }
-        if (here) expect(evaluateExpression(source, ctx)).toEqual(here.value);
-      }),
-      { numRuns: RUNS.comprehensions },
-    );
-  });
-});
+    });
+  },
+);
 
-describe('compiling keeps what CEL accepts', () => {
+// Hundreds of runs each: on a busy machine they take minutes, not the default 30 s.
+describe('compiling keeps what CEL accepts', { timeout: 300_000 }, () => {
   it(`a program cel-js parses also compiles, its matches() made RE2 ones (${RUNS.syntax} runs)`, () => {
     const cel = new Environment(environmentOptions(true));
     configureEnvironment(cel, () => false);
