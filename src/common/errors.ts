@@ -4,10 +4,6 @@
  */
 export type ErrorKind = 'usage' | 'invalid' | 'not-found' | 'config' | 'declined' | 'state' | 'io';
 
-// A registered symbol, so that an error is recognised whichever copy of this module made it
-// (the CLI's entry and its commands are built as separate bundles).
-const BRAND = Symbol.for('runbook.error');
-
 export class RunbookError extends Error {
   readonly kind: ErrorKind;
   readonly hint: string | undefined;
@@ -17,19 +13,7 @@ export class RunbookError extends Error {
     this.name = new.target.name;
     this.kind = kind;
     this.hint = hint;
-    Object.defineProperty(this, BRAND, { value: true });
   }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this !== RunbookError)
-      return Function.prototype[Symbol.hasInstance].call(this, value) || hasBrand(value, this.name);
-    return hasBrand(value, undefined);
-  }
-}
-
-function hasBrand(value: unknown, name: string | undefined): boolean {
-  if (value === null || typeof value !== 'object' || !(BRAND in value)) return false;
-  return name === undefined || (value as unknown as Error).name === name;
 }
 
 /** Wrong flags, unknown variables, missing required values. */
