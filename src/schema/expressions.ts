@@ -141,10 +141,16 @@ export function checkExpressionTypes(
     checkers.set(withOutputs, checker);
   }
   let result;
+  // The checker builds an error for each overload it rules out; their stack traces were most of
+  // the cost of validating a file, and only the message is ever read.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     result = checker.check(source);
   } catch (error) {
     return `\`${source}\`: ${firstLine(error)}`;
+  } finally {
+    Error.stackTraceLimit = limit;
   }
   if (result.valid) {
     // A condition holds only when it is `true`: one of another type is never met.
