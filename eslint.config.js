@@ -18,6 +18,21 @@ export default tseslint.config(
         'error',
         { considerDefaultExhaustiveForUnions: true },
       ],
+      // Node holds AbortSignal.timeout()'s signal weakly and AbortSignal.any()'s sources too: a
+      // deadline can be collected before it fires. src/common/abort.ts holds them.
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'AbortSignal',
+          property: 'timeout',
+          message: 'Use timeoutSignal() or linkSignal() from src/common/abort.ts.',
+        },
+        {
+          object: 'AbortSignal',
+          property: 'any',
+          message: 'Use linkSignal() from src/common/abort.ts.',
+        },
+      ],
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },

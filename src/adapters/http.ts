@@ -16,6 +16,7 @@ import {
 } from './adapter.js';
 import { tryParseJson } from './process-outcome.js';
 import { parseDuration } from '../common/duration.js';
+import { linkSignal } from '../common/abort.js';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const DEFAULT_TIMEOUT = '10s';
@@ -67,7 +68,8 @@ async function send(
   }
   const request = await loadRequest();
   const started = performance.now();
-  const requestSignal = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  const linked = linkSignal([signal], timeoutMs);
+  const requestSignal = linked.signal;
   try {
     const response = await request(url, {
       method: method as 'GET',
@@ -98,6 +100,8 @@ async function send(
       what: url.host,
       refused: 'connection refused (is the service running?)',
     });
+  } finally {
+    linked.dispose();
   }
 }
 

@@ -10,6 +10,7 @@ import {
 import { defineAction, type ActionOutcome, type Adapter } from './adapter.js';
 import { tryParseJson } from './process-outcome.js';
 import { parseDuration } from '../common/duration.js';
+import { linkSignal } from '../common/abort.js';
 
 const DEFAULT_TIMEOUT = '10s';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -107,7 +108,8 @@ async function send(post: Post, signal: AbortSignal): Promise<ActionOutcome> {
   const timeoutMs = parseDuration(post.timeout ?? DEFAULT_TIMEOUT);
   const request = await loadRequest();
   const started = performance.now();
-  const requestSignal = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+  const linked = linkSignal([signal], timeoutMs);
+  const requestSignal = linked.signal;
   try {
     const response = await request(url, {
       method: 'POST',
@@ -140,6 +142,8 @@ async function send(post: Post, signal: AbortSignal): Promise<ActionOutcome> {
       refused: 'connection refused',
       hide: url,
     });
+  } finally {
+    linked.dispose();
   }
 }
 

@@ -7,6 +7,7 @@ import type {
 } from './adapter.js';
 import { execute, findBinary } from '../exec/local.js';
 import { processOutcome } from './process-outcome.js';
+import { timeoutSignal } from '../common/abort.js';
 
 /** Recognises, in a failed run of a tool, that the daemon or server it needs did not answer:
  * the tool's own message, and how to fix it. */
@@ -76,7 +77,7 @@ export async function binaryPreflight(
     file: path,
     args: options.versionArgs,
     env,
-    signal: AbortSignal.timeout(10_000),
+    signal: timeoutSignal(10_000),
   });
   const output = `${result.stdout}\n${result.stderr}`.trim();
   const version = options.pickVersion

@@ -9,6 +9,7 @@ import {
   withinMaxDuration,
 } from '../common/duration.js';
 import type { ActionOutcome } from './adapter.js';
+import { isTimeout } from '../common/abort.js';
 
 /** What the adapters that speak HTTP (http, notify) share: loading undici, reading a bounded
  * body, and turning a failed request into an outcome with a message for people. */
@@ -83,7 +84,7 @@ export function requestFailure(
 ): ActionOutcome {
   if (request.signal.aborted) {
     const reason: unknown = request.signal.reason;
-    const timedOut = reason instanceof DOMException && reason.name === 'TimeoutError';
+    const timedOut = isTimeout(reason);
     return {
       ...failure(timedOut ? 'step timed out' : 'interrupted'),
       timedOut,

@@ -19,6 +19,7 @@ import {
   parseDuration,
   withinMaxDuration,
 } from '../common/duration.js';
+import { isTimeout } from '../common/abort.js';
 
 const BINARY = 'wrangler';
 
@@ -731,7 +732,7 @@ async function runTail(input: TailInput, ctx: ActionContext): Promise<ActionOutc
   };
   if (ctx.signal.aborted) {
     const reason: unknown = ctx.signal.reason;
-    const timedOut = reason instanceof DOMException && reason.name === 'TimeoutError';
+    const timedOut = isTimeout(reason);
     return {
       ...outcome,
       timedOut,

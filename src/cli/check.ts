@@ -28,6 +28,7 @@ import { processes } from './processes.js';
 import { setup } from './setup.js';
 import { arg, defineCommand, dirFlag, envFlag, flag, varFlag, type Values } from './define.js';
 import { currentUser } from '../engine/user.js';
+import { timeoutSignal } from '../common/abort.js';
 
 const flags = {
   dir: dirFlag,
@@ -333,7 +334,7 @@ async function publish(
         method: 'PUT',
         headers: { 'content-type': 'text/plain; version=0.0.4' },
         body: text,
-        signal: AbortSignal.timeout(10_000),
+        signal: timeoutSignal(10_000),
       });
       await response.body.text();
       if (response.statusCode >= 300)

@@ -24,6 +24,7 @@ import { processes } from './processes.js';
 import { setup } from './setup.js';
 import { arg, defineCommand, dirFlag, envFlag, flag, varFlag, type Values } from './define.js';
 import { currentUser } from '../engine/user.js';
+import { timeoutSignal } from '../common/abort.js';
 
 const flags = {
   dir: dirFlag,
@@ -302,7 +303,7 @@ function teamNotifier(
     const input = target.slack_webhook_env
       ? { webhook_url: url, text: message }
       : { url, payload: { text: message } };
-    const context = { env: io.env, cwd: io.cwd, signal: AbortSignal.timeout(10_000) };
+    const context = { env: io.env, cwd: io.cwd, signal: timeoutSignal(10_000) };
     const outcome = await action.run(action.input.parse(input), {
       ...context,
       timeoutMs: 10_000,

@@ -7,6 +7,7 @@ import type { Redactor } from './redact.js';
 import type { ProcessPort } from './ports.js';
 import { stepEffect, stepRunner } from './run.js';
 import type { ResolvedVars } from './vars.js';
+import { timeoutSignal } from '../common/abort.js';
 
 /** A Nagios plugin state: the expectation's grade, or UNKNOWN when the check could not run. */
 export type NagiosState = CheckState | 'UNKNOWN';
@@ -68,7 +69,7 @@ export function checkStepsOf(runbook: Runbook): Array<{ section: Section; step: 
 /** Runs the checks of every target, at most `concurrency` at a time, never past `timeoutMs`.
  * Returns results in the order of the runbooks and their steps; never prints, never prompts. */
 export async function runChecks(options: CheckOptions): Promise<CheckResult[]> {
-  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const deadline = timeoutSignal(options.timeoutMs);
   const jobs = options.targets.flatMap((target) => {
     const run = stepRunner({
       runbook: target.runbook,

@@ -35,6 +35,7 @@ import type { Journal } from './journal.js';
 import type { Redactor } from './redact.js';
 import { renderArgv, renderShellCommand, renderText, renderValue } from './render.js';
 import type { ResolvedVars } from './vars.js';
+import { linkSignal } from '../common/abort.js';
 
 export type FailureChoice = 'retry' | 'skip' | 'abort';
 
@@ -802,10 +803,8 @@ class Engine {
     prepared: PreparedAction,
     timeoutMs: number | undefined,
   ): Promise<Attempt> {
-    const signal =
-      timeoutMs === undefined
-        ? this.#o.signal
-        : AbortSignal.any([this.#o.signal, AbortSignal.timeout(timeoutMs)]);
+    const linked = linkSignal([this.#o.signal], timeoutMs);
+    const signal = linked.signal;
     const env = { ...this.#o.env, ...prepared.env };
     let outcome: ActionOutcome;
     try {
@@ -833,6 +832,8 @@ class Engine {
         outputs: {},
         error: error instanceof Error ? error.message : String(error),
       };
+    } finally {
+      linked.dispose();
     }
     const outputs = { ...outcome.outputs };
     if (outcome.unavailable) {

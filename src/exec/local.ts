@@ -11,6 +11,7 @@ import type {
 
 export type { ProcessWatch, StartedProcess } from './types.js';
 import { readStat, SETTLE_MS, StepProcesses, TOKEN_VARIABLE, waitUntil } from './process-tree.js';
+import { isTimeout, linkSignal } from '../common/abort.js';
 
 /** The only place that starts processes. Every child gets its own process group (and session)
  * and a token in its environment, so that a timeout or an interruption can end the whole tree,
@@ -155,7 +156,7 @@ export function execute(request: ExecRequest): Promise<ExecResult> {
       settled = true;
       if (tree) running.delete(tree);
       request.signal?.removeEventListener('abort', onAbort);
-      const timedOut = abortReason instanceof DOMException && abortReason.name === 'TimeoutError';
+      const timedOut = isTimeout(abortReason);
       let error: string | undefined;
       if (spawnError) error = describeSpawnFailure(request.file, spawnError);
       else if (overflow)
@@ -202,17 +203,23 @@ function randomWord(): string {
 
 /** The local `exec` of an action context: the step's environment, directory and signal. */
 export function localExec(context: ProcessScope, watch?: ProcessWatch): ProcessRunner {
-  return (request: ProcessRequest) =>
-    execute({
-      file: request.file,
-      args: request.args,
-      env: { ...context.env, ...request.env },
-      cwd: context.cwd,
-      signal: request.signal ? AbortSignal.any([context.signal, request.signal]) : context.signal,
-      ...(request.input === undefined ? {} : { input: request.input }),
-      ...(request.onStdout === undefined ? {} : { onStdout: request.onStdout }),
-      ...(watch === undefined ? {} : { watch }),
-    });
+  return async (request: ProcessRequest) => {
+    const linked = linkSignal([context.signal, request.signal]);
+    try {
+      return await execute({
+        file: request.file,
+        args: request.args,
+        env: { ...context.env, ...request.env },
+        cwd: context.cwd,
+        signal: linked.signal,
+        ...(request.input === undefined ? {} : { input: request.input }),
+        ...(request.onStdout === undefined ? {} : { onStdout: request.onStdout }),
+        ...(watch === undefined ? {} : { watch }),
+      });
+    } finally {
+      linked.dispose();
+    }
+  };
 }
 
 function describeSpawnFailure(file: string, error: Error): string {

@@ -7,6 +7,7 @@ import type {
 } from './types.js';
 import { execute, type ProcessWatch } from './local.js';
 import { formatArgv, shellQuote } from '../common/quote.js';
+import { linkSignal } from '../common/abort.js';
 
 const DEFAULT_CONNECT_TIMEOUT = 10;
 /** ssh exits 255 when it fails itself: connection refused, host key, authentication. */
@@ -82,16 +83,17 @@ export function sshExec(
     const lines = script.split('\n').length - 1;
     const remote = formatArgv(['sh', '-c', REMOTE_RUNNER, 'sh', request.file, ...request.args]);
     const input = `${lines}\n${script}${request.input ?? ''}`;
+    const linked = linkSignal([base.signal, request.signal]);
     const result = await execute({
       file: 'ssh',
       args: [...sshArgs(host), '--', remote],
       env: base.env,
       cwd: base.cwd,
-      signal: request.signal ? AbortSignal.any([base.signal, request.signal]) : base.signal,
+      signal: linked.signal,
       input,
       ...(request.onStdout === undefined ? {} : { onStdout: request.onStdout }),
       ...(watch === undefined ? {} : { watch }),
-    });
+    }).finally(() => linked.dispose());
     if (result.error) return { ...result, error: `on: ${name}: ${result.error}` };
     if (result.exitCode === SSH_FAILURE && !result.timedOut && !result.interrupted)
       return { ...result, error: describeSshFailure(name, host, result.stderr) };

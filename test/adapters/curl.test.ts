@@ -6,6 +6,7 @@ import type { ActionContext, ActionOutcome, ProcessRequest } from '../../src/ada
 import { curl } from '../../src/adapters/curl.js';
 import { localExec } from '../../src/exec/local.js';
 import { json, runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
+import { timeoutSignal } from '../../src/common/abort.js';
 
 /** The real curl binary against a real HTTP server on 127.0.0.1. */
 
@@ -18,7 +19,7 @@ const dir = tempDir('runbook-curl-');
 /** A context whose process requests are recorded, to look at the argv curl was given. */
 function context(requests: ProcessRequest[] = []): ActionContext {
   const base = {
-    signal: AbortSignal.timeout(20_000),
+    signal: timeoutSignal(20_000),
     timeoutMs: undefined,
     env: { PATH: process.env.PATH },
     cwd: dir.path,

@@ -7,6 +7,7 @@ import { docker } from '../../src/adapters/docker.js';
 import { localExec } from '../../src/exec/local.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { startDockerd, type Dockerd } from '../helpers/dockerd.js';
+import { timeoutSignal } from '../../src/common/abort.js';
 
 /** The docker adapter driving the real docker CLI against a real dockerd started for this file. */
 
@@ -18,7 +19,7 @@ let webPort: number;
 
 function context(env: Record<string, string | undefined>): ActionContext {
   const base = {
-    signal: AbortSignal.timeout(60_000),
+    signal: timeoutSignal(60_000),
     timeoutMs: undefined,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     cwd: dir.path,

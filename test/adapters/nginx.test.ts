@@ -6,6 +6,7 @@ import { localExec } from '../../src/exec/local.js';
 import { nginx } from '../../src/adapters/nginx.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { baseConfig, NGINX, startNginx, waitFor, type NginxFixture } from '../helpers/nginx.js';
+import { timeoutSignal } from '../../src/common/abort.js';
 
 /** A real nginx (Debian's 1.22) started by the tests, on 127.0.0.1 and a free port. */
 
@@ -29,7 +30,7 @@ function limitedConfig(dir: string, port: number): string {
 
 function context(): ActionContext {
   const base = {
-    signal: AbortSignal.timeout(20_000),
+    signal: timeoutSignal(20_000),
     timeoutMs: undefined,
     env: { PATH: process.env.PATH },
     cwd: process.cwd(),
@@ -50,7 +51,7 @@ async function get(url: string): Promise<{ status: number; body: string; limit: 
   // the next request (UND_ERR_SOCKET) on a busy machine.
   const response = await fetch(url, {
     headers: { connection: 'close' },
-    signal: AbortSignal.timeout(30_000),
+    signal: timeoutSignal(30_000),
   });
   return {
     status: response.status,

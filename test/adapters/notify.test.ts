@@ -6,6 +6,7 @@ import type { ActionContext } from '../../src/adapters/adapter.js';
 import { localExec } from '../../src/exec/local.js';
 import { notify } from '../../src/adapters/notify.js';
 import { json, runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
+import { timeoutSignal } from '../../src/common/abort.js';
 
 /** notify.slack and notify.webhook against a real HTTP server on 127.0.0.1. */
 const RUNBOOK = `
@@ -77,7 +78,7 @@ describe('notify against a real HTTP server', () => {
     const base = {
       env: { PATH: process.env.PATH },
       cwd: dir.path,
-      signal: AbortSignal.timeout(10_000),
+      signal: timeoutSignal(10_000),
     };
     return { ...base, timeoutMs: undefined, exec: localExec(base), host: undefined };
   };

@@ -12,6 +12,7 @@ import {
   waitForHealth,
   type Pm2Fixture,
 } from '../helpers/pm2.js';
+import { timeoutSignal } from '../../src/common/abort.js';
 
 /** Real pm2 7.0.4 in a private PM2_HOME, driving a real Node HTTP app. */
 
@@ -24,7 +25,7 @@ let apiPort: number;
 
 function context(env: Record<string, string | undefined> = fixture.env): ActionContext {
   const base = {
-    signal: AbortSignal.timeout(30_000),
+    signal: timeoutSignal(30_000),
     timeoutMs: undefined,
     env,
     cwd: fixture.home,

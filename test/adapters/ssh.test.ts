@@ -14,6 +14,7 @@ import { sshPreflight } from '../../src/adapters/support.js';
 import type { HostConfig } from '../../src/schema/config.js';
 import { runBin, runCli, tempDir } from '../helpers/cli.js';
 import { freePort, startSshd, type Sshd } from '../helpers/sshd.js';
+import { timeoutSignal } from '../../src/common/abort.js';
 
 /**
  * `on: <host>` against a real OpenSSH server started here on 127.0.0.1, with its own host key,
@@ -202,7 +203,7 @@ describe('on: <host> over a real sshd', () => {
     const base = {
       env: { PATH: process.env.PATH },
       cwd: dir.path,
-      signal: AbortSignal.timeout(20_000),
+      signal: timeoutSignal(20_000),
     };
     const outcome = await shell.actions.run.run(
       {

@@ -6,6 +6,7 @@ import { localExec } from '../../src/exec/local.js';
 import { STATUS_PROPERTIES, systemd } from '../../src/adapters/systemd.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { installFakeSystemd, type FakeSystemd } from '../helpers/fake-systemd.js';
+import { timeoutSignal } from '../../src/common/abort.js';
 
 /**
  * PID 1 here is not systemd, so the real systemctl cannot answer: these tests put stand-ins for
@@ -22,7 +23,7 @@ function env(): Record<string, string | undefined> {
 
 function context(environment: Record<string, string | undefined> = env()): ActionContext {
   const base = {
-    signal: AbortSignal.timeout(20_000),
+    signal: timeoutSignal(20_000),
     timeoutMs: undefined,
     env: environment,
     cwd: dir.path,

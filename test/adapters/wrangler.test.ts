@@ -19,6 +19,7 @@ import {
   V3,
   type FakeCloudflare,
 } from '../helpers/fake-cloudflare.js';
+import { timeoutSignal } from '../../src/common/abort.js';
 
 /** The wrangler adapter running the real wrangler CLI (4.86.0, from node_modules) against a
  * fake Cloudflare API on 127.0.0.1: each wrangler command takes about a second. */
@@ -29,7 +30,7 @@ function context(
   env: Record<string, string>,
   cwd: string,
 ): ActionContext & { calls: ProcessRequest[] } {
-  const signal = AbortSignal.timeout(40_000);
+  const signal = timeoutSignal(40_000);
   const exec = localExec({ env, cwd, signal });
   const calls: ProcessRequest[] = [];
   return {

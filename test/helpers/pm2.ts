@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
+import { timeoutSignal } from '../../src/common/abort.js';
 
 /** The pm2 the project tests against (a dev dependency). */
 export const PM2_BIN_DIR = join(ROOT, 'node_modules/.bin');
@@ -171,7 +172,7 @@ export function waitForHealth(port: number, timeoutMs?: number): Promise<{ pid: 
     async () => {
       try {
         const response = await fetch(`http://127.0.0.1:${port}/health`, {
-          signal: AbortSignal.timeout(2000),
+          signal: timeoutSignal(2000),
         });
         return response.ok ? ((await response.json()) as { pid: number }) : undefined;
       } catch {

@@ -13,6 +13,7 @@ import {
 } from '../helpers/pm2.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
 import { makeRecorders, runbookIds } from '../helpers/recorders.js';
+import { timeoutSignal } from '../../src/common/abort.js';
 
 /**
  * The CookCam runbooks (runbooks/cookcam): every one dry-runs without calling a tool, and three
@@ -413,7 +414,7 @@ describe('"Rate limit triggered" against a real nginx', () => {
   });
 
   const get = async (path: string): Promise<number> =>
-    (await fetch(`${server.url}${path}`, { signal: AbortSignal.timeout(5000) })).status;
+    (await fetch(`${server.url}${path}`, { signal: timeoutSignal(5000) })).status;
 
   it('sees the 429s in the error log, raises the zone rate (approved), reloads, and verifies', async () => {
     let rejected = 0;
