@@ -7,9 +7,9 @@ import {
   type Preflight,
   type ProcessRequest,
 } from './adapter.js';
-import { processOutcome, tryParseJson } from './process-outcome.js';
+import { processOutcome, tryParseJson } from './support/process-outcome.js';
 import { formatArgv } from '../common/quote.js';
-import { binaryPreflight } from './support.js';
+import { binaryPreflight } from './support/preflight.js';
 import {
   DURATION_PATTERN,
   MAX_DURATION_CHECK,

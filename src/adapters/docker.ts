@@ -9,15 +9,11 @@ import {
   type ProcessRequest,
   type ProcessResult,
 } from './adapter.js';
-import { argvWord } from './argv-word.js';
+import { argvWord } from './support/argv-word.js';
 import { formatArgv, shellQuote } from '../common/quote.js';
-import {
-  binaryPreflight,
-  lineMatching,
-  parseJsonLines,
-  runTool,
-  type Unavailable,
-} from './support.js';
+import { binaryPreflight } from './support/preflight.js';
+import { lineMatching, parseJsonLines } from './support/lines.js';
+import { runTool, type Unavailable } from './support/run-tool.js';
 import {
   DURATION_PATTERN,
   MAX_DURATION_CHECK,

@@ -7,9 +7,10 @@ import {
   type ProcessRequest,
 } from './adapter.js';
 import { describeCurl, runCurl, type CurlCall } from './curl.js';
-import { argvWord } from './argv-word.js';
+import { argvWord } from './support/argv-word.js';
 import { formatArgv } from '../common/quote.js';
-import { binaryPreflight, runTool } from './support.js';
+import { binaryPreflight } from './support/preflight.js';
+import { runTool } from './support/run-tool.js';
 import {
   DURATION_PATTERN,
   MAX_DURATION_CHECK,

@@ -9,9 +9,11 @@ import {
   type Adapter,
   type ProcessRequest,
 } from './adapter.js';
-import { argvWord } from './argv-word.js';
+import { argvWord } from './support/argv-word.js';
 import { formatArgv, shellQuote } from '../common/quote.js';
-import { binaryPreflight, lineMatching, runTool, type Unavailable } from './support.js';
+import { binaryPreflight } from './support/preflight.js';
+import { lineMatching } from './support/lines.js';
+import { runTool, type Unavailable } from './support/run-tool.js';
 
 const DEFAULT_LOG_LINES = 100;
 const MAX_LOG_LINES = 10_000;

@@ -17,7 +17,8 @@ import {
   type SqlMode,
 } from './psql-script.js';
 import { formatArgv } from '../common/quote.js';
-import { binaryPreflight, runTool, type Unavailable } from './support.js';
+import { binaryPreflight } from './support/preflight.js';
+import { runTool, type Unavailable } from './support/run-tool.js';
 import {
   DURATION_PATTERN,
   MAX_DURATION_CHECK,

@@ -9,13 +9,9 @@ import {
   type ProcessResult,
 } from './adapter.js';
 import { formatArgv } from '../common/quote.js';
-import {
-  binaryPreflight,
-  lineMatching,
-  parseJsonLines,
-  runTool,
-  type Unavailable,
-} from './support.js';
+import { binaryPreflight } from './support/preflight.js';
+import { lineMatching, parseJsonLines } from './support/lines.js';
+import { runTool, type Unavailable } from './support/run-tool.js';
 import { DURATION_PATTERN } from '../common/duration.js';
 
 const SYSTEMCTL = 'systemctl';

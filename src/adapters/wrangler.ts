@@ -11,7 +11,8 @@ import {
 } from './adapter.js';
 import { formatArgv } from '../common/quote.js';
 import { describeStop } from '../exec/process-tree.js';
-import { binaryPreflight, runTool } from './support.js';
+import { binaryPreflight } from './support/preflight.js';
+import { runTool } from './support/run-tool.js';
 import {
   DURATION_PATTERN,
   MAX_DURATION_CHECK,

@@ -1,5 +1,5 @@
 import type { request as UndiciRequest } from 'undici';
-import { importLazily } from '../common/lazy-import.js';
+import { importLazily } from '../../common/lazy-import.js';
 import { z } from 'zod';
 import {
   DURATION_PATTERN,
@@ -7,8 +7,8 @@ import {
   formatDuration,
   parseDuration,
   withinMaxDuration,
-} from '../common/duration.js';
-import type { ActionOutcome } from './adapter.js';
+} from '../../common/duration.js';
+import type { ActionOutcome } from '../adapter.js';
 
 /** What the adapters that speak HTTP (http, notify) share: loading undici, reading a bounded
  * body, and turning a failed request into an outcome with a message for people. */

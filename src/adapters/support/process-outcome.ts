@@ -1,7 +1,7 @@
-import type { ActionOutcome } from './adapter.js';
-import type { ExecResult } from '../exec/local.js';
-import { formatDuration } from '../common/duration.js';
-import { describeStop } from '../exec/process-tree.js';
+import type { ActionOutcome } from '../adapter.js';
+import type { ExecResult } from '../../exec/local.js';
+import { formatDuration } from '../../common/duration.js';
+import { describeStop } from '../../exec/process-tree.js';
 
 /** The common outputs of any step that runs a process: stdout, stderr, exit_code, and json. */
 export function processOutcome(result: ExecResult, timeoutMs: number | undefined): ActionOutcome {
