@@ -10,13 +10,7 @@ import {
 import { processOutcome, tryParseJson } from './support/process-outcome.js';
 import { formatArgv } from '../common/quote.js';
 import { binaryPreflight } from './support/preflight.js';
-import {
-  DURATION_PATTERN,
-  MAX_DURATION_CHECK,
-  formatDuration,
-  parseDuration,
-  withinMaxDuration,
-} from '../common/duration.js';
+import { durationInput, formatDuration, parseDuration } from '../common/duration.js';
 
 const CURL = 'curl';
 const DEFAULT_TIMEOUT = '10s';
@@ -36,12 +30,7 @@ export const WRITE_OUT = `%{stderr}\\n${WRITE_OUT_MARKER}%{json}\\n%{header_json
 const SECRET_HEADER =
   /^(authorization|proxy-authorization|cookie)$|token|secret|password|passwd|api-?key|auth|session|signature|credential/i;
 
-const DURATION_ERROR = 'expected a duration such as 500ms, 5s or 1m';
-const duration = z
-  .union([z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()], {
-    error: DURATION_ERROR,
-  })
-  .refine(withinMaxDuration, MAX_DURATION_CHECK);
+const duration = durationInput({ seconds: 'positive' });
 
 const headers = z
   .record(

@@ -14,12 +14,7 @@ import { formatArgv, shellQuote } from '../common/quote.js';
 import { binaryPreflight } from './support/preflight.js';
 import { lineMatching, parseJsonLines } from './support/lines.js';
 import { runTool, type Unavailable } from './support/run-tool.js';
-import {
-  DURATION_PATTERN,
-  MAX_DURATION_CHECK,
-  parseDuration,
-  withinMaxDuration,
-} from '../common/duration.js';
+import { durationInput, parseDuration } from '../common/duration.js';
 
 const DOCKER = 'docker';
 const JSON_FORMAT = '{{json .}}';
@@ -40,13 +35,10 @@ const host = z
 // Docker's names start with a letter or digit: one that starts with "-" can only be a mistake.
 const container = argvWord('a container name or id').describe('Container name or id');
 
-const DURATION_ERROR = 'expected seconds, or a duration such as 10s or 1m';
-const stopTimeout = z
-  .union(
-    [z.number().int().nonnegative(), z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR })],
-    { error: DURATION_ERROR },
-  )
-  .refine(withinMaxDuration, MAX_DURATION_CHECK)
+const stopTimeout = durationInput({
+  error: 'expected seconds, or a duration such as 10s or 1m',
+  seconds: 'whole',
+})
   .optional()
   .describe('How long the container gets to stop before it is killed (docker -t), e.g. 10s');
 

@@ -11,12 +11,7 @@ import { argvWord } from './support/argv-word.js';
 import { formatArgv } from '../common/quote.js';
 import { binaryPreflight } from './support/preflight.js';
 import { runTool } from './support/run-tool.js';
-import {
-  DURATION_PATTERN,
-  MAX_DURATION_CHECK,
-  parseDuration,
-  withinMaxDuration,
-} from '../common/duration.js';
+import { durationInput, parseDuration } from '../common/duration.js';
 
 const NGINX = 'nginx';
 const DEFAULT_SCAN_LINES = 10_000;
@@ -24,12 +19,7 @@ const DEFAULT_RECENT = 20;
 const TOP_CLIENTS = 10;
 const STATUS_TIMEOUT = '5s';
 
-const DURATION_ERROR = 'expected a duration such as 500ms, 5s or 1m';
-const duration = z
-  .union([z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()], {
-    error: DURATION_ERROR,
-  })
-  .refine(withinMaxDuration, MAX_DURATION_CHECK);
+const duration = durationInput({ seconds: 'positive' });
 
 // nginx has no `--`: paths that start with "-" are refused (write ./-name for such a file).
 const path = (what: string) => argvWord('a path').describe(what);

@@ -19,12 +19,7 @@ import {
 import { formatArgv } from '../common/quote.js';
 import { binaryPreflight } from './support/preflight.js';
 import { runTool, type Unavailable } from './support/run-tool.js';
-import {
-  DURATION_PATTERN,
-  MAX_DURATION_CHECK,
-  parseDuration,
-  withinMaxDuration,
-} from '../common/duration.js';
+import { durationInput, parseDuration } from '../common/duration.js';
 
 // How rows come back. psql's CSV and unaligned modes print NULL and '' the same (or NULL as a
 // display string a value may equal), and turn every value into text. So a query is wrapped as
@@ -38,13 +33,7 @@ import {
 const NO_NUL = /^[^\0]*$/;
 const text = z.string().regex(NO_NUL, { error: 'must not contain NUL characters' });
 
-const DURATION_ERROR = 'expected a duration such as 500ms, 30s or 5m';
-const duration = z
-  .union(
-    [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().nonnegative()],
-    { error: DURATION_ERROR },
-  )
-  .refine(withinMaxDuration, MAX_DURATION_CHECK);
+const duration = durationInput({ error: 'expected a duration such as 500ms, 30s or 5m' });
 
 const url = text
   .regex(/^postgres(?:ql)?:\/\//, {

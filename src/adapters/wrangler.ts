@@ -13,13 +13,7 @@ import { formatArgv } from '../common/quote.js';
 import { describeStop } from '../exec/process-tree.js';
 import { binaryPreflight } from './support/preflight.js';
 import { runTool } from './support/run-tool.js';
-import {
-  DURATION_PATTERN,
-  MAX_DURATION_CHECK,
-  formatDuration,
-  parseDuration,
-  withinMaxDuration,
-} from '../common/duration.js';
+import { durationInput, formatDuration, parseDuration } from '../common/duration.js';
 
 const BINARY = 'wrangler';
 
@@ -46,12 +40,10 @@ const AUTHENTICATION_ERROR = 10000;
 /** Cloudflare's "this Worker does not exist" codes (scripts, legacy service environments). */
 const WORKER_NOT_FOUND = new Set([10007, 10090]);
 
-const DURATION_ERROR = 'expected a duration such as 10s or 1m';
-const duration = z
-  .union([z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()], {
-    error: DURATION_ERROR,
-  })
-  .refine(withinMaxDuration, MAX_DURATION_CHECK);
+const duration = durationInput({
+  error: 'expected a duration such as 10s or 1m',
+  seconds: 'positive',
+});
 
 const workerName = z
   .string()

@@ -1,13 +1,7 @@
 import type { request as UndiciRequest } from 'undici';
 import { importLazily } from '../../common/lazy-import.js';
 import { z } from 'zod';
-import {
-  DURATION_PATTERN,
-  MAX_DURATION_CHECK,
-  formatDuration,
-  parseDuration,
-  withinMaxDuration,
-} from '../../common/duration.js';
+import { durationInput, formatDuration } from '../../common/duration.js';
 import type { ActionOutcome } from '../adapter.js';
 
 /** What the adapters that speak HTTP (http, notify) share: loading undici, reading a bounded
@@ -15,17 +9,11 @@ import type { ActionOutcome } from '../adapter.js';
 
 export type UndiciRequestFunction = typeof UndiciRequest;
 
-const DURATION_ERROR = 'expected a duration such as 500ms, 5s or 1m';
-
 /** A request's `timeout:` input: a duration such as 5s, or a number of seconds. */
-export const timeoutSchema = z
-  .union([z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().positive()], {
-    error: DURATION_ERROR,
-  })
-  .refine(withinMaxDuration, MAX_DURATION_CHECK)
-  .refine((value) => !withinMaxDuration(value) || parseDuration(value) > 0, {
-    error: 'a timeout of 0 ends the request at once: give at least 1ms',
-  });
+export const timeoutSchema = durationInput({
+  seconds: 'positive',
+  zero: 'a timeout of 0 ends the request at once: give at least 1ms',
+});
 
 /** Request headers: a value is one line (undici would refuse a line break only when sending). */
 export const headersSchema = z.record(
