@@ -10,6 +10,7 @@ import {
 import { processOutcome, tryParseJson } from './support/process-outcome.js';
 import { formatArgv } from '../common/quote.js';
 import { binaryPreflight } from './support/preflight.js';
+import { firstLine } from './support/lines.js';
 import { durationInput, formatDuration, parseDuration } from '../common/duration.js';
 
 const CURL = 'curl';
@@ -435,13 +436,6 @@ export async function runCurl(call: CurlCall, ctx: ActionContext): Promise<Actio
     if (exitCode === 28) outcome.timedOut = true;
   } else if (!outcome.ok) outcome.error = `HTTP ${status} from ${target}`;
   return outcome;
-}
-
-function firstLine(text: string): string | undefined {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .find(Boolean);
 }
 
 /** curl on PATH, recent enough for the JSON write-out. */

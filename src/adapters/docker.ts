@@ -12,7 +12,7 @@ import {
 import { argvWord } from './support/argv-word.js';
 import { formatArgv, shellQuote } from '../common/quote.js';
 import { binaryPreflight } from './support/preflight.js';
-import { lineMatching, parseJsonLines } from './support/lines.js';
+import { firstLine, lineMatching, parseJsonLines } from './support/lines.js';
 import { runTool, type Unavailable } from './support/run-tool.js';
 import { durationInput, parseDuration } from '../common/duration.js';
 
@@ -210,15 +210,6 @@ async function runDocker(
     if (said) outcome.error = `${outcome.error ?? 'failed'}: ${said}`;
   }
   return outcome;
-}
-
-function firstLine(text: string): string {
-  return (
-    text
-      .split('\n')
-      .map((line) => line.trim())
-      .find(Boolean) ?? ''
-  );
 }
 
 // ---- docker ps ----

@@ -10,7 +10,7 @@ import {
 } from './adapter.js';
 import { formatArgv } from '../common/quote.js';
 import { binaryPreflight } from './support/preflight.js';
-import { lineMatching, parseJsonLines } from './support/lines.js';
+import { firstLine, lineMatching, parseJsonLines } from './support/lines.js';
 import { runTool, type Unavailable } from './support/run-tool.js';
 import { DURATION_PATTERN } from '../common/duration.js';
 
@@ -284,13 +284,6 @@ function toolError(request: ProcessRequest, result: ProcessResult): string | und
   const verb = request.args.find((arg) => !arg.startsWith('-')) ?? '';
   const command = request.file === SYSTEMCTL ? `systemctl ${verb}` : request.file;
   return `${command} failed (exit ${String(result.exitCode)}): ${said}`;
-}
-
-function firstLine(text: string): string | undefined {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .find(Boolean);
 }
 
 /** systemctl and journalctl ran, but no systemd answered them (not booted with it, no bus). */

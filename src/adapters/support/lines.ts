@@ -6,6 +6,14 @@ export function lineMatching(text: string, pattern: RegExp): string | undefined 
     .find((line) => pattern.test(line));
 }
 
+/** The first line of `text` that is not blank, trimmed: what a tool said first. */
+export function firstLine(text: string): string | undefined {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .find(Boolean);
+}
+
 /** JSON Lines (one JSON value per line), skipping blank lines; throws on a line that is not JSON. */
 export function parseJsonLines(text: string): unknown[] {
   return text
