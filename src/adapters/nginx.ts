@@ -6,7 +6,8 @@ import {
   type Adapter,
   type ProcessRequest,
 } from './adapter.js';
-import { describeCurl, runCurl, type CurlCall } from './curl.js';
+import { describeCurl, type CurlCall } from './curl/argv.js';
+import { runCurl } from './curl/run.js';
 import { argvWord } from './support/argv-word.js';
 import { formatArgv } from '../common/quote.js';
 import { binaryPreflight } from './support/preflight.js';

@@ -13,7 +13,7 @@ const BUILTIN_LOADERS: Record<string, () => Promise<Adapter>> = {
   psql: () => import('./psql.js').then((m) => m.psql),
   wrangler: () => import('./wrangler.js').then((m) => m.wrangler),
   systemd: () => import('./systemd.js').then((m) => m.systemd),
-  curl: () => import('./curl.js').then((m) => m.curl),
+  curl: () => import('./curl/index.js').then((m) => m.curl),
   nginx: () => import('./nginx.js').then((m) => m.nginx),
 };
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configString } from '../../src/adapters/curl.js';
+import { configString } from '../../src/adapters/curl/argv.js';
 import { sqlIdentifier, sqlLiteral } from '../../src/adapters/psql.js';
 import { createRegistry } from '../../src/adapters/registry.js';
 import { runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
