@@ -14,7 +14,7 @@ const BUILTIN_LOADERS: Record<string, () => Promise<Adapter>> = {
   wrangler: () => import('./wrangler.js').then((m) => m.wrangler),
   systemd: () => import('./systemd.js').then((m) => m.systemd),
   curl: () => import('./curl/index.js').then((m) => m.curl),
-  nginx: () => import('./nginx.js').then((m) => m.nginx),
+  nginx: () => import('./nginx/index.js').then((m) => m.nginx),
 };
 
 /**
