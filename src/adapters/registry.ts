@@ -12,7 +12,7 @@ const BUILTIN_LOADERS: Record<string, () => Promise<Adapter>> = {
   docker: () => import('./docker.js').then((m) => m.docker),
   psql: () => import('./psql.js').then((m) => m.psql),
   wrangler: () => import('./wrangler.js').then((m) => m.wrangler),
-  systemd: () => import('./systemd.js').then((m) => m.systemd),
+  systemd: () => import('./systemd/index.js').then((m) => m.systemd),
   curl: () => import('./curl/index.js').then((m) => m.curl),
   nginx: () => import('./nginx/index.js').then((m) => m.nginx),
 };

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ActionContext, ActionOutcome } from '../../src/adapters/adapter.js';
 import { localExec } from '../../src/exec/local.js';
-import { STATUS_PROPERTIES, systemd } from '../../src/adapters/systemd.js';
+import { STATUS_PROPERTIES } from '../../src/adapters/systemd/argv.js';
+import { systemd } from '../../src/adapters/systemd/index.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { installFakeSystemd, type FakeSystemd } from '../helpers/fake-systemd.js';
 
