@@ -8,7 +8,7 @@ import { shell } from './shell.js';
 const BUILTIN_LOADERS: Record<string, () => Promise<Adapter>> = {
   http: () => import('./http.js').then((m) => m.http),
   notify: () => import('./notify.js').then((m) => m.notify),
-  pm2: () => import('./pm2.js').then((m) => m.pm2),
+  pm2: () => import('./pm2/index.js').then((m) => m.pm2),
   docker: () => import('./docker.js').then((m) => m.docker),
   psql: () => import('./psql.js').then((m) => m.psql),
   wrangler: () => import('./wrangler.js').then((m) => m.wrangler),
