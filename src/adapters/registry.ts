@@ -9,7 +9,7 @@ const BUILTIN_LOADERS: Record<string, () => Promise<Adapter>> = {
   http: () => import('./http.js').then((m) => m.http),
   notify: () => import('./notify.js').then((m) => m.notify),
   pm2: () => import('./pm2/index.js').then((m) => m.pm2),
-  docker: () => import('./docker.js').then((m) => m.docker),
+  docker: () => import('./docker/index.js').then((m) => m.docker),
   psql: () => import('./psql.js').then((m) => m.psql),
   wrangler: () => import('./wrangler.js').then((m) => m.wrangler),
   systemd: () => import('./systemd/index.js').then((m) => m.systemd),
