@@ -10,7 +10,7 @@ const BUILTIN_LOADERS: Record<string, () => Promise<Adapter>> = {
   notify: () => import('./notify.js').then((m) => m.notify),
   pm2: () => import('./pm2/index.js').then((m) => m.pm2),
   docker: () => import('./docker/index.js').then((m) => m.docker),
-  psql: () => import('./psql.js').then((m) => m.psql),
+  psql: () => import('./psql/index.js').then((m) => m.psql),
   wrangler: () => import('./wrangler.js').then((m) => m.wrangler),
   systemd: () => import('./systemd/index.js').then((m) => m.systemd),
   curl: () => import('./curl/index.js').then((m) => m.curl),

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configString } from '../../src/adapters/curl/argv.js';
-import { sqlIdentifier, sqlLiteral } from '../../src/adapters/psql.js';
+import { sqlIdentifier, sqlLiteral } from '../../src/adapters/psql/sql.js';
 import { createRegistry } from '../../src/adapters/registry.js';
 import { runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
 import { hostileValues, injectedFiles } from '../helpers/hostile.js';

@@ -60,5 +60,4 @@ export const requestInput = z.strictObject({
 });
 
 export type GetInput = z.output<typeof getInput>;
-
 export type RequestInput = z.output<typeof requestInput>;

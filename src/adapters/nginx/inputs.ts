@@ -61,7 +61,5 @@ export const rateLimitedInput = z.strictObject({
 });
 
 export type ControlInput = z.output<typeof controlInput>;
-
 export type StatusInput = z.output<typeof statusInput>;
-
 export type RateLimitedInput = z.output<typeof rateLimitedInput>;

@@ -59,5 +59,4 @@ export const journalInput = z.strictObject({
 });
 
 export type UnitInput = z.output<typeof unitInput>;
-
 export type JournalInput = z.output<typeof journalInput>;

@@ -1,4 +1,4 @@
-import { formatArgv } from '../common/quote.js';
+import { formatArgv } from '../../common/quote.js';
 
 // The SQL of psql.query and psql.select reaches psql as a script on stdin, not as -c: psql
 // interpolates its variables only in scripts. A step's `params:` become psql variables read from
