@@ -11,7 +11,7 @@ const BUILTIN_LOADERS: Record<string, () => Promise<Adapter>> = {
   pm2: () => import('./pm2/index.js').then((m) => m.pm2),
   docker: () => import('./docker/index.js').then((m) => m.docker),
   psql: () => import('./psql/index.js').then((m) => m.psql),
-  wrangler: () => import('./wrangler.js').then((m) => m.wrangler),
+  wrangler: () => import('./wrangler/index.js').then((m) => m.wrangler),
   systemd: () => import('./systemd/index.js').then((m) => m.systemd),
   curl: () => import('./curl/index.js').then((m) => m.curl),
   nginx: () => import('./nginx/index.js').then((m) => m.nginx),
