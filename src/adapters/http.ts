@@ -6,7 +6,7 @@ import {
   requestFailure,
   headersSchema,
   timeoutSchema as duration,
-} from './undici.js';
+} from './support/undici.js';
 import {
   defineAction,
   type Action,
@@ -14,7 +14,7 @@ import {
   type Adapter,
   type Effect,
 } from './adapter.js';
-import { tryParseJson } from './process-outcome.js';
+import { tryParseJson } from './support/process-outcome.js';
 import { parseDuration } from '../common/duration.js';
 import { linkSignal } from '../common/abort.js';
 

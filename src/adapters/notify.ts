@@ -6,9 +6,9 @@ import {
   readBody,
   requestFailure,
   timeoutSchema as duration,
-} from './undici.js';
+} from './support/undici.js';
 import { defineAction, type ActionOutcome, type Adapter } from './adapter.js';
-import { tryParseJson } from './process-outcome.js';
+import { tryParseJson } from './support/process-outcome.js';
 import { parseDuration } from '../common/duration.js';
 import { linkSignal } from '../common/abort.js';
 

@@ -8,13 +8,13 @@ import { shell } from './shell.js';
 const BUILTIN_LOADERS: Record<string, () => Promise<Adapter>> = {
   http: () => import('./http.js').then((m) => m.http),
   notify: () => import('./notify.js').then((m) => m.notify),
-  pm2: () => import('./pm2.js').then((m) => m.pm2),
-  docker: () => import('./docker.js').then((m) => m.docker),
-  psql: () => import('./psql.js').then((m) => m.psql),
-  wrangler: () => import('./wrangler.js').then((m) => m.wrangler),
-  systemd: () => import('./systemd.js').then((m) => m.systemd),
-  curl: () => import('./curl.js').then((m) => m.curl),
-  nginx: () => import('./nginx.js').then((m) => m.nginx),
+  pm2: () => import('./pm2/index.js').then((m) => m.pm2),
+  docker: () => import('./docker/index.js').then((m) => m.docker),
+  psql: () => import('./psql/index.js').then((m) => m.psql),
+  wrangler: () => import('./wrangler/index.js').then((m) => m.wrangler),
+  systemd: () => import('./systemd/index.js').then((m) => m.systemd),
+  curl: () => import('./curl/index.js').then((m) => m.curl),
+  nginx: () => import('./nginx/index.js').then((m) => m.nginx),
 };
 
 /**

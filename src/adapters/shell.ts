@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { defineLazyAction, type Adapter } from './adapter.js';
 import { findBinary } from '../exec/local.js';
 import { formatArgv } from '../common/quote.js';
-import { processOutcome } from './process-outcome.js';
-import { lineMatching } from './support.js';
+import { processOutcome } from './support/process-outcome.js';
+import { lineMatching } from './support/lines.js';
 
 /** What a `run:` step becomes. The engine has already rendered `${{ }}` values into `command`,
  * shell-quoted for the string form; the argv form never sees a shell. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from './duration.js';
+import { z } from 'zod';
+import { durationInput, formatDuration, parseDuration } from './duration.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -55,5 +56,43 @@ describe('formatDuration', () => {
     for (const ms of [500, 10_000, 60_000, 90_000, 125_000]) {
       expect(parseDuration(formatDuration(ms))).toBe(ms);
     }
+  });
+});
+
+describe('durationInput', () => {
+  const messages = (schema: z.ZodType, value: unknown): string[] =>
+    schema.safeParse(value).error?.issues.map((issue) => issue.message) ?? [];
+
+  it('takes text or seconds, up to 7 days, with one message for what is not a duration', () => {
+    const schema = durationInput({ error: 'expected a duration such as 30s' });
+    expect(schema.parse('1h30m')).toBe('1h30m');
+    expect(schema.parse(0)).toBe(0);
+    expect(schema.parse('7d')).toBe('7d');
+    expect(messages(schema, 'forever')).toEqual(['expected a duration such as 30s']);
+    expect(messages(schema, true)).toEqual(['expected a duration such as 30s']);
+    expect(messages(schema, '8d')).toEqual(['too long: the longest duration is 7d']);
+    expect(messages(schema, 604_801)).toEqual(['too long: the longest duration is 7d']);
+    expect(messages(durationInput(), 'soon')).toEqual([
+      'expected a duration such as 500ms, 5s or 1m',
+    ]);
+  });
+
+  it('takes the numbers it is told to, and refuses 0 when told why', () => {
+    expect(durationInput({ seconds: 'positive' }).safeParse(0).success).toBe(false);
+    expect(durationInput({ seconds: 'positive' }).safeParse('0s').success).toBe(true);
+    expect(durationInput({ seconds: 'whole' }).safeParse(1.5).success).toBe(false);
+    expect(durationInput({ seconds: 'whole' }).safeParse(90).success).toBe(true);
+    expect(messages(durationInput({ zero: 'a timeout of 0 ends at once' }), '0ms')).toEqual([
+      'a timeout of 0 ends at once',
+    ]);
+  });
+
+  it('offers whole seconds first, for a tool that counts in them', () => {
+    const forms = (schema: z.ZodType) =>
+      (z.toJSONSchema(schema, { io: 'input' }).anyOf ?? []).map((form) =>
+        typeof form === 'object' ? form.type : undefined,
+      );
+    expect(forms(durationInput())).toEqual(['string', 'number']);
+    expect(forms(durationInput({ seconds: 'whole' }))).toEqual(['integer', 'string']);
   });
 });

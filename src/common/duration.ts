@@ -1,16 +1,15 @@
+import { z } from 'zod';
+
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** The longest duration a runbook may give: a timer past it would not run as written (Node's
  * timers stop at 24.8 days), and no step, retry or escalation in an incident waits a week. */
 export const MAX_DURATION_MS = 7 * UNIT_MS.d;
 
-export const MAX_DURATION_ERROR = 'too long: the longest duration is 7d';
+const MAX_DURATION_ERROR = 'too long: the longest duration is 7d';
 
-/**
- * For `.refine(withinMaxDuration, MAX_DURATION_CHECK)`: said only of a value that is a duration,
- * so `forever` gets one message, not two.
- */
-export const MAX_DURATION_CHECK = {
+/** Said only of a value that is a duration, so `forever` gets one message, not two. */
+const MAX_DURATION_CHECK = {
   error: MAX_DURATION_ERROR,
   when: (payload: { issues: readonly unknown[] }): boolean => payload.issues.length === 0,
 };
@@ -26,6 +25,43 @@ export function withinMaxDuration(value: string | number): boolean {
 
 /** Accepts `500ms`, `30s`, `5m`, `1h30m`, `2d`, or a bare number of seconds. */
 export const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+
+/** What a duration input says of a value that is not a duration, unless given its own words. */
+const DURATION_ERROR = 'expected a duration such as 500ms, 5s or 1m';
+
+export interface DurationInputOptions {
+  /** The message for a value that is not a duration. */
+  error?: string;
+  /**
+   * The numbers of seconds it takes besides text: any from 0 (the default), only more than 0, or
+   * whole ones from 0, for a tool that counts in seconds (a number is then its first form).
+   */
+  seconds?: 'any' | 'positive' | 'whole';
+  /** Refuses a duration of 0 (`0s`) with this message: for a timeout, which would end at once. */
+  zero?: string;
+}
+
+/**
+ * The schema of every duration a runbook or an action takes: text such as `30s` or `1h30m`, or a
+ * number of seconds, and at most MAX_DURATION_MS.
+ */
+export function durationInput(options: DurationInputOptions = {}): z.ZodType<string | number> {
+  const error = options.error ?? DURATION_ERROR;
+  const text = z.string().regex(DURATION_PATTERN, { error });
+  const forms: z.ZodType<string | number> =
+    options.seconds === 'whole'
+      ? z.union([z.number().int().nonnegative(), text], { error })
+      : z.union(
+          [text, options.seconds === 'positive' ? z.number().positive() : z.number().nonnegative()],
+          { error },
+        );
+  const duration = forms.refine(withinMaxDuration, MAX_DURATION_CHECK);
+  const zero = options.zero;
+  if (zero === undefined) return duration;
+  return duration.refine((value) => !withinMaxDuration(value) || parseDuration(value) > 0, {
+    error: zero,
+  });
+}
 
 export function parseDuration(value: string | number): number {
   if (typeof value === 'number') {

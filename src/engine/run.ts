@@ -7,7 +7,7 @@ import {
 } from '../adapters/adapter.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import type { ProcessPort } from './ports.js';
-import { sshPreflight } from '../adapters/support.js';
+import { sshPreflight } from '../adapters/support/preflight.js';
 import type { HostConfig } from '../schema/config.js';
 import { parseDuration } from '../common/duration.js';
 import {

@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import { once } from '../common/once.js';
-import {
-  DURATION_PATTERN,
-  MAX_DURATION_CHECK,
-  parseDuration,
-  withinMaxDuration,
-} from '../common/duration.js';
+import { durationInput } from '../common/duration.js';
 
 // Each runbook is validated once per process, so compiling zod's fast path (JIT, with `new Function`)
 // costs more than it saves: measured ~8 ms per run on a 50-step runbook.
@@ -34,12 +29,7 @@ function buildSchemas() {
     .regex(ID_PATTERN, { error: 'must be kebab-case: lowercase letters, digits and hyphens' });
 
   const DURATION_ERROR = 'expected a duration such as 500ms, 30s, 5m or 1h';
-  const duration = z
-    .union(
-      [z.string().regex(DURATION_PATTERN, { error: DURATION_ERROR }), z.number().nonnegative()],
-      { error: DURATION_ERROR },
-    )
-    .refine(withinMaxDuration, MAX_DURATION_CHECK);
+  const duration = durationInput({ error: DURATION_ERROR });
 
   const expression = z.string().min(1, { error: 'expected an expression' });
 
@@ -97,11 +87,10 @@ function buildSchemas() {
       with: z.record(z.string(), z.unknown()).optional(),
       manual: z.string().min(1).optional().describe('An instruction for a human'),
       when: expression.optional().describe('Skip the step unless this expression is true'),
-      timeout: duration
-        .refine((value) => !withinMaxDuration(value) || parseDuration(value) > 0, {
-          error: 'a timeout of 0 ends the step at once: give at least 1ms, or no timeout',
-        })
-        .optional(),
+      timeout: durationInput({
+        error: DURATION_ERROR,
+        zero: 'a timeout of 0 ends the step at once: give at least 1ms, or no timeout',
+      }).optional(),
       retry: z
         .strictObject({
           attempts: z.int().min(1).max(100),

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionContext, ActionOutcome, ProcessRequest } from '../../src/adapters/adapter.js';
-import { curl } from '../../src/adapters/curl.js';
+import { curl } from '../../src/adapters/curl/index.js';
 import { localExec } from '../../src/exec/local.js';
 import { json, runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
 import { timeoutSignal } from '../../src/common/abort.js';

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionContext, ActionOutcome } from '../../src/adapters/adapter.js';
-import { docker } from '../../src/adapters/docker.js';
+import { docker } from '../../src/adapters/docker/index.js';
 import { localExec } from '../../src/exec/local.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { startDockerd, type Dockerd } from '../helpers/dockerd.js';

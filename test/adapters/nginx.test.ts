@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionContext, ActionOutcome } from '../../src/adapters/adapter.js';
 import { localExec } from '../../src/exec/local.js';
-import { nginx } from '../../src/adapters/nginx.js';
+import { nginx } from '../../src/adapters/nginx/index.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { baseConfig, NGINX, startNginx, waitFor, type NginxFixture } from '../helpers/nginx.js';
 import { timeoutSignal } from '../../src/common/abort.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionContext, ActionOutcome } from '../../src/adapters/adapter.js';
 import { localExec } from '../../src/exec/local.js';
-import { pm2 } from '../../src/adapters/pm2.js';
+import { pm2 } from '../../src/adapters/pm2/index.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import {
   freePort,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionContext, ActionOutcome, ProcessRequest } from '../../src/adapters/adapter.js';
 import { localExec } from '../../src/exec/local.js';
-import { psql } from '../../src/adapters/psql.js';
+import { psql } from '../../src/adapters/psql/index.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
 

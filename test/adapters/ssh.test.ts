@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shell } from '../../src/adapters/shell.js';
 import { sshExec } from '../../src/exec/ssh.js';
-import { sshPreflight } from '../../src/adapters/support.js';
+import { sshPreflight } from '../../src/adapters/support/preflight.js';
 import type { HostConfig } from '../../src/schema/config.js';
 import { runBin, runCli, tempDir } from '../helpers/cli.js';
 import { freePort, startSshd, type Sshd } from '../helpers/sshd.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionContext, ActionOutcome, ProcessRequest } from '../../src/adapters/adapter.js';
 import { localExec } from '../../src/exec/local.js';
-import { wrangler } from '../../src/adapters/wrangler.js';
+import { wrangler } from '../../src/adapters/wrangler/index.js';
 import {
   json,
   parseJournal,
