@@ -6,7 +6,7 @@ import {
   type Effect,
 } from '../adapters/adapter.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
-import type { ProcessPort } from './ports.js';
+import type { ProcessPort, Prompter } from './ports.js';
 import { sshPreflight } from '../adapters/support.js';
 import type { HostConfig } from '../schema/config.js';
 import { parseDuration } from '../common/duration.js';
@@ -35,35 +35,6 @@ import type { Journal } from './journal.js';
 import type { Redactor } from './redact.js';
 import { renderArgv, renderShellCommand, renderText, renderValue } from './render.js';
 import type { ResolvedVars } from './vars.js';
-
-export type FailureChoice = 'retry' | 'skip' | 'abort';
-
-/** How the engine asks a person. Supplied by the CLI in interactive runs; absent otherwise. */
-export interface Prompter {
-  /** A confirmation before a step; `typed` asks the person to type the step id (destructive steps). */
-  confirm(request: {
-    step: string;
-    name: string | undefined;
-    command: string | undefined;
-    effect: Effect;
-    typed: boolean;
-  }): Promise<boolean>;
-  /** A step failed in an interactive run: retry it, skip it (recorded), or stop the run. */
-  onFailure?(request: {
-    step: string;
-    name: string | undefined;
-    section: Section;
-    reason: string;
-    command: string | undefined;
-    stderrTail: string | undefined;
-  }): Promise<FailureChoice>;
-  /** A manual instruction; resolves with who acknowledged it, or false to stop. */
-  acknowledge(request: {
-    step: string;
-    name: string | undefined;
-    text: string;
-  }): Promise<{ by: string } | false>;
-}
 
 export interface EngineOptions {
   runbook: Runbook;
