@@ -118,32 +118,29 @@ resolution:
       file: 'flaky.yaml',
       registry,
       runId: 'test-run',
-      mode: 'execute',
       vars: resolveVars(runbook, {
         cliVars: { out: dir.path },
         envName: undefined,
         processEnv: {},
       }),
       redactor: new Redactor(),
-      only: undefined,
-      from: undefined,
-      approve: new Set(),
-      yes: false,
-      prompter: {
-        confirm: () => Promise.resolve(true),
-        acknowledge: () => Promise.resolve({ by: 'test' }),
-        onFailure: (request) => {
-          asked.push(`${request.step}: ${request.reason}`);
-          return Promise.resolve(choices.shift() ?? 'abort');
-        },
-      },
+      hosts: {},
       env: { PATH: process.env.PATH },
       cwd: dir.path,
       signal: new AbortController().signal,
-      processes,
-      journal: undefined,
-      hosts: {},
-      onEvent: (event) => events.push(event),
+      plan: { mode: 'execute' },
+      ports: {
+        processes,
+        prompter: {
+          confirm: () => Promise.resolve(true),
+          acknowledge: () => Promise.resolve({ by: 'test' }),
+          onFailure: (request) => {
+            asked.push(`${request.step}: ${request.reason}`);
+            return Promise.resolve(choices.shift() ?? 'abort');
+          },
+        },
+        events: { show: (event) => events.push(event) },
+      },
     });
     expect(asked).toEqual([
       'second-time-lucky: exited with code 1',

@@ -155,6 +155,10 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  const prompter =
+    interactive && view
+      ? terminalPrompter(io, view, () => controller.abort(new Error('SIGINT')), vars.values)
+      : undefined;
   let result: RunResult | undefined;
   try {
     result = await runRunbook({
@@ -162,27 +166,33 @@ export async function runCommand(id: string, options: RunOptions, io: Io): Promi
       file,
       registry: cli.registry,
       runId,
-      mode: options.dryRun ? 'dry-run' : options.readOnly ? 'read-only' : 'execute',
       vars,
       redactor,
-      only,
-      from: options.from,
-      approve: new Set(options.approve),
-      yes: options.yes ?? false,
-      yesApprovesDestructive: !policies.some((policy) => policy.yes_approves_destructive === false),
-      escalationTimers: policies.some((policy) => policy.escalation_timers === true),
-      ...(notifyOnStart ? { notify: teamNotifier(notifyOnStart, cli.registry, io, redactor) } : {}),
       hosts: cli.config.hosts,
-      prompter:
-        interactive && view
-          ? terminalPrompter(io, view, () => controller.abort(new Error('SIGINT')), vars.values)
-          : undefined,
       env: io.env,
       cwd: io.cwd,
       signal: controller.signal,
-      processes,
-      journal,
-      onEvent: (event) => view?.onEvent(event),
+      plan: {
+        mode: options.dryRun ? 'dry-run' : options.readOnly ? 'read-only' : 'execute',
+        ...(only ? { only } : {}),
+        ...(options.from === undefined ? {} : { from: options.from }),
+      },
+      approvals: {
+        steps: new Set(options.approve),
+        all: options.yes ?? false,
+        allCoversDestructive: !policies.some((policy) => policy.yes_approves_destructive === false),
+      },
+      policy: {
+        escalationTimers: policies.some((policy) => policy.escalation_timers === true),
+        ...(notifyOnStart
+          ? { notify: teamNotifier(notifyOnStart, cli.registry, io, redactor) }
+          : {}),
+      },
+      ports: {
+        processes,
+        ...(prompter ? { prompter } : {}),
+        events: { ...(journal ? { journal } : {}), show: (event) => view?.onEvent(event) },
+      },
     });
   } finally {
     process.off('SIGINT', onSignal);

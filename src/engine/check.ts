@@ -71,25 +71,14 @@ export async function runChecks(options: CheckOptions): Promise<CheckResult[]> {
   const deadline = AbortSignal.timeout(options.timeoutMs);
   const jobs = options.targets.flatMap((target) => {
     const run = stepRunner({
-      runbook: target.runbook,
-      file: target.file,
+      ...target,
       registry: options.registry,
       runId: options.runId,
-      mode: 'execute',
-      vars: target.vars,
-      redactor: target.redactor,
-      only: undefined,
-      from: undefined,
-      approve: new Set(),
-      yes: false,
       hosts: options.hosts,
-      prompter: undefined,
       env: options.env,
       cwd: options.cwd,
       signal: deadline,
-      processes: options.processes,
-      journal: undefined,
-      onEvent: () => undefined,
+      ports: { processes: options.processes },
     });
     return checkStepsOf(target.runbook).map(
       ({ section, step }) =>

@@ -6,6 +6,7 @@ import type {
   SshHost,
 } from '../adapters/adapter.js';
 import type { Section } from '../schema/runbook.js';
+import type { EngineEvent } from './events.js';
 
 // The engine's ports: what the CLI hands it to reach processes and people (docs/architecture.md).
 
@@ -54,4 +55,19 @@ export interface Prompter {
     name: string | undefined;
     text: string;
   }): Promise<{ by: string } | false>;
+}
+
+/** Where the engine's events go, each redacted: the run's journal first, then the view. */
+export interface EventSink {
+  /** The run's journal, when it has one. */
+  journal?: JournalPort;
+  /** Shows an event, journaled or not. */
+  show(event: EngineEvent): void;
+}
+
+/** An append-only record of the run's events (journal.ts). */
+export interface JournalPort {
+  readonly path: string;
+  /** Throws StateIoError when the event could not be written: a real run then starts no step. */
+  write(event: EngineEvent): void;
 }

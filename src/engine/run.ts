@@ -5,8 +5,8 @@ import {
   type AnyAction,
   type Effect,
 } from '../adapters/adapter.js';
-import type { AdapterRegistry } from '../adapters/registry.js';
-import type { ProcessPort, Prompter } from './ports.js';
+import type { ProcessPort } from './ports.js';
+import type { EngineOptions, StepOptions } from './options.js';
 import { sshPreflight } from '../adapters/support.js';
 import type { HostConfig } from '../schema/config.js';
 import { parseDuration } from '../common/duration.js';
@@ -22,51 +22,10 @@ import { ExpressionContext, loadExpressionsFor } from './context.js';
 import { currentUser } from './user.js';
 import { once } from '../common/once.js';
 import { StateIoError } from '../common/state-files.js';
-import type {
-  EngineEvent,
-  RunbookInfo,
-  RunMode,
-  RunResult,
-  RunStatus,
-  StepRecord,
-} from './events.js';
+import type { EngineEvent, RunbookInfo, RunResult, RunStatus, StepRecord } from './events.js';
 import { evaluateExpect, type ExpectResult } from './expect.js';
-import type { Journal } from './journal.js';
 import type { Redactor } from './redact.js';
 import { renderArgv, renderShellCommand, renderText, renderValue } from './render.js';
-import type { ResolvedVars } from './vars.js';
-
-export interface EngineOptions {
-  runbook: Runbook;
-  file: string;
-  registry: AdapterRegistry;
-  runId: string;
-  mode: RunMode;
-  vars: ResolvedVars;
-  redactor: Redactor;
-  /** Sections to run (`--only`); all when undefined. */
-  only: ReadonlySet<Section> | undefined;
-  /** Skip every step before this one (`--from`). */
-  from: string | undefined;
-  approve: ReadonlySet<string>;
-  yes: boolean;
-  /** False when the runbook's severity policy says --yes does not approve destructive steps. */
-  yesApprovesDestructive?: boolean;
-  /** Remind (and notify) when the runbook's escalation thresholds pass during the run. */
-  escalationTimers?: boolean;
-  /** Sends a message to the team (set when the severity policy asks to notify on start). */
-  notify?: (message: string) => Promise<{ ok: boolean; error?: string }>;
-  /** Hosts for `on:`, from runbook.config.yaml. */
-  hosts: Record<string, HostConfig>;
-  prompter: Prompter | undefined;
-  env: Record<string, string | undefined>;
-  cwd: string;
-  signal: AbortSignal;
-  /** How steps reach processes (ports.ts). */
-  processes: ProcessPort;
-  journal: Journal | undefined;
-  onEvent: (event: EngineEvent) => void;
-}
 
 const DEFAULT_RETRY_DELAY_MS = 1000;
 
@@ -95,9 +54,9 @@ export interface CheckStepResult {
 /** Runs single steps of one runbook on their own (for `runbook check`), each through the same
  * path as in a run; they may run concurrently. */
 export function stepRunner(
-  options: EngineOptions,
+  options: StepOptions,
 ): (section: Section, step: Step) => Promise<CheckStepResult> {
-  const engine = new Engine(options);
+  const engine = new Engine({ ...options, plan: { mode: 'execute' } });
   return (section, step) => engine.runOne(section, step);
 }
 
@@ -129,17 +88,17 @@ class Engine {
       vars: options.vars.values,
       env: options.vars.declaredEnv,
       runId: options.runId,
-      mode: options.mode,
+      mode: options.plan.mode,
       startedAt: new Date().toISOString(),
     });
-    this.#beforeFrom = options.from !== undefined;
+    this.#beforeFrom = options.plan.from !== undefined;
   }
 
   #emit(event: EngineEvent): void {
     const redacted = this.#o.redactor.redactDeep(event);
     if (this.#journalError === undefined) {
       try {
-        this.#o.journal?.write(redacted);
+        this.#o.ports.events?.journal?.write(redacted);
       } catch (error) {
         if (!(error instanceof StateIoError)) throw error;
         // What cannot be recorded must not be done: no step starts from here on (a plan goes on,
@@ -147,12 +106,12 @@ class Engine {
         this.#journalError = error.message;
       }
     }
-    this.#o.onEvent(redacted);
+    this.#o.ports.events?.show(redacted);
   }
 
   /** A real run stops once its journal cannot be written. */
   #journalStops(): boolean {
-    return this.#journalError !== undefined && this.#o.mode !== 'dry-run';
+    return this.#journalError !== undefined && this.#o.plan.mode !== 'dry-run';
   }
 
   /** Why the run stopped when its journal failed: what ran, and what did not. */
@@ -178,15 +137,15 @@ class Engine {
       ts: now(),
       run_id: this.#o.runId,
       runbook: this.#info,
-      mode: this.#o.mode,
+      mode: this.#o.plan.mode,
       vars: this.#o.vars.values,
       user: currentUser(),
       host: hostname(),
       pid: process.pid,
-      journal: this.#o.journal?.path,
+      journal: this.#o.ports.events?.journal?.path,
     });
 
-    const timers = this.#o.mode === 'execute' ? await this.#startPolicies() : [];
+    const timers = this.#o.plan.mode === 'execute' ? await this.#startPolicies() : [];
 
     let halt: Halt | undefined;
     let needsRollback = false;
@@ -204,7 +163,7 @@ class Engine {
     }
 
     const rollback = runbook.rollback ?? [];
-    const rollbackWanted = this.#o.only === undefined || this.#o.only.has('rollback');
+    const rollbackWanted = this.#o.plan.only === undefined || this.#o.plan.only.has('rollback');
     if (this.#journalStops()) halt = this.#journalHalt();
     else if (rollback.length > 0 && rollbackWanted) {
       if (needsRollback) {
@@ -215,10 +174,10 @@ class Engine {
         );
         if (rollbackHalt && rollbackHalt.status !== 'failed' && halt)
           halt = { ...rollbackHalt, reason: `${halt.reason}; rollback: ${rollbackHalt.reason}` };
-      } else if (!halt && (this.#o.mode !== 'execute' || this.#o.only?.has('rollback'))) {
+      } else if (!halt && (this.#o.plan.mode !== 'execute' || this.#o.plan.only?.has('rollback'))) {
         // A plan shows the rollback too; `--only rollback` runs it on purpose.
         const note =
-          this.#o.mode === 'execute'
+          this.#o.plan.mode === 'execute'
             ? 'requested with --only rollback'
             : 'runs only if resolution or verification fails';
         halt = await this.#runSection('rollback', rollback, note);
@@ -241,13 +200,13 @@ class Engine {
     return this.#o.redactor.redactDeep({
       run_id: this.#o.runId,
       runbook: this.#info,
-      mode: this.#o.mode,
+      mode: this.#o.plan.mode,
       status,
       reason: halt?.reason,
       steps: this.#records,
       findings: this.#findings,
       duration_ms: duration,
-      journal: this.#o.journal?.path,
+      journal: this.#o.ports.events?.journal?.path,
       ...(this.#journalError === undefined ? {} : { journal_error: this.#journalError }),
     });
   }
@@ -262,7 +221,7 @@ class Engine {
   /** Severity policy at the start of a real run: tell the team, and arm the escalation reminders. */
   async #startPolicies(): Promise<NodeJS.Timeout[]> {
     const { runbook } = this.#o;
-    if (this.#o.notify) {
+    if (this.#o.policy?.notify) {
       const initial = runbook.communication?.initial;
       const template = typeof initial === 'string' ? initial : initial?.template;
       let message = `Incident runbook "${runbook.title}" (${runbook.id}) started by ${currentUser()}: run ${this.#o.runId}`;
@@ -275,7 +234,7 @@ class Engine {
       }
       await this.#send('start', message);
     }
-    if (!this.#o.escalationTimers) return [];
+    if (!this.#o.policy?.escalationTimers) return [];
     const levels = severityLevels(runbook.severity);
     return (runbook.escalation ?? [])
       .filter(
@@ -294,7 +253,7 @@ class Engine {
           if (rule.via) event.via = rule.via;
           if (rule.contact) event.contact = rule.contact;
           this.#emit(event);
-          if (this.#o.notify) {
+          if (this.#o.policy?.notify) {
             void this.#send(
               'escalation',
               `"${runbook.title}" has been open for ${String(rule.after)}: escalate to ${rule.to}${rule.via ? ` via ${rule.via}` : ''} (run ${this.#o.runId})`,
@@ -307,7 +266,7 @@ class Engine {
   }
 
   async #send(purpose: 'start' | 'escalation', message: string): Promise<void> {
-    const notify = this.#o.notify;
+    const notify = this.#o.policy?.notify;
     if (!notify) return;
     let result: { ok: boolean; error?: string };
     try {
@@ -321,7 +280,7 @@ class Engine {
   }
 
   #wants(section: Section): boolean {
-    return this.#o.only === undefined || this.#o.only.has(section);
+    return this.#o.plan.only === undefined || this.#o.plan.only.has(section);
   }
 
   async #runSection(
@@ -360,7 +319,7 @@ class Engine {
   async #runStep(section: Section, step: Step): Promise<Halt | undefined> {
     let record = await this.#executeStep(section, step);
     // With a person at the terminal, a failure is theirs to call: retry, skip, or stop the run.
-    const onFailure = this.#o.prompter?.onFailure;
+    const onFailure = this.#o.ports.prompter?.onFailure;
     while (
       onFailure &&
       record.status === 'failed' &&
@@ -430,7 +389,7 @@ class Engine {
   }
 
   async #executeStep(section: Section, step: Step): Promise<StepRecord> {
-    const { mode } = this.#o;
+    const { mode } = this.#o.plan;
     const base = (
       status: StepRecord['status'],
       effect: StepRecord['effect'],
@@ -461,11 +420,11 @@ class Engine {
     const command = prepared?.command;
 
     if (this.#beforeFrom) {
-      if (step.id === this.#o.from) this.#beforeFrom = false;
+      if (step.id === this.#o.plan.from) this.#beforeFrom = false;
       else
         return {
           ...base('skipped', effect, command),
-          reason: `before --from ${String(this.#o.from)}`,
+          reason: `before --from ${String(this.#o.plan.from)}`,
         };
     }
     if (this.#o.signal.aborted)
@@ -631,7 +590,7 @@ class Engine {
         : parsed.data,
       effect,
       command: this.#o.redactor.redact(
-        host ? this.#o.processes.describeRemote(host, described) : described,
+        host ? this.#o.ports.processes.describeRemote(host, described) : described,
       ),
       env: stepEnv,
       host,
@@ -646,11 +605,12 @@ class Engine {
   ): Promise<string | undefined> {
     const needs = effect === 'destructive' || step.confirm === true;
     if (!needs || effect === 'manual') return undefined;
-    if (this.#o.approve.has(step.id)) return this.#recordApproval(step.id, true, '--approve');
+    const approvals = this.#o.approvals;
+    if (approvals?.steps.has(step.id)) return this.#recordApproval(step.id, true, '--approve');
     // The severity policy may say that --yes is not enough for destructive steps.
-    const yesCounts = effect !== 'destructive' || this.#o.yesApprovesDestructive !== false;
-    if (this.#o.yes && yesCounts) return this.#recordApproval(step.id, true, '--yes');
-    const prompter = this.#o.prompter;
+    const yesCounts = effect !== 'destructive' || approvals?.allCoversDestructive !== false;
+    if (approvals?.all && yesCounts) return this.#recordApproval(step.id, true, '--yes');
+    const prompter = this.#o.ports.prompter;
     if (!prompter) {
       const how = yesCounts
         ? `pass --approve ${step.id} (or --yes) to run it non-interactively`
@@ -674,7 +634,7 @@ class Engine {
   }
 
   async #manual(step: Step, record: StepRecord, text: string): Promise<StepRecord> {
-    const prompter = this.#o.prompter;
+    const prompter = this.#o.ports.prompter;
     if (!prompter) {
       return {
         ...record,
@@ -790,7 +750,7 @@ class Engine {
       };
       outcome = await prepared.action.run(prepared.input, {
         ...base,
-        exec: this.#o.processes.runner(
+        exec: this.#o.ports.processes.runner(
           prepared.host && step.on ? { name: step.on, host: prepared.host } : undefined,
           base,
           watch,
