@@ -5,7 +5,8 @@ import type { StepRecord } from './events.js';
 import type { CheckState } from './expect.js';
 import type { Redactor } from './redact.js';
 import type { ProcessPort } from './ports.js';
-import { stepEffect, stepRunner } from './run.js';
+import { stepEffect } from './prepare.js';
+import { stepRunner } from './run.js';
 import type { ResolvedVars } from './vars.js';
 
 /** A Nagios plugin state: the expectation's grade, or UNKNOWN when the check could not run. */
