@@ -53,8 +53,19 @@ export interface Approvals {
   allCoversDestructive: boolean;
 }
 
-/** Sends a message to the team. */
-export type Notify = (message: string) => Promise<{ ok: boolean; error?: string }>;
+/** What the severity policy tells the team, as facts (redacted): the CLI words and sends it. */
+export type TeamNews = { runbook: { id: string; title: string }; run: string } & (
+  | {
+      purpose: 'start';
+      user: string;
+      /** The runbook's own `communication.initial`, rendered, when it has one. */
+      text: string | undefined;
+    }
+  | { purpose: 'escalation'; after: string; to: string; via: string | undefined }
+);
+
+/** Tells the team. */
+export type Notify = (news: TeamNews) => Promise<{ ok: boolean; error?: string }>;
 
 /** What the runbook's severity policy asks of a real run. */
 export interface RunPolicy {

@@ -5,12 +5,18 @@ import type { Runbook, Step } from '../schema/runbook.js';
 import { severityLevels } from '../schema/semantics.js';
 import type { ExpressionContext } from './context.js';
 import { now } from './emitter.js';
-import type { EngineEvent } from './events.js';
-import type { EngineOptions, StepOptions } from './options.js';
+import type { Asked, EngineEvent } from './events.js';
+import type { EngineOptions, StepOptions, TeamNews } from './options.js';
 import { renderText } from './render.js';
 import { currentUser } from './user.js';
 
 type Emit = (event: EngineEvent) => void;
+
+/** Why a step may not run: in words, and how the run was asked for when that is why. */
+export interface Refusal {
+  reason: string;
+  asked?: Asked;
+}
 
 /** Whether a step that asks (destructive, or `confirm: true`) may run: approved before the run,
  * or by the person at the prompt. Returns why it may not, or undefined when it may. */
@@ -20,25 +26,30 @@ export async function approveStep(
   command: string | undefined,
   options: StepOptions,
   emit: Emit,
-): Promise<string | undefined> {
+): Promise<Refusal | undefined> {
   const needs = effect === 'destructive' || step.confirm === true;
   if (!needs || effect === 'manual') return undefined;
-  const approved = (by: string): undefined => {
-    emit({ type: 'step.confirm', ts: now(), step: step.id, approved: true, by });
+  const { approvals } = options;
+  const approvedBefore = (all: boolean): undefined => {
+    const asked: Asked = { kind: 'approved', all };
+    emit({ type: 'step.confirm', ts: now(), step: step.id, approved: true, asked });
     return undefined;
   };
-  const { approvals } = options;
-  if (approvals?.steps.has(step.id)) return approved('--approve');
-  // The severity policy may say that --yes is not enough for destructive steps.
-  const yesCounts = effect !== 'destructive' || approvals?.allCoversDestructive !== false;
-  if (approvals?.all && yesCounts) return approved('--yes');
+  if (approvals?.steps.has(step.id)) return approvedBefore(false);
+  // The severity policy may say that approving every step does not approve destructive ones.
+  const allWouldDo = effect !== 'destructive' || approvals?.allCoversDestructive !== false;
+  if (approvals?.all && allWouldDo) return approvedBefore(true);
   const prompter = options.ports.prompter;
-  if (!prompter) {
-    const how = yesCounts
-      ? `pass --approve ${step.id} (or --yes) to run it non-interactively`
-      : `pass --approve ${step.id} to run it non-interactively (for ${severityText(options.runbook) ?? 'this'} runbooks --yes does not approve destructive steps)`;
-    return `${effect === 'destructive' ? 'destructive' : 'confirm:'} step "${step.id}" needs approval: ${how}`;
-  }
+  if (!prompter)
+    return {
+      reason: `${effect === 'destructive' ? 'destructive' : 'confirm:'} step "${step.id}" needs approval`,
+      asked: {
+        kind: 'needs-approval',
+        step: step.id,
+        all_would_do: allWouldDo,
+        severity: severityText(options.runbook),
+      },
+    };
   const confirmed = await prompter.confirm({
     step: step.id,
     name: step.name,
@@ -47,7 +58,7 @@ export async function approveStep(
     typed: effect === 'destructive',
   });
   emit({ type: 'step.confirm', ts: now(), step: step.id, approved: confirmed, by: currentUser() });
-  return confirmed ? undefined : `${step.id} was not confirmed`;
+  return confirmed ? undefined : { reason: `${step.id} was not confirmed` };
 }
 
 /** The severity policy at the start of a real run: tells the team, and arms the escalation
@@ -57,21 +68,20 @@ export async function startPolicy(
   context: ExpressionContext,
   emit: Emit,
 ): Promise<() => void> {
-  const { runbook, runId } = options;
-  const send = (purpose: 'start' | 'escalation', message: string): Promise<void> =>
-    notifyTeam(options, purpose, message, emit);
+  const { runbook, runId: run } = options;
+  const about = { runbook: { id: runbook.id, title: runbook.title }, run };
   if (options.policy?.notify) {
     const initial = runbook.communication?.initial;
     const template = typeof initial === 'string' ? initial : initial?.template;
-    let message = `Incident runbook "${runbook.title}" (${runbook.id}) started by ${currentUser()}: run ${runId}`;
+    let text: string | undefined;
     if (template) {
       try {
-        message = renderText(template, context.get());
+        text = renderText(template, context.get());
       } catch (error) {
         if (!(error instanceof ExpressionError)) throw error;
       }
     }
-    await send('start', message);
+    await notifyTeam(options, { ...about, purpose: 'start', user: currentUser(), text }, emit);
   }
   if (!options.policy?.escalationTimers) return () => undefined;
   const levels = severityLevels(runbook.severity);
@@ -92,12 +102,14 @@ export async function startPolicy(
         if (rule.via) event.via = rule.via;
         if (rule.contact) event.contact = rule.contact;
         emit(event);
-        if (options.policy?.notify) {
-          void send(
-            'escalation',
-            `"${runbook.title}" has been open for ${String(rule.after)}: escalate to ${rule.to}${rule.via ? ` via ${rule.via}` : ''} (run ${runId})`,
-          );
-        }
+        const news: TeamNews = {
+          ...about,
+          purpose: 'escalation',
+          after: String(rule.after),
+          to: rule.to,
+          via: rule.via,
+        };
+        if (options.policy?.notify) void notifyTeam(options, news, emit);
       }, parseDuration(rule.after));
       timer.unref();
       return timer;
@@ -112,21 +124,16 @@ export function severityText(runbook: Runbook): string | undefined {
   return typeof runbook.severity === 'string' ? runbook.severity : runbook.severity?.join('/');
 }
 
-async function notifyTeam(
-  options: EngineOptions,
-  purpose: 'start' | 'escalation',
-  message: string,
-  emit: Emit,
-): Promise<void> {
+async function notifyTeam(options: EngineOptions, news: TeamNews, emit: Emit): Promise<void> {
   const notify = options.policy?.notify;
   if (!notify) return;
   let result: { ok: boolean; error?: string };
   try {
-    result = await notify(options.redactor.redact(message));
+    result = await notify(options.redactor.redactDeep(news));
   } catch (error) {
     result = { ok: false, error: error instanceof Error ? error.message : String(error) };
   }
-  const event: EngineEvent = { type: 'notify', ts: now(), purpose, ok: result.ok };
+  const event: EngineEvent = { type: 'notify', ts: now(), purpose: news.purpose, ok: result.ok };
   if (result.error) event.error = result.error;
   emit(event);
 }

@@ -3,7 +3,7 @@ import { once } from '../common/once.js';
 import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbook.js';
 import { loadExpressionsFor } from './context.js';
 import { Emitter, now } from './emitter.js';
-import type { RunbookInfo, RunResult, RunStatus, StepRecord } from './events.js';
+import type { Asked, RunbookInfo, RunResult, RunStatus, StepRecord } from './events.js';
 import type { ExpectResult } from './expect.js';
 import type { EngineOptions, StepOptions } from './options.js';
 import { severityText, startPolicy } from './policy.js';
@@ -14,6 +14,8 @@ import { currentUser } from './user.js';
 interface Halt {
   status: Exclude<RunStatus, 'succeeded'>;
   reason: string;
+  /** How the run was asked for, when that is why: worded after the reason. */
+  asked?: Asked;
 }
 
 /** Runs a runbook: detection → diagnosis → resolution → verification, and rollback when resolution
@@ -121,22 +123,22 @@ class Run {
     if (rollback.length === 0 || (plan.only !== undefined && !plan.only.has('rollback')))
       return halt;
     if (needed) {
-      const rolledBack = await this.#runSection(
-        'rollback',
-        rollback,
-        'resolution or verification failed',
-      );
+      const rolledBack = await this.#runSection('rollback', rollback, {
+        note: 'resolution or verification failed',
+      });
       if (rolledBack && rolledBack.status !== 'failed' && halt)
         return { ...rolledBack, reason: `${halt.reason}; rollback: ${rolledBack.reason}` };
       return halt;
     }
     if (halt || (plan.mode === 'execute' && !plan.only?.has('rollback'))) return halt;
-    // A plan shows the rollback too; `--only rollback` runs it on purpose.
-    const note =
+    // A plan shows the rollback too; a plan of the rollback alone runs it on purpose.
+    return this.#runSection(
+      'rollback',
+      rollback,
       plan.mode === 'execute'
-        ? 'requested with --only rollback'
-        : 'runs only if resolution or verification fails';
-    return this.#runSection('rollback', rollback, note);
+        ? { asked: { kind: 'only', section: 'rollback' } }
+        : { note: 'runs only if resolution or verification fails' },
+    );
   }
 
   #end(halt: Halt | undefined, duration: number): RunResult {
@@ -149,6 +151,7 @@ class Run {
       duration_ms: duration,
       findings: this.#findings,
       ...(halt ? { reason: halt.reason } : {}),
+      ...(halt?.asked ? { asked: halt.asked } : {}),
     });
     const journalError = this.#emitter.journalError;
     return this.#o.redactor.redactDeep({
@@ -157,6 +160,7 @@ class Run {
       mode: this.#o.plan.mode,
       status,
       reason: halt?.reason,
+      ...(halt?.asked ? { asked: halt.asked } : {}),
       steps: this.#records,
       findings: this.#findings,
       duration_ms: duration,
@@ -169,13 +173,9 @@ class Run {
   async #runSection(
     section: Section,
     steps: readonly Step[],
-    note?: string,
+    why?: { note: string } | { asked: Asked },
   ): Promise<Halt | undefined> {
-    this.#emitter.emit(
-      note
-        ? { type: 'section.start', ts: now(), section, note }
-        : { type: 'section.start', ts: now(), section },
-    );
+    this.#emitter.emit({ type: 'section.start', ts: now(), section, ...why });
     let halt: Halt | undefined;
     for (let index = 0; index < steps.length && !halt;) {
       if (this.#emitter.stopped) {
@@ -261,7 +261,11 @@ class Run {
 /** Whether a finished step stops the run, and why. `tolerated`: its failure does not. */
 function haltOf(record: StepRecord, tolerated: boolean): Halt | undefined {
   if (record.declined)
-    return { status: 'declined', reason: record.reason ?? `${record.id} was declined` };
+    return {
+      status: 'declined',
+      reason: record.reason ?? `${record.id} was declined`,
+      ...(record.asked ? { asked: record.asked } : {}),
+    };
   switch (record.status) {
     case 'succeeded':
     case 'skipped':

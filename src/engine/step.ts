@@ -20,8 +20,8 @@ type Blank = (
   command: string | undefined,
 ) => StepRecord;
 
-/** The steps of one run (or of `runbook check`), each through the same path: its gates (`--from`,
- * an interruption, `when:`), its inputs, a plan or an approval, then its action or its person. */
+/** The steps of one run (or of `runbook check`), each through the same path: its gates (the plan's
+ * start, an interruption, `when:`), its inputs, a plan or an approval, then its action or its person. */
 export class Steps {
   /** What expressions see; each finished step is added by the run. */
   readonly context: ExpressionContext;
@@ -29,7 +29,8 @@ export class Steps {
   readonly #plan: Plan;
   readonly #emitter: Emitter;
   readonly #attempts: Attempts;
-  #beforeFrom: boolean;
+  /** The step the plan starts from, until it is reached. */
+  #awaiting: string | undefined;
 
   constructor(options: StepOptions, plan: Plan, emitter: Emitter) {
     this.#options = options;
@@ -44,7 +45,7 @@ export class Steps {
       startedAt: new Date().toISOString(),
     });
     this.#attempts = new Attempts(options, this.context, emitter);
-    this.#beforeFrom = plan.from !== undefined;
+    this.#awaiting = plan.from;
   }
 
   /** The verdict of the step's `expect:`, when it ran to one. */
@@ -99,12 +100,12 @@ export class Steps {
       return {
         ...blank('planned', effect, command),
         outputs,
-        ...(mode === 'read-only' ? { reason: `${effect} step not run in --read-only mode` } : {}),
+        ...(mode === 'read-only' ? { asked: { kind: 'read-only', effect } as const } : {}),
       };
     }
 
     const refused = await approveStep(step, effect, command, this.#options, this.#emitter.emit);
-    if (refused) return { ...blank('skipped', effect, command), reason: refused, declined: true };
+    if (refused) return { ...blank('skipped', effect, command), ...refused, declined: true };
 
     this.#started(section, step, effect, command);
     if (this.#emitter.stopped)
@@ -117,11 +118,11 @@ export class Steps {
     return this.#attempts.run(section, step, prepared, blank('succeeded', effect, command));
   }
 
-  /** What keeps a step from starting: `--from`, an interruption, its `when:`. */
+  /** What keeps a step from starting: the plan's start, an interruption, its `when:`. */
   #gate(step: Step, blank: (status: StepRecord['status']) => StepRecord): StepRecord | undefined {
-    if (this.#beforeFrom) {
-      if (step.id === this.#plan.from) this.#beforeFrom = false;
-      else return { ...blank('skipped'), reason: `before --from ${String(this.#plan.from)}` };
+    if (this.#awaiting !== undefined) {
+      if (step.id === this.#awaiting) this.#awaiting = undefined;
+      else return { ...blank('skipped'), asked: { kind: 'before-from', from: this.#awaiting } };
     }
     if (this.#options.signal.aborted)
       return { ...blank('interrupted'), reason: 'interrupted before it started' };
