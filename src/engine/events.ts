@@ -99,7 +99,7 @@ export type EngineEvent =
     }
   | {
       /** A process of the step has started: where to find it and its descendants should runbook
-       * itself be killed meanwhile (src/engine/leftovers.ts reads these). */
+       * itself be killed meanwhile (src/exec/leftovers.ts reads these). */
       type: 'step.process';
       ts: string;
       section: Section;
