@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExpressions } from '../src/schema/expressions.js';
 import { createRegistry } from '../src/adapters/registry.js';
 import { Redactor } from '../src/engine/redact.js';
-import { runRunbook, type FailureChoice } from '../src/engine/run.js';
+import type { FailureChoice } from '../src/engine/ports.js';
+import { runRunbook } from '../src/engine/run.js';
 import { resolveVars } from '../src/engine/vars.js';
 import type { EngineEvent } from '../src/engine/events.js';
 import { parseRunbook } from '../src/schema/load.js';
@@ -117,32 +118,29 @@ resolution:
       file: 'flaky.yaml',
       registry,
       runId: 'test-run',
-      mode: 'execute',
       vars: resolveVars(runbook, {
         cliVars: { out: dir.path },
         envName: undefined,
         processEnv: {},
       }),
       redactor: new Redactor(),
-      only: undefined,
-      from: undefined,
-      approve: new Set(),
-      yes: false,
-      prompter: {
-        confirm: () => Promise.resolve(true),
-        acknowledge: () => Promise.resolve({ by: 'test' }),
-        onFailure: (request) => {
-          asked.push(`${request.step}: ${request.reason}`);
-          return Promise.resolve(choices.shift() ?? 'abort');
-        },
-      },
+      hosts: {},
       env: { PATH: process.env.PATH },
       cwd: dir.path,
       signal: new AbortController().signal,
-      processes,
-      journal: undefined,
-      hosts: {},
-      onEvent: (event) => events.push(event),
+      plan: { mode: 'execute' },
+      ports: {
+        processes,
+        prompter: {
+          confirm: () => Promise.resolve(true),
+          acknowledge: () => Promise.resolve({ by: 'test' }),
+          onFailure: (request) => {
+            asked.push(`${request.step}: ${request.reason}`);
+            return Promise.resolve(choices.shift() ?? 'abort');
+          },
+        },
+        events: { show: (event) => events.push(event) },
+      },
     });
     expect(asked).toEqual([
       'second-time-lucky: exited with code 1',

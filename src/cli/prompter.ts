@@ -1,6 +1,6 @@
 import { visible } from '../report/visible.js';
 import type * as InquirerPrompts from '@inquirer/prompts';
-import type { Prompter } from '../engine/run.js';
+import type { Prompter } from '../engine/ports.js';
 import { runInteractive } from '../exec/local.js';
 import { importLazily } from '../common/lazy-import.js';
 

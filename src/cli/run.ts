@@ -1,15 +1,17 @@
 import { hostname } from 'node:os';
 import { newRunId, Journal, stateDirectory } from '../engine/journal.js';
-import { acquireLocks } from '../engine/lock.js';
+import { acquireLocks, LockedError, type HeldLock } from '../engine/lock.js';
 import { killRunningNow, localExec } from '../exec/local.js';
 import { RunningRecord } from '../exec/leftovers.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import { runRedactor, type Redactor } from '../engine/redact.js';
 import { runRunbook } from '../engine/run.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
-import type { RunResult } from '../engine/events.js';
+import type { EngineEvent, RunResult } from '../engine/events.js';
+import type { Notify } from '../engine/options.js';
 import { StateIoError } from '../common/state-files.js';
 import { UsageError } from '../common/errors.js';
+import { teamMessage, wordEvent, wordResult } from '../report/engine-words.js';
 import { runJunit } from '../report/junit.js';
 import { findRunbook } from '../schema/load.js';
 import { SECTIONS, stepsOf, type Section } from '../schema/runbook.js';
@@ -114,7 +116,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
   // A dry run changes nothing, so it needs no lock; a real one runs alone per runbook and host.
   const lock = options.dryRun
     ? undefined
-    : acquireLocks(
+    : lockRun(
         stateDir,
         [
           runbook.id,
@@ -173,35 +175,54 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  const prompter =
+    interactive && view
+      ? terminalPrompter(io, view, () => controller.abort(new Error('SIGINT')), vars.values)
+      : undefined;
+  // The journal keeps events in words, as people read them.
+  const journaled = journal && {
+    path: journal.path,
+    write: (event: EngineEvent) => journal.write(wordEvent(event)),
+  };
   let result: RunResult | undefined;
   try {
-    result = await runRunbook({
+    const facts = await runRunbook({
       runbook,
       file,
       registry: cli.registry,
       runId,
-      mode: options.dryRun ? 'dry-run' : options.readOnly ? 'read-only' : 'execute',
       vars,
       redactor,
-      only,
-      from: options.from,
-      approve: new Set(options.approve),
-      yes: options.yes ?? false,
-      yesApprovesDestructive: !policies.some((policy) => policy.yes_approves_destructive === false),
-      escalationTimers: policies.some((policy) => policy.escalation_timers === true),
-      ...(notifyOnStart ? { notify: teamNotifier(notifyOnStart, cli.registry, io, redactor) } : {}),
       hosts: cli.config.hosts,
-      prompter:
-        interactive && view
-          ? terminalPrompter(io, view, () => controller.abort(new Error('SIGINT')), vars.values)
-          : undefined,
       env: io.env,
       cwd: io.cwd,
       signal: controller.signal,
-      processes,
-      journal,
-      onEvent: (event) => view?.onEvent(event),
+      plan: {
+        mode: options.dryRun ? 'dry-run' : options.readOnly ? 'read-only' : 'execute',
+        ...(only ? { only } : {}),
+        ...(options.from === undefined ? {} : { from: options.from }),
+      },
+      approvals: {
+        steps: new Set(options.approve),
+        all: options.yes ?? false,
+        allCoversDestructive: !policies.some((policy) => policy.yes_approves_destructive === false),
+      },
+      policy: {
+        escalationTimers: policies.some((policy) => policy.escalation_timers === true),
+        ...(notifyOnStart
+          ? { notify: teamNotifier(notifyOnStart, cli.registry, io, redactor) }
+          : {}),
+      },
+      ports: {
+        processes,
+        ...(prompter ? { prompter } : {}),
+        events: {
+          ...(journaled ? { journal: journaled } : {}),
+          show: (event) => view?.onEvent(event),
+        },
+      },
     });
+    result = wordResult(facts);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -285,14 +306,29 @@ function parseOnly(value: string | undefined): Set<Section> | undefined {
   return out;
 }
 
-/** Sends a message to the team's Slack or JSON webhook, named by an environment variable. */
+/** Takes a run's lock, or says how to take it from another run. */
+function lockRun(...args: Parameters<typeof acquireLocks>): HeldLock {
+  try {
+    return acquireLocks(...args);
+  } catch (error) {
+    if (!(error instanceof LockedError)) throw error;
+    throw new LockedError(
+      error.what,
+      error.holder,
+      'wait for it, talk to them, or pass --force if you are sure that run is gone',
+    );
+  }
+}
+
+/** Tells the team on its Slack or JSON webhook, named by an environment variable. */
 function teamNotifier(
   target: NonNullable<SeverityPolicy['notify_on_start']>,
   registry: AdapterRegistry,
   io: Io,
   redactor: Redactor,
-): (message: string) => Promise<{ ok: boolean; error?: string }> {
-  return async (message) => {
+): Notify {
+  return async (news) => {
+    const message = teamMessage(news);
     const name = target.slack_webhook_env ?? target.webhook_env;
     const url = name ? io.env[name] : undefined;
     if (!name || !url) return { ok: false, error: `$${name ?? 'slack_webhook_env'} is not set` };

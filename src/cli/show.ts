@@ -1,4 +1,4 @@
-import { stepEffect } from '../engine/run.js';
+import { stepEffect } from '../engine/prepare.js';
 import { findRunbook } from '../schema/load.js';
 import { SECTIONS, type Runbook, type Step } from '../schema/runbook.js';
 import { severityText } from './catalog.js';

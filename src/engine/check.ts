@@ -5,7 +5,8 @@ import type { StepRecord } from './events.js';
 import type { CheckState } from './expect.js';
 import type { Redactor } from './redact.js';
 import type { ProcessPort } from './ports.js';
-import { stepEffect, stepRunner } from './run.js';
+import { stepEffect } from './prepare.js';
+import { stepRunner } from './run.js';
 import type { ResolvedVars } from './vars.js';
 import { timeoutSignal } from '../common/abort.js';
 
@@ -72,25 +73,14 @@ export async function runChecks(options: CheckOptions): Promise<CheckResult[]> {
   const deadline = timeoutSignal(options.timeoutMs);
   const jobs = options.targets.flatMap((target) => {
     const run = stepRunner({
-      runbook: target.runbook,
-      file: target.file,
+      ...target,
       registry: options.registry,
       runId: options.runId,
-      mode: 'execute',
-      vars: target.vars,
-      redactor: target.redactor,
-      only: undefined,
-      from: undefined,
-      approve: new Set(),
-      yes: false,
       hosts: options.hosts,
-      prompter: undefined,
       env: options.env,
       cwd: options.cwd,
       signal: deadline,
-      processes: options.processes,
-      journal: undefined,
-      onEvent: () => undefined,
+      ports: { processes: options.processes },
     });
     return checkStepsOf(target.runbook).map(
       ({ section, step }) =>

@@ -9,6 +9,22 @@ export type RunStatus = 'succeeded' | 'failed' | 'declined' | 'pending' | 'inter
 
 export type RunMode = 'execute' | 'dry-run' | 'read-only';
 
+/**
+ * How the run was asked for (its plan, its approvals), where that is why the engine did something:
+ * facts, which the CLI words in its own flags (src/report/engine-words.ts). The engine names none.
+ */
+export type Asked =
+  /** The step comes before the one the plan starts from: it is skipped. */
+  | { kind: 'before-from'; from: string }
+  /** A read-only plan runs only read steps: this one is planned. */
+  | { kind: 'read-only'; effect: Effect | 'manual' }
+  /** The step asks for an approval nobody gave. `all_would_do`: approving every step would do. */
+  | { kind: 'needs-approval'; step: string; all_would_do: boolean; severity: string | undefined }
+  /** The plan asked for this section alone (the rollback, which otherwise runs on a failure). */
+  | { kind: 'only'; section: Section }
+  /** The step was approved before the run: by its id, or with every step. */
+  | { kind: 'approved'; all: boolean };
+
 export interface StepRecord {
   id: string;
   name: string | undefined;
@@ -23,6 +39,8 @@ export interface StepRecord {
   attempts: number;
   /** Why it failed, was skipped or is pending, in one line. */
   reason?: string;
+  /** How the run was asked for, when that is why: worded after the reason (see Asked). */
+  asked?: Asked;
   /** A detection check whose expectation failed: the symptom is present. */
   finding?: boolean;
   /** A confirmation was refused or a manual step not acknowledged: the run stops (exit 3). */
@@ -62,7 +80,14 @@ export type EngineEvent =
       pid: number;
       journal: string | undefined;
     }
-  | { type: 'section.start'; ts: string; section: Section; note?: string }
+  | {
+      type: 'section.start';
+      ts: string;
+      section: Section;
+      /** Why the section runs, when that needs saying: in words, or as how the run was asked. */
+      note?: string;
+      asked?: Asked;
+    }
   | {
       type: 'step.start';
       ts: string;
@@ -74,7 +99,7 @@ export type EngineEvent =
     }
   | {
       /** A process of the step has started: where to find it and its descendants should runbook
-       * itself be killed meanwhile (src/engine/leftovers.ts reads these). */
+       * itself be killed meanwhile (src/exec/leftovers.ts reads these). */
       type: 'step.process';
       ts: string;
       section: Section;
@@ -94,7 +119,11 @@ export type EngineEvent =
       reason: string;
       delay_ms: number;
     }
-  | { type: 'step.confirm'; ts: string; step: string; approved: boolean; by: string }
+  | ({ type: 'step.confirm'; ts: string; step: string; approved: boolean } & (
+      | { by: string }
+      /** Approved before the run: worded as the approval given. */
+      | { asked: Asked }
+    ))
   | {
       type: 'step.decision';
       ts: string;
@@ -121,6 +150,7 @@ export type EngineEvent =
       duration_ms: number;
       findings: string[];
       reason?: string;
+      asked?: Asked;
     };
 
 export interface RunResult {
@@ -129,6 +159,8 @@ export interface RunResult {
   mode: RunMode;
   status: RunStatus;
   reason: string | undefined;
+  /** How the run was asked for, when that is why it stopped: worded after the reason. */
+  asked?: Asked;
   steps: StepRecord[];
   findings: string[];
   duration_ms: number;

@@ -22,15 +22,18 @@ export interface LockHolder {
   runbook: string;
 }
 
-/** Another run holds the lock. */
+/** Another run holds the lock. The caller says how to take it over (`force`), if it may. */
 export class LockedError extends RunbookError {
+  /** What the lock is of: `runbook <id>`, `host <name>`. */
+  readonly what: string;
   readonly holder: LockHolder;
-  constructor(what: string, holder: LockHolder) {
+  constructor(what: string, holder: LockHolder, hint?: string) {
     super(
       'declined',
       `${what} is being run by ${holder.user} (run ${holder.run_id}, pid ${holder.pid} on ${holder.host}, since ${holder.started_at})`,
-      'wait for it, talk to them, or pass --force if you are sure that run is gone',
+      hint,
     );
+    this.what = what;
     this.holder = holder;
   }
 }

@@ -1,4 +1,14 @@
-import type { ProcessRunner, ProcessScope, ProcessWatch, SshHost } from '../adapters/adapter.js';
+import type {
+  Effect,
+  ProcessRunner,
+  ProcessScope,
+  ProcessWatch,
+  SshHost,
+} from '../adapters/adapter.js';
+import type { Section } from '../schema/runbook.js';
+import type { EngineEvent } from './events.js';
+
+// The engine's ports: what the CLI hands it to reach processes and people (docs/architecture.md).
 
 /**
  * How the engine reaches processes. It never starts one itself: the CLI hands it this port, made
@@ -15,4 +25,49 @@ export interface ProcessPort {
   describeRemote(host: SshHost, description: string): string;
   /** Where a program is on PATH, without running anything. */
   findBinary(name: string, env: Record<string, string | undefined>): Promise<string | undefined>;
+}
+
+/** What a person chose for a failed step. */
+export type FailureChoice = 'retry' | 'skip' | 'abort';
+
+/** How the engine asks a person. Supplied by the CLI in interactive runs; absent otherwise. */
+export interface Prompter {
+  /** A confirmation before a step; `typed` asks the person to type the step id (destructive steps). */
+  confirm(request: {
+    step: string;
+    name: string | undefined;
+    command: string | undefined;
+    effect: Effect;
+    typed: boolean;
+  }): Promise<boolean>;
+  /** A step failed in an interactive run: retry it, skip it (recorded), or stop the run. */
+  onFailure?(request: {
+    step: string;
+    name: string | undefined;
+    section: Section;
+    reason: string;
+    command: string | undefined;
+    stderrTail: string | undefined;
+  }): Promise<FailureChoice>;
+  /** A manual instruction; resolves with who acknowledged it, or false to stop. */
+  acknowledge(request: {
+    step: string;
+    name: string | undefined;
+    text: string;
+  }): Promise<{ by: string } | false>;
+}
+
+/** Where the engine's events go, each redacted: the run's journal first, then the view. */
+export interface EventSink {
+  /** The run's journal, when it has one. */
+  journal?: JournalPort;
+  /** Shows an event, journaled or not. */
+  show(event: EngineEvent): void;
+}
+
+/** An append-only record of the run's events (journal.ts). */
+export interface JournalPort {
+  readonly path: string;
+  /** Throws StateIoError when the event could not be written: a real run then starts no step. */
+  write(event: EngineEvent): void;
 }

@@ -6,6 +6,7 @@ import { formatDuration } from '../common/duration.js';
 import type { EngineEvent, RunResult, StepRecord } from '../engine/events.js';
 import type { OutStream } from './out-stream.js';
 import { JOURNAL_STRING_CHARS } from '../engine/journal.js';
+import { approverOf, wordEvent, wordResult } from './engine-words.js';
 import { visible, visibleDeep } from './visible.js';
 
 const SECTION_TITLES = {
@@ -76,7 +77,7 @@ export class RunView {
   onEvent(raw: EngineEvent): void {
     const c = this.#c;
     // Everything in an event may come from outside (titles, commands, output): made inert first.
-    const event = visibleDeep(raw);
+    const event = visibleDeep(wordEvent(raw));
     switch (event.type) {
       case 'run.start': {
         const { runbook } = event;
@@ -114,7 +115,7 @@ export class RunView {
       case 'step.confirm':
         this.#line(
           c.dim(
-            `  ${event.approved ? '✓' : '✗'} ${event.step} ${event.approved ? 'approved' : 'declined'} by ${event.by}`,
+            `  ${event.approved ? '✓' : '✗'} ${event.step} ${event.approved ? 'approved' : 'declined'} by ${approverOf(event)}`,
           ),
         );
         break;
@@ -231,7 +232,7 @@ export class RunView {
   /** The closing lines: outcome, counts, and what to do next. */
   summary(raw: RunResult): void {
     const c = this.#c;
-    const result = visibleDeep(raw);
+    const result = visibleDeep(wordResult(raw));
     const counts = new Map<string, number>();
     for (const step of result.steps)
       if (!step.finding) counts.set(step.status, (counts.get(step.status) ?? 0) + 1);

@@ -1,0 +1,51 @@
+import { StateIoError } from '../common/state-files.js';
+import type { EngineEvent, RunMode } from './events.js';
+import type { EventSink } from './ports.js';
+import type { Redactor } from './redact.js';
+
+/** Sends the engine's events to the sink, redacted here for journal and view alike. */
+export class Emitter {
+  readonly #redactor: Redactor;
+  readonly #sink: EventSink | undefined;
+  readonly #mode: RunMode;
+  #journalError: string | undefined;
+
+  constructor(redactor: Redactor, sink: EventSink | undefined, mode: RunMode) {
+    this.#redactor = redactor;
+    this.#sink = sink;
+    this.#mode = mode;
+  }
+
+  readonly emit = (event: EngineEvent): void => {
+    const redacted = this.#redactor.redactDeep(event);
+    if (this.#journalError === undefined) {
+      try {
+        this.#sink?.journal?.write(redacted);
+      } catch (error) {
+        if (!(error instanceof StateIoError)) throw error;
+        // What cannot be recorded must not be done: no step starts from here on (a plan goes on,
+        // as it does nothing). The view still gets every event.
+        this.#journalError = error.message;
+      }
+    }
+    this.#sink?.show(redacted);
+  };
+
+  get journalPath(): string | undefined {
+    return this.#sink?.journal?.path;
+  }
+
+  /** Why the journal could not be written, once it could not. */
+  get journalError(): string | undefined {
+    return this.#journalError;
+  }
+
+  /** A real run stops once its journal cannot be written. */
+  get stopped(): boolean {
+    return this.#journalError !== undefined && this.#mode !== 'dry-run';
+  }
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}

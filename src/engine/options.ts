@@ -1,0 +1,90 @@
+import type { AdapterRegistry } from '../adapters/registry.js';
+import type { HostConfig } from '../schema/config.js';
+import type { Runbook, Section } from '../schema/runbook.js';
+import type { RunMode } from './events.js';
+import type { EventSink, ProcessPort, Prompter } from './ports.js';
+import type { Redactor } from './redact.js';
+import type { ResolvedVars } from './vars.js';
+
+/** What every step of a run sees: the runbook, its values, and where its processes run. */
+export interface RunContext {
+  runbook: Runbook;
+  /** The runbook's file, as reported. */
+  file: string;
+  runId: string;
+  vars: ResolvedVars;
+  /** Hides the run's secrets in every event, record and command (redact.ts). */
+  redactor: Redactor;
+  registry: AdapterRegistry;
+  /** Hosts for `on:`, from runbook.config.yaml. */
+  hosts: Record<string, HostConfig>;
+  /** The environment of the steps' processes. */
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Stops the run: running steps are ended, and no other starts. */
+  signal: AbortSignal;
+}
+
+/** What the engine is handed to reach the world (ports.ts). */
+export interface Ports {
+  processes: ProcessPort;
+  /** Asks a person; absent when no one can answer. */
+  prompter?: Prompter;
+  /** Where events go: the journal and the view. */
+  events?: EventSink;
+}
+
+/** Which steps a run runs, and whether for real. */
+export interface Plan {
+  mode: RunMode;
+  /** The sections to run; all when absent. */
+  only?: ReadonlySet<Section>;
+  /** Skip every step before this one. */
+  from?: string;
+}
+
+/** Approvals given before the run, for the steps that ask (destructive, or `confirm: true`). */
+export interface Approvals {
+  /** Steps approved by id. */
+  steps: ReadonlySet<string>;
+  /** Every step that asks is approved (but see `allCoversDestructive`). */
+  all: boolean;
+  /** False when the runbook's severity policy says `all` does not approve destructive steps. */
+  allCoversDestructive: boolean;
+}
+
+/** What the severity policy tells the team, as facts (redacted): the CLI words and sends it. */
+export type TeamNews = { runbook: { id: string; title: string }; run: string } & (
+  | {
+      purpose: 'start';
+      user: string;
+      /** The runbook's own `communication.initial`, rendered, when it has one. */
+      text: string | undefined;
+    }
+  | { purpose: 'escalation'; after: string; to: string; via: string | undefined }
+);
+
+/** Tells the team. */
+export type Notify = (news: TeamNews) => Promise<{ ok: boolean; error?: string }>;
+
+/** What the runbook's severity policy asks of a real run. */
+export interface RunPolicy {
+  /** Remind (and notify) when the runbook's escalation thresholds pass during the run. */
+  escalationTimers: boolean;
+  /** Tells the team, at the start and when an escalation is due; absent when it asks not to. */
+  notify?: Notify;
+}
+
+/** Running single steps (`runbook check`): the run's context and ports, no plan, no policy. */
+export interface StepOptions extends RunContext {
+  ports: Ports;
+  /** None when absent: a step that asks is asked of the prompter, or else declined. */
+  approvals?: Approvals;
+}
+
+/** A whole run (`runbook run`). */
+export interface EngineOptions extends StepOptions {
+  plan: Plan;
+  /** The severity policy; none when absent. */
+  policy?: RunPolicy;
+}

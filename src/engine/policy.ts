@@ -1,0 +1,139 @@
+import type { Effect } from '../adapters/adapter.js';
+import { parseDuration } from '../common/duration.js';
+import { ExpressionError } from '../schema/expressions.js';
+import type { Runbook, Step } from '../schema/runbook.js';
+import { severityLevels } from '../schema/semantics.js';
+import type { ExpressionContext } from './context.js';
+import { now } from './emitter.js';
+import type { Asked, EngineEvent } from './events.js';
+import type { EngineOptions, StepOptions, TeamNews } from './options.js';
+import { renderText } from './render.js';
+import { currentUser } from './user.js';
+
+type Emit = (event: EngineEvent) => void;
+
+/** Why a step may not run: in words, and how the run was asked for when that is why. */
+export interface Refusal {
+  reason: string;
+  asked?: Asked;
+}
+
+/** Whether a step that asks (destructive, or `confirm: true`) may run: approved before the run,
+ * or by the person at the prompt. Returns why it may not, or undefined when it may. */
+export async function approveStep(
+  step: Step,
+  effect: Effect | 'manual',
+  command: string | undefined,
+  options: StepOptions,
+  emit: Emit,
+): Promise<Refusal | undefined> {
+  const needs = effect === 'destructive' || step.confirm === true;
+  if (!needs || effect === 'manual') return undefined;
+  const { approvals } = options;
+  const approvedBefore = (all: boolean): undefined => {
+    const asked: Asked = { kind: 'approved', all };
+    emit({ type: 'step.confirm', ts: now(), step: step.id, approved: true, asked });
+    return undefined;
+  };
+  if (approvals?.steps.has(step.id)) return approvedBefore(false);
+  // The severity policy may say that approving every step does not approve destructive ones.
+  const allWouldDo = effect !== 'destructive' || approvals?.allCoversDestructive !== false;
+  if (approvals?.all && allWouldDo) return approvedBefore(true);
+  const prompter = options.ports.prompter;
+  if (!prompter)
+    return {
+      reason: `${effect === 'destructive' ? 'destructive' : 'confirm:'} step "${step.id}" needs approval`,
+      asked: {
+        kind: 'needs-approval',
+        step: step.id,
+        all_would_do: allWouldDo,
+        severity: severityText(options.runbook),
+      },
+    };
+  const confirmed = await prompter.confirm({
+    step: step.id,
+    name: step.name,
+    command,
+    effect,
+    typed: effect === 'destructive',
+  });
+  emit({ type: 'step.confirm', ts: now(), step: step.id, approved: confirmed, by: currentUser() });
+  return confirmed ? undefined : { reason: `${step.id} was not confirmed` };
+}
+
+/** The severity policy at the start of a real run: tells the team, and arms the escalation
+ * reminders. Returns what disarms them. */
+export async function startPolicy(
+  options: EngineOptions,
+  context: ExpressionContext,
+  emit: Emit,
+): Promise<() => void> {
+  const { runbook, runId: run } = options;
+  const about = { runbook: { id: runbook.id, title: runbook.title }, run };
+  if (options.policy?.notify) {
+    const initial = runbook.communication?.initial;
+    const template = typeof initial === 'string' ? initial : initial?.template;
+    let text: string | undefined;
+    if (template) {
+      try {
+        text = renderText(template, context.get());
+      } catch (error) {
+        if (!(error instanceof ExpressionError)) throw error;
+      }
+    }
+    await notifyTeam(options, { ...about, purpose: 'start', user: currentUser(), text }, emit);
+  }
+  if (!options.policy?.escalationTimers) return () => undefined;
+  const levels = severityLevels(runbook.severity);
+  const timers = (runbook.escalation ?? [])
+    .filter(
+      (rule) =>
+        rule.severity === undefined ||
+        severityLevels(rule.severity).some((level) => levels.includes(level)),
+    )
+    .map((rule) => {
+      const timer = setTimeout(() => {
+        const event: EngineEvent = {
+          type: 'escalation.due',
+          ts: now(),
+          after: String(rule.after),
+          to: rule.to,
+        };
+        if (rule.via) event.via = rule.via;
+        if (rule.contact) event.contact = rule.contact;
+        emit(event);
+        const news: TeamNews = {
+          ...about,
+          purpose: 'escalation',
+          after: String(rule.after),
+          to: rule.to,
+          via: rule.via,
+        };
+        if (options.policy?.notify) void notifyTeam(options, news, emit);
+      }, parseDuration(rule.after));
+      timer.unref();
+      return timer;
+    });
+  return () => {
+    for (const timer of timers) clearTimeout(timer);
+  };
+}
+
+/** The runbook's severity as shown: `P1`, or `P1/P2` for several. */
+export function severityText(runbook: Runbook): string | undefined {
+  return typeof runbook.severity === 'string' ? runbook.severity : runbook.severity?.join('/');
+}
+
+async function notifyTeam(options: EngineOptions, news: TeamNews, emit: Emit): Promise<void> {
+  const notify = options.policy?.notify;
+  if (!notify) return;
+  let result: { ok: boolean; error?: string };
+  try {
+    result = await notify(options.redactor.redactDeep(news));
+  } catch (error) {
+    result = { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+  const event: EngineEvent = { type: 'notify', ts: now(), purpose: news.purpose, ok: result.ok };
+  if (result.error) event.error = result.error;
+  emit(event);
+}

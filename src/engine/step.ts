@@ -1,0 +1,196 @@
+import {
+  evaluateExpression,
+  ExpressionBoundError,
+  ExpressionError,
+} from '../schema/expressions.js';
+import type { Section, Step } from '../schema/runbook.js';
+import { Attempts, STOPPED_AT_BOUND } from './attempt.js';
+import { ExpressionContext } from './context.js';
+import { now, type Emitter } from './emitter.js';
+import type { StepRecord } from './events.js';
+import type { ExpectResult } from './expect.js';
+import type { Plan, StepOptions } from './options.js';
+import { approveStep } from './policy.js';
+import { PrepareError, prepareStep, stepEffect, type Prepared } from './prepare.js';
+
+/** A step's record before it runs, to be completed. */
+type Blank = (
+  status: StepRecord['status'],
+  effect: StepRecord['effect'],
+  command: string | undefined,
+) => StepRecord;
+
+/** The steps of one run (or of `runbook check`), each through the same path: its gates (the plan's
+ * start, an interruption, `when:`), its inputs, a plan or an approval, then its action or its person. */
+export class Steps {
+  /** What expressions see; each finished step is added by the run. */
+  readonly context: ExpressionContext;
+  readonly #options: StepOptions;
+  readonly #plan: Plan;
+  readonly #emitter: Emitter;
+  readonly #attempts: Attempts;
+  /** The step the plan starts from, until it is reached. */
+  #awaiting: string | undefined;
+
+  constructor(options: StepOptions, plan: Plan, emitter: Emitter) {
+    this.#options = options;
+    this.#plan = plan;
+    this.#emitter = emitter;
+    this.context = new ExpressionContext({
+      runbook: options.runbook,
+      vars: options.vars.values,
+      env: options.vars.declaredEnv,
+      runId: options.runId,
+      mode: plan.mode,
+      startedAt: new Date().toISOString(),
+    });
+    this.#attempts = new Attempts(options, this.context, emitter);
+    this.#awaiting = plan.from;
+  }
+
+  /** The verdict of the step's `expect:`, when it ran to one. */
+  verdict(id: string): ExpectResult | undefined {
+    return this.#attempts.verdicts.get(id);
+  }
+
+  async run(section: Section, step: Step): Promise<StepRecord> {
+    const { mode } = this.#plan;
+    const blank: Blank = (status, effect, command) => ({
+      id: step.id,
+      name: step.name,
+      section,
+      status,
+      effect,
+      command,
+      exit_code: null,
+      duration_ms: 0,
+      outputs: {},
+      attempts: 0,
+    });
+    // Inputs are rendered first so that even a skipped step shows its command; but a step whose
+    // `when:` is false is skipped whether or not its inputs could be rendered.
+    let prepared: Prepared | undefined;
+    let prepareError: Error | undefined;
+    try {
+      prepared = prepareStep(step, this.context.get(), this.#options);
+    } catch (error) {
+      if (!(error instanceof ExpressionError) && !(error instanceof PrepareError)) throw error;
+      prepareError = error;
+    }
+    const effect = prepared?.effect ?? stepEffect(step, undefined);
+    const command = prepared?.command;
+    const gated = this.#gate(step, (status) => blank(status, effect, command));
+    if (gated) return gated;
+    if (!prepared) {
+      const message = prepareError?.message ?? 'could not be prepared';
+      if (mode === 'dry-run')
+        return {
+          ...blank('planned', effect, undefined),
+          reason: `not evaluated in a dry run: ${message}`,
+        };
+      return { ...blank('failed', effect, undefined), reason: message };
+    }
+
+    if (mode === 'dry-run' || (mode === 'read-only' && effect !== 'read')) {
+      this.#started(section, step, effect, command);
+      const outputs = {
+        ...(prepared.kind === 'manual' ? { instruction: prepared.text } : {}),
+        ...step.dry_run?.outputs,
+      };
+      return {
+        ...blank('planned', effect, command),
+        outputs,
+        ...(mode === 'read-only' ? { asked: { kind: 'read-only', effect } as const } : {}),
+      };
+    }
+
+    const refused = await approveStep(step, effect, command, this.#options, this.#emitter.emit);
+    if (refused) return { ...blank('skipped', effect, command), ...refused, declined: true };
+
+    this.#started(section, step, effect, command);
+    if (this.#emitter.stopped)
+      return {
+        ...blank('skipped', effect, command),
+        reason: `not started: the run journal could not be written (${this.#emitter.journalError ?? ''})`,
+      };
+    if (prepared.kind === 'manual')
+      return this.#manual(step, blank('succeeded', 'manual', undefined), prepared.text);
+    return this.#attempts.run(section, step, prepared, blank('succeeded', effect, command));
+  }
+
+  /** What keeps a step from starting: the plan's start, an interruption, its `when:`. */
+  #gate(step: Step, blank: (status: StepRecord['status']) => StepRecord): StepRecord | undefined {
+    if (this.#awaiting !== undefined) {
+      if (step.id === this.#awaiting) this.#awaiting = undefined;
+      else return { ...blank('skipped'), asked: { kind: 'before-from', from: this.#awaiting } };
+    }
+    if (this.#options.signal.aborted)
+      return { ...blank('interrupted'), reason: 'interrupted before it started' };
+    if (step.when === undefined) return undefined;
+    try {
+      const value = evaluateExpression(step.when, this.context.get());
+      if (value !== true)
+        return { ...blank('skipped'), reason: `when: ${step.when} is ${String(value)}` };
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      if (this.#plan.mode === 'dry-run')
+        return {
+          ...blank('planned'),
+          reason: `condition not evaluated in a dry run: ${error.message}`,
+        };
+      return {
+        ...blank('failed'),
+        reason: `when: ${error.message}`,
+        ...(error instanceof ExpressionBoundError ? STOPPED_AT_BOUND : {}),
+      };
+    }
+  }
+
+  #started(
+    section: Section,
+    step: Step,
+    effect: StepRecord['effect'],
+    command: string | undefined,
+  ): void {
+    this.#emitter.emit({
+      type: 'step.start',
+      ts: now(),
+      section,
+      step: step.id,
+      name: step.name,
+      effect,
+      command,
+    });
+  }
+
+  async #manual(step: Step, record: StepRecord, text: string): Promise<StepRecord> {
+    const prompter = this.#options.ports.prompter;
+    if (!prompter) {
+      return {
+        ...record,
+        status: 'pending',
+        outputs: { instruction: text },
+        reason: `manual step "${step.id}" needs a person: run interactively to acknowledge it`,
+      };
+    }
+    const started = performance.now();
+    const answer = await prompter.acknowledge({ step: step.id, name: step.name, text });
+    const duration = Math.round(performance.now() - started);
+    if (!answer)
+      return {
+        ...record,
+        status: 'skipped',
+        declined: true,
+        duration_ms: duration,
+        outputs: { instruction: text },
+        reason: `manual step ${step.id} was not acknowledged`,
+      };
+    return {
+      ...record,
+      attempts: 1,
+      duration_ms: duration,
+      outputs: { instruction: text, acknowledged_by: answer.by, acknowledged_at: now() },
+    };
+  }
+}
