@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSyn
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openParseCache } from '../src/schema/parse-cache.js';
-import { runBin, tempDir } from './helpers/cli.js';
+import { runBin, runCli, tempDir } from './helpers/cli.js';
 
 // A validated runbook is kept in the state directory so that the next command skips YAML and
 // validation; these tests prove an entry is used only when it is exactly what validating again
@@ -113,10 +113,32 @@ describe('the parse cache', () => {
     expect(run.stdout).toContain('echo original');
   });
 
-  it('is off when running from source, where no build names the entries', () => {
-    expect(openParseCache(dir.path, {})).toBeUndefined();
+  it('works in-process, from source: the hash of the sources names the build', async () => {
+    const inProcess = () =>
+      runCli(['run', 'cached', '--dry-run', '--dir', join(dir.path, 'runbooks')], {
+        cwd: dir.path,
+        env,
+      });
+    const first = await inProcess();
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('echo original');
+    const entry = JSON.parse(readFileSync(entryPath(), 'utf8')) as { build: string };
+    expect(entry.build).toMatch(/^source-[0-9a-f]{14}$/);
+
+    tamperEntry();
+    const second = await inProcess();
+    expect(second.stdout).toContain('echo from-the-cache');
+    // The built CLI names its entries by its own build: it validates afresh.
+    const built = await dryRun();
+    expect(built.stdout).toContain('echo original');
+    expect(built.stdout).not.toContain('from-the-cache');
+  });
+
+  it('is off with RUNBOOK_NO_CACHE, whatever names the build', () => {
+    expect(openParseCache(dir.path, {})).toBeDefined();
     expect(openParseCache(dir.path, {}, 'build-1')).toBeDefined();
     expect(openParseCache(dir.path, { RUNBOOK_NO_CACHE: '1' }, 'build-1')).toBeUndefined();
+    expect(openParseCache(dir.path, { RUNBOOK_NO_CACHE: '1' })).toBeUndefined();
   });
 
   it('does not keep values JSON cannot carry exactly', () => {

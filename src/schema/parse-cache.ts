@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readOwnFile, secureDir, writeAtomic } from '../common/state-files.js';
 
@@ -16,9 +17,20 @@ export interface ParseCache {
 
 const FORMAT = 1;
 
-/** Set by the build (scripts/build.mjs): each build has its own. Running from source: no cache. */
+/** Set by the build (scripts/build/index.mjs): each build has its own. */
 declare const __RUNBOOK_BUILD__: string | undefined;
-const BUILD = typeof __RUNBOOK_BUILD__ === 'string' ? __RUNBOOK_BUILD__ : undefined;
+
+/**
+ * The build that names the entries. Running from source (the tests, in-process), the sources
+ * themselves name it: a hash of every module under src/, so that an entry written before any
+ * source changed is never read after. Computed once, on first use (~10 ms for src/).
+ */
+function currentBuild(): string | undefined {
+  if (typeof __RUNBOOK_BUILD__ === 'string') return __RUNBOOK_BUILD__;
+  sourceBuild ??= hashSources(join(import.meta.dirname, '..'));
+  return sourceBuild;
+}
+let sourceBuild: string | undefined;
 
 interface Entry {
   format: number;
@@ -32,10 +44,45 @@ interface Entry {
 export function openParseCache(
   stateDir: string,
   env: Record<string, string | undefined>,
-  build: string | undefined = BUILD,
+  build?: string,
 ): ParseCache | undefined {
-  if (build === undefined || (env.RUNBOOK_NO_CACHE ?? '') !== '') return undefined;
-  return new FileParseCache(stateDir, build);
+  if ((env.RUNBOOK_NO_CACHE ?? '') !== '') return undefined;
+  const name = build ?? currentBuild();
+  return name === undefined ? undefined : new FileParseCache(stateDir, name);
+}
+
+/** `source-<hash>` of the TypeScript modules under `root` (their paths and text), or undefined
+ * when they cannot be read. */
+function hashSources(root: string): string | undefined {
+  let files: string[];
+  try {
+    files = (readdirSync(root, { recursive: true }) as string[])
+      .filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts'))
+      .sort();
+  } catch {
+    return undefined;
+  }
+  let hash = '';
+  try {
+    hash = files.map((name) => `${name}\0${readFileSync(join(root, name), 'utf8')}`).join('\0');
+  } catch {
+    return undefined;
+  }
+  return files.length === 0 ? undefined : `source-${hash53(hash)}`;
+}
+
+/** A 53-bit hash of a text (two 32-bit lanes mixed with Math.imul), as hex. */
+function hash53(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
 }
 
 class FileParseCache implements ParseCache {
