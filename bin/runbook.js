@@ -16,7 +16,7 @@ function load(name) {
   const file = join(dist, name);
   let source;
   try {
-    // The build makes the bundles ASCII: latin1 text stays outside the V8 heap (see build.mjs).
+    // The build makes the bundles ASCII: latin1 text stays outside the V8 heap (see scripts/build/ascii.mjs).
     source = readFileSync(file, 'latin1');
   } catch {
     process.stderr.write(
@@ -49,6 +49,6 @@ if (process.env.RUNBOOK_WRITE_CODE_CACHE) {
       writeFileSync(`${file}.cache`, script.createCachedData());
   });
 }
-// The bundles' lazily loaded modules come through this import(): see src/lazy-import.ts.
+// The bundles' lazily loaded modules come through this import(): see src/common/lazy-import.ts.
 globalThis.__runbookImport = (specifier) => import(specifier);
 load('runbook.cjs');
