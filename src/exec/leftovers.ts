@@ -15,7 +15,7 @@ import { readOwnFile, secureDir, writeAtomic } from '../common/state-files.js';
 // A run that is killed outright (SIGKILL, a crash) cannot stop its steps' processes. So while a
 // run may start processes, `running/<run-id>.json` says so; the journal records each process as
 // it starts (step.process: pid, process group, token), and every process of the run carries a
-// RUNBOOK_STEP_TOKEN that starts with the run id (src/adapters/process-tree.ts). The next run
+// RUNBOOK_STEP_TOKEN that starts with the run id (src/exec/process-tree.ts). The next run
 // reads that small directory: a record whose runbook process is gone points at what it left.
 
 /** `running/<run-id>.json`: a run whose steps may have processes running. */

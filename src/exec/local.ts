@@ -15,7 +15,7 @@ import { isTimeout, linkSignal } from '../common/abort.js';
 
 /** The only place that starts processes. Every child gets its own process group (and session)
  * and a token in its environment, so that a timeout or an interruption can end the whole tree,
- * including what left the group (src/adapters/process-tree.ts). */
+ * including what left the group (src/exec/process-tree.ts). */
 export interface ExecRequest {
   file: string;
   args: readonly string[];
