@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../common/errors.js';
-import { importLazily } from '../common/lazy-import.js';
+import { importLazily } from '../common/lazy.js';
 import type { Adapter, AnyAction, Effect } from './adapter.js';
 
 const EFFECTS: readonly Effect[] = ['read', 'write', 'destructive'];
