@@ -88,7 +88,7 @@ await build({
   entryPoints: [join(root, 'src/cli/commands.ts')],
   plugins: [englishOnlyZod],
   outfile: join(dist, 'commands.cjs'),
-  // Loaded on first use through the launcher's import() (see src/common/lazy-import.ts).
+  // Loaded on first use through the launcher's import() (see src/common/lazy.ts).
   external: ['undici', 'ora', '@inquirer/prompts', 're2js'],
   // The bundle is one function of (…, __filename, __dirname): dist/ stands for the module's folder,
   // from which src/schema/expression-worker.ts resolves the packages its worker loads.
