@@ -43,7 +43,7 @@ export function stepRunner(
   const emitter = new Emitter(options.redactor, options.ports.events, plan.mode);
   // Set up on the first step, and once: the runbook's language loads with it.
   const loadSteps = loader(
-    `the expression language of ${options.runbook.id}`,
+    `the steps of ${options.runbook.id}`,
     async () => new Steps(options, plan, emitter, await loadExpressionsFor(options.runbook)),
   );
   return async (section, step) => {

@@ -57,9 +57,11 @@ export interface Expressions {
   evaluate(source: string, context: Record<string, unknown>): unknown;
   /** The syntax error of an expression, or undefined when it parses. */
   checkSyntax(source: string): string | undefined;
-  /** What the type checker finds wrong with an expression that parses (see below). */
+  /** What the type checker finds wrong with an expression that parses (an unknown name or
+   * function, operands that never fit, a condition never true or false); undefined when nothing. */
   checkTypes(source: string, withOutputs: boolean, condition?: boolean): string | undefined;
-  /** What fails in an expression that refers to nothing (see below). */
+  /** What fails in an expression that refers to nothing (`1 / 0`), evaluated; undefined when
+   * nothing does. */
   checkConstant(source: string): string | undefined;
   /** The patterns written as literals in `matches` calls of an expression (validation checks them). */
   literalPatterns(source: string): string[];
@@ -77,7 +79,7 @@ const loadBound = loader(
 /** One loader for each set of needs. */
 const languages = new Map<string, Loader<Expressions>>();
 
-/** The expression language with what `needs` ask for (everything they leave out). */
+/** The expression language with the parts `needs` ask for; a need left out is taken as asked. */
 export function loadExpressions(needs: Partial<ExpressionNeeds> = {}): Promise<Expressions> {
   const { expressions, patterns, comprehensions } = { ...ALL_NEEDS, ...needs };
   const key = `${expressions}/${patterns}/${expressions && comprehensions}`;
