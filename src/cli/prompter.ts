@@ -3,14 +3,14 @@ import type * as InquirerPrompts from '@inquirer/prompts';
 import type { Prompter } from '../engine/ports.js';
 import { runInteractive } from '../exec/local.js';
 import { importLazily, loader } from '../common/lazy.js';
+import type { Io } from './io.js';
+import type { RunView } from '../report/run-view.js';
+import { currentUser } from '../engine/user.js';
 
 /** The prompts, loaded when one is first asked. */
 const loadPrompts = loader('the prompts (@inquirer/prompts)', () =>
   importLazily<typeof InquirerPrompts>('@inquirer/prompts'),
 );
-import type { Io } from './io.js';
-import type { RunView } from '../report/run-view.js';
-import { currentUser } from '../engine/user.js';
 
 /** Asks on the terminal. Ctrl-C at a prompt interrupts the run, as it does anywhere else. */
 export function terminalPrompter(

@@ -348,7 +348,7 @@ function hasPatterns(text: string, data: unknown): boolean {
   try {
     return mentionsPatterns(JSON.stringify(data));
   } catch {
-    return true; // data JSON cannot hold (a cycle of aliases): assume it has some
+    return true; // JSON cannot hold the data (aliases in a cycle): take it to have some
   }
 }
 
