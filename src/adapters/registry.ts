@@ -6,16 +6,16 @@ import { shell } from './shell.js';
  * The built-in platform adapters, loaded on first use: a run pays only for the adapters its
  * runbook names (their schemas are built when their module loads).
  */
-const BUILTIN_LOADERS: Record<string, () => Promise<Adapter>> = {
-  http: () => import('./http.js').then((m) => m.http),
-  notify: () => import('./notify.js').then((m) => m.notify),
-  pm2: () => import('./pm2/index.js').then((m) => m.pm2),
-  docker: () => import('./docker/index.js').then((m) => m.docker),
-  psql: () => import('./psql/index.js').then((m) => m.psql),
-  wrangler: () => import('./wrangler/index.js').then((m) => m.wrangler),
-  systemd: () => import('./systemd/index.js').then((m) => m.systemd),
-  curl: () => import('./curl/index.js').then((m) => m.curl),
-  nginx: () => import('./nginx/index.js').then((m) => m.nginx),
+const BUILTIN_LOADERS: Record<string, Loader<Adapter>> = {
+  http: loader('adapter http', () => import('./http.js').then((m) => m.http)),
+  notify: loader('adapter notify', () => import('./notify.js').then((m) => m.notify)),
+  pm2: loader('adapter pm2', () => import('./pm2/index.js').then((m) => m.pm2)),
+  docker: loader('adapter docker', () => import('./docker/index.js').then((m) => m.docker)),
+  psql: loader('adapter psql', () => import('./psql/index.js').then((m) => m.psql)),
+  wrangler: loader('adapter wrangler', () => import('./wrangler/index.js').then((m) => m.wrangler)),
+  systemd: loader('adapter systemd', () => import('./systemd/index.js').then((m) => m.systemd)),
+  curl: loader('adapter curl', () => import('./curl/index.js').then((m) => m.curl)),
+  nginx: loader('adapter nginx', () => import('./nginx/index.js').then((m) => m.nginx)),
 };
 
 /**
@@ -30,6 +30,7 @@ export class AdapterRegistry {
   /** Names in the order they were first known, loaded or not: lists read the same every time. */
   readonly #order: string[] = [];
 
+  /** `loaders`: the adapters that load on first use, by name (each is made a `loader`). */
   constructor(
     adapters: readonly Adapter[] = [],
     loaders: Record<string, () => Promise<Adapter>> = {},
