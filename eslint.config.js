@@ -1,6 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import { layerConfigs } from './eslint.layers.js';
+import { layerConfigs, lazyLoadingConfig } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'dist.*/**', 'node_modules/**', 'test/fixtures/**'] },
@@ -66,6 +66,7 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  // The layers' one-way imports (eslint.layers.js).
+  // The layers' one-way imports, and one way to load lazily (eslint.layers.js).
   ...layerConfigs,
+  lazyLoadingConfig,
 );

@@ -2,7 +2,7 @@
 //   cli → (schema, engine, report, import) → adapters → exec, and everything → common.
 // The engine receives its process runner (src/engine/ports.ts) and never imports exec; only exec
 // starts processes; only cli and report print or prompt. test/lint/layers.test.ts proves that a
-// crossing import fails.
+// crossing import fails. Beside them, lazyLoadingConfig keeps lazy imports inside loaders.
 
 /** What each layer may import besides itself and common. */
 export const LAYERS = {
@@ -47,3 +47,29 @@ export const layerConfigs = Object.keys(LAYERS).map((layer) => ({
   ignores: ['src/**/*.test.ts'],
   rules: rulesFor(layer),
 }));
+
+/**
+ * One way to load lazily (docs/architecture.md#lazy-loading): `import()` and `importLazily()`
+ * only inside a `loader()`, whose handle code gets by awaiting it. src/common/lazy.ts defines
+ * them; tests import as they like. test/lint/lazy-loading.test.ts proves it.
+ */
+export const lazyLoadingConfig = {
+  files: ['src/**/*.ts'],
+  ignores: ['src/**/*.test.ts', 'src/common/lazy.ts'],
+  rules: {
+    'no-restricted-syntax': [
+      'error',
+      {
+        selector: 'ImportExpression:not(CallExpression[callee.name="loader"] ImportExpression)',
+        message:
+          'Import lazily inside a loader() from src/common/lazy.ts (docs/architecture.md#lazy-loading).',
+      },
+      {
+        selector:
+          'CallExpression[callee.name="importLazily"]:not(CallExpression[callee.name="loader"] CallExpression)',
+        message:
+          'Import lazily inside a loader() from src/common/lazy.ts (docs/architecture.md#lazy-loading).',
+      },
+    ],
+  },
+};

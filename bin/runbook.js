@@ -49,6 +49,6 @@ if (process.env.RUNBOOK_WRITE_CODE_CACHE) {
       writeFileSync(`${file}.cache`, script.createCachedData());
   });
 }
-// The bundles' lazily loaded modules come through this import(): see src/common/lazy-import.ts.
+// The bundles' lazily loaded packages come through this import(): see src/common/lazy.ts.
 globalThis.__runbookImport = (specifier) => import(specifier);
 load('runbook.cjs');

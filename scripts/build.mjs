@@ -57,7 +57,7 @@ const common = {
   logLevel: 'warning',
   banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
   footer: { js: '})' },
-  // Loaded on first use through the launcher's import() (see src/common/lazy-import.ts).
+  // Loaded on first use through the launcher's import() (see src/common/lazy.ts).
   external: ['undici', 'ora', '@inquirer/prompts', 're2js'],
   define: {
     // Names this build in the parse cache's entries (src/schema/parse-cache.ts).

@@ -14,9 +14,6 @@ import { parseRunbook } from '../src/schema/load.js';
 import { loadConfig } from '../src/schema/config.js';
 import { parseJournal, runBin, tempDir } from './helpers/cli.js';
 
-// The expression language loads on first need; these tests use it directly.
-beforeAll(() => loadExpressions());
-
 describe('one run at a time', () => {
   const dir = tempDir();
   const state = join(dir.path, 'state');
@@ -108,7 +105,11 @@ resolution:
 `;
     const config = await loadConfig(dir.path, {});
     const registry = createRegistry();
-    const { runbook } = parseRunbook('flaky.yaml', Buffer.from(yaml), { registry, config });
+    const { runbook } = parseRunbook('flaky.yaml', Buffer.from(yaml), {
+      adapters: await registry.load(),
+      expressions: await loadExpressions(),
+      config,
+    });
     if (!runbook) throw new Error('invalid test runbook');
     const choices: FailureChoice[] = ['retry', 'skip', 'abort'];
     const asked: string[] = [];

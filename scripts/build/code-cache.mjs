@@ -8,7 +8,7 @@
 // Node's own compile cache (module.enableCompileCache(), NODE_COMPILE_CACHE) would do this without
 // a launcher of our own, but it arrived in Node 22.1 and runbook supports Node 20.18 and later. On
 // Node 20, a code-cached vm.Script also loses its dynamic-import callback, which is why the
-// launcher lends its own import() (src/common/lazy-import.ts). Its worth is measured by
+// launcher lends its own import() (src/common/lazy.ts). Its worth is measured by
 // bench/tricks.mjs and written in docs/performance.md.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

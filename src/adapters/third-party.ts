@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../common/errors.js';
-import { importLazily } from '../common/lazy-import.js';
+import { importLazily } from '../common/lazy.js';
 import type { Adapter, AnyAction, Effect } from './adapter.js';
 
 const EFFECTS: readonly Effect[] = ['read', 'write', 'destructive'];
@@ -24,6 +24,8 @@ export async function loadThirdPartyAdapters(
     const where = isAbsolute(entry) ? entry : resolvePackage(entry, base);
     let module: Record<string, unknown>;
     try {
+      // Imported once, when the configuration is read, and named at run time: no loader to keep.
+      // eslint-disable-next-line no-restricted-syntax
       module = await importLazily<Record<string, unknown>>(pathToFileURL(where).href);
     } catch (error) {
       throw new ConfigError(

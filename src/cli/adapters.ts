@@ -15,9 +15,8 @@ export const adapters = defineCommand({
 
 async function listAdapters(options: { json: boolean | undefined }, io: Io): Promise<number> {
   const { registry } = await setup(io);
-  await registry.load();
   const rows = await Promise.all(
-    registry.adapters().map(async (adapter) => {
+    (await registry.load()).list().map(async (adapter) => {
       let preflight: Preflight;
       try {
         preflight = await adapter.preflight({ env: io.env });

@@ -2,7 +2,6 @@ import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import type * as Crypto from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { request as UndiciRequest } from 'undici';
 import {
   checkStepsOf,
   runChecks,
@@ -16,7 +15,8 @@ import { acquireLocks, LockedError, type HeldLock } from '../engine/lock.js';
 import { runRedactor } from '../engine/redact.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
 import { RunbookError, UsageError } from '../common/errors.js';
-import { importLazily } from '../common/lazy-import.js';
+import { importLazily, loader } from '../common/lazy.js';
+import { loadRequest } from '../adapters/support/request.js';
 import { nagiosText, prometheusText } from '../report/check.js';
 import { DURATION_PATTERN, parseDuration, withinMaxDuration } from '../common/duration.js';
 import { findRunbook } from '../schema/load.js';
@@ -232,6 +232,9 @@ async function selectTargets(
   return { targets, failed };
 }
 
+/** node:crypto costs ~4 ms to load, so only the command that needs it loads it. */
+const loadCrypto = loader('node:crypto', () => importLazily<typeof Crypto>('node:crypto'));
+
 /** Names the lock of one selection: the same command line waits on itself, not on others. */
 async function selectionKey(
   ids: readonly string[],
@@ -246,8 +249,7 @@ async function selectionKey(
     options.env ? `--env=${options.env}` : '',
     resolve(cwd, options.dir ?? ''),
   ];
-  // node:crypto costs ~4 ms to load, so only the command that needs it loads it.
-  const { createHash } = await importLazily<typeof Crypto>('node:crypto');
+  const { createHash } = await loadCrypto();
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
 }
 
@@ -324,12 +326,7 @@ async function publish(
   if (options.pushgateway) {
     const url = `${options.pushgateway.replace(/\/+$/, '')}/metrics/job/runbook/instance/${encodeURIComponent(hostname())}`;
     try {
-      const module = await importLazily<{
-        request?: typeof UndiciRequest;
-        default?: { request: typeof UndiciRequest };
-      }>('undici');
-      const request = module.request ?? module.default?.request;
-      if (!request) throw new Error('undici.request is not available');
+      const request = await loadRequest();
       const response = await request(url, {
         method: 'PUT',
         headers: { 'content-type': 'text/plain; version=0.0.4' },

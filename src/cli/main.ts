@@ -1,8 +1,10 @@
 import packageJson from '../../package.json' with { type: 'json' };
+import { loader } from '../common/lazy.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 
-const commands = () => import('./commands.js');
+/** Every command but `--version`: the commands bundle (see docs/architecture.md#build). */
+const loadCommands = loader('the commands', () => import('./commands.js'));
 
 /** Runs one command and returns its exit code. Everything but `--version` is in the commands
  * bundle, loaded on first use so that `runbook --version` starts as fast as node itself. */
@@ -11,12 +13,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.stdout.write(versionText(argv.includes('--json')));
     return EXIT.ok;
   }
-  let program: Awaited<ReturnType<typeof commands>>;
+  let program: Awaited<ReturnType<typeof loadCommands>>;
   try {
-    program = await commands();
+    program = await loadCommands();
   } catch (error) {
     io.stderr.write(
-      `runbook: internal error: the commands could not be loaded (${error instanceof Error ? error.message : String(error)})\nRun \`npm run build\` in a checkout, or reinstall runbook.\n`,
+      `runbook: internal error: ${error instanceof Error ? error.message : String(error)}\nRun \`npm run build\` in a checkout, or reinstall runbook.\n`,
     );
     return EXIT.internal;
   }

@@ -2,12 +2,15 @@ import { visible } from '../report/visible.js';
 import type * as InquirerPrompts from '@inquirer/prompts';
 import type { Prompter } from '../engine/ports.js';
 import { runInteractive } from '../exec/local.js';
-import { importLazily } from '../common/lazy-import.js';
-
-type Prompts = typeof InquirerPrompts;
+import { importLazily, loader } from '../common/lazy.js';
 import type { Io } from './io.js';
 import type { RunView } from '../report/run-view.js';
 import { currentUser } from '../engine/user.js';
+
+/** The prompts, loaded when one is first asked. */
+const loadPrompts = loader('the prompts (@inquirer/prompts)', () =>
+  importLazily<typeof InquirerPrompts>('@inquirer/prompts'),
+);
 
 /** Asks on the terminal. Ctrl-C at a prompt interrupts the run, as it does anywhere else. */
 export function terminalPrompter(
@@ -37,7 +40,7 @@ export function terminalPrompter(
   };
   return {
     confirm: async ({ step, command, effect, typed }) => {
-      const { input, confirm } = await importLazily<Prompts>('@inquirer/prompts');
+      const { input, confirm } = await loadPrompts();
       if (command)
         io.stdout.write(
           `\n  ${step} will run:\n      $ ${visible(command).split('\n').join('\n        ')}\n`,
@@ -58,7 +61,7 @@ export function terminalPrompter(
       return ask(() => confirm({ message: `Run ${step}?`, default: false }, context), false);
     },
     onFailure: async ({ step, reason, stderrTail }) => {
-      const { select } = await importLazily<Prompts>('@inquirer/prompts');
+      const { select } = await loadPrompts();
       for (;;) {
         const choice = await ask(
           () =>
@@ -104,7 +107,7 @@ export function terminalPrompter(
       }
     },
     acknowledge: async ({ step, name, text }) => {
-      const { confirm } = await importLazily<Prompts>('@inquirer/prompts');
+      const { confirm } = await loadPrompts();
       io.stdout.write(
         `\n  ✋ ${visible(name ?? step)} (manual)\n${visible(text)
           .trim()

@@ -333,8 +333,9 @@ function teamNotifier(
     const url = name ? io.env[name] : undefined;
     if (!name || !url) return { ok: false, error: `$${name ?? 'slack_webhook_env'} is not set` };
     redactor.add(url);
-    await registry.load(['notify']);
-    const action = registry.action(target.slack_webhook_env ? 'notify.slack' : 'notify.webhook');
+    const action = await registry.action(
+      target.slack_webhook_env ? 'notify.slack' : 'notify.webhook',
+    );
     if (!action) return { ok: false, error: 'the notify adapter is not available' };
     const input = target.slack_webhook_env
       ? { webhook_url: url, text: message }

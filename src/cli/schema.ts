@@ -17,8 +17,7 @@ export const schema = defineCommand({
 
 async function printSchema(options: { out: string | undefined }, io: Io): Promise<number> {
   const { registry } = await setup(io);
-  await registry.load();
-  const text = `${JSON.stringify(runbookJsonSchema(registry), null, 2)}\n`;
+  const text = `${JSON.stringify(runbookJsonSchema(await registry.load()), null, 2)}\n`;
   if (options.out) {
     const file = resolve(io.cwd, options.out);
     await writeFile(file, text).catch((error: Error) => {

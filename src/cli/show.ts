@@ -1,10 +1,11 @@
+import type { LoadedAdapters } from '../adapters/registry.js';
 import { stepEffect } from '../engine/prepare.js';
 import { findRunbook } from '../schema/load.js';
-import { SECTIONS, type Runbook, type Step } from '../schema/runbook.js';
+import { SECTIONS, stepsOf, type Runbook, type Step } from '../schema/runbook.js';
 import { severityText } from './catalog.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
-import { setup, type CliSetup } from './setup.js';
+import { setup } from './setup.js';
 import { arg, defineCommand, dirFlag, jsonFlag } from './define.js';
 import { visible, visibleDeep } from '../report/visible.js';
 
@@ -28,9 +29,13 @@ async function showRunbook(
     io.stdout.write(`${JSON.stringify({ file, ...runbook }, null, 2)}\n`);
     return EXIT.ok;
   }
+  // Each step's effect is its action's: the adapters its steps name are loaded for it.
+  const adapters = await cli.registry.load(
+    stepsOf(runbook).flatMap(({ step }) => (step.uses ? [step.uses.split('.')[0] ?? ''] : [])),
+  );
   // What the file says is shown as text, never as control sequences (see report/visible.ts).
   io.stdout.write(
-    renderRunbook(visibleDeep(runbook), visible(file), cli, colorsFor(io.stdout, io.env)),
+    renderRunbook(visibleDeep(runbook), visible(file), adapters, colorsFor(io.stdout, io.env)),
   );
   return EXIT.ok;
 }
@@ -38,7 +43,7 @@ async function showRunbook(
 function renderRunbook(
   runbook: Runbook,
   file: string,
-  cli: CliSetup,
+  adapters: LoadedAdapters,
   c: ReturnType<typeof colorsFor>,
 ): string {
   const out: string[] = [];
@@ -76,7 +81,7 @@ function renderRunbook(
     const steps = (section === 'detection' ? runbook.detection?.checks : runbook[section]) ?? [];
     if (!steps.length) continue;
     out.push('', c.bold(section === 'detection' ? 'Detection checks' : capitalize(section)));
-    steps.forEach((step, index) => out.push(...renderStep(step, index, cli, c)));
+    steps.forEach((step, index) => out.push(...renderStep(step, index, adapters, c)));
   }
   if (runbook.escalation?.length) {
     out.push('', c.bold('Escalation'));
@@ -105,10 +110,10 @@ function renderRunbook(
 function renderStep(
   step: Step,
   index: number,
-  cli: CliSetup,
+  adapters: LoadedAdapters,
   c: ReturnType<typeof colorsFor>,
 ): string[] {
-  const effect = stepEffect(step, step.uses ? cli.registry.action(step.uses)?.effect : undefined);
+  const effect = stepEffect(step, step.uses ? adapters.action(step.uses)?.effect : undefined);
   const tag =
     effect === 'destructive'
       ? c.red(effect)

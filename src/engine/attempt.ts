@@ -1,11 +1,7 @@
 import type { ActionOutcome } from '../adapters/adapter.js';
 import { sshPreflight } from '../adapters/support/preflight.js';
 import { parseDuration } from '../common/duration.js';
-import {
-  evaluateExpression,
-  ExpressionBoundError,
-  ExpressionError,
-} from '../schema/expressions.js';
+import { ExpressionBoundError, ExpressionError } from '../schema/expressions.js';
 import type { Section, Step } from '../schema/runbook.js';
 import type { ExpressionContext } from './context.js';
 import { now, type Emitter } from './emitter.js';
@@ -201,21 +197,27 @@ export class Attempts {
     let done = outcome.ok;
     let reason = outcome.error;
     try {
+      const { expressions } = this.#context;
       if (step.capture) {
         const context = this.#context.withOutputs(outputs);
         for (const [name, expression] of Object.entries(step.capture)) {
-          outputs[name] = evaluateExpression(expression, context);
+          outputs[name] = expressions.evaluate(expression, context);
         }
       }
       if (step.expect !== undefined && ran) {
-        const verdict = evaluateExpect(step.expect, outputs, this.#context.withOutputs(outputs));
+        const verdict = evaluateExpect(
+          step.expect,
+          outputs,
+          this.#context.withOutputs(outputs),
+          expressions,
+        );
         this.verdicts.set(step.id, verdict);
         done = verdict.state !== 'CRITICAL';
         reason = done ? undefined : verdict.failures.join('; ');
         warnings.push(...verdict.warnings);
       }
       if (done && step.retry?.until !== undefined) {
-        const until = evaluateExpression(step.retry.until, this.#context.withOutputs(outputs));
+        const until = expressions.evaluate(step.retry.until, this.#context.withOutputs(outputs));
         if (until !== true) {
           done = false;
           reason = `until: ${step.retry.until} is ${String(until)}`;
@@ -249,7 +251,7 @@ export class Attempts {
     const uses = step.run !== undefined ? 'shell.run' : (step.uses ?? '');
     const preflight = prepared.host
       ? sshPreflight(env)
-      : registry.adapter(uses.slice(0, uses.indexOf('.')))?.preflight({ env });
+      : (await registry.adapter(uses.slice(0, uses.indexOf('.'))))?.preflight({ env });
     const found = await preflight?.catch(() => undefined);
     return found && !found.ok ? found.hint : undefined;
   }

@@ -143,7 +143,7 @@ async function checkOne(
     duration_ms: durationMs,
   });
   const uses = step.run !== undefined ? 'shell.run' : step.uses;
-  const action = uses === undefined ? undefined : options.registry.action(uses);
+  const action = uses === undefined ? undefined : await options.registry.action(uses);
   const effect = stepEffect(step, action?.effect);
   if (effect === 'manual')
     return result('UNKNOWN', 'refused: a manual step needs a person; check never prompts');

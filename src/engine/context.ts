@@ -1,15 +1,26 @@
 import { stepsOf, type Runbook } from '../schema/runbook.js';
-import { loadExpressions, toCel } from '../schema/expressions.js';
-import { loadRegex, mentionsPatterns } from '../schema/regex.js';
+import {
+  expressionNeeds,
+  hasTemplate,
+  loadExpressions,
+  templateExpressions,
+  toCel,
+  type ExpressionNeeds,
+  type Expressions,
+} from '../schema/expressions.js';
+import { mentionsPatterns } from '../schema/regex.js';
 import type { RunMode, StepRecord } from './events.js';
 
 /** What expressions see: vars, env (declared only), steps, runbook, run — and, while a step's
- * expect/capture/until is evaluated, that step's `outputs`. Values are kept converted for CEL. */
+ * expect/capture/until is evaluated, that step's `outputs`. Values are kept converted for CEL.
+ * It carries the language the run's expressions are evaluated in (`loadExpressionsFor`). */
 export class ExpressionContext {
+  readonly expressions: Expressions;
   readonly #base: Record<string, unknown>;
   readonly #steps: Record<string, unknown> = {};
 
   constructor(input: {
+    expressions: Expressions;
     runbook: Runbook;
     vars: Record<string, unknown>;
     env: Record<string, string>;
@@ -18,6 +29,7 @@ export class ExpressionContext {
     startedAt: string;
   }) {
     const { runbook } = input;
+    this.expressions = input.expressions;
     this.#base = {
       vars: toCel(input.vars),
       env: toCel(input.env),
@@ -67,21 +79,50 @@ export class ExpressionContext {
 /** Whether a runbook has anything to evaluate: a `${{ }}` template anywhere, or a step's when,
  * capture, retry.until or expression-form expect. */
 export function usesExpressions(runbook: Runbook): boolean {
-  const bare = stepsOf(runbook).some(
-    ({ step }) =>
-      step.when !== undefined ||
-      step.capture !== undefined ||
-      step.retry?.until !== undefined ||
-      typeof step.expect === 'string' ||
-      Array.isArray(step.expect),
-  );
-  return bare || JSON.stringify(runbook).includes('${{');
+  return expressionSources(runbook).length > 0;
 }
 
-/** Loads the expression language if the runbook needs it (see expressions.ts). */
-export async function loadExpressionsFor(runbook: Runbook): Promise<void> {
-  const text = JSON.stringify(runbook);
-  if (usesExpressions(runbook)) await loadExpressions(text);
-  // `expect: { x: { matches: … } }` needs the patterns without the language.
-  else if (mentionsPatterns(text)) await loadRegex();
+/** Every expression of a runbook: the bare ones of its steps (when, capture, retry.until,
+ * expression-form expect) and those of its `${{ }}` templates, wherever they are. */
+function expressionSources(runbook: Runbook): string[] {
+  const sources: string[] = [];
+  for (const { step } of stepsOf(runbook)) {
+    if (step.when !== undefined) sources.push(step.when);
+    if (step.capture !== undefined) sources.push(...Object.values(step.capture));
+    if (step.retry?.until !== undefined) sources.push(step.retry.until);
+    if (typeof step.expect === 'string') sources.push(step.expect);
+    else if (Array.isArray(step.expect)) sources.push(...step.expect);
+  }
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (!hasTemplate(value)) return;
+      try {
+        sources.push(...templateExpressions(value));
+      } catch {
+        // Unterminated: rendering refuses it before anything is evaluated; kept whole all the same.
+        sources.push(value);
+      }
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit);
+  };
+  visit(runbook);
+  return sources;
+}
+
+/** What a runbook's expressions and patterns need loaded (see `expressionNeeds`): nothing for one
+ * of plain shell steps. */
+export function expressionNeedsOf(runbook: Runbook): ExpressionNeeds {
+  const sources = expressionSources(runbook);
+  return {
+    ...expressionNeeds(sources.join('\n')),
+    expressions: sources.length > 0,
+    // Also `expect: { x: { matches: … } }`, which needs the patterns without the language.
+    patterns: mentionsPatterns(JSON.stringify(runbook)),
+  };
+}
+
+/** The language a runbook's expressions are evaluated in, with what they need (see
+ * expressions.ts). */
+export function loadExpressionsFor(runbook: Runbook): Promise<Expressions> {
+  return loadExpressions(expressionNeedsOf(runbook));
 }

@@ -42,7 +42,7 @@ export async function diagnoseRunbook(input: {
   timeoutMs?: number;
 }): Promise<Requirement[]> {
   const { runbook, registry, config, env } = input;
-  await loadExpressionsFor(runbook);
+  const expressions = await loadExpressionsFor(runbook);
   const timeoutMs = input.timeoutMs ?? 3000;
   const requirements = new Map<string, Requirement>();
   const need = (
@@ -63,6 +63,7 @@ export async function diagnoseRunbook(input: {
   };
 
   const context = new ExpressionContext({
+    expressions,
     runbook,
     vars: input.vars.values,
     env: input.vars.declaredEnv,
@@ -106,7 +107,7 @@ export async function diagnoseRunbook(input: {
       );
     }
     const adapterName = step.uses?.split('.')[0] ?? (step.run !== undefined ? 'shell' : undefined);
-    const adapter = adapterName ? registry.adapter(adapterName) : undefined;
+    const adapter = adapterName ? await registry.adapter(adapterName) : undefined;
     if (adapter && (adapter.binary === undefined || step.on === undefined)) {
       checks.push(
         need('binary', adapter.binary ?? `${adapter.name} adapter`, step.id, async () => {
@@ -140,7 +141,7 @@ export async function diagnoseRunbook(input: {
     if (step.uses?.startsWith('http.') && step.with && step.on === undefined) {
       let url: unknown;
       try {
-        url = (renderValue(step.with, context.get()) as { url?: unknown }).url;
+        url = (renderValue(step.with, context.get(), expressions) as { url?: unknown }).url;
       } catch (error) {
         if (!(error instanceof ExpressionError)) throw error;
         continue; // It depends on an earlier step's outputs: it can only be known during a run.

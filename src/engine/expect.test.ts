@@ -1,16 +1,16 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExpressionError, loadExpressions, toCel } from '../schema/expressions.js';
 import type { Step } from '../schema/runbook.js';
 import { evaluateExpect, getPath } from './expect.js';
 
-// The expression language loads on first need; these tests use it directly.
-beforeAll(() => loadExpressions());
+// The expression language loads on first need; these tests use all of it.
+const expressions = await loadExpressions();
 
 type Expectation = NonNullable<Step['expect']>;
 
 /** Evaluates as the engine does: expressions see this step's outputs as `outputs`. */
 function check(expectation: Expectation, outputs: Record<string, unknown>) {
-  return evaluateExpect(expectation, outputs, { outputs: toCel(outputs) });
+  return evaluateExpect(expectation, outputs, { outputs: toCel(outputs) }, expressions);
 }
 
 describe('evaluateExpect: plain values', () => {

@@ -1,5 +1,5 @@
-import { regexTest } from '../schema/regex.js';
-import { evaluateExpression, stringifyValue } from '../schema/expressions.js';
+import { stringifyValue, type Expressions } from '../schema/expressions.js';
+import type { Regex } from '../schema/regex.js';
 import type { Step } from '../schema/runbook.js';
 
 export type CheckState = 'OK' | 'WARNING' | 'CRITICAL';
@@ -18,18 +18,20 @@ type Expectation = NonNullable<Step['expect']>;
 type Matcher = Record<string, unknown>;
 
 /** Evaluates `expect:` against a step's outputs. `context` is the expression context with
- * `outputs` already set to this step's outputs (converted for CEL). */
+ * `outputs` already set to this step's outputs (converted for CEL); `expressions` evaluates in it
+ * and runs its patterns. */
 export function evaluateExpect(
   expect: Expectation,
   outputs: Record<string, unknown>,
   context: Record<string, unknown>,
+  expressions: Expressions,
 ): ExpectResult {
   const result: ExpectResult = { state: 'OK', failures: [], warnings: [], values: {} };
-  const expressions =
+  const sources =
     typeof expect === 'string' ? [expect] : Array.isArray(expect) ? expect : undefined;
-  if (expressions) {
-    for (const expression of expressions) {
-      const value = evaluateExpression(expression, context);
+  if (sources) {
+    for (const expression of sources) {
+      const value = expressions.evaluate(expression, context);
       if (value !== true)
         result.failures.push(
           `expected \`${expression}\`${value === false ? '' : ` (got ${stringifyValue(value)})`}`,
@@ -43,7 +45,7 @@ export function evaluateExpect(
           result.failures.push(`${path} is ${show(actual)}, expected ${show(expected)}`);
         continue;
       }
-      checkMatcher(path, actual, expected as Matcher, result);
+      checkMatcher(path, actual, expected as Matcher, result, expressions.regex);
     }
   }
   if (result.failures.length > 0) result.state = 'CRITICAL';
@@ -51,7 +53,13 @@ export function evaluateExpect(
   return result;
 }
 
-function checkMatcher(path: string, actual: unknown, matcher: Matcher, result: ExpectResult): void {
+function checkMatcher(
+  path: string,
+  actual: unknown,
+  matcher: Matcher,
+  result: ExpectResult,
+  regex: Regex,
+): void {
   const fail = (message: string): void => {
     result.failures.push(`${path} is ${show(actual)}, ${message}`);
   };
@@ -61,7 +69,7 @@ function checkMatcher(path: string, actual: unknown, matcher: Matcher, result: E
     fail(`expected anything but ${show(matcher.not)}`);
   if (Array.isArray(matcher.in) && !matcher.in.some((option) => looselyEqual(actual, option)))
     fail(`expected one of ${matcher.in.map(show).join(', ')}`);
-  if (typeof matcher.matches === 'string' && !regexTest(matcher.matches, stringifyValue(actual)))
+  if (typeof matcher.matches === 'string' && !regex.test(matcher.matches, stringifyValue(actual)))
     fail(`expected to match /${matcher.matches}/`);
   if (typeof matcher.contains === 'string' && !stringifyValue(actual).includes(matcher.contains))
     fail(`expected to contain ${show(matcher.contains)}`);

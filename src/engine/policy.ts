@@ -76,7 +76,7 @@ export async function startPolicy(
     let text: string | undefined;
     if (template) {
       try {
-        text = renderText(template, context.get());
+        text = renderText(template, context.get(), context.expressions);
       } catch (error) {
         if (!(error instanceof ExpressionError)) throw error;
       }

@@ -1,7 +1,8 @@
 import { EFFECT_RANK, type AnyAction, type Effect } from '../adapters/adapter.js';
 import type { HostConfig } from '../schema/config.js';
-import { stringifyValue } from '../schema/expressions.js';
+import { stringifyValue, type Expressions } from '../schema/expressions.js';
 import type { Step } from '../schema/runbook.js';
+import type { ExpressionContext } from './context.js';
 import type { StepRecord } from './events.js';
 import type { StepOptions } from './options.js';
 import type { Redactor } from './redact.js';
@@ -32,24 +33,24 @@ export type PrepareScope = Pick<StepOptions, 'hosts' | 'registry' | 'redactor' |
 
 /** Renders the step's inputs and describes it: the same path for a dry run and a real one.
  * Throws PrepareError, or ExpressionError for a template that cannot be evaluated. */
-export function prepareStep(
+export async function prepareStep(
   step: Step,
-  context: Record<string, unknown>,
+  context: ExpressionContext,
   scope: PrepareScope,
-): Prepared {
+): Promise<Prepared> {
   if (step.manual !== undefined)
     return {
       kind: 'manual',
       effect: 'manual',
       command: undefined,
-      text: renderText(step.manual, context),
+      text: renderText(step.manual, context.get(), context.expressions),
     };
   const host =
     step.on !== undefined && Object.hasOwn(scope.hosts, step.on) ? scope.hosts[step.on] : undefined;
   if (step.on !== undefined && !host)
     throw new PrepareError(`on: ${step.on}: no such host under hosts: in runbook.config.yaml`);
-  const { uses, input, env } = renderInput(step, context);
-  const action = scope.registry.action(uses);
+  const { uses, input, env } = renderInput(step, context.get(), context.expressions);
+  const action = await scope.registry.action(uses);
   if (!action) throw new PrepareError(`unknown action ${uses}`);
   const parsed = parseInput(step, uses, action, input);
   if (host && action.local) throw new PrepareError(`${uses} runs here: on: does not apply to it`);
@@ -82,15 +83,18 @@ export function stepEffect(step: Step, actionEffect: Effect | undefined): StepRe
 function renderInput(
   step: Step,
   context: Record<string, unknown>,
+  expressions: Expressions,
 ): { uses: string; input: unknown; env: Record<string, string> } {
   // Environment values are text: a whole-value expression (`${{ vars.port }}`) gives its text.
   const env: Record<string, string> = {};
   if (step.env)
-    for (const [name, value] of Object.entries(renderValue(step.env, context) as object))
+    for (const [name, value] of Object.entries(
+      renderValue(step.env, context, expressions) as object,
+    ))
       env[name] = stringifyValue(value);
   refuseNul(env, 'env');
   if (step.run !== undefined) {
-    const rendered = renderCommand(step.run, env, context);
+    const rendered = renderCommand(step.run, env, context, expressions);
     // The values: the argv's items, or what the command refers to in its environment.
     refuseNul(commandValues(rendered), 'run');
     return { uses: 'shell.run', input: rendered, env };
@@ -98,16 +102,16 @@ function renderInput(
   if (step.uses === 'shell.run' && isShellInput(step.with)) {
     // The same rendering as run:, so that values are never pasted into the command as code.
     const { command, env: values, ...rest } = step.with;
-    const others = renderValue(rest, context) as object;
+    const others = renderValue(rest, context, expressions) as object;
     refuseNul(others, 'with');
-    const rendered = renderValue(values ?? {}, context) as Record<string, unknown>;
+    const rendered = renderValue(values ?? {}, context, expressions) as Record<string, unknown>;
     refuseNul(rendered, 'with.env');
-    const shell = renderCommand(command, rendered, context);
+    const shell = renderCommand(command, rendered, context, expressions);
     refuseNul(commandValues(shell), 'with.command');
     return { uses: step.uses, input: { ...others, ...shell }, env };
   }
   if (step.uses !== undefined) {
-    const input = renderValue(step.with ?? {}, context);
+    const input = renderValue(step.with ?? {}, context, expressions);
     refuseNul(input, 'with');
     return { uses: step.uses, input, env };
   }
@@ -133,11 +137,12 @@ function renderCommand(
   command: string | readonly string[],
   env: Record<string, unknown>,
   context: Record<string, unknown>,
+  expressions: Expressions,
 ): { command: string | string[]; display: string; env: Record<string, unknown> } {
   const rendered =
     typeof command === 'string'
-      ? renderShellCommand(command, context)
-      : renderArgv(command, context);
+      ? renderShellCommand(command, context, expressions)
+      : renderArgv(command, context, expressions);
   return { command: rendered.command, display: rendered.display, env: { ...env, ...rendered.env } };
 }
 

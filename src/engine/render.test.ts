@@ -12,10 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExpressionError, loadExpressions, toCel } from '../schema/expressions.js';
-import { renderArgv, renderShellCommand, renderText, renderValue } from './render.js';
+import * as renderer from './render.js';
 
-// The expression language loads on first need; these tests use it directly.
-beforeAll(() => loadExpressions());
+// The expression language loads on first need; these tests render with all of it.
+const expressions = await loadExpressions();
+type Context = Record<string, unknown>;
+const renderText = (text: string, context: Context) =>
+  renderer.renderText(text, context, expressions);
+const renderValue = (value: unknown, context: Context) =>
+  renderer.renderValue(value, context, expressions);
+const renderShellCommand = (text: string, context: Context) =>
+  renderer.renderShellCommand(text, context, expressions);
+const renderArgv = (argv: readonly string[], context: Context) =>
+  renderer.renderArgv(argv, context, expressions);
 
 function contextOf(vars: Record<string, unknown>): Record<string, unknown> {
   return {

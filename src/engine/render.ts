@@ -1,10 +1,10 @@
 import { formatArgv, shellQuote } from '../common/quote.js';
 import {
-  evaluateExpression,
   ExpressionError,
   hasTemplate,
   splitTemplate,
   stringifyValue,
+  type Expressions,
 } from '../schema/expressions.js';
 import type { Placement, Where } from '../schema/shell-scanner.js';
 import {
@@ -14,30 +14,39 @@ import {
   type PlacedPart,
 } from '../schema/shell-values.js';
 
-/** Renders `${{ }}` in text. */
-export function renderText(text: string, context: Record<string, unknown>): string {
+/** Renders `${{ }}` in text, its expressions evaluated in `context` by `expressions`. */
+export function renderText(
+  text: string,
+  context: Record<string, unknown>,
+  expressions: Expressions,
+): string {
   if (!hasTemplate(text)) return text;
   return splitTemplate(text)
     .map((part) =>
-      part.kind === 'text' ? part.text : stringifyValue(evaluateExpression(part.source, context)),
+      part.kind === 'text' ? part.text : stringifyValue(expressions.evaluate(part.source, context)),
     )
     .join('');
 }
 
 /** Renders every string in a value. A string that is one whole `${{ expr }}` keeps the
  * expression's type (a number stays a number), so `with: { port: "${{ vars.port }}" }` works. */
-export function renderValue(value: unknown, context: Record<string, unknown>): unknown {
+export function renderValue(
+  value: unknown,
+  context: Record<string, unknown>,
+  expressions: Expressions,
+): unknown {
   if (typeof value === 'string') {
     if (!hasTemplate(value)) return value;
     const parts = splitTemplate(value);
     const only = parts.length === 1 ? parts[0] : undefined;
-    if (only?.kind === 'expr') return evaluateExpression(only.source, context);
-    return renderText(value, context);
+    if (only?.kind === 'expr') return expressions.evaluate(only.source, context);
+    return renderText(value, context, expressions);
   }
-  if (Array.isArray(value)) return value.map((item) => renderValue(item, context));
+  if (Array.isArray(value)) return value.map((item) => renderValue(item, context, expressions));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) out[key] = renderValue(inner, context);
+    for (const [key, inner] of Object.entries(value))
+      out[key] = renderValue(inner, context, expressions);
     return out;
   }
   return value;
@@ -63,10 +72,14 @@ export interface ShellCommand<C extends string | string[] = string> {
  * keep the value data (code for another interpreter, for a shell without the environment, or
  * double-quoted nested code) rendering refuses, as `runbook validate` does (shell-values.ts).
  */
-export function renderShellCommand(text: string, context: Record<string, unknown>): ShellCommand {
+export function renderShellCommand(
+  text: string,
+  context: Record<string, unknown>,
+  expressions: Expressions,
+): ShellCommand {
   const env: Record<string, string> = {};
   if (!hasTemplate(text)) return { command: text, display: text, env };
-  const rendered = renderParts(placeShellValues(text), context, env);
+  const rendered = renderParts(placeShellValues(text), context, expressions, env);
   return { ...rendered, env };
 }
 
@@ -78,6 +91,7 @@ export function renderShellCommand(text: string, context: Record<string, unknown
 export function renderArgv(
   argv: readonly string[],
   context: Record<string, unknown>,
+  expressions: Expressions,
 ): ShellCommand<string[]> {
   const env: Record<string, string> = {};
   const command: string[] = [];
@@ -89,7 +103,7 @@ export function renderArgv(
       display.push(text);
       continue;
     }
-    const rendered = renderParts(argument.parts, context, env);
+    const rendered = renderParts(argument.parts, context, expressions, env);
     command.push(rendered.command);
     display.push(rendered.display);
   }
@@ -99,6 +113,7 @@ export function renderArgv(
 function renderParts(
   parts: readonly PlacedPart[],
   context: Record<string, unknown>,
+  expressions: Expressions,
   env: Record<string, string>,
 ): { command: string; display: string } {
   let command = '';
@@ -114,7 +129,7 @@ function renderParts(
       const { message, hint } = describeRefusal(placement.refusal, source);
       throw new ExpressionError(source, `${message}; ${hint}`);
     }
-    const value = stringifyValue(evaluateExpression(source, context));
+    const value = stringifyValue(expressions.evaluate(source, context));
     if (innermost(placement) === 'quoted-heredoc' && value.includes('\n')) {
       throw new ExpressionError(
         source,

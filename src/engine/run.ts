@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { once } from '../common/once.js';
+import { loader } from '../common/lazy.js';
+import type { Expressions } from '../schema/expressions.js';
 import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbook.js';
 import { loadExpressionsFor } from './context.js';
 import { Emitter, now } from './emitter.js';
@@ -22,7 +23,9 @@ interface Halt {
  * or verification fails. Emits events; never prints. A dry run takes the same path and skips only
  * the side effect of each step. */
 export async function runRunbook(options: EngineOptions): Promise<RunResult> {
-  return new Run(options).run();
+  const started = performance.now();
+  const expressions = await loadExpressionsFor(options.runbook);
+  return new Run(options, expressions).run(started);
 }
 
 /** What one step gave in `runbook check`: its record, and the verdict of its `expect:` if it ran. */
@@ -37,15 +40,14 @@ export function stepRunner(
   options: StepOptions,
 ): (section: Section, step: Step) => Promise<CheckStepResult> {
   const plan = { mode: 'execute' } as const;
-  const steps = new Steps(
-    options,
-    plan,
-    new Emitter(options.redactor, options.ports.events, plan.mode),
+  const emitter = new Emitter(options.redactor, options.ports.events, plan.mode);
+  // Set up on the first step, and once: the runbook's language loads with it.
+  const loadSteps = loader(
+    `the steps of ${options.runbook.id}`,
+    async () => new Steps(options, plan, emitter, await loadExpressionsFor(options.runbook)),
   );
-  // Looked at once, not per step.
-  const loadExpressions = once(() => loadExpressionsFor(options.runbook));
   return async (section, step) => {
-    await loadExpressions();
+    const steps = await loadSteps();
     const record = await steps.run(section, step);
     return options.redactor.redactDeep({ record, verdict: steps.verdict(step.id) });
   };
@@ -60,10 +62,10 @@ class Run {
   readonly #records: StepRecord[] = [];
   readonly #findings: string[] = [];
 
-  constructor(options: EngineOptions) {
+  constructor(options: EngineOptions, expressions: Expressions) {
     this.#o = options;
     this.#emitter = new Emitter(options.redactor, options.ports.events, options.plan.mode);
-    this.#steps = new Steps(options, options.plan, this.#emitter);
+    this.#steps = new Steps(options, options.plan, this.#emitter, expressions);
     const { runbook } = options;
     this.#info = {
       id: runbook.id,
@@ -74,10 +76,9 @@ class Run {
     };
   }
 
-  async run(): Promise<RunResult> {
-    const started = performance.now();
+  /** `started`: when the run began (performance.now()), before its language loaded. */
+  async run(started: number): Promise<RunResult> {
     const { runbook, plan } = this.#o;
-    await loadExpressionsFor(runbook);
     this.#emitter.emit({
       type: 'run.start',
       ts: now(),

@@ -1,8 +1,4 @@
-import {
-  evaluateExpression,
-  ExpressionBoundError,
-  ExpressionError,
-} from '../schema/expressions.js';
+import { ExpressionBoundError, ExpressionError, type Expressions } from '../schema/expressions.js';
 import type { Section, Step } from '../schema/runbook.js';
 import { Attempts, STOPPED_AT_BOUND } from './attempt.js';
 import { ExpressionContext } from './context.js';
@@ -32,11 +28,13 @@ export class Steps {
   /** The step the plan starts from, until it is reached. */
   #awaiting: string | undefined;
 
-  constructor(options: StepOptions, plan: Plan, emitter: Emitter) {
+  /** `expressions`: the runbook's language (`loadExpressionsFor`). */
+  constructor(options: StepOptions, plan: Plan, emitter: Emitter, expressions: Expressions) {
     this.#options = options;
     this.#plan = plan;
     this.#emitter = emitter;
     this.context = new ExpressionContext({
+      expressions,
       runbook: options.runbook,
       vars: options.vars.values,
       env: options.vars.declaredEnv,
@@ -72,7 +70,7 @@ export class Steps {
     let prepared: Prepared | undefined;
     let prepareError: Error | undefined;
     try {
-      prepared = prepareStep(step, this.context.get(), this.#options);
+      prepared = await prepareStep(step, this.context, this.#options);
     } catch (error) {
       if (!(error instanceof ExpressionError) && !(error instanceof PrepareError)) throw error;
       prepareError = error;
@@ -128,7 +126,7 @@ export class Steps {
       return { ...blank('interrupted'), reason: 'interrupted before it started' };
     if (step.when === undefined) return undefined;
     try {
-      const value = evaluateExpression(step.when, this.context.get());
+      const value = this.context.expressions.evaluate(step.when, this.context.get());
       if (value !== true)
         return { ...blank('skipped'), reason: `when: ${step.when} is ${String(value)}` };
       return undefined;

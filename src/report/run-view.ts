@@ -1,13 +1,16 @@
 import type { ChalkInstance } from 'chalk';
 import type * as OraModule from 'ora';
 import type { Ora } from 'ora';
-import { importLazily } from '../common/lazy-import.js';
+import { importLazily, loader } from '../common/lazy.js';
 import { formatDuration } from '../common/duration.js';
 import type { EngineEvent, RunResult, StepRecord } from '../engine/events.js';
 import type { OutStream } from './out-stream.js';
 import { JOURNAL_STRING_CHARS } from '../engine/journal.js';
 import { approverOf, wordEvent, wordResult } from './engine-words.js';
 import { visible, visibleDeep } from './visible.js';
+
+/** The spinner, loaded only for a person at a terminal. */
+const loadOra = loader('the spinner (ora)', () => importLazily<typeof OraModule>('ora'));
 
 const SECTION_TITLES = {
   detection: 'Detection',
@@ -38,7 +41,7 @@ export class RunView {
     interactive: boolean,
   ): Promise<RunView> {
     if (!interactive || !out.isTTY) return new RunView(out, colors, undefined);
-    const { default: ora } = await importLazily<typeof OraModule>('ora');
+    const { default: ora } = await loadOra();
     return new RunView(
       out,
       colors,

@@ -1,10 +1,13 @@
 import { Environment } from '@marcbachmann/cel-js';
-import { regexTest } from './regex.js';
 
-/** The CEL environment of runbook expressions (loaded on first need: see expressions.ts). */
-export function createEnvironment(declared?: readonly string[]): Environment {
+/** The CEL environment of runbook expressions (loaded on first need: see expressions.ts), whose
+ * `matches` runs `test` (RE2's, see regex.ts). */
+export function createEnvironment(
+  test: (pattern: string, text: string) => boolean,
+  declared?: readonly string[],
+): Environment {
   const environment = new Environment(environmentOptions(declared === undefined));
-  configureEnvironment(environment, regexTest);
+  configureEnvironment(environment, test);
   // Validation declares what an expression may refer to, so an unknown root is an error there.
   for (const name of declared ?? []) environment.registerVariable(name, 'dyn');
   return environment;

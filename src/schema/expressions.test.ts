@@ -1,8 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ExpressionError,
-  checkExpressionSyntax,
-  evaluateExpression,
+  expressionNeeds,
   referencedNames,
   splitTemplate,
   stringifyValue,
@@ -10,13 +9,14 @@ import {
   toCel,
   loadExpressions,
 } from './expressions.js';
+import { loadRegex } from './regex.js';
 
-// The expression language loads on first need; these tests use it directly.
-beforeAll(() => loadExpressions());
+// The expression language loads on first need; these tests use all of it.
+const expressions = await loadExpressions();
 
 /** Evaluates the way the engine does: the context converted for CEL first. */
 function evaluate(source: string, context: Record<string, unknown>): unknown {
-  return evaluateExpression(source, toCel(context) as Record<string, unknown>);
+  return expressions.evaluate(source, toCel(context) as Record<string, unknown>);
 }
 
 describe('splitTemplate', () => {
@@ -70,23 +70,23 @@ describe('splitTemplate', () => {
   });
 });
 
-describe('checkExpressionSyntax', () => {
+describe('checkSyntax', () => {
   it('accepts valid CEL', () => {
-    expect(checkExpressionSyntax('steps.health.outputs.status == 200')).toBeUndefined();
-    expect(checkExpressionSyntax('vars.n > 1 && "x" in ["x", "y"]')).toBeUndefined();
+    expect(expressions.checkSyntax('steps.health.outputs.status == 200')).toBeUndefined();
+    expect(expressions.checkSyntax('vars.n > 1 && "x" in ["x", "y"]')).toBeUndefined();
   });
 
   it('names the expression and the first syntax problem', () => {
-    expect(checkExpressionSyntax('vars.x ==')).toMatchInlineSnapshot(
+    expect(expressions.checkSyntax('vars.x ==')).toMatchInlineSnapshot(
       `"invalid expression \`vars.x ==\`: Unexpected token: EOF"`,
     );
-    expect(checkExpressionSyntax('status = 200')).toMatchInlineSnapshot(
+    expect(expressions.checkSyntax('status = 200')).toMatchInlineSnapshot(
       `"invalid expression \`status = 200\`: Unexpected character: ="`,
     );
   });
 });
 
-describe('evaluateExpression with a toCel context', () => {
+describe('evaluate with a toCel context', () => {
   it('compares a whole JS number with an int literal', () => {
     expect(evaluate('status == 200', { status: 200 })).toBe(true);
     expect(evaluate('status == 200', { status: 503 })).toBe(false);
@@ -133,7 +133,7 @@ describe('evaluateExpression with a toCel context', () => {
 
   it('matches on a receiver in parentheses (it was refused as "Expected RPAREN")', () => {
     const data = { out: 'disk full', err: '' };
-    expect(checkExpressionSyntax('(out + err).matches("full")')).toBeUndefined();
+    expect(expressions.checkSyntax('(out + err).matches("full")')).toBeUndefined();
     expect(evaluate('(out + err).matches("full")', data)).toBe(true);
     expect(evaluate('[( ( out ) ).matches("^disk"), ("x").matches("y")]', data)).toEqual([
       true,
@@ -183,10 +183,77 @@ describe('stringifyValue', () => {
 describe('mixed int and double arithmetic', () => {
   it('is done in double, whatever way the data wrote its numbers', () => {
     const context = toCel({ ratio: 0.75, count: 3, total: 4 }) as Record<string, unknown>;
-    expect(evaluateExpression('ratio * 2', context)).toBe(1.5);
-    expect(evaluateExpression('2 * ratio', context)).toBe(1.5);
-    expect(evaluateExpression('count / total * 100.0', context)).toBe(0);
-    expect(evaluateExpression('double(count) / double(total) * 100.0', context)).toBe(75);
-    expect(evaluateExpression('count * 1.5 > 4', context)).toBe(true);
+    expect(expressions.evaluate('ratio * 2', context)).toBe(1.5);
+    expect(expressions.evaluate('2 * ratio', context)).toBe(1.5);
+    expect(expressions.evaluate('count / total * 100.0', context)).toBe(0);
+    expect(expressions.evaluate('double(count) / double(total) * 100.0', context)).toBe(75);
+    expect(expressions.evaluate('count * 1.5 > 4', context)).toBe(true);
+  });
+});
+
+describe('loadExpressions', () => {
+  it('hands out one language for the same needs, loaded once', async () => {
+    const [a, b] = await Promise.all([loadExpressions(), loadExpressions({})]);
+    expect(a).toBe(expressions);
+    expect(b).toBe(expressions);
+    expect(await loadExpressions({ patterns: false })).toBe(
+      await loadExpressions({ patterns: false, expressions: true }),
+    );
+  });
+
+  it('shares RE2 with loadRegex', async () => {
+    expect(expressions.regex).toBe(await loadRegex());
+    expect(expressions.regex.test('^a+$', 'aaa')).toBe(true);
+    expect(expressions.regex.problem('(a')).toMatch(/^not an RE2 regular expression: /);
+  });
+
+  it('holds only the parts its needs ask for, and refuses what would use another', async () => {
+    const plain = await loadExpressions({ patterns: false, comprehensions: false });
+    expect(plain.evaluate('1 + 1', {})).toBe(2);
+    expect(() => plain.evaluate('"abc".matches("b")', {})).toThrow(
+      /`"abc".matches\("b"\)`: .*without patterns/,
+    );
+    expect(() => plain.regex.test('b', 'abc')).toThrow(ExpressionError);
+    // A comprehension is checked without its bound, but never evaluated without it.
+    expect(plain.checkSyntax('[1, 2].all(x, x > 0)')).toBeUndefined();
+    expect(() => plain.evaluate('[1, 2].all(x, x > 0)', {})).toThrow(
+      /without comprehensions, which are evaluated only within their bound/,
+    );
+
+    const none = await loadExpressions({ expressions: false, patterns: false });
+    expect(() => none.evaluate('1 + 1', {})).toThrow(ExpressionError);
+    expect(() => none.checkSyntax('1 + 1')).toThrow(/without expressions/);
+
+    // A runbook with `expect: { x: { matches } }` and no expressions: RE2 alone.
+    const patternsOnly = await loadExpressions({ expressions: false, patterns: true });
+    expect(patternsOnly.regex.test('^ok', 'ok then')).toBe(true);
+    expect(() => patternsOnly.evaluate('true', {})).toThrow(ExpressionError);
+  });
+});
+
+describe('expressionNeeds', () => {
+  it('asks for RE2 only for `matches`, and for the bound only for a comprehension', () => {
+    expect(expressionNeeds('vars.a == 1')).toEqual({
+      expressions: true,
+      patterns: false,
+      comprehensions: false,
+    });
+    expect(expressionNeeds('outputs.stdout.matches("^ok")').patterns).toBe(true);
+    expect(expressionNeeds('vars.list.exists(x, x == 1)').comprehensions).toBe(true);
+  });
+
+  it('never misses a comprehension, however it is spaced or commented', async () => {
+    for (const source of [
+      'vars.list.map(x, x * 2)',
+      'vars.list . filter ( x , x > 1 )',
+      'vars.list.\n  all(x, x > 0)',
+      'vars.list.exists_one // the one\n (x, x == 1)',
+    ]) {
+      expect(expressionNeeds(source).comprehensions).toBe(true);
+      const language = await loadExpressions(expressionNeeds(source));
+      expect(() =>
+        language.evaluate(source, toCel({ vars: { list: [1, 2] } }) as Record<string, unknown>),
+      ).not.toThrow();
+    }
   });
 });

@@ -1,55 +1,189 @@
 import { setOwn } from '../common/own.js';
+import { loader, type Loader } from '../common/lazy.js';
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
 import type * as CelModule from './cel.js';
 import type * as WorkerModule from './expression-worker.js';
 import { children, findCall, isNode } from './cel-ast.js';
-import { loadRegex, mentionsPatterns } from './regex.js';
+import { loadRegex, mentionsPatterns, type Regex } from './regex.js';
 
 /**
  * The expression language of runbook files: CEL (Common Expression Language), evaluated by
  * @marcbachmann/cel-js. Non-Turing-complete, side-effect free, no eval. `${{ expr }}` embeds an
  * expression in a string; `when:`, `until:`, `capture:` and `expect:` hold bare expressions.
  *
- * The language is loaded on first need (`loadExpressions`): setting it up costs a start several
- * milliseconds, and a runbook without expressions never needs it.
+ * The language is loaded on first need, and got only by awaiting `loadExpressions` (see
+ * docs/architecture.md#lazy-loading): setting it up costs a start several milliseconds, and a
+ * runbook without expressions never needs it.
  */
 
-let environment: Environment | undefined;
-let cel: typeof CelModule | undefined;
-let bounded: typeof WorkerModule | undefined;
+/** What the expressions of a runbook need loaded: each part costs a start time. */
+export interface ExpressionNeeds {
+  /** The language itself (cel-js): a runbook without expressions does without. */
+  expressions: boolean;
+  /** RE2 (regex.ts, about 60 ms to load), for `matches` in expressions and in `expect:`. */
+  patterns: boolean;
+  /** The bounded evaluator (expression-worker.ts), for evaluating comprehensions. */
+  comprehensions: boolean;
+}
 
 /**
- * Loads the expression language; everything below that parses or evaluates needs it loaded.
- * Given the text the expressions come from (a runbook file), it loads only what they use:
- * regular expressions (RE2JS, about 60 ms to load) for `matches`, the bounded evaluator for
- * comprehensions. Without it, everything.
+ * The needs of expression sources (or of any text that holds them all). Every use of a part names
+ * it: a pattern is used only by `matches`, and a comprehension is a call of its macro by name, so
+ * no text that holds an expression can leave out what that expression needs; a word in plain text
+ * may only load a part for nothing.
  */
-export async function loadExpressions(text?: string): Promise<void> {
-  cel ??= await import('./cel.js');
-  environment ??= cel.createEnvironment();
-  if (text === undefined || mentionsPatterns(text)) await loadRegex();
-  if (text === undefined || COMPREHENSION_CALL.test(text))
-    bounded ??= await import('./expression-worker.js');
+export function expressionNeeds(text: string): ExpressionNeeds {
+  return {
+    expressions: true,
+    patterns: mentionsPatterns(text),
+    comprehensions: COMPREHENSION_NAME.test(text),
+  };
 }
 
-/** A call of a comprehension macro somewhere in a text. */
-const COMPREHENSION_CALL = /\.\s*(?:map|filter|all|exists|exists_one)\s*\(/;
+/** The name of a comprehension macro (see COMPREHENSIONS), as a word. */
+const COMPREHENSION_NAME = /\b(?:map|filter|all|exists|exists_one)\b/;
 
-function loaded(): Environment {
-  if (!environment) throw new Error('the expression language is used before loadExpressions()');
-  return environment;
+/**
+ * The expression language, loaded: it parses, checks and evaluates expressions and tests patterns.
+ * A language holds the parts its needs asked for, and no other: what would use a part it lacks (an
+ * expression in a language loaded for a runbook without any, `matches` without RE2, a comprehension
+ * evaluated without its bound) is refused with an ExpressionError. The needs of a text
+ * (`expressionNeeds`) never leave out what its expressions use.
+ */
+export interface Expressions {
+  /** Parses an expression (cached); throws an ExpressionError for one that does not parse. */
+  compile(source: string): Compiled;
+  /** Evaluates with a context already converted by `toCel`; returns plain JS values. */
+  evaluate(source: string, context: Record<string, unknown>): unknown;
+  /** The syntax error of an expression, or undefined when it parses. */
+  checkSyntax(source: string): string | undefined;
+  /** What the type checker finds wrong with an expression that parses (an unknown name or
+   * function, operands that never fit, a condition never true or false); undefined when nothing. */
+  checkTypes(source: string, withOutputs: boolean, condition?: boolean): string | undefined;
+  /** What fails in an expression that refers to nothing (`1 / 0`), evaluated; undefined when
+   * nothing does. */
+  checkConstant(source: string): string | undefined;
+  /** The patterns written as literals in `matches` calls of an expression (validation checks them). */
+  literalPatterns(source: string): string[];
+  /** RE2: what `matches` runs on, in expressions and in `expect: { x: { matches } }`. */
+  readonly regex: Regex;
 }
+
+const ALL_NEEDS: ExpressionNeeds = { expressions: true, patterns: true, comprehensions: true };
+
+const loadCel = loader('the expression language (cel-js)', () => import('./cel.js'));
+const loadBound = loader(
+  'the bounded evaluator of comprehensions',
+  () => import('./expression-worker.js'),
+);
+/** One loader for each set of needs. */
+const languages = new Map<string, Loader<Expressions>>();
+
+/** The expression language with the parts `needs` ask for; a need left out is taken as asked. */
+export function loadExpressions(needs: Partial<ExpressionNeeds> = {}): Promise<Expressions> {
+  const { expressions, patterns, comprehensions } = { ...ALL_NEEDS, ...needs };
+  const key = `${expressions}/${patterns}/${expressions && comprehensions}`;
+  let load = languages.get(key);
+  if (!load) {
+    load = loader('the expression language', async () => {
+      const [cel, regex, bound] = await Promise.all([
+        expressions ? loadCel() : undefined,
+        patterns ? loadRegex() : WITHOUT_PATTERNS,
+        expressions && comprehensions ? loadBound() : WITHOUT_BOUND,
+      ]);
+      return cel ? languageOf(cel, regex, bound) : withoutExpressions(regex);
+    });
+    languages.set(key, load);
+  }
+  return load();
+}
+
+type Bound = Pick<typeof WorkerModule, 'evaluateBounded' | 'ExpressionBoundError'>;
+
+/** A loaded language's parts and caches, as the functions below use them. */
+interface Language {
+  /** A CEL environment that runs `matches` on this language's RE2; `declared`: see cel.ts. */
+  createEnvironment(declared?: readonly string[]): Environment;
+  /** The environment expressions are parsed and evaluated in. */
+  environment: Environment;
+  bound: Bound;
+  compiled: Map<string, Compiled>;
+  checkers: Map<boolean | 'constant', Environment>;
+}
+
+function languageOf(cel: typeof CelModule, regex: Regex, bound: Bound): Expressions {
+  const test = (pattern: string, text: string): boolean => regex.test(pattern, text);
+  const createEnvironment = (declared?: readonly string[]): Environment =>
+    cel.createEnvironment(test, declared);
+  const language: Language = {
+    createEnvironment,
+    environment: createEnvironment(),
+    bound,
+    compiled: new Map(),
+    checkers: new Map(),
+  };
+  return {
+    regex,
+    compile: (source) => compileExpression(language, source),
+    evaluate: (source, context) => evaluateExpression(language, source, context),
+    checkSyntax: (source) => checkExpressionSyntax(language, source),
+    checkTypes: (source, withOutputs, condition) =>
+      checkExpressionTypes(language, source, withOutputs, condition),
+    checkConstant: (source) => checkConstantExpression(language, source),
+    literalPatterns: (source) => literalPatterns(language, source),
+  };
+}
+
+/** The language of a runbook without expressions: it has none to parse or evaluate. */
+function withoutExpressions(regex: Regex): Expressions {
+  const refuse = (source: string): never => {
+    throw new ExpressionError(
+      source,
+      `\`${source}\`: not evaluated: the expression language was loaded for a runbook without expressions`,
+    );
+  };
+  return {
+    regex,
+    compile: refuse,
+    evaluate: refuse,
+    checkSyntax: refuse,
+    checkTypes: refuse,
+    checkConstant: refuse,
+    literalPatterns: refuse,
+  };
+}
+
+/** In a language loaded for expressions without patterns, in place of RE2. */
+const WITHOUT_PATTERNS: Regex = {
+  test: (pattern) => refusePattern(pattern),
+  problem: (pattern) => refusePattern(pattern),
+};
+
+function refusePattern(pattern: string): never {
+  throw new ExpressionError(
+    pattern,
+    `/${pattern}/: not tested: the expression language was loaded for a runbook without patterns`,
+  );
+}
+
+/** In a language loaded for expressions without comprehensions, in place of their bound. */
+const WITHOUT_BOUND: Bound = {
+  evaluateBounded: () => {
+    throw new Error(
+      'not evaluated: the expression language was loaded for a runbook without comprehensions, which are evaluated only within their bound',
+    );
+  },
+  ExpressionBoundError: class extends Error {},
+};
 
 /** A parsed expression, ready to evaluate. */
-interface Compiled {
+export interface Compiled {
   /** What is evaluated: the source, with `matches` calls made RE2 ones. */
   text: string;
   parsed: ParseResult;
   /** It holds a comprehension: evaluated with a bound (see expression-worker.ts). */
   bounded: boolean;
 }
-
-const cache = new Map<string, Compiled>();
 
 /** Comprehension macros: their cost is the size of the list they walk, times their body's. */
 const COMPREHENSIONS = new Set(['map', 'filter', 'all', 'exists', 'exists_one']);
@@ -68,12 +202,12 @@ function firstLine(error: unknown): string {
   return message.split('\n')[0]?.trim() ?? message;
 }
 
-export function compileExpression(source: string): Compiled {
-  const cached = cache.get(source);
+function compileExpression(language: Language, source: string): Compiled {
+  const cached = language.compiled.get(source);
   if (cached) return cached;
   try {
     let text = source;
-    let parsed = loaded().parse(text);
+    let parsed = language.environment.parse(text);
     // Each `x.matches(p)` or `matches(x, p)` becomes `re2_matches(x, p)`, one at a time, the
     // innermost last: positions come from the parse of the text as it is now.
     for (
@@ -82,10 +216,10 @@ export function compileExpression(source: string): Compiled {
       call = findCall(parsed.ast, 'matches', text)
     ) {
       text = `${text.slice(0, call.start)}re2_matches(${call.args.join(', ')})${text.slice(call.end)}`;
-      parsed = loaded().parse(text);
+      parsed = language.environment.parse(text);
     }
     const compiled: Compiled = { text, parsed, bounded: hasComprehension(parsed.ast) };
-    cache.set(source, compiled);
+    language.compiled.set(source, compiled);
     return compiled;
   } catch (error) {
     throw new ExpressionError(source, `invalid expression \`${source}\`: ${firstLine(error)}`);
@@ -93,7 +227,7 @@ export function compileExpression(source: string): Compiled {
 }
 
 /** The patterns written as literals in `matches` calls of an expression (validation checks them). */
-export function literalPatterns(source: string): string[] {
+function literalPatterns(language: Language, source: string): string[] {
   const patterns: string[] = [];
   const visit = (node: unknown): void => {
     if (!isNode(node)) return;
@@ -105,7 +239,7 @@ export function literalPatterns(source: string): string[] {
     }
     children(node).forEach(visit);
   };
-  visit(compileExpression(source).parsed.ast);
+  visit(compileExpression(language, source).parsed.ast);
   return patterns;
 }
 
@@ -119,26 +253,24 @@ function hasComprehension(ast: unknown): boolean {
 /** What every expression may refer to; `outputs` only in a step's capture, expect and until. */
 export const EXPRESSION_ROOTS = ['vars', 'env', 'steps', 'runbook', 'run'] as const;
 
-const checkers = new Map<boolean | 'constant', Environment>();
-
 /**
  * What is wrong with an expression that parses, as the type checker sees it: a name it cannot
  * refer to (`process.env.HOME`), a function that does not exist, operands that never fit
  * (`1 + "a"`), or, for a condition (`when:`, `until:`, `expect:`), a value that is never true or
  * false (`"yes"`). Undefined when nothing is.
  */
-export function checkExpressionTypes(
+function checkExpressionTypes(
+  language: Language,
   source: string,
   withOutputs: boolean,
   condition = false,
 ): string | undefined {
-  let checker = checkers.get(withOutputs);
+  let checker = language.checkers.get(withOutputs);
   if (!checker) {
-    if (!cel) throw new Error('the expression language is used before loadExpressions()');
-    checker = cel.createEnvironment(
+    checker = language.createEnvironment(
       withOutputs ? [...EXPRESSION_ROOTS, 'outputs'] : [...EXPRESSION_ROOTS],
     );
-    checkers.set(withOutputs, checker);
+    language.checkers.set(withOutputs, checker);
   }
   let result;
   // The checker builds an error for each overload it rules out; their stack traces were most of
@@ -171,14 +303,13 @@ export function checkExpressionTypes(
  * one value, so validation evaluates it and finds what would fail every run. Comprehensions are
  * left to the run, which bounds them (see expression-worker.ts).
  */
-export function checkConstantExpression(source: string): string | undefined {
-  let constant = checkers.get('constant');
+function checkConstantExpression(language: Language, source: string): string | undefined {
+  let constant = language.checkers.get('constant');
   if (!constant) {
-    if (!cel) throw new Error('the expression language is used before loadExpressions()');
-    constant = cel.createEnvironment([]);
-    checkers.set('constant', constant);
+    constant = language.createEnvironment([]);
+    language.checkers.set('constant', constant);
   }
-  const compiled = compileExpression(source);
+  const compiled = compileExpression(language, source);
   if (compiled.bounded || !constant.check(source).valid) return undefined;
   try {
     compiled.parsed({});
@@ -189,9 +320,9 @@ export function checkConstantExpression(source: string): string | undefined {
 }
 
 /** The syntax error of an expression, or undefined when it parses. */
-export function checkExpressionSyntax(source: string): string | undefined {
+function checkExpressionSyntax(language: Language, source: string): string | undefined {
   try {
-    compileExpression(source);
+    compileExpression(language, source);
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
@@ -199,18 +330,20 @@ export function checkExpressionSyntax(source: string): string | undefined {
 }
 
 /** Evaluates with a context already converted by `toCel`; returns plain JS values. */
-export function evaluateExpression(source: string, context: Record<string, unknown>): unknown {
-  const compiled = compileExpression(source);
+function evaluateExpression(
+  language: Language,
+  source: string,
+  context: Record<string, unknown>,
+): unknown {
+  const compiled = compileExpression(language, source);
+  const { bound } = language;
   try {
-    if (compiled.bounded && !bounded)
-      throw new Error('a comprehension is evaluated before loadExpressions() loaded its bound');
-    const value =
-      compiled.bounded && bounded
-        ? bounded.evaluateBounded(compiled.text, context)
-        : compiled.parsed(context);
+    const value = compiled.bounded
+      ? bound.evaluateBounded(compiled.text, context)
+      : compiled.parsed(context);
     return fromCel(value);
   } catch (error) {
-    if (bounded && error instanceof bounded.ExpressionBoundError)
+    if (error instanceof bound.ExpressionBoundError)
       throw new ExpressionBoundError(source, `\`${source}\`: ${error.message}`);
     throw new ExpressionError(source, `\`${source}\`: ${firstLine(error)}`);
   }

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { AdapterRegistry } from '../adapters/registry.js';
+import type { LoadedAdapters } from '../adapters/registry.js';
 import { runbookSchema } from './runbook.js';
 
 type JsonObject = Record<string, unknown>;
 
 /** The JSON Schema of the runbook file: the zod schema, plus each action's own `with:` schema
- * attached to steps by their `uses:` value. */
-export function runbookJsonSchema(registry: AdapterRegistry): JsonObject {
+ * attached to steps by their `uses:` value (the actions of `adapters`: give them all). */
+export function runbookJsonSchema(adapters: LoadedAdapters): JsonObject {
   const schema = z.toJSONSchema(runbookSchema(), {
     target: 'draft-2020-12',
     io: 'input',
@@ -15,11 +15,11 @@ export function runbookJsonSchema(registry: AdapterRegistry): JsonObject {
   const defs = (schema.$defs ?? {}) as Record<string, JsonObject>;
   const step = defs.Step;
   if (step) {
-    const names = registry.actionNames();
+    const names = adapters.actionNames();
     const properties = step.properties as Record<string, JsonObject>;
     properties.uses = { ...properties.uses, enum: names };
     step.allOf = names.map((name) => {
-      const action = registry.action(name);
+      const action = adapters.action(name);
       const input = action ? actionInputSchema(action.input) : {};
       delete input.$schema;
       return {

@@ -1,15 +1,14 @@
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRegistry } from '../adapters/registry.js';
 import { loadExpressions } from './expressions.js';
-import { parseRunbook, type LoadOptions } from './load.js';
+import { parseRunbook, type ParseOptions } from './load.js';
 
 // What test/hardening/corpus/ found: files that passed and then failed at run time, and problems
 // reported with the wrong words or at the wrong place.
 
-beforeAll(() => loadExpressions());
-
-const OPTIONS: LoadOptions = {
-  registry: await createRegistry().load(),
+const OPTIONS: ParseOptions = {
+  adapters: await createRegistry().load(),
+  expressions: await loadExpressions(),
   config: {
     file: undefined,
     dirs: [],

@@ -1,15 +1,14 @@
 import { Chalk } from 'chalk';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadExpressions } from './expressions.js';
 import { createRegistry } from '../adapters/registry.js';
 import { formatDiagnostic } from '../report/diagnostics.js';
-import { parseRunbook, type LoadOptions, type LoadedRunbook } from './load.js';
+import { parseRunbook, type LoadedRunbook, type ParseOptions } from './load.js';
 
-// The expression language loads on first need; these tests use it directly.
-beforeAll(() => loadExpressions());
-
-const OPTIONS: LoadOptions = {
-  registry: await createRegistry().load(),
+// Every adapter, and the whole expression language: these tests parse with them directly.
+const OPTIONS: ParseOptions = {
+  adapters: await createRegistry().load(),
+  expressions: await loadExpressions(),
   config: {
     file: undefined,
     dirs: [],

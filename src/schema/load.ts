@@ -2,11 +2,12 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { InvalidRunbookError, NotFoundError, type Diagnostic } from '../common/errors.js';
-import type { AdapterRegistry } from '../adapters/registry.js';
+import type { AdapterRegistry, LoadedAdapters } from '../adapters/registry.js';
 import type { Config } from './config.js';
 import { runbookSchema, type Runbook } from './runbook.js';
-import { loadExpressions } from './expressions.js';
+import { loadExpressions, type Expressions } from './expressions.js';
 import type { ParseCache } from './parse-cache.js';
+import { mentionsPatterns } from './regex.js';
 import { checkSemantics, collectSteps } from './semantics.js';
 import { suggest } from './suggest.js';
 import { LIMITS, parseYaml, tooLarge, type ParsedYaml } from './yaml-source.js';
@@ -22,11 +23,18 @@ export interface LoadOptions {
   cache?: ParseCache;
 }
 
-/** What a cache entry holds: a valid runbook, its warnings, and the adapters it names. */
+/** What parsing runbook bytes needs, loaded: the adapters they name and the expression language. */
+export interface ParseOptions extends Pick<LoadOptions, 'config' | 'strict' | 'cwd'> {
+  /** At least the adapters the runbook's steps name (`AdapterRegistry.load`). */
+  adapters: LoadedAdapters;
+  /** The expression language, with RE2 when the runbook has patterns (`loadExpressions`). */
+  expressions: Expressions;
+}
+
+/** What a cache entry holds: a valid runbook and its warnings. */
 interface CachedLoad {
   runbook: Runbook;
   diagnostics: Diagnostic[];
-  adapters: string[];
 }
 
 export interface LoadedRunbook {
@@ -55,7 +63,6 @@ export async function loadRunbookFile(file: string, options: LoadOptions): Promi
   const fingerprint = cache ? loadFingerprint(options) : '';
   const hit = cache?.get(file, text, fingerprint) as CachedLoad | undefined;
   if (hit) {
-    await options.registry.load(hit.adapters);
     return {
       file: shown,
       runbook: hit.runbook,
@@ -63,17 +70,19 @@ export async function loadRunbookFile(file: string, options: LoadOptions): Promi
     };
   }
   const parsed = parseYaml(shown, bytes, 'runbook', maxBytes);
-  const adapters = parsed.ok ? adaptersUsedBy(parsed.data) : [];
-  await options.registry.load(adapters);
-  // Validation checks every expression's syntax, and every pattern.
-  if (parsed.ok) await loadExpressions(parsed.source.text);
-  const loaded = checkRunbook(shown, parsed, options);
+  if (!parsed.ok) return { file: shown, runbook: undefined, diagnostics: parsed.diagnostics };
+  // Validation looks up the adapters the file names, and checks every expression and pattern.
+  const [adapters, expressions] = await Promise.all([
+    options.registry.load(adaptersUsedBy(parsed.data)),
+    loadExpressions({
+      patterns: hasPatterns(parsed.source.text, parsed.data),
+      // Validation evaluates no comprehension (see checkConstant).
+      comprehensions: false,
+    }),
+  ]);
+  const loaded = checkRunbook(shown, parsed, { ...options, adapters, expressions });
   if (cache && loaded.runbook) {
-    const entry: CachedLoad = {
-      runbook: loaded.runbook,
-      diagnostics: loaded.diagnostics,
-      adapters: [...new Set(adapters)],
-    };
+    const entry: CachedLoad = { runbook: loaded.runbook, diagnostics: loaded.diagnostics };
     cache.set(file, text, fingerprint, entry);
   }
   return loaded;
@@ -141,9 +150,12 @@ function loadFingerprint(options: LoadOptions): string {
   });
 }
 
-/** Parses and validates runbook bytes; the adapters they use, and the expression language
- * (`loadExpressions`), must be loaded already. */
-export function parseRunbook(file: string, bytes: Uint8Array, options: LoadOptions): LoadedRunbook {
+/** Parses and validates runbook bytes, with the adapters and the language `options` hold. */
+export function parseRunbook(
+  file: string,
+  bytes: Uint8Array,
+  options: ParseOptions,
+): LoadedRunbook {
   return checkRunbook(
     file,
     parseYaml(file, bytes, 'runbook', options.config.maxFileBytes ?? LIMITS.maxBytes),
@@ -151,7 +163,7 @@ export function parseRunbook(file: string, bytes: Uint8Array, options: LoadOptio
   );
 }
 
-function checkRunbook(file: string, parsed: ParsedYaml, options: LoadOptions): LoadedRunbook {
+function checkRunbook(file: string, parsed: ParsedYaml, options: ParseOptions): LoadedRunbook {
   if (!parsed.ok) return { file, runbook: undefined, diagnostics: parsed.diagnostics };
   const { source, data } = parsed;
   const diagnostics = [...parsed.diagnostics];
@@ -169,7 +181,8 @@ function checkRunbook(file: string, parsed: ParsedYaml, options: LoadOptions): L
   if (!result.success) diagnostics.push(...diagnosticsFromZod(source, result.error.issues, schema));
   diagnostics.push(
     ...checkSemantics(source, data, {
-      registry: options.registry,
+      adapters: options.adapters,
+      expressions: options.expressions,
       schemes: options.config.schemes,
       defaultScheme: options.config.defaultScheme,
       strict: options.strict ?? false,
@@ -325,6 +338,18 @@ function check(loaded: LoadedRunbook): LoadedRunbook {
       `fix it, then check with: runbook validate ${loaded.file}`,
     );
   return loaded;
+}
+
+/** Whether a runbook file has patterns (`matches`), in its text or, spelled with an escape
+ * (`"m\\x61tches"`), only in its data. */
+function hasPatterns(text: string, data: unknown): boolean {
+  if (mentionsPatterns(text)) return true;
+  if (!text.includes('\\')) return false;
+  try {
+    return mentionsPatterns(JSON.stringify(data));
+  } catch {
+    return true; // JSON cannot hold the data (aliases in a cycle): take it to have some
+  }
 }
 
 /** The adapter names a runbook's steps use, read from its raw data (valid or not). */

@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { createRegistry } from '../adapters/registry.js';
 import type { HostConfig } from './config.js';
+import { loadExpressions } from './expressions.js';
 import { parseRunbook } from './load.js';
 
-const REGISTRY = await createRegistry().load();
+const ADAPTERS = await createRegistry().load();
+const EXPRESSIONS = await loadExpressions();
 
 function problems(steps: string, hosts: Record<string, HostConfig> = {}): string[] {
   const source = `id: on-hosts\ntitle: Steps on hosts\ndiagnosis:\n${steps}`;
   const loaded = parseRunbook('on-hosts.yaml', Buffer.from(source, 'utf8'), {
-    registry: REGISTRY,
+    adapters: ADAPTERS,
+    expressions: EXPRESSIONS,
     config: {
       file: undefined,
       dirs: [],

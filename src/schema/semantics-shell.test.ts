@@ -1,12 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRegistry } from '../adapters/registry.js';
 import { loadExpressions } from './expressions.js';
 import { parseRunbook } from './load.js';
 
 // Validation checks expressions with the expression language, which loads on first need.
-beforeAll(() => loadExpressions());
-
-const REGISTRY = await createRegistry().load(['docker']);
+const EXPRESSIONS = await loadExpressions();
+const ADAPTERS = await createRegistry().load(['docker']);
 
 /** `line:col message (hint)` for each problem of a runbook with these diagnosis steps. */
 function problems(steps: string): string[] {
@@ -16,7 +15,8 @@ function problems(steps: string): string[] {
 
 function diagnose(source: string): string[] {
   const loaded = parseRunbook('nested.yaml', Buffer.from(source, 'utf8'), {
-    registry: REGISTRY,
+    adapters: ADAPTERS,
+    expressions: EXPRESSIONS,
     config: {
       file: undefined,
       dirs: [],

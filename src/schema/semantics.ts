@@ -1,15 +1,11 @@
-import { regexProblem } from './regex.js';
 import type { Diagnostic } from '../common/errors.js';
 import { EFFECT_RANK, type CodeInputs, type Effect } from '../adapters/adapter.js';
-import type { AdapterRegistry } from '../adapters/registry.js';
+import type { LoadedAdapters } from '../adapters/registry.js';
 import {
-  checkConstantExpression,
-  checkExpressionSyntax,
-  checkExpressionTypes,
-  literalPatterns,
   hasTemplate,
   referencedNames,
   templateExpressions,
+  type Expressions,
 } from './expressions.js';
 import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
 import { checkShellValues } from './semantics-shell.js';
@@ -18,7 +14,10 @@ import { diagnosticsFromZod } from './zod-diagnostics.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
 export interface SemanticOptions {
-  registry: AdapterRegistry;
+  /** The adapters the runbook's steps name, loaded (`AdapterRegistry.load`). */
+  adapters: LoadedAdapters;
+  /** The expression language, with RE2 when the runbook has patterns (`loadExpressions`). */
+  expressions: Expressions;
   schemes: Record<string, string[]>;
   defaultScheme: string;
   /** `validate --strict`: destructive steps need a guard; the id must match the file name. */
@@ -50,6 +49,7 @@ export function checkSemantics(
 ): Diagnostic[] {
   if (!isObject(data)) return [];
   const out: Diagnostic[] = [];
+  const { expressions } = options;
   const at = (
     path: PathSegment[],
     message: string,
@@ -127,23 +127,23 @@ export function checkSemantics(
         );
         continue;
       }
-      const problem = checkExpressionSyntax(sourceText);
+      const problem = expressions.checkSyntax(sourceText);
       if (problem) {
         at(path, problem);
         continue;
       }
-      const typeProblem = checkExpressionTypes(
+      const typeProblem = expressions.checkTypes(
         sourceText,
         scope.outputs === true,
         bare && scope.condition === true,
       );
       if (typeProblem) at(path, typeProblem);
       else {
-        const constantProblem = checkConstantExpression(sourceText);
+        const constantProblem = expressions.checkConstant(sourceText);
         if (constantProblem) at(path, constantProblem);
       }
-      for (const pattern of literalPatterns(sourceText)) {
-        const patternProblem = regexProblem(pattern);
+      for (const pattern of expressions.literalPatterns(sourceText)) {
+        const patternProblem = expressions.regex.problem(pattern);
         if (patternProblem) at(path, `\`${sourceText}\`: ${patternProblem}`, { hint: RE2_HINT });
       }
       for (const name of referencedNames(sourceText, 'steps')) {
@@ -213,13 +213,13 @@ export function checkSemantics(
     let actionEffect: Effect | undefined;
     if (typeof step.uses === 'string' && step.uses.includes('.')) {
       const [adapterName = '', actionName = ''] = step.uses.split('.');
-      const adapter = options.registry.adapter(adapterName);
+      const adapter = options.adapters.adapter(adapterName);
       const action =
         adapter && Object.hasOwn(adapter.actions, actionName)
           ? adapter.actions[actionName]
           : undefined;
       if (!adapter) {
-        const names = options.registry.names();
+        const names = options.adapters.names();
         const guess = suggest(adapterName, names);
         at([...path, 'uses'], `unknown adapter "${adapterName}"`, {
           hint: guess ? `did you mean "${guess}.${actionName}"?` : `adapters: ${names.join(', ')}`,
@@ -303,7 +303,7 @@ export function checkSemantics(
     if (isObject(step.expect)) {
       for (const [key, value] of Object.entries(step.expect)) {
         if (isObject(value) && typeof value.matches === 'string') {
-          const problem = regexProblem(value.matches);
+          const problem = expressions.regex.problem(value.matches);
           if (problem) at([...path, 'expect', key, 'matches'], problem, { hint: RE2_HINT });
         }
       }

@@ -59,8 +59,7 @@ describe('credentials never reach argv or the described command', () => {
   const registry = createRegistry();
 
   it.each(CASES)('%s', async (name, input) => {
-    await registry.load();
-    const action = registry.action(name);
+    const action = await registry.action(name);
     expect(action, `${name} is registered`).toBeDefined();
     if (!action) return;
     const parsed = action.input.parse(input);

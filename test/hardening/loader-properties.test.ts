@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRegistry } from '../../src/adapters/registry.js';
 import { loadConfig } from '../../src/schema/config.js';
 import { loadExpressions } from '../../src/schema/expressions.js';
-import { findRunbookFiles, parseRunbook, type LoadOptions } from '../../src/schema/load.js';
+import { findRunbookFiles, parseRunbook, type ParseOptions } from '../../src/schema/load.js';
 import { ROOT } from '../helpers/cli.js';
 
 // Whatever bytes a runbook file holds, the loader answers with diagnostics: it never throws, an
@@ -17,14 +17,14 @@ const RUNS = { bytes: 400, strings: 400, yamlish: 600, mutations: 1000 } as cons
 /** Far above a parse on an idle machine (milliseconds); a hang or a blow-up is far above it. */
 const PARSE_MS = 5000;
 
-// The repository's own settings: the severity schemes the shipped runbooks use.
-const OPTIONS: LoadOptions = {
-  registry: await createRegistry().load(),
+// The repository's own settings: the severity schemes the shipped runbooks use; every adapter and
+// the whole expression language.
+const OPTIONS: ParseOptions = {
+  adapters: await createRegistry().load(),
+  expressions: await loadExpressions(),
   config: await loadConfig(ROOT, {}),
   strict: false,
 };
-
-beforeAll(() => loadExpressions());
 
 const SHIPPED = (await findRunbookFiles([`${ROOT}/runbooks`])).map((file) =>
   readFileSync(file, 'utf8'),

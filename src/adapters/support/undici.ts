@@ -1,14 +1,12 @@
-import type { request as UndiciRequest } from 'undici';
-import { importLazily } from '../../common/lazy-import.js';
 import { z } from 'zod';
 import { durationInput, formatDuration } from '../../common/duration.js';
 import type { ActionOutcome } from '../adapter.js';
 import { isTimeout } from '../../common/abort.js';
 
-/** What the adapters that speak HTTP (http, notify) share: loading undici, reading a bounded
- * body, and turning a failed request into an outcome with a message for people. */
+/** What the adapters that speak HTTP (http, notify) share: loading undici (request.ts), reading
+ * a bounded body, and turning a failed request into an outcome with a message for people. */
 
-export type UndiciRequestFunction = typeof UndiciRequest;
+export { loadRequest, type UndiciRequestFunction } from './request.js';
 
 /** A request's `timeout:` input: a duration such as 5s, or a number of seconds. */
 export const timeoutSchema = durationInput({
@@ -21,17 +19,6 @@ export const headersSchema = z.record(
   z.string(),
   z.string().regex(/^[^\r\n]*$/, { error: 'a header value cannot contain a line break' }),
 );
-
-/** undici's `request`, loaded on first use: most commands never make a request. */
-export async function loadRequest(): Promise<UndiciRequestFunction> {
-  const module = await importLazily<{
-    request?: UndiciRequestFunction;
-    default?: { request: UndiciRequestFunction };
-  }>('undici');
-  const request = module.request ?? module.default?.request;
-  if (!request) throw new Error('undici.request is not available');
-  return request;
-}
 
 /** A response body as text, cut off (and the stream closed) past `maxBytes`. */
 export async function readBody(body: unknown, maxBytes: number): Promise<string> {
