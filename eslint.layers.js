@@ -1,7 +1,7 @@
 // The architecture's one-way imports, one rule per layer (docs/architecture.md):
 //   cli → (schema, engine, report, import) → adapters → exec, and everything → common.
 // The engine receives its process runner (src/engine/ports.ts) and never imports exec; only exec
-// starts processes; only cli and report print or prompt. test/lint/layers.test.ts proves that a
+// starts processes; only cli and report print or prompt. test/integration/lint/layers.int.test.ts proves that a
 // crossing import fails.
 
 /** What each layer may import besides itself and common. */

@@ -1,0 +1,241 @@
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  json,
+  parseJournal,
+  runBin,
+  runCli,
+  startServer,
+  tempDir,
+  type TestServer,
+} from '../helpers/cli.js';
+
+/** Steps that pass data to each other (capture → when → a templated command), with shell and
+ * http steps against a real local HTTP server, and the journal that records them. */
+const RUNBOOK = `
+id: data-flow
+title: Data flows between steps
+service: orders
+severity: P2
+vars:
+  base_url: { required: true }
+  out_dir: { required: true }
+detection:
+  checks:
+    - id: health
+      uses: http.get
+      with: { url: "\${{ vars.base_url }}/health" }
+      expect: { status: 200 }
+diagnosis:
+  - id: queue
+    uses: http.get
+    with: { url: "\${{ vars.base_url }}/queue" }
+    capture:
+      depth: outputs.json.depth
+      worker: outputs.json.workers[0].name
+  - id: count-lines
+    run: printf 'a\\nb\\nc\\n' | wc -l
+    capture: { lines: int(outputs.stdout.trim()) }
+resolution:
+  - id: drain
+    when: steps.queue.outputs.depth > 100
+    run: echo "draining \${{ steps.queue.outputs.worker }}" > \${{ vars.out_dir }}/drained.txt
+  - id: never
+    when: steps.queue.outputs.depth < 0
+    run: touch \${{ vars.out_dir }}/never.txt
+  - id: notify
+    uses: http.post
+    with:
+      url: "\${{ vars.base_url }}/events"
+      body: { worker: "\${{ steps.queue.outputs.worker }}", depth: "\${{ steps.queue.outputs.depth }}", lines: "\${{ steps.count_lines.outputs.lines }}" }
+verification:
+  - id: drained
+    run: cat \${{ vars.out_dir }}/drained.txt
+    expect: { stdout: "draining worker-7; rm -rf /" }
+`;
+
+describe('a run where steps pass data to each other', () => {
+  let server: TestServer;
+  const dir = tempDir();
+  let depth = 250;
+
+  beforeAll(async () => {
+    server = await startServer((request, response) => {
+      if (request.url === '/health') return json(response, 503, { ok: false });
+      if (request.url === '/queue')
+        return json(response, 200, { depth, workers: [{ name: 'worker-7; rm -rf /' }] });
+      if (request.url === '/events') return json(response, 201, { ok: true });
+      json(response, 404, {});
+    });
+    mkdirSync(join(dir.path, 'runbooks/orders'), { recursive: true });
+    writeFileSync(join(dir.path, 'runbooks/orders/data-flow.yaml'), RUNBOOK);
+  });
+  afterAll(async () => {
+    await server.close();
+    dir.remove();
+  });
+
+  it('captures, branches on captures, templates them into commands and requests, and journals every step', async () => {
+    const state = join(dir.path, 'state');
+    const result = await runCli(
+      [
+        'run',
+        'data-flow',
+        '--var',
+        `base_url=${server.url}`,
+        '--var',
+        `out_dir=${dir.path}`,
+        '--format',
+        'json',
+      ],
+      {
+        cwd: dir.path,
+        env: { RUNBOOK_STATE_DIR: state },
+      },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as {
+      run_id: string;
+      status: string;
+      exit_code: number;
+      steps: Array<{
+        id: string;
+        section: string;
+        status: string;
+        command: string | null;
+        outputs: Record<string, unknown>;
+      }>;
+    };
+    expect(doc.status).toBe('succeeded');
+    expect(doc.exit_code).toBe(0);
+    expect(doc.steps.map((s) => [s.id, s.status])).toEqual([
+      ['health', 'failed'],
+      ['queue', 'succeeded'],
+      ['count-lines', 'succeeded'],
+      ['drain', 'succeeded'],
+      ['never', 'skipped'],
+      ['notify', 'succeeded'],
+      ['drained', 'succeeded'],
+    ]);
+    const step = (id: string) => doc.steps.find((s) => s.id === id);
+    expect(step('queue')?.outputs).toMatchObject({
+      status: 200,
+      depth: 250,
+      worker: 'worker-7; rm -rf /',
+    });
+    expect(step('count-lines')?.outputs.lines).toBe(3);
+    // The hostile worker name arrives as one quoted word, never as code.
+    expect(step('drain')?.command).toBe(
+      `echo "draining worker-7; rm -rf /" > ${dir.path}/drained.txt`,
+    );
+    expect(readFileSync(join(dir.path, 'drained.txt'), 'utf8')).toBe(
+      'draining worker-7; rm -rf /\n',
+    );
+    const event = server.requests.find((r) => r.url === '/events');
+    expect(JSON.parse(event?.body ?? '{}')).toEqual({
+      worker: 'worker-7; rm -rf /',
+      depth: 250,
+      lines: 3,
+    });
+    expect(event?.headers['content-type']).toBe('application/json');
+
+    const journal = parseJournal(readFileSync(join(state, 'runs', `${doc.run_id}.jsonl`), 'utf8'));
+    expect(journal[0]).toMatchObject({
+      type: 'run.start',
+      run_id: doc.run_id,
+      runbook: { id: 'data-flow' },
+    });
+    expect(journal.at(-1)).toMatchObject({ type: 'run.end', status: 'succeeded' });
+    const ran = doc.steps.filter((s) => s.status !== 'skipped').map((s) => s.id);
+    for (const id of ran) {
+      expect(journal.filter((e) => e.type === 'step.start' && e.step === id)).toHaveLength(1);
+    }
+    for (const id of doc.steps.map((s) => s.id)) {
+      const end = journal.find((e) => e.type === 'step.end' && e.id === id);
+      expect(end, `step.end for ${id}`).toBeDefined();
+      expect(end).toHaveProperty('duration_ms');
+      expect(end).toHaveProperty('exit_code');
+    }
+    expect(journal.find((e) => e.type === 'step.end' && e.id === 'drain')).toMatchObject({
+      command: step('drain')?.command,
+      exit_code: 0,
+    });
+  });
+
+  it('skips the branch when the captured value says so', async () => {
+    depth = 3;
+    const result = await runCli(
+      [
+        'run',
+        'data-flow',
+        '--var',
+        `base_url=${server.url}`,
+        '--var',
+        `out_dir=${join(dir.path, 'elsewhere')}`,
+        '--format',
+        'json',
+      ],
+      {
+        cwd: dir.path,
+        env: { RUNBOOK_STATE_DIR: join(dir.path, 'state') },
+      },
+    );
+    const doc = JSON.parse(result.stdout) as {
+      status: string;
+      steps: Array<{ id: string; status: string }>;
+    };
+    expect(doc.steps.find((s) => s.id === 'drain')?.status).toBe('skipped');
+    // Verification then fails (nothing was drained), and the run says so with exit 1.
+    expect(doc.steps.find((s) => s.id === 'drained')?.status).toBe('failed');
+    expect(doc.status).toBe('failed');
+    expect(result.code).toBe(1);
+    depth = 250;
+  });
+
+  it('prints a readable timeline as a real subprocess', async () => {
+    const result = await runBin(
+      ['run', 'data-flow', '--var', `base_url=${server.url}`, '--var', `out_dir=${dir.path}`],
+      {
+        cwd: dir.path,
+        env: { RUNBOOK_STATE_DIR: join(dir.path, 'state') },
+      },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('finding: status is 503, expected 200');
+    expect(result.stdout).toContain('→ depth = 250');
+    expect(result.stdout).toMatch(/✔ Succeeded in .* 1 finding \(health\)/);
+    // No escape codes when stdout is not a terminal.
+    expect(result.stdout).not.toContain(String.fromCharCode(27));
+  });
+});
+
+describe('values a step gives its command through env:', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+
+  it('are text, whatever the expression gave', async () => {
+    mkdirSync(join(dir.path, 'runbooks'), { recursive: true });
+    writeFileSync(
+      join(dir.path, 'runbooks', 'env-values.yaml'),
+      `id: env-values
+title: Env values are text
+vars:
+  port: { default: 8080 }
+diagnosis:
+  - id: show
+    run: echo "port=$PORT ok=$OK list=$LIST"
+    env: { PORT: "\${{ vars.port }}", OK: "\${{ vars.port > 1 }}", LIST: "\${{ [1, 2] }}" }
+`,
+    );
+    const result = await runCli(['run', 'env-values', '--format', 'json'], {
+      cwd: dir.path,
+      env: { RUNBOOK_STATE_DIR: join(dir.path, 'state') },
+    });
+    const doc = JSON.parse(result.stdout) as {
+      steps: Array<{ id: string; status: string; outputs: { stdout?: string } }>;
+    };
+    expect(doc.steps[0]?.outputs.stdout).toBe('port=8080 ok=true list=[1,2]');
+  });
+});
