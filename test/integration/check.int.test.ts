@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { readSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, runBin, runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
+import { runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
 
 /** `runbook check` against a real HTTP server the tests make healthy, slow, erroring or silent, and
@@ -97,19 +97,6 @@ detection:
     - id: probe
       run: ["runbook-no-such-tool", "--status"]
       effect: read
-`,
-  );
-  // A check that runs until the test releases it: what "still running" means, with no clock.
-  runbook(
-    'held',
-    `id: held
-title: Runs until released
-detection:
-  checks:
-    - id: wait
-      run: 'touch "$HELD_STARTED"; while [ ! -e "$HELD_RELEASE" ]; do sleep 0.02; done; echo released'
-      effect: read
-      timeout: 5m
 `,
   );
   writeFileSync(join(runbooks, 'broken.yaml'), 'id: broken\ntitle: [unclosed\n');
@@ -319,62 +306,6 @@ describe('machine-readable outputs', () => {
   });
 });
 
-describe('overlapping invocations', () => {
-  let held = 0;
-  /** Files that say a `held` check has started, and let it finish. */
-  const holdFiles = (): { started: string; release: string; env: Record<string, string> } => {
-    held++;
-    const started = join(dir.path, `held-started-${held}`);
-    const release = join(dir.path, `held-release-${held}`);
-    return { started, release, env: { ...env(), HELD_STARTED: started, HELD_RELEASE: release } };
-  };
-
-  it('a second check of the same selection exits 3 while the first runs; others go on', async () => {
-    const hold = holdFiles();
-    const first = runBin(['check', '--dir', runbooks, 'held', '--timeout', '5m'], {
-      env: hold.env,
-      timeoutMs: 300_000,
-    });
-    await waitFor(() => existsSync(hold.started));
-    expect(lockFiles()).toHaveLength(1);
-    const second = await runBin(['check', '--dir', runbooks, 'held'], { env: hold.env });
-    expect(second.code).toBe(3);
-    expect(second.stdout).toMatch(/^RUNBOOK UNKNOWN - previous check still running \(pid \d+/);
-    mode = 'healthy';
-    const other = await runBin(
-      ['check', '--dir', runbooks, 'quick', '--var', `base_url=${server.url}`],
-      { env: env() },
-    );
-    expect(other.code).toBe(0);
-    writeFileSync(hold.release, '');
-    const done = await first;
-    expect(done.stdout).toMatch(/^RUNBOOK OK - /);
-    expect(done.code).toBe(0);
-    expect(lockFiles()).toHaveLength(0);
-  });
-
-  it('the lock of a check that died is taken over', async () => {
-    const hold = holdFiles();
-    const child = spawn(process.execPath, [BIN, 'check', '--dir', runbooks, 'held', 'toolless'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, ...hold.env },
-      stdio: 'ignore',
-    });
-    await waitFor(() => existsSync(hold.started));
-    child.kill('SIGKILL');
-    await new Promise((done) => child.on('close', done));
-    expect(lockFiles()).toHaveLength(1);
-    writeFileSync(hold.release, '');
-    const result = await runBin(['check', '--dir', runbooks, 'toolless', 'held'], {
-      env: hold.env,
-    });
-    expect(result.code).toBe(3);
-    expect(result.stdout).toMatch(/^OK held\/wait/m);
-    expect(result.stderr).toMatch(/^warning: took over the lock of a previous check \(pid \d+/);
-    expect(lockFiles()).toHaveLength(0);
-  });
-});
-
 describe('a SQL check against PostgreSQL', () => {
   let pg: PgCluster;
   beforeAll(async () => {
@@ -455,17 +386,6 @@ diagnosis:
     );
   });
 });
-
-function lockFiles(): string[] {
-  const locks = join(state, 'locks');
-  return existsSync(locks) ? readdirSync(locks).filter((f) => f.startsWith('check-')) : [];
-}
-
-/** Waits for something the process under test does; the bound is only against a hang. */
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 2400 && !condition(); i++) await new Promise((done) => setTimeout(done, 25));
-  expect(condition()).toBe(true);
-}
 
 /** Parses the exposition format: `name{labels} value` lines, labels sorted; checks # TYPE lines. */
 function parseExposition(text: string): Map<string, number> {

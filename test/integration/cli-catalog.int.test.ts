@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runBin, runCli, tempDir } from '../helpers/cli.js';
+import { ROOT, runCli, tempDir } from '../helpers/cli.js';
 
 /** A directory outside the repository: no runbook.config.yaml applies there. */
 let outside: { path: string; remove: () => void };
@@ -103,24 +102,5 @@ describe('finding runbooks', () => {
       'a/twice.yaml:1:1: error: runbook id "twice" is defined in 2 files: twice/a/twice.yaml, twice/b/other-name.yaml',
     );
     expect(result.stdout).toBe('');
-  });
-
-  it('a FIFO in a runbook directory is reported, never read (it would hang)', async () => {
-    const dir = join(outside.path, 'fifo');
-    mkdirSync(dir);
-    copyFileSync(join(RUNBOOKS, 'demo/demo-api-down.yaml'), join(dir, 'demo-api-down.yaml'));
-    execFileSync('mkfifo', [join(dir, 'zz.yaml')]);
-    symlinkSync('/dev/zero', join(dir, 'x.yaml'));
-    for (const command of [['list'], ['validate', dir], ['run', 'demo-api-down', '--dry-run']]) {
-      const result = await runBin([...command, '--dir', dir], {
-        cwd: outside.path,
-        timeoutMs: 10_000,
-      });
-      expect(result.signal).toBe(null);
-      expect(result.code).toBe(2);
-      expect(result.stdout + result.stderr).toMatch(
-        /fifo\/x\.yaml: not a regular file \(a FIFO, socket or device is never read as a runbook\)/,
-      );
-    }
   });
 });

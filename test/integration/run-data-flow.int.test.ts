@@ -1,59 +1,11 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  json,
-  parseJournal,
-  runBin,
-  runCli,
-  startServer,
-  tempDir,
-  type TestServer,
-} from '../helpers/cli.js';
+import { parseJournal, runCli, tempDir, type TestServer } from '../helpers/cli.js';
+import { DATA_FLOW_RUNBOOK, startOrdersApi } from '../helpers/data-flow.js';
 
 /** Steps that pass data to each other (capture → when → a templated command), with shell and
  * http steps against a real local HTTP server, and the journal that records them. */
-const RUNBOOK = `
-id: data-flow
-title: Data flows between steps
-service: orders
-severity: P2
-vars:
-  base_url: { required: true }
-  out_dir: { required: true }
-detection:
-  checks:
-    - id: health
-      uses: http.get
-      with: { url: "\${{ vars.base_url }}/health" }
-      expect: { status: 200 }
-diagnosis:
-  - id: queue
-    uses: http.get
-    with: { url: "\${{ vars.base_url }}/queue" }
-    capture:
-      depth: outputs.json.depth
-      worker: outputs.json.workers[0].name
-  - id: count-lines
-    run: printf 'a\\nb\\nc\\n' | wc -l
-    capture: { lines: int(outputs.stdout.trim()) }
-resolution:
-  - id: drain
-    when: steps.queue.outputs.depth > 100
-    run: echo "draining \${{ steps.queue.outputs.worker }}" > \${{ vars.out_dir }}/drained.txt
-  - id: never
-    when: steps.queue.outputs.depth < 0
-    run: touch \${{ vars.out_dir }}/never.txt
-  - id: notify
-    uses: http.post
-    with:
-      url: "\${{ vars.base_url }}/events"
-      body: { worker: "\${{ steps.queue.outputs.worker }}", depth: "\${{ steps.queue.outputs.depth }}", lines: "\${{ steps.count_lines.outputs.lines }}" }
-verification:
-  - id: drained
-    run: cat \${{ vars.out_dir }}/drained.txt
-    expect: { stdout: "draining worker-7; rm -rf /" }
-`;
 
 describe('a run where steps pass data to each other', () => {
   let server: TestServer;
@@ -61,15 +13,9 @@ describe('a run where steps pass data to each other', () => {
   let depth = 250;
 
   beforeAll(async () => {
-    server = await startServer((request, response) => {
-      if (request.url === '/health') return json(response, 503, { ok: false });
-      if (request.url === '/queue')
-        return json(response, 200, { depth, workers: [{ name: 'worker-7; rm -rf /' }] });
-      if (request.url === '/events') return json(response, 201, { ok: true });
-      json(response, 404, {});
-    });
+    server = await startOrdersApi(() => depth);
     mkdirSync(join(dir.path, 'runbooks/orders'), { recursive: true });
-    writeFileSync(join(dir.path, 'runbooks/orders/data-flow.yaml'), RUNBOOK);
+    writeFileSync(join(dir.path, 'runbooks/orders/data-flow.yaml'), DATA_FLOW_RUNBOOK);
   });
   afterAll(async () => {
     await server.close();
@@ -192,22 +138,6 @@ describe('a run where steps pass data to each other', () => {
     expect(doc.status).toBe('failed');
     expect(result.code).toBe(1);
     depth = 250;
-  });
-
-  it('prints a readable timeline as a real subprocess', async () => {
-    const result = await runBin(
-      ['run', 'data-flow', '--var', `base_url=${server.url}`, '--var', `out_dir=${dir.path}`],
-      {
-        cwd: dir.path,
-        env: { RUNBOOK_STATE_DIR: join(dir.path, 'state') },
-      },
-    );
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain('finding: status is 503, expected 200');
-    expect(result.stdout).toContain('→ depth = 250');
-    expect(result.stdout).toMatch(/✔ Succeeded in .* 1 finding \(health\)/);
-    // No escape codes when stdout is not a terminal.
-    expect(result.stdout).not.toContain(String.fromCharCode(27));
   });
 });
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionContext, ProcessRequest, ProcessResult } from '../../../src/adapters/adapter.js';
+import type {
+  ActionContext,
+  ProcessRequest,
+  ProcessResult,
+} from '../../../src/adapters/adapter.js';
 import { createRegistry } from '../../../src/adapters/registry.js';
 
 /**

@@ -2,7 +2,11 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActionContext, ActionOutcome, ProcessRequest } from '../../../src/adapters/adapter.js';
+import type {
+  ActionContext,
+  ActionOutcome,
+  ProcessRequest,
+} from '../../../src/adapters/adapter.js';
 import { curl } from '../../../src/adapters/curl/index.js';
 import { localExec } from '../../../src/exec/local.js';
 import { json, runCli, startServer, tempDir, type TestServer } from '../../helpers/cli.js';

@@ -2,7 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ActionContext, ActionOutcome, ProcessRequest } from '../../../src/adapters/adapter.js';
+import type {
+  ActionContext,
+  ActionOutcome,
+  ProcessRequest,
+} from '../../../src/adapters/adapter.js';
 import { localExec } from '../../../src/exec/local.js';
 import { psql } from '../../../src/adapters/psql/index.js';
 import { runCli, tempDir } from '../../helpers/cli.js';

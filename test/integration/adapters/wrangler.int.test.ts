@@ -1,7 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActionContext, ActionOutcome, ProcessRequest } from '../../../src/adapters/adapter.js';
+import type {
+  ActionContext,
+  ActionOutcome,
+  ProcessRequest,
+} from '../../../src/adapters/adapter.js';
 import { localExec } from '../../../src/exec/local.js';
 import { wrangler } from '../../../src/adapters/wrangler/index.js';
 import {
