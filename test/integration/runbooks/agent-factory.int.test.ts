@@ -52,7 +52,9 @@ describe('agent-factory runbooks', () => {
     );
     for (const id of IDS) {
       const text = readFileSync(join(DIR, `${id}.yaml`), 'utf8');
-      expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../../schema/runbook.schema.json');
+      expect(text.split('\n')[0]).toBe(
+        '# yaml-language-server: $schema=../../schema/runbook.schema.json',
+      );
       const doc = parse(text) as { id: string; severity_scheme: string };
       expect([doc.id, doc.severity_scheme]).toEqual([id, 'p0-p3']);
       expect(validate(doc), `${id}: ${JSON.stringify(validate.errors)}`).toBe(true);
@@ -121,7 +123,9 @@ describe('agent-factory runbooks: real runs against stand-ins', () => {
       }
       if (url === '/status/openai') return json(response, 200, { status: { indicator: 'none' } });
       if (url === '/status/anthropic')
-        return json(response, 200, { status: { indicator: 'minor', description: 'Minor Service Outage' } });
+        return json(response, 200, {
+          status: { indicator: 'minor', description: 'Minor Service Outage' },
+        });
       // The Vercel REST API: one deployment, read with the bearer token.
       if (url === `/vercel-api/v13/deployments/${DEPLOYMENT}`) {
         if (request.headers.authorization !== `Bearer ${VERCEL_TOKEN}`)
@@ -154,7 +158,10 @@ describe('agent-factory runbooks: real runs against stand-ins', () => {
       json(response, 404, { error: 'not found' });
     });
     supabase = await startServer((request, response) => {
-      if (request.headers.apikey !== SERVICE_KEY || request.headers.authorization !== `Bearer ${SERVICE_KEY}`)
+      if (
+        request.headers.apikey !== SERVICE_KEY ||
+        request.headers.authorization !== `Bearer ${SERVICE_KEY}`
+      )
         return json(response, 401, { message: 'Invalid API key' });
       if (request.url === '/rest/v1/')
         return json(response, 200, { swagger: '2.0', info: { title: 'PostgREST API' } });
@@ -163,8 +170,22 @@ describe('agent-factory runbooks: real runs against stand-ins', () => {
           response,
           200,
           world.exhausted
-            ? { total: 58, max_connections: 60, usage_pct: 96.7, active: 9, idle: 13, idle_in_transaction: 36 }
-            : { total: 14, max_connections: 60, usage_pct: 23.3, active: 6, idle: 8, idle_in_transaction: 0 },
+            ? {
+                total: 58,
+                max_connections: 60,
+                usage_pct: 96.7,
+                active: 9,
+                idle: 13,
+                idle_in_transaction: 36,
+              }
+            : {
+                total: 14,
+                max_connections: 60,
+                usage_pct: 23.3,
+                active: 6,
+                idle: 8,
+                idle_in_transaction: 0,
+              },
         );
       json(response, 404, { code: 'PGRST202', message: 'function not found' });
     });
@@ -225,12 +246,30 @@ if (argv[0] === 'logs') {
     VERCEL_TOKEN,
     FAKE_VERCEL_CONTROL: app.url,
   });
-  const run = async (id: string, args: string[]): Promise<{ code: number; doc: JsonRun; raw: string }> => {
+  const run = async (
+    id: string,
+    args: string[],
+  ): Promise<{ code: number; doc: JsonRun; raw: string }> => {
     const result = await runCli(
-      ['run', id, '--dir', DIR, '--non-interactive', '--format', 'json', '--var', `api_url=${app.url}`, ...args],
+      [
+        'run',
+        id,
+        '--dir',
+        DIR,
+        '--non-interactive',
+        '--format',
+        'json',
+        '--var',
+        `api_url=${app.url}`,
+        ...args,
+      ],
       { env: env() },
     );
-    return { code: result.code, doc: JSON.parse(result.stdout) as JsonRun, raw: result.stdout + result.stderr };
+    return {
+      code: result.code,
+      doc: JSON.parse(result.stdout) as JsonRun,
+      raw: result.stdout + result.stderr,
+    };
   };
   const step = (doc: JsonRun, id: string): JsonStep => {
     const found = doc.steps.find((s) => s.id === id);
@@ -315,13 +354,17 @@ if (argv[0] === 'logs') {
       .split('\n')
       .map((line) => JSON.parse(line) as { argv: string[]; token: string | null });
     expect(calls.map((c) => c.argv[0])).toEqual(['logs', 'redeploy']);
-    expect(calls.every((c) => c.token === VERCEL_TOKEN && !c.argv.includes(VERCEL_TOKEN))).toBe(true);
+    expect(calls.every((c) => c.token === VERCEL_TOKEN && !c.argv.includes(VERCEL_TOKEN))).toBe(
+      true,
+    );
     // Verification against the recovered stand-ins.
     expect(step(doc, 'pool-recovered').outputs.usage_pct).toBe(23.3);
     expect(step(doc, 'healthy-again').outputs.status).toBe(200);
     expect(step(doc, 'error-rate-normal').outputs.error_rate_pct).toBe(0.02);
     // Communication: Slack got the initial report with the severity, then the resolution.
-    const posts = slack.requests.map((r) => JSON.parse(r.body) as { text: string; channel: string });
+    const posts = slack.requests.map(
+      (r) => JSON.parse(r.body) as { text: string; channel: string },
+    );
     expect(posts).toHaveLength(2);
     expect(posts[0]?.channel).toBe('#incidents');
     expect(posts[0]?.text).toContain('Severity: P0.');
@@ -391,7 +434,13 @@ if (argv[0] === 'logs') {
   });
 
   it('API rate limiting: detection reads the 429, the rate-limit headers and the providers', async () => {
-    Object.assign(world, { exhausted: false, deployBroken: false, rateLimited: true, errorRatePct: 0.7, p95Ms: 400 });
+    Object.assign(world, {
+      exhausted: false,
+      deployBroken: false,
+      rateLimited: true,
+      errorRatePct: 0.7,
+      p95Ms: 400,
+    });
     const { code, doc, raw } = await run('agent-factory-api-rate-limiting', [
       '--only',
       'detection',
@@ -419,7 +468,13 @@ if (argv[0] === 'logs') {
   });
 
   it('incident response: maintenance mode is set through vercel env and a redeploy, and answers 503', async () => {
-    Object.assign(world, { exhausted: false, deployBroken: false, envVars: {}, maintenance: false, redeploys: 0 });
+    Object.assign(world, {
+      exhausted: false,
+      deployBroken: false,
+      envVars: {},
+      maintenance: false,
+      redeploys: 0,
+    });
     writeFileSync(vercelCalls, '');
     const mitigate = await run('agent-factory-incident-response', [
       '--only',

@@ -1,12 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, ROOT, runCli, startServer, tempDir, type TestServer } from '../../helpers/cli.js';
-import {
-  startFakeCloudflare,
-  V2,
-  V3,
-  type FakeCloudflare,
-} from '../../helpers/fake-cloudflare.js';
+import { startFakeCloudflare, V2, V3, type FakeCloudflare } from '../../helpers/fake-cloudflare.js';
 import { runbookIds } from '../../helpers/recorders.js';
 
 /**

@@ -131,9 +131,7 @@ describe('"API not responding" against a real pm2', () => {
       online: 0,
       processes: [{ name: 'cookcam-api', status: 'stopped', pid: 0 }],
     });
-    expect(stepOf(doc, 'port-binding').outputs.stdout).toContain(
-      `nothing listens on port ${port}`,
-    );
+    expect(stepOf(doc, 'port-binding').outputs.stdout).toContain(`nothing listens on port ${port}`);
     expect(stepOf(doc, 'restart')).toMatchObject({
       effect: 'destructive',
       command: 'pm2 restart cookcam-api',

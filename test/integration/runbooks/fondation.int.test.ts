@@ -1,10 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,18 +127,34 @@ describe('fondation runbooks run for real', () => {
       `echo '{"status":"ok"}' > /tmp/www/health; exec httpd -f -p 127.0.0.1:${port} -h /tmp/www; ` +
       'else touch /crashed-once; echo "ERROR Failed to connect to Convex: heartbeat lost" >&2; exit 1; fi';
     await engine.docker([
-      'run', '--detach', '--name', 'fondation-worker', '--network', 'host', engine.image,
-      'sh', '-c', script,
+      'run',
+      '--detach',
+      '--name',
+      'fondation-worker',
+      '--network',
+      'host',
+      engine.image,
+      'sh',
+      '-c',
+      script,
     ]);
     expect((await engine.docker(['wait', 'fondation-worker'])).trim()).toBe('1');
 
     const result = await runCli(
       [
-        'run', 'fondation-worker-not-processing', '--non-interactive', '--format', 'json',
-        '--var', `health_url=http://127.0.0.1:${port}`,
-        '--var', `convex_url=${convex.url}`,
-        '--var', 'restart_with=docker',
-        '--approve', 'start-container',
+        'run',
+        'fondation-worker-not-processing',
+        '--non-interactive',
+        '--format',
+        'json',
+        '--var',
+        `health_url=http://127.0.0.1:${port}`,
+        '--var',
+        `convex_url=${convex.url}`,
+        '--var',
+        'restart_with=docker',
+        '--approve',
+        'start-container',
       ],
       { env: realEnv() },
     );
@@ -177,10 +188,16 @@ describe('fondation runbooks run for real', () => {
     expect(step(doc, 'start-container').command).toBe('docker start fondation-worker');
     expect(step(doc, 'start-container').effect).toBe('destructive');
     expect(step(doc, 'container-running').outputs.status).toBe('running');
-    expect(step(doc, 'healthy-again').outputs).toMatchObject({ status: 200, json: { status: 'ok' } });
+    expect(step(doc, 'healthy-again').outputs).toMatchObject({
+      status: 200,
+      json: { status: 'ok' },
+    });
 
     // The effect on the engine: the worker runs and answers.
-    expect(await inspectState('fondation-worker')).toMatchObject({ Status: 'running', Running: true });
+    expect(await inspectState('fondation-worker')).toMatchObject({
+      Status: 'running',
+      Running: true,
+    });
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
     // systemd was only asked about the unit, never told to restart it.
@@ -190,23 +207,43 @@ describe('fondation runbooks run for real', () => {
 
   it('high memory: temp files in the worker tmpfs push it over the threshold; cleared and restarted, it is back under', async () => {
     await engine.docker([
-      'run', '--detach', '--name', 'fondation-worker', '--network', 'none',
-      '--tmpfs', '/tmp/fondation:size=256m', engine.image,
-      'sh', '-c', 'trap "exit 0" TERM; echo "worker started"; while :; do sleep 1; done',
+      'run',
+      '--detach',
+      '--name',
+      'fondation-worker',
+      '--network',
+      'none',
+      '--tmpfs',
+      '/tmp/fondation:size=256m',
+      engine.image,
+      'sh',
+      '-c',
+      'trap "exit 0" TERM; echo "worker started"; while :; do sleep 1; done',
     ]);
     // A job clones repositories into the temp dir (tmpfs: the container's memory) and the log warns.
     await engine.docker([
-      'exec', 'fondation-worker', 'sh', '-c',
+      'exec',
+      'fondation-worker',
+      'sh',
+      '-c',
       'dd if=/dev/zero of=/tmp/fondation/repo-clone.bin bs=1M count=96 2>/dev/null && echo "WARN heap usage high" > /proc/1/fd/1',
     ]);
 
     const result = await runCli(
       [
-        'run', 'fondation-high-memory', '--non-interactive', '--format', 'json',
-        '--var', 'memory_threshold_mb=64',
-        '--var', 'restart_with=docker',
-        '--approve', 'clear-temp',
-        '--approve', 'restart-container',
+        'run',
+        'fondation-high-memory',
+        '--non-interactive',
+        '--format',
+        'json',
+        '--var',
+        'memory_threshold_mb=64',
+        '--var',
+        'restart_with=docker',
+        '--approve',
+        'clear-temp',
+        '--approve',
+        'restart-container',
       ],
       { env: realEnv() },
     );
@@ -253,13 +290,23 @@ describe('fondation runbooks run for real', () => {
 
     const result = await runCli(
       [
-        'run', 'fondation-disk-full', '--non-interactive', '--format', 'json',
-        '--var', `disk_path=${disk}`,
-        '--var', 'disk_threshold_pct=80',
-        '--var', `temp_dir=${temp}`,
-        '--var', `log_dir=${join(disk, 'log')}`,
-        '--var', `backup_dir=${join(disk, 'backups')}`,
-        '--approve', 'clean-temp',
+        'run',
+        'fondation-disk-full',
+        '--non-interactive',
+        '--format',
+        'json',
+        '--var',
+        `disk_path=${disk}`,
+        '--var',
+        'disk_threshold_pct=80',
+        '--var',
+        `temp_dir=${temp}`,
+        '--var',
+        `log_dir=${join(disk, 'log')}`,
+        '--var',
+        `backup_dir=${join(disk, 'backups')}`,
+        '--approve',
+        'clean-temp',
       ],
       { env: realEnv() },
     );

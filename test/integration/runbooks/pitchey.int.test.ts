@@ -2,12 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startFakeCloudflare,
-  V2,
-  V3,
-  type FakeCloudflare,
-} from '../../helpers/fake-cloudflare.js';
+import { startFakeCloudflare, V2, V3, type FakeCloudflare } from '../../helpers/fake-cloudflare.js';
 import {
   json,
   parseJournal,
@@ -146,7 +141,9 @@ async function startPitcheyStandIn(): Promise<StandIn> {
     '/api/auth/verify': () => [401, { valid: false, error: 'invalid token' }],
     '/logs/search': (url) => {
       const words = (url.searchParams.get('q') ?? '').toLowerCase().split(' ');
-      const logs = errorLogs().filter((l) => words.every((w) => l.message.toLowerCase().includes(w)));
+      const logs = errorLogs().filter((l) =>
+        words.every((w) => l.message.toLowerCase().includes(w)),
+      );
       return [200, { logs, total: logs.length }];
     },
     '/apm/metrics': (url) => [
@@ -194,7 +191,11 @@ async function startPitcheyStandIn(): Promise<StandIn> {
       200,
       pick({
         healthy: { errorCount: 0, totalCount: 48210, services: { auth: 0, pitch: 0, database: 0 } },
-        degraded: { errorCount: 1, totalCount: 47002, services: { auth: 0, pitch: 1, database: 0 } },
+        degraded: {
+          errorCount: 1,
+          totalCount: 47002,
+          services: { auth: 0, pitch: 1, database: 0 },
+        },
         unhealthy: {
           errorCount: 2410,
           totalCount: 31022,
@@ -271,7 +272,9 @@ describe('pitchey check-style runbooks, run for real against the stand-in', () =
     dir.remove();
   });
 
-  async function run(id: string): Promise<{ code: number; doc: JsonRun; step: (id: string) => JsonStep }> {
+  async function run(
+    id: string,
+  ): Promise<{ code: number; doc: JsonRun; step: (id: string) => JsonStep }> {
     // In-process (the dry runs above are the subprocess proof); the requests are real.
     const result = await runCli(['run', id, '--non-interactive', '--format', 'json'], {
       env: pitcheyEnv(standIn.server.url, join(dir.path, 'state')),
@@ -316,7 +319,10 @@ describe('pitchey check-style runbooks, run for real against the stand-in', () =
         unhealthy: [],
       });
       // The only error is two hours old: outside `select(.timestamp > (now - 600))`.
-      expect(step('recent-errors').outputs).toMatchObject({ recent_errors: 0, recent_messages: [] });
+      expect(step('recent-errors').outputs).toMatchObject({
+        recent_errors: 0,
+        recent_messages: [],
+      });
       expect(step('current-performance').outputs).toMatchObject({
         p95_ms: 460,
         response_time: { avg: 142, p50: 98, p95: 460, p99: 910 },
@@ -365,12 +371,16 @@ describe('pitchey check-style runbooks, run for real against the stand-in', () =
       expect(step('main-api-health')).toMatchObject({
         status: 'failed',
         finding: true,
-        reason: 'status is 503, expected 200; api_status is "unhealthy", expected one of "healthy", "ok"',
+        reason:
+          'status is 503, expected 200; api_status is "unhealthy", expected one of "healthy", "ok"',
       });
       expect(step('monitoring-status').reason).toBe(
         'monitoring_status is "degraded", expected "healthy"',
       );
-      expect(step('infra-health').outputs).toMatchObject({ kv_status: 'degraded', unhealthy: ['kv'] });
+      expect(step('infra-health').outputs).toMatchObject({
+        kv_status: 'degraded',
+        unhealthy: ['kv'],
+      });
       expect(step('infra-health').reason).toBe('kv_status is "degraded", expected "healthy"');
       // 8 errors in the last 10 minutes (of 10 returned): 2 are older.
       expect(step('recent-errors').outputs.recent_errors).toBe(8);
@@ -548,7 +558,9 @@ describe('pitchey check-style runbooks, run for real against the stand-in', () =
       const metrics = standIn.paths().find((p) => p.startsWith('/apm/metrics'));
       const start = Number(new URL(metrics ?? '', 'http://x').searchParams.get('start'));
       expect(Math.abs(Date.now() - 7_200_000 - start)).toBeLessThan(60_000);
-      expect(doc.steps.filter((s) => s.section === 'resolution').map((s) => [s.id, s.status])).toEqual([
+      expect(
+        doc.steps.filter((s) => s.section === 'resolution').map((s) => [s.id, s.status]),
+      ).toEqual([
         ['verify-auth-endpoint', 'succeeded'],
         ['database-health', 'succeeded'],
         ['timeout-patterns', 'succeeded'],
