@@ -2,15 +2,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type {
-  ActionContext,
-  ActionOutcome,
-  ProcessRequest,
-} from '../../../src/adapters/adapter.js';
+import type { ActionContext, ActionOutcome } from '../../../src/adapters/adapter.js';
 import { curl } from '../../../src/adapters/curl/index.js';
 import { localExec } from '../../../src/exec/local.js';
 import { json, runCli, startServer, tempDir, type TestServer } from '../../helpers/cli.js';
 import { timeoutSignal } from '../../../src/common/abort.js';
+import { recordingContext, type RecordedExec } from '../../helpers/recorded-exec.js';
 
 /** The real curl binary against a real HTTP server on 127.0.0.1. */
 
@@ -20,32 +17,21 @@ let closedPort: number;
 let flakyHits = 0;
 const dir = tempDir('runbook-curl-');
 
-/** A context whose process requests are recorded, to look at the argv curl was given. */
-function context(requests: ProcessRequest[] = []): ActionContext {
-  const base = {
-    signal: timeoutSignal(20_000),
-    timeoutMs: undefined,
-    env: { PATH: process.env.PATH },
-    cwd: dir.path,
-  };
-  const exec = localExec(base);
-  return {
-    ...base,
-    host: undefined,
-    exec: (request) => {
-      requests.push(request);
-      return exec(request);
-    },
-  };
+/** A context where the real curl runs, its process requests recorded to look at the argv it was
+ * given. */
+function context(): { ctx: ActionContext; recorder: RecordedExec } {
+  const scope = { signal: timeoutSignal(20_000), env: { PATH: process.env.PATH }, cwd: dir.path };
+  const real = localExec(scope);
+  return recordingContext((request) => real(request), scope);
 }
 
 function act(
   name: keyof typeof curl.actions,
   input: Record<string, unknown>,
-  requests?: ProcessRequest[],
+  ctx: ActionContext = context().ctx,
 ): Promise<ActionOutcome> {
   const action = curl.actions[name];
-  return action.run(action.input.parse(input), context(requests));
+  return action.run(action.input.parse(input), ctx);
 }
 
 beforeAll(async () => {
@@ -178,14 +164,14 @@ describe('curl actions against a real HTTP server', () => {
   });
 
   it('the Authorization header reaches the server but never argv nor the description', async () => {
-    const requests: ProcessRequest[] = [];
+    const { ctx, recorder } = context();
     const input = {
       url: `http://ops:pw-51c0@${server.url.slice(7)}/echo`,
       method: 'PUT',
       headers: { Authorization: `Bearer ${TOKEN}`, 'X-Incident': '42' },
       data: 'drain=1',
     };
-    const outcome = await act('request', input, requests);
+    const outcome = await act('request', input, ctx);
     expect(outcome.ok).toBe(true);
     const received = server.requests.at(-1);
     expect(received?.method).toBe('PUT');
@@ -194,10 +180,35 @@ describe('curl actions against a real HTTP server', () => {
     expect(received?.body).toBe('drain=1');
     // The URL's credentials went as a user option: basic auth, not in argv either.
     expect(received?.url).toBe('/echo');
-    expect(requests).toHaveLength(1);
-    const argv = [requests[0]?.file, ...(requests[0]?.args ?? [])].join(' ');
-    expect(argv).not.toContain(TOKEN);
-    expect(argv).not.toContain('pw-51c0');
+    // The credentials travel on stdin, in curl's config (-K -), never in argv.
+    expect(recorder.calls()).toEqual([
+      {
+        file: 'curl',
+        args: [
+          '-sS',
+          '-X',
+          'PUT',
+          '--max-time',
+          '10',
+          '-H',
+          'X-Incident: 42',
+          '-w',
+          '%{stderr}\\n@@runbook-curl-write-out@@%{json}\\n%{header_json}',
+          '-K',
+          '-',
+        ],
+        input: [
+          `header = "Authorization: Bearer ${TOKEN}"`,
+          'user = "ops:pw-51c0"',
+          'data-raw = "drain=1"',
+          `url = "${server.url}/echo"`,
+          '',
+        ].join('\n'),
+      },
+    ]);
+    const argv = recorder.argvs().map((words) => words.join(' '));
+    expect(argv.join('')).not.toContain(TOKEN);
+    expect(argv.join('')).not.toContain('pw-51c0');
     const described = curl.actions.request.describe(curl.actions.request.input.parse(input));
     expect(described).not.toContain(TOKEN);
     expect(described).toContain(`-H 'Authorization: ***'`);

@@ -1,12 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type {
-  ActionContext,
-  ActionOutcome,
-  ProcessRequest,
-} from '../../../src/adapters/adapter.js';
+import type { ActionContext, ActionOutcome } from '../../../src/adapters/adapter.js';
 import { localExec } from '../../../src/exec/local.js';
+import { recordingContext, type RecordedExec } from '../../helpers/recorded-exec.js';
 import { wrangler } from '../../../src/adapters/wrangler/index.js';
 import {
   json,
@@ -30,25 +27,14 @@ import { timeoutSignal } from '../../../src/common/abort.js';
 
 type ActionName = keyof typeof wrangler.actions;
 
+/** A context where the real wrangler runs, its process requests recorded. */
 function context(
   env: Record<string, string>,
   cwd: string,
-): ActionContext & { calls: ProcessRequest[] } {
-  const signal = timeoutSignal(40_000);
-  const exec = localExec({ env, cwd, signal });
-  const calls: ProcessRequest[] = [];
-  return {
-    env,
-    cwd,
-    signal,
-    timeoutMs: undefined,
-    host: undefined,
-    calls,
-    exec: (request) => {
-      calls.push(request);
-      return exec(request);
-    },
-  };
+): { ctx: ActionContext; recorder: RecordedExec } {
+  const scope = { env, cwd, signal: timeoutSignal(40_000) };
+  const real = localExec(scope);
+  return recordingContext((request) => real(request), scope);
 }
 
 function act(name: ActionName, input: unknown, ctx: ActionContext): Promise<ActionOutcome> {
@@ -73,6 +59,14 @@ describe('wrangler actions, run directly', () => {
     dir.remove();
   });
 
+  /** What each wrangler process is given besides the step's environment: the account's credentials
+   * and where its API is. */
+  const credentials = () => ({
+    CLOUDFLARE_API_TOKEN: cf.token,
+    CLOUDFLARE_ACCOUNT_ID: 'acc123',
+    CLOUDFLARE_API_BASE_URL: env.CLOUDFLARE_API_BASE_URL,
+  });
+
   it('finds wrangler 4.86.0 on PATH', async () => {
     expect(await wrangler.preflight({ env })).toMatchObject({
       ok: true,
@@ -82,7 +76,8 @@ describe('wrangler actions, run directly', () => {
   });
 
   it('whoami: who the token belongs to; the token travels in the environment only', async () => {
-    const ctx = context(env, work);
+    const { ctx, recorder } = context(env, work);
+    const before = cf.requests.length;
     const outcome = await act('whoami', {}, ctx);
     expect(outcome.error).toBeUndefined();
     expect(outcome.ok).toBe(true);
@@ -91,15 +86,21 @@ describe('wrangler actions, run directly', () => {
       email: 'dev@example.com',
       accounts: [{ id: 'acc123', name: 'Test Account' }],
     });
-    expect(cf.requests.some((r) => r.path === '/client/v4/user/tokens/verify')).toBe(true);
-    expect(cf.requests.every((r) => r.authorization === `Bearer ${cf.token}`)).toBe(true);
-    expect(ctx.calls[0]?.args).toEqual(['whoami', '--json']);
-    expect(JSON.stringify(ctx.calls[0]?.args)).not.toContain(cf.token);
-    expect(ctx.calls[0]?.env).toMatchObject({ CLOUDFLARE_API_TOKEN: cf.token });
+    const requests = cf.requests.slice(before);
+    expect(requests.map((r) => r.path).sort()).toEqual([
+      '/client/v4/accounts',
+      '/client/v4/user',
+      '/client/v4/user/tokens/verify',
+    ]);
+    expect(requests.map((r) => r.authorization)).toEqual(requests.map(() => `Bearer ${cf.token}`));
+    expect(recorder.calls()).toEqual([
+      { file: 'wrangler', args: ['whoami', '--json'], env: credentials() },
+    ]);
+    expect(JSON.stringify(recorder.argvs())).not.toContain(cf.token);
   });
 
   it('deployments: newest first, with the current and the previous Version', async () => {
-    const outcome = await act('deployments', { name: 'my-worker' }, context(env, work));
+    const outcome = await act('deployments', { name: 'my-worker' }, context(env, work).ctx);
     expect(outcome.ok).toBe(true);
     expect(outcome.outputs).toMatchObject({
       count: 3,
@@ -119,7 +120,7 @@ describe('wrangler actions, run directly', () => {
   });
 
   it('versions and version: newest first, and one Version in detail', async () => {
-    const list = await act('versions', { name: 'my-worker' }, context(env, work));
+    const list = await act('versions', { name: 'my-worker' }, context(env, work).ctx);
     expect(list.ok).toBe(true);
     expect(
       (list.outputs.versions as Array<{ id: string; tag: string; message: string }>).map((v) => [
@@ -134,7 +135,7 @@ describe('wrangler actions, run directly', () => {
     ]);
     expect(list.outputs.latest_version_id).toBe(V3);
 
-    const one = await act('version', { name: 'my-worker', version_id: V2 }, context(env, work));
+    const one = await act('version', { name: 'my-worker', version_id: V2 }, context(env, work).ctx);
     expect(one.ok).toBe(true);
     expect(one.outputs.version).toMatchObject({
       id: V2,
@@ -149,7 +150,7 @@ describe('wrangler actions, run directly', () => {
   });
 
   it('an API error is a failed outcome with wrangler’s message in one clean line', async () => {
-    const outcome = await act('deployments', { name: 'no-such-worker' }, context(env, work));
+    const outcome = await act('deployments', { name: 'no-such-worker' }, context(env, work).ctx);
     expect(outcome.ok).toBe(false);
     expect(outcome.exitCode).toBe(1);
     expect(outcome.error).toMatchInlineSnapshot(
@@ -161,7 +162,7 @@ describe('wrangler actions, run directly', () => {
 
   it('secret_put: the value reaches Cloudflare through stdin, never argv', async () => {
     const value = 'rotated-Secret-value-7c41e9';
-    const ctx = context(env, work);
+    const { ctx, recorder } = context(env, work);
     const input = { name: 'my-worker', key: 'ENCRYPTION_KEY', value };
     const outcome = await act('secret_put', input, ctx);
     expect(outcome.error).toBeUndefined();
@@ -170,10 +171,20 @@ describe('wrangler actions, run directly', () => {
     expect(cf.secrets).toEqual([
       { worker: 'my-worker', name: 'ENCRYPTION_KEY', text: value, type: 'secret_text' },
     ]);
-    const put = ctx.calls.find((call) => call.args[0] === 'secret');
-    expect(put?.args).toEqual(['secret', 'put', 'ENCRYPTION_KEY', '--name', 'my-worker']);
-    expect(put?.input).toBe(value);
-    for (const call of ctx.calls) {
+    expect(recorder.calls()).toEqual([
+      {
+        file: 'wrangler',
+        args: ['deployments', 'status', '--name', 'my-worker', '--json'],
+        env: credentials(),
+      },
+      {
+        file: 'wrangler',
+        args: ['secret', 'put', 'ENCRYPTION_KEY', '--name', 'my-worker'],
+        env: credentials(),
+        input: value,
+      },
+    ]);
+    for (const call of recorder.calls()) {
       expect(JSON.stringify([call.file, call.args, call.env])).not.toContain(value);
     }
     expect(JSON.stringify(outcome.outputs)).not.toContain(value);
@@ -187,7 +198,7 @@ describe('wrangler actions, run directly', () => {
     const outcome = await act(
       'secret_put',
       { name: 'my-wroker', key: 'ENCRYPTION_KEY', value: 'whatever-value' },
-      context(env, work),
+      context(env, work).ctx,
     );
     expect(outcome.ok).toBe(false);
     expect(outcome.error).toMatchInlineSnapshot(
@@ -198,7 +209,7 @@ describe('wrangler actions, run directly', () => {
   });
 
   it('rollback: deploys the previous Version to 100% and reports what is active now', async () => {
-    const ctx = context(env, work);
+    const { ctx, recorder } = context(env, work);
     const before = cf.requests.length;
     const outcome = await act(
       'rollback',
@@ -228,9 +239,9 @@ describe('wrangler actions, run directly', () => {
         versions: [{ version_id: V2, percentage: 100 }],
       },
     });
-    expect(ctx.calls.map((call) => call.args.slice(0, 2))).toEqual([
-      ['rollback', '--name'],
-      ['deployments', 'status'],
+    expect(recorder.argvs()).toEqual([
+      ['wrangler', 'rollback', '--name', 'my-worker', '--message=INC-42: errors after v3', '-y'],
+      ['wrangler', 'deployments', 'status', '--name', 'my-worker', '--json'],
     ]);
   });
 
@@ -257,7 +268,7 @@ describe('wrangler actions, run directly', () => {
       event('exception', 'POST', 500, 'db timeout 2'),
       event('exceededCpu', 'POST', 503, 'db timeout 3'),
     ];
-    const ctx = context(env, work);
+    const { ctx, recorder } = context(env, work);
     // Up to a minute, but it stops as soon as two matching events have arrived: on a busy machine
     // wrangler may take seconds to start, and the test must not race a fixed window.
     const input = {
@@ -276,6 +287,9 @@ describe('wrangler actions, run directly', () => {
     expect(wrangler.actions.tail.describe(input)).toBe(
       'wrangler tail my-worker --format json --status error  # stopped after 60s or 2 matching events',
     );
+    expect(recorder.argvs()).toEqual([
+      ['wrangler', 'tail', 'my-worker', '--format', 'json', '--status', 'error'],
+    ]);
     expect(cf.tails).toEqual([
       {
         worker: 'my-worker',
@@ -311,10 +325,11 @@ describe('wrangler actions, run directly', () => {
 
   it('tail: without max_events it listens for the whole duration', async () => {
     cf.tailEvents = [];
-    const ctx = context(env, work);
+    const { ctx, recorder } = context(env, work);
     const started = performance.now();
     const outcome = await act('tail', { name: 'my-worker', duration: '2s' }, ctx);
     expect(performance.now() - started).toBeGreaterThanOrEqual(2000);
+    expect(recorder.argvs()).toEqual([['wrangler', 'tail', 'my-worker', '--format', 'json']]);
     expect(outcome.ok).toBe(true);
     expect(outcome.outputs).toMatchObject({
       count: 0,
