@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, parseJournal, tempDir } from '../helpers/cli.js';
@@ -111,8 +112,15 @@ describe('an interactive run under a real terminal', () => {
       outputs: Record<string, unknown>;
     };
     expect(manual.status).toBe('succeeded');
-    expect(manual.outputs.acknowledged_by).toEqual(expect.any(String));
-    expect(manual.outputs.acknowledged_at).toEqual(expect.any(String));
+    // Acknowledged by the person at the terminal (this user), while the run went on.
+    expect(manual.outputs.acknowledged_by).toBe(userInfo().username);
+    const at = String(manual.outputs.acknowledged_at);
+    expect(at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect([journal[0]?.ts, at, journal.at(-1)?.ts].map((ts) => String(ts)).sort()).toEqual([
+      String(journal[0]?.ts),
+      at,
+      String(journal.at(-1)?.ts),
+    ]);
     expect(journal.at(-1)).toMatchObject({ type: 'run.end', status: 'succeeded' });
   });
 });

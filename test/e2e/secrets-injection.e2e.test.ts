@@ -113,6 +113,7 @@ describe('secrets never reach the terminal, the journal or the JSON output', () 
     'in --format %s, stdout, stderr and the journal',
     async (format) => {
       const state = join(dir.path, `state-${format}`);
+      const before = server.requests.length;
       const result = await runBin(
         [
           'run',
@@ -133,9 +134,14 @@ describe('secrets never reach the terminal, the journal or the JSON output', () 
       );
       expect(result.code).toBe(0);
       // The secrets did their work: the server saw the real header, the file holds the real value.
-      expect(server.requests.some((r) => r.headers.authorization === `Bearer ${SECRET}`)).toBe(
-        true,
-      );
+      expect(
+        server.requests
+          .slice(before)
+          .map((r) => [r.method, r.url, r.headers.authorization ?? null, r.body]),
+      ).toEqual([
+        ['GET', '/auth', `Bearer ${SECRET}`, ''],
+        ['POST', '/events', null, JSON.stringify({ note: `rotated ${SECRET}` })],
+      ]);
       expect(readFileSync(join(dir.path, 'templated.txt'), 'utf8')).toBe(`pw=${SECRET}\n`);
       const journals = readdirSync(join(state, 'runs')).map((f) =>
         readFileSync(join(state, 'runs', f), 'utf8'),

@@ -145,16 +145,28 @@ describe('wrangler commands', () => {
   });
 
   it('rejects inputs that could turn into options or are not what Cloudflare accepts', () => {
-    expect(problem('deployments', { name: '--json' })).toMatch(/Worker name/);
-    expect(problem('version', { name: 'w', version_id: '-y' })).toMatch(/Version ID/);
-    expect(problem('rollback', { name: 'w', message: 'x'.repeat(121) })).toMatch(/120/);
-    expect(problem('rollback', { name: 'w' })).toBeDefined();
-    expect(problem('secret_put', { name: 'w', key: 'BAD-KEY', value: 'v' })).toMatch(/secret name/);
-    expect(problem('tail', { name: 'w', duration: 'soon' })).toMatch(/duration/);
-    expect(
-      problem('tail', { name: 'w', duration: '5s', filter: { status: 'fine' } }),
-    ).toBeDefined();
-    expect(problem('whoami', { account: 'x' })).toBeDefined();
+    expect(problem('deployments', { name: '--json' })).toBe(
+      'expected a Worker name: letters, digits, - and _',
+    );
+    expect(problem('version', { name: 'w', version_id: '-y' })).toBe(
+      'expected a Worker Version ID (a UUID)',
+    );
+    expect(problem('rollback', { name: 'w', message: 'x'.repeat(121) })).toBe(
+      'Too big: expected string to have <=120 characters',
+    );
+    expect(problem('rollback', { name: 'w' })).toBe(
+      'Invalid input: expected string, received undefined',
+    );
+    expect(problem('secret_put', { name: 'w', key: 'BAD-KEY', value: 'v' })).toBe(
+      'expected a secret name such as ENCRYPTION_KEY',
+    );
+    expect(problem('tail', { name: 'w', duration: 'soon' })).toBe(
+      'expected a duration such as 10s or 1m',
+    );
+    expect(problem('tail', { name: 'w', duration: '5s', filter: { status: 'fine' } })).toBe(
+      'Invalid input',
+    );
+    expect(problem('whoami', { account: 'x' })).toBe('Unrecognized key: "account"');
   });
 });
 

@@ -131,9 +131,22 @@ describe('a third-party adapter (examples/adapters/vercel)', () => {
       (await runCli(['adapters', '--json'], { cwd: dir.path })).stdout,
     ) as Array<{ name: string; actions: Array<{ name: string; effect: string }> }>;
     expect(adapters.find((a) => a.name === 'vercel')?.actions).toEqual([
-      { name: 'vercel.ls', effect: 'read', summary: expect.any(String) as string },
-      { name: 'vercel.inspect', effect: 'read', summary: expect.any(String) as string },
-      { name: 'vercel.rollback', effect: 'destructive', summary: expect.any(String) as string },
+      {
+        name: 'vercel.ls',
+        effect: 'read',
+        summary:
+          'List recent deployments of a project, newest first: deployments, latest, previous_ready',
+      },
+      {
+        name: 'vercel.inspect',
+        effect: 'read',
+        summary: 'One deployment by id or URL: state, target, url, aliases',
+      },
+      {
+        name: 'vercel.rollback',
+        effect: 'destructive',
+        summary: 'Roll production back to an earlier deployment (instant rollback)',
+      },
     ]);
     writeFileSync(
       join(dir.path, 'runbooks/agent-factory/typo.yaml'),
@@ -191,7 +204,35 @@ describe('a third-party adapter (examples/adapters/vercel)', () => {
       '/v9/projects/agent-factory/rollback/dpl_good2',
     ]);
     const journal = readFileSync(join(state, 'runs', `${doc.run_id}.jsonl`), 'utf8');
-    expect(parseJournal(journal).length).toBeGreaterThan(8);
+    expect(
+      parseJournal(journal).map((e) =>
+        [
+          e.type,
+          String(e.type).startsWith('step.') ? (e.id ?? e.step) : e.section,
+          e.status,
+        ].filter((field) => field !== undefined),
+      ),
+    ).toEqual([
+      ['run.start'],
+      ['section.start', 'detection'],
+      ['step.start', 'latest'],
+      ['step.end', 'latest', 'failed'],
+      ['section.end', 'detection', 'succeeded'],
+      ['section.start', 'diagnosis'],
+      ['step.start', 'inspect'],
+      ['step.end', 'inspect', 'succeeded'],
+      ['section.end', 'diagnosis', 'succeeded'],
+      ['section.start', 'resolution'],
+      ['step.confirm', 'rollback'],
+      ['step.start', 'rollback'],
+      ['step.end', 'rollback', 'succeeded'],
+      ['section.end', 'resolution', 'succeeded'],
+      ['section.start', 'verification'],
+      ['step.start', 'production'],
+      ['step.end', 'production', 'succeeded'],
+      ['section.end', 'verification', 'succeeded'],
+      ['run.end', 'succeeded'],
+    ]);
     expect(journal + result.stdout).not.toContain(TOKEN);
   });
 

@@ -110,8 +110,10 @@ describe('wrangler actions, run directly', () => {
     const deployments = outcome.outputs.deployments as Array<Record<string, unknown>>;
     expect(deployments.map((d) => d.message)).toEqual(['deploy v3', 'deploy v2', 'first deploy']);
     expect(deployments[0]).toEqual({
-      id: expect.any(String) as string,
-      created_on: expect.any(String) as string,
+      id: expect.stringMatching(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      ) as string,
+      created_on: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as string,
       author: 'dev@example.com',
       source: 'wrangler',
       message: 'deploy v3',
@@ -496,7 +498,26 @@ describe('wrangler steps in runbooks, through the CLI', () => {
       type: 'secret_text',
     });
     const journal = readFileSync(join(dir.path, 'state/runs', `${doc.run_id}.jsonl`), 'utf8');
-    expect(parseJournal(journal).some((e) => e.type === 'step.end')).toBe(true);
+    // The step's two processes (the Worker's status, then the put) are journaled, each once.
+    expect(
+      parseJournal(journal).map((e) =>
+        [
+          e.type,
+          String(e.type).startsWith('step.') ? (e.id ?? e.step) : e.section,
+          e.status,
+        ].filter((field) => field !== undefined),
+      ),
+    ).toEqual([
+      ['run.start'],
+      ['section.start', 'resolution'],
+      ['step.confirm', 'put-key'],
+      ['step.start', 'put-key'],
+      ['step.process', 'put-key'],
+      ['step.process', 'put-key'],
+      ['step.end', 'put-key', 'succeeded'],
+      ['section.end', 'resolution', 'succeeded'],
+      ['run.end', 'succeeded'],
+    ]);
     expect(journal).not.toContain(value);
     expect(result.stdout).not.toContain(value);
   }, 60_000);

@@ -211,8 +211,11 @@ function mutate(text: string, change: Mutation): string {
 describe('parseRunbook never throws, and answers in bounded time', { timeout: 300_000 }, () => {
   it('shipped runbooks to mutate: every one is valid as shipped', () => {
     expect(SHIPPED.length).toBe(42);
-    for (const text of SHIPPED)
-      expect(parseRunbook('x.yaml', utf8(text), OPTIONS).runbook).toBeDefined();
+    for (const text of SHIPPED) {
+      const { runbook, diagnostics } = parseRunbook('x.yaml', utf8(text), OPTIONS);
+      expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      expect(runbook?.id).toBe(/^id: (\S+)$/m.exec(text)?.[1]);
+    }
   });
 
   it(`random bytes (${RUNS.bytes} runs)`, () => {

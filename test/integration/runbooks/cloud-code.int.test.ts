@@ -224,8 +224,15 @@ describe('cloud-code-rollback, for real', () => {
     expect(result.code).toBe(3);
     expect(doc.step('good-version').outputs.target).toBe(V2);
     expect(doc.step('rollback')).toMatchObject({ status: 'skipped', effect: 'destructive' });
-    expect(doc.steps.some((s) => s.section === 'verification')).toBe(false);
-    expect(cf.requests.some((r) => r.method === 'POST')).toBe(false);
+    // It stops there: no verification, no rollback section.
+    expect(doc.steps.map((s) => [s.section, s.id, s.status])).toEqual([
+      ['detection', 'health', 'failed'],
+      ['diagnosis', 'versions', 'succeeded'],
+      ['diagnosis', 'deployments', 'succeeded'],
+      ['diagnosis', 'good-version', 'succeeded'],
+      ['resolution', 'rollback', 'skipped'],
+    ]);
+    expect(cf.requests.filter((r) => r.method !== 'GET')).toEqual([]);
     expect(cf.activeVersion('my-worker')).toBe(V3);
   }, 120_000);
 

@@ -120,6 +120,7 @@ describe('fondation runbooks', () => {
 
 describe('fondation runbooks run for real', () => {
   it('worker not processing jobs: a crashed worker container is found, started and healthy again', async () => {
+    const systemdCalls = fake.calls().length;
     const port = await freePort();
     // The worker's first start dies on a lost Convex heartbeat; started again it serves /health.
     const script =
@@ -201,7 +202,35 @@ describe('fondation runbooks run for real', () => {
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
     // systemd was only asked about the unit, never told to restart it.
-    expect(fake.calls().some((call) => call.argv.includes('restart'))).toBe(false);
+    expect(fake.calls().slice(systemdCalls)).toEqual([
+      {
+        tool: 'systemctl',
+        argv: [
+          'show',
+          '--no-pager',
+          '--property=Id,Description,LoadState,ActiveState,SubState,UnitFileState,FragmentPath,Result,MainPID,ExecMainStartTimestamp,ExecMainStatus,NRestarts,MemoryCurrent,StateChangeTimestamp',
+          '--',
+          'fondation-worker',
+        ],
+        tz: 'UTC',
+      },
+      {
+        tool: 'journalctl',
+        argv: [
+          '-u',
+          'fondation-worker',
+          '-n',
+          '100',
+          '-p',
+          'err',
+          '-o',
+          'json',
+          '--no-pager',
+          '--quiet',
+        ],
+        tz: null,
+      },
+    ]);
     await engine.docker(['rm', '--force', 'fondation-worker']);
   }, 60_000);
 
