@@ -1,8 +1,9 @@
 // The architecture's one-way imports, one rule per layer (docs/architecture.md):
 //   cli → (schema, engine, report, import) → adapters → exec, and everything → common.
 // The engine receives its process runner (src/engine/ports.ts) and never imports exec; only exec
-// starts processes; only cli and report print or prompt. test/lint/layers.test.ts proves that a
-// crossing import fails. Beside them, lazyLoadingConfig keeps lazy imports inside loaders.
+// starts processes; only cli and report print or prompt. test/integration/lint/layers.int.test.ts
+// proves that a crossing import fails. Beside them, lazyLoadingConfig keeps lazy imports inside
+// loaders (test/integration/lint/lazy-loading.int.test.ts).
 
 /** What each layer may import besides itself and common. */
 export const LAYERS = {
@@ -51,7 +52,7 @@ export const layerConfigs = Object.keys(LAYERS).map((layer) => ({
 /**
  * One way to load lazily (docs/architecture.md#lazy-loading): `import()` and `importLazily()`
  * only inside a `loader()`, whose handle code gets by awaiting it. src/common/lazy.ts defines
- * them; tests import as they like. test/lint/lazy-loading.test.ts proves it.
+ * them; tests import as they like. test/integration/lint/lazy-loading.int.test.ts proves it.
  */
 export const lazyLoadingConfig = {
   files: ['src/**/*.ts'],

@@ -3,7 +3,7 @@ import { createRegistry } from '../adapters/registry.js';
 import { loadExpressions } from './expressions.js';
 import { parseRunbook, type ParseOptions } from './load.js';
 
-// What test/hardening/corpus/ found: files that passed and then failed at run time, and problems
+// What the corpus of bad files (test/fixtures/corpus/) found: files that passed and then failed at run time, and problems
 // reported with the wrong words or at the wrong place.
 
 const OPTIONS: ParseOptions = {

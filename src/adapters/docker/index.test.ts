@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { docker } from './index.js';
+import { recordingContext } from '../../../test/helpers/recorded-exec.js';
 
 function describeAction(name: keyof typeof docker.actions, input: unknown): string {
   const action = docker.actions[name];
@@ -68,28 +69,9 @@ describe('docker commands', () => {
     expect(docker.actions.exec.describe(input)).toBe(
       `DOCKER_HOST=unix:///tmp/d.sock docker exec --user app --workdir /srv --env TOKEN worker sh -c 'echo "$TOKEN"'`,
     );
-    const requests: unknown[] = [];
-    await docker.actions.exec.run(input, {
-      signal: new AbortController().signal,
-      timeoutMs: undefined,
-      env: {},
-      cwd: '/',
-      host: undefined,
-      exec: (request) => {
-        requests.push(request);
-        return Promise.resolve({
-          exitCode: 0,
-          signal: undefined,
-          stdout: 's3cr3t\n',
-          stderr: '',
-          durationMs: 1,
-          timedOut: false,
-          interrupted: false,
-          error: undefined,
-        });
-      },
-    });
-    expect(requests).toEqual([
+    const { ctx, recorder } = recordingContext({ stdout: 's3cr3t\n' });
+    await docker.actions.exec.run(input, ctx);
+    expect(recorder.calls()).toEqual([
       {
         file: 'docker',
         args: [

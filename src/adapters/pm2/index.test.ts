@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ActionContext, ProcessRequest, ProcessResult } from '../adapter.js';
+import { recordingContext } from '../../../test/helpers/recorded-exec.js';
 import { pm2 } from './index.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -20,36 +20,8 @@ function describeAction(action: keyof typeof pm2.actions, value: unknown): strin
   return pm2.actions[action].describe(input(action, value));
 }
 
-/** A context whose processes answer with recorded output, in order. */
-function recorded(results: Array<Partial<ProcessResult>>): {
-  ctx: ActionContext;
-  requests: ProcessRequest[];
-} {
-  const requests: ProcessRequest[] = [];
-  const ctx: ActionContext = {
-    signal: new AbortController().signal,
-    timeoutMs: undefined,
-    env: {},
-    cwd: ROOT,
-    host: undefined,
-    exec: (request) => {
-      requests.push(request);
-      const result = results.shift() ?? {};
-      return Promise.resolve({
-        exitCode: 0,
-        signal: undefined,
-        stdout: '',
-        stderr: '',
-        durationMs: 1,
-        timedOut: false,
-        interrupted: false,
-        error: undefined,
-        ...result,
-      });
-    },
-  };
-  return { ctx, requests };
-}
+/** The context of the actions below: processes recorded, answered with pm2's recorded output. */
+const CONTEXT = { cwd: ROOT };
 
 describe('pm2 commands', () => {
   it('describes the exact command line of every action', () => {
@@ -137,12 +109,14 @@ describe('pm2 commands', () => {
 
 describe('pm2 actions on recorded output', () => {
   it('status withholds the raw jlist output, which carries the apps environment', async () => {
-    const { ctx, requests } = recorded([{ stdout: fixture('jlist.txt') }]);
+    const { ctx, recorder } = recordingContext([{ stdout: fixture('jlist.txt') }], CONTEXT);
     const outcome = await pm2.actions.status.run(
       input('status', { app: 'web', pm2_home: '/srv/pm2' }),
       ctx,
     );
-    expect(requests).toEqual([{ file: 'pm2', args: ['jlist'], env: { PM2_HOME: '/srv/pm2' } }]);
+    expect(recorder.calls()).toEqual([
+      { file: 'pm2', args: ['jlist'], env: { PM2_HOME: '/srv/pm2' } },
+    ]);
     expect(outcome.ok).toBe(true);
     expect(outcome.outputs).toMatchObject({ count: 2, online: 2, status: 'online' });
     expect(outcome.outputs).not.toHaveProperty('stdout');
@@ -151,16 +125,22 @@ describe('pm2 actions on recorded output', () => {
   });
 
   it('restart reports pm2 own message when the app is unknown', async () => {
-    const { ctx, requests } = recorded([
-      { stdout: fixture('jlist.txt') },
-      {
-        exitCode: 1,
-        stdout: fixture('restart-unknown.stdout.txt'),
-        stderr: fixture('restart-unknown.stderr.txt'),
-      },
-    ]);
+    const { ctx, recorder } = recordingContext(
+      [
+        { stdout: fixture('jlist.txt') },
+        {
+          exitCode: 1,
+          stdout: fixture('restart-unknown.stdout.txt'),
+          stderr: fixture('restart-unknown.stderr.txt'),
+        },
+      ],
+      CONTEXT,
+    );
     const outcome = await pm2.actions.restart.run(input('restart', { app: 'nosuch' }), ctx);
-    expect(requests.map((r) => r.args)).toEqual([['jlist'], ['restart', 'nosuch']]);
+    expect(recorder.calls()).toEqual([
+      { file: 'pm2', args: ['jlist'] },
+      { file: 'pm2', args: ['restart', 'nosuch'] },
+    ]);
     expect(outcome).toMatchObject({
       ok: false,
       exitCode: 1,
@@ -170,23 +150,26 @@ describe('pm2 actions on recorded output', () => {
   });
 
   it('start passes the app environment through the environment, not argv', async () => {
-    const { ctx, requests } = recorded([{ stdout: 'started' }, { stdout: fixture('jlist.txt') }]);
+    const { ctx, recorder } = recordingContext(
+      [{ stdout: 'started' }, { stdout: fixture('jlist.txt') }],
+      CONTEXT,
+    );
     const outcome = await pm2.actions.start.run(
       input('start', { script: 'app.js', name: 'web', env: { API_TOKEN: SECRET } }),
       ctx,
     );
-    expect(requests[0]).toEqual({
-      file: 'pm2',
-      args: ['start', 'app.js', '--name', 'web'],
-      env: { API_TOKEN: SECRET },
-    });
+    expect(recorder.calls()).toEqual([
+      { file: 'pm2', args: ['start', 'app.js', '--name', 'web'], env: { API_TOKEN: SECRET } },
+      { file: 'pm2', args: ['jlist'] },
+    ]);
     expect(outcome.outputs).toMatchObject({ count: 2, status: 'online' });
   });
 
   it('logs fails when pm2 has no log file for the app (pm2 itself exits 0)', async () => {
-    const { ctx } = recorded([
-      { stdout: '[TAILING] Tailing last 100 lines for [nosuch] process\n' },
-    ]);
+    const { ctx } = recordingContext(
+      [{ stdout: '[TAILING] Tailing last 100 lines for [nosuch] process\n' }],
+      CONTEXT,
+    );
     const outcome = await pm2.actions.logs.run(input('logs', { app: 'nosuch' }), ctx);
     expect(outcome.ok).toBe(false);
     expect(outcome.error).toBe(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionContext, ProcessRequest } from '../adapter.js';
+import { recordingContext } from '../../../test/helpers/recorded-exec.js';
 import { psql } from './index.js';
 import { psqlCommand, splitPassword } from './argv.js';
 
@@ -92,30 +92,10 @@ describe('no action puts the password in argv or describe()', () => {
     'psql.%s runs psql with the password only in PGPASSWORD',
     async (name) => {
       const action = psql.actions[name as keyof typeof psql.actions];
-      const requests: ProcessRequest[] = [];
-      const base = {
-        signal: new AbortController().signal,
-        timeoutMs: undefined,
-        cwd: '/',
-        host: undefined,
-      };
-      const ctx: ActionContext = {
-        ...base,
-        env: { PATH: '/usr/bin' },
-        exec: (request) => {
-          requests.push(request);
-          return Promise.resolve({
-            exitCode: 2,
-            signal: undefined,
-            stdout: '',
-            stderr: 'psql: error: connection to server failed\n',
-            durationMs: 1,
-            timedOut: false,
-            interrupted: false,
-            error: undefined,
-          });
-        },
-      };
+      const { ctx, recorder } = recordingContext(
+        { exitCode: 2, stderr: 'psql: error: connection to server failed\n' },
+        { env: { PATH: '/usr/bin' } },
+      );
       const outcome = await action.run(
         action.input.parse({ ...inputs[name], url: URL_WITH_PASSWORD }),
         ctx,
@@ -124,13 +104,12 @@ describe('no action puts the password in argv or describe()', () => {
         ok: false,
         error: 'psql: error: connection to server failed',
       });
-      expect(requests).toHaveLength(1);
-      const [request] = requests;
-      expect(request?.file).toBe('psql');
-      for (const arg of request?.args ?? [])
+      const request = recorder.only();
+      expect(request.file).toBe('psql');
+      for (const arg of request.args)
         for (const secret of [PASSWORD, encodeURIComponent(PASSWORD), 'p@ss', 'p%40ss'])
           expect(arg).not.toContain(secret);
-      expect(request?.env).toEqual({
+      expect(request.env).toEqual({
         PGCLIENTENCODING: 'UTF8',
         PGPASSWORD: PASSWORD,
         PGAPPNAME: 'runbook',

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ActionContext, ProcessRequest, ProcessResult } from '../adapter.js';
+import type { ActionContext } from '../adapter.js';
+import { recordingContext } from '../../../test/helpers/recorded-exec.js';
 import { wrangler } from './index.js';
 import { wranglerEnv } from './argv.js';
 import {
@@ -43,36 +44,8 @@ function problem(action: ActionName, value: unknown): string | undefined {
   return result.success ? undefined : result.error.issues[0]?.message;
 }
 
-/** A context whose processes answer with recorded output, in order. */
-function recorded(results: Array<Partial<ProcessResult>>): {
-  ctx: ActionContext;
-  requests: ProcessRequest[];
-} {
-  const requests: ProcessRequest[] = [];
-  const ctx: ActionContext = {
-    signal: new AbortController().signal,
-    timeoutMs: undefined,
-    env: { CLOUDFLARE_API_TOKEN: 'cf-token-abc123', PATH: '/usr/bin' },
-    cwd: '/tmp',
-    host: undefined,
-    exec: (request) => {
-      requests.push(request);
-      const result = results[requests.length - 1] ?? {};
-      return Promise.resolve({
-        exitCode: 0,
-        signal: undefined,
-        stdout: '',
-        stderr: '',
-        durationMs: 5,
-        timedOut: false,
-        interrupted: false,
-        error: undefined,
-        ...result,
-      });
-    },
-  };
-  return { ctx, requests };
-}
+/** The context of the actions below: processes recorded, answered with wrangler's recorded output. */
+const CONTEXT = { env: { CLOUDFLARE_API_TOKEN: 'cf-token-abc123', PATH: '/usr/bin' }, cwd: '/tmp' };
 
 async function run(action: ActionName, value: unknown, ctx: ActionContext) {
   return wrangler.actions[action].run(parse(action, value), ctx);
@@ -109,36 +82,46 @@ describe('wrangler commands', () => {
     expect(describeAction('secret_put', { name: 'my-worker', key: 'ENCRYPTION_KEY', value })).toBe(
       'wrangler secret put ENCRYPTION_KEY --name my-worker',
     );
-    const { ctx, requests } = recorded([
-      { stdout: fixture('deployments-status.json') },
-      {
-        stdout:
-          '🌀 Creating the secret for the Worker "my-worker"\n✨ Success! Uploaded secret ENCRYPTION_KEY\n',
-      },
-    ]);
+    const { ctx, recorder } = recordingContext(
+      [
+        { stdout: fixture('deployments-status.json') },
+        {
+          stdout:
+            '🌀 Creating the secret for the Worker "my-worker"\n✨ Success! Uploaded secret ENCRYPTION_KEY\n',
+        },
+      ],
+      CONTEXT,
+    );
     const outcome = await run(
       'secret_put',
       { name: 'my-worker', key: 'ENCRYPTION_KEY', value },
       ctx,
     );
     expect(outcome.ok).toBe(true);
-    expect(requests.map((r) => [r.file, ...r.args].join(' '))).toEqual([
+    expect(recorder.argvs().map((argv) => argv.join(' '))).toEqual([
       'wrangler deployments status --name my-worker --json',
       'wrangler secret put ENCRYPTION_KEY --name my-worker',
     ]);
-    expect(requests[1]?.input).toBe(value);
-    expect(JSON.stringify(requests.map((r) => [r.args, r.env]))).not.toContain(value);
+    expect(recorder.calls()[1]?.input).toBe(value);
+    expect(JSON.stringify(recorder.calls().map((call) => [call.args, call.env]))).not.toContain(
+      value,
+    );
     expect(JSON.stringify(outcome.outputs)).not.toContain(value);
   });
 
   it('secret_put stops before wrangler would create a Worker for an unknown name', async () => {
-    const { ctx, requests } = recorded([{ exitCode: 1, stderr: fixture('not-found.stderr') }]);
+    const { ctx, recorder } = recordingContext(
+      [{ exitCode: 1, stderr: fixture('not-found.stderr') }],
+      CONTEXT,
+    );
     const outcome = await run(
       'secret_put',
       { name: 'no-such-worker', key: 'K', value: 'v-value' },
       ctx,
     );
-    expect(requests).toHaveLength(1);
+    expect(recorder.argvs()).toEqual([
+      ['wrangler', 'deployments', 'status', '--name', 'no-such-worker', '--json'],
+    ]);
     expect(outcome.ok).toBe(false);
     expect(outcome.error).toMatchInlineSnapshot(
       `"Worker "no-such-worker" does not exist on this account (wrangler secret put would create it): check the name"`,
@@ -162,16 +145,28 @@ describe('wrangler commands', () => {
   });
 
   it('rejects inputs that could turn into options or are not what Cloudflare accepts', () => {
-    expect(problem('deployments', { name: '--json' })).toMatch(/Worker name/);
-    expect(problem('version', { name: 'w', version_id: '-y' })).toMatch(/Version ID/);
-    expect(problem('rollback', { name: 'w', message: 'x'.repeat(121) })).toMatch(/120/);
-    expect(problem('rollback', { name: 'w' })).toBeDefined();
-    expect(problem('secret_put', { name: 'w', key: 'BAD-KEY', value: 'v' })).toMatch(/secret name/);
-    expect(problem('tail', { name: 'w', duration: 'soon' })).toMatch(/duration/);
-    expect(
-      problem('tail', { name: 'w', duration: '5s', filter: { status: 'fine' } }),
-    ).toBeDefined();
-    expect(problem('whoami', { account: 'x' })).toBeDefined();
+    expect(problem('deployments', { name: '--json' })).toBe(
+      'expected a Worker name: letters, digits, - and _',
+    );
+    expect(problem('version', { name: 'w', version_id: '-y' })).toBe(
+      'expected a Worker Version ID (a UUID)',
+    );
+    expect(problem('rollback', { name: 'w', message: 'x'.repeat(121) })).toBe(
+      'Too big: expected string to have <=120 characters',
+    );
+    expect(problem('rollback', { name: 'w' })).toBe(
+      'Invalid input: expected string, received undefined',
+    );
+    expect(problem('secret_put', { name: 'w', key: 'BAD-KEY', value: 'v' })).toBe(
+      'expected a secret name such as ENCRYPTION_KEY',
+    );
+    expect(problem('tail', { name: 'w', duration: 'soon' })).toBe(
+      'expected a duration such as 10s or 1m',
+    );
+    expect(problem('tail', { name: 'w', duration: '5s', filter: { status: 'fine' } })).toBe(
+      'Invalid input',
+    );
+    expect(problem('whoami', { account: 'x' })).toBe('Unrecognized key: "account"');
   });
 });
 
@@ -298,7 +293,10 @@ describe('reading wrangler 4.86.0 output', () => {
   });
 
   it('a failed command reports wrangler’s error and its code as outputs', async () => {
-    const { ctx } = recorded([{ exitCode: 1, stdout: '\n', stderr: fixture('not-found.stderr') }]);
+    const { ctx } = recordingContext(
+      [{ exitCode: 1, stdout: '\n', stderr: fixture('not-found.stderr') }],
+      CONTEXT,
+    );
     const outcome = await run('deployments', { name: 'no-such-worker' }, ctx);
     expect(outcome.ok).toBe(false);
     expect(outcome.error).toContain('This Worker does not exist on your account. [code: 10007]');
@@ -307,7 +305,7 @@ describe('reading wrangler 4.86.0 output', () => {
   });
 
   it('whoami without credentials fails with what to set', async () => {
-    const { ctx } = recorded([{ exitCode: 1, stdout: '\n{"loggedIn":false}\n' }]);
+    const { ctx } = recordingContext([{ exitCode: 1, stdout: '\n{"loggedIn":false}\n' }], CONTEXT);
     const outcome = await run('whoami', {}, ctx);
     expect(outcome.ok).toBe(false);
     expect(outcome.outputs.logged_in).toBe(false);
@@ -317,10 +315,13 @@ describe('reading wrangler 4.86.0 output', () => {
   });
 
   it('rollback succeeds even when the state after it cannot be read, and says so', async () => {
-    const { ctx } = recorded([
-      { stdout: `Current Version ID: ${V2}\n` },
-      { exitCode: 1, stderr: fixture('auth-error.stderr') },
-    ]);
+    const { ctx } = recordingContext(
+      [
+        { stdout: `Current Version ID: ${V2}\n` },
+        { exitCode: 1, stderr: fixture('auth-error.stderr') },
+      ],
+      CONTEXT,
+    );
     const outcome = await run('rollback', { name: 'my-worker', version_id: V2, message: 'm' }, ctx);
     expect(outcome.ok).toBe(true);
     expect(outcome.outputs).toMatchObject({ version_id: V2, active_version_id: null });

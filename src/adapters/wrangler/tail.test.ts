@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ActionContext, ProcessRequest } from '../adapter.js';
+import { recordingContext } from '../../../test/helpers/recorded-exec.js';
 import { wrangler } from './index.js';
 import { collectTailEvents, splitJsonValues, toTailEvent } from './tail.js';
 
@@ -75,36 +75,35 @@ describe('tail output', () => {
   });
 
   it('runs through ctx.exec (so on: hosts work) and stops wrangler itself after the duration', async () => {
-    const requests: ProcessRequest[] = [];
-    const ctx: ActionContext = {
-      signal: new AbortController().signal,
-      timeoutMs: undefined,
-      env: { CLOUDFLARE_API_TOKEN: 'cf-token-abc123', PATH: '/usr/bin' },
-      cwd: '/tmp',
-      host: 'web-1',
-      exec: (request) => {
-        requests.push(request);
-        // Like a real tail: it runs until the adapter's own stop signal ends it.
-        return new Promise((resolve) => {
+    // Like a real tail: it runs until the adapter's own stop signal ends it.
+    const { ctx, recorder } = recordingContext(
+      (request) =>
+        new Promise((resolve) => {
           request.signal?.addEventListener('abort', () =>
-            resolve({
-              exitCode: null,
-              signal: 'SIGTERM',
-              stdout: '',
-              stderr: '',
-              durationMs: 50,
-              timedOut: false,
-              interrupted: true,
-              error: undefined,
-            }),
+            resolve({ exitCode: null, signal: 'SIGTERM', durationMs: 50, interrupted: true }),
           );
-        });
+        }),
+      {
+        env: { CLOUDFLARE_API_TOKEN: 'cf-token-abc123', PATH: '/usr/bin' },
+        cwd: '/tmp',
+        host: 'web-1',
       },
-    };
+    );
     const { tail } = wrangler.actions;
     const outcome = await tail.run(tail.input.parse({ name: 'my-worker', duration: '50ms' }), ctx);
-    expect(requests).toHaveLength(1);
-    expect(requests[0]?.signal?.aborted).toBe(true);
+    expect(recorder.calls()).toEqual([
+      {
+        file: 'wrangler',
+        args: ['tail', 'my-worker', '--format', 'json'],
+        env: {
+          CLOUDFLARE_API_TOKEN: 'cf-token-abc123',
+          WRANGLER_SEND_METRICS: 'false',
+          WRANGLER_SEND_ERROR_REPORTS: 'false',
+          WRANGLER_HIDE_BANNER: 'true',
+        },
+      },
+    ]);
+    expect(recorder.requests[0]?.signal?.aborted).toBe(true);
     expect(outcome.ok).toBe(true);
     expect(outcome.outputs).toMatchObject({ events: [], count: 0 });
   });
