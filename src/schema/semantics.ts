@@ -43,6 +43,47 @@ export interface RawStep {
 const RE2_HINT =
   'patterns are RE2 (linear time): no backreferences (\\1) and no lookaround ((?=…), (?!…), (?<=…))';
 
+/** What validation finds in one expression, whatever file it is in: its syntax or type problem,
+ * the problems of the patterns it holds, and the steps and variables it names. */
+interface ExpressionFindings {
+  syntax: string | undefined;
+  /** The type checker's problem, else the problem of evaluating it when it refers to nothing. */
+  types: string | undefined;
+  patterns: string[];
+  steps: string[];
+  vars: string[];
+}
+
+/** Findings by expression text and where it sits (whether it sees `outputs`, is a condition):
+ * the same text in many steps and files is checked once. */
+const findings = new Map<string, ExpressionFindings>();
+const FINDINGS_KEPT = 20_000;
+
+function analyzeExpression(
+  sourceText: string,
+  outputs: boolean,
+  condition: boolean,
+): ExpressionFindings {
+  const key = `${outputs ? 'o' : '-'}${condition ? 'c' : '-'}${sourceText}`;
+  let found = findings.get(key);
+  if (found) return found;
+  const syntax = checkExpressionSyntax(sourceText);
+  found = syntax
+    ? { syntax, types: undefined, patterns: [], steps: [], vars: [] }
+    : {
+        syntax: undefined,
+        types:
+          checkExpressionTypes(sourceText, outputs, condition) ??
+          checkConstantExpression(sourceText),
+        patterns: literalPatterns(sourceText).flatMap((pattern) => regexProblem(pattern) ?? []),
+        steps: referencedNames(sourceText, 'steps'),
+        vars: referencedNames(sourceText, 'vars'),
+      };
+  if (findings.size >= FINDINGS_KEPT) findings.clear();
+  findings.set(key, found);
+  return found;
+}
+
 export function checkSemantics(
   source: YamlSource,
   data: unknown,
@@ -127,26 +168,19 @@ export function checkSemantics(
         );
         continue;
       }
-      const problem = checkExpressionSyntax(sourceText);
-      if (problem) {
-        at(path, problem);
-        continue;
-      }
-      const typeProblem = checkExpressionTypes(
+      const found = analyzeExpression(
         sourceText,
         scope.outputs === true,
         bare && scope.condition === true,
       );
-      if (typeProblem) at(path, typeProblem);
-      else {
-        const constantProblem = checkConstantExpression(sourceText);
-        if (constantProblem) at(path, constantProblem);
+      if (found.syntax) {
+        at(path, found.syntax);
+        continue;
       }
-      for (const pattern of literalPatterns(sourceText)) {
-        const patternProblem = regexProblem(pattern);
-        if (patternProblem) at(path, `\`${sourceText}\`: ${patternProblem}`, { hint: RE2_HINT });
-      }
-      for (const name of referencedNames(sourceText, 'steps')) {
+      if (found.types) at(path, found.types);
+      for (const patternProblem of found.patterns)
+        at(path, `\`${sourceText}\`: ${patternProblem}`, { hint: RE2_HINT });
+      for (const name of found.steps) {
         if (!referable.has(name)) {
           const guess = suggest(name, [...referable]);
           at(
@@ -173,7 +207,7 @@ export function checkSemantics(
             },
           );
       }
-      for (const name of referencedNames(sourceText, 'vars')) {
+      for (const name of found.vars) {
         if (!varNames.includes(name)) {
           const guess = suggest(name, varNames);
           at(path, `unknown variable "${name}" in \`${sourceText}\``, {
@@ -471,6 +505,7 @@ function checkHost(
 
 /** A kebab-case step id written as is after `steps.` (`steps.my-step`), when there is one. */
 function hyphenatedStep(source: string, stepIds: ReadonlyMap<string, unknown>): string | undefined {
+  if (!source.includes('-')) return undefined;
   for (const match of source.matchAll(/\bsteps\.([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)+)/g)) {
     const words = (match[1] ?? '').split('-');
     // The longest run of words that is a step's id: `steps.my-step-1` may be `my-step` minus 1.
