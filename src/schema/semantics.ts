@@ -54,9 +54,9 @@ interface ExpressionFindings {
   vars: string[];
 }
 
-/** Findings by expression text and where it sits (whether it sees `outputs`, is a condition):
- * the same text in many steps and files is checked once. */
-const findings = new Map<string, ExpressionFindings>();
+/** Findings by where an expression sits (whether it sees `outputs`, is a condition), then by
+ * its text: the same text in many steps and files is checked once. */
+const findings = [0, 1, 2, 3].map(() => new Map<string, ExpressionFindings>());
 const FINDINGS_KEPT = 20_000;
 
 function analyzeExpression(
@@ -64,8 +64,11 @@ function analyzeExpression(
   outputs: boolean,
   condition: boolean,
 ): ExpressionFindings {
-  const key = `${outputs ? 'o' : '-'}${condition ? 'c' : '-'}${sourceText}`;
-  let found = findings.get(key);
+  const known = findings[(outputs ? 2 : 0) + (condition ? 1 : 0)] as Map<
+    string,
+    ExpressionFindings
+  >;
+  let found = known.get(sourceText);
   if (found) return found;
   const syntax = checkExpressionSyntax(sourceText);
   found = syntax
@@ -79,8 +82,8 @@ function analyzeExpression(
         steps: referencedNames(sourceText, 'steps'),
         vars: referencedNames(sourceText, 'vars'),
       };
-  if (findings.size >= FINDINGS_KEPT) findings.clear();
-  findings.set(key, found);
+  if (known.size >= FINDINGS_KEPT) known.clear();
+  known.set(sourceText, found);
   return found;
 }
 
@@ -217,12 +220,23 @@ export function checkSemantics(
       }
     }
   };
+  /** Every `${{ }}` in the strings of a value. `path` is grown and shrunk on the way (it is a copy
+   * that is the caller's), and copied for a string with an expression. */
   const checkStrings = (path: PathSegment[], value: unknown, scope: Scope = {}): void => {
-    if (typeof value === 'string') checkExpression(path, value, false, scope);
-    else if (Array.isArray(value))
-      value.forEach((item, index) => checkStrings([...path, index], item, scope));
+    if (typeof value === 'string') {
+      if (hasTemplate(value)) checkExpression([...path], value, false, scope);
+    } else if (Array.isArray(value))
+      for (let index = 0; index < value.length; index++) {
+        path.push(index);
+        checkStrings(path, value[index], scope);
+        path.pop();
+      }
     else if (isObject(value))
-      for (const [key, inner] of Object.entries(value)) checkStrings([...path, key], inner, scope);
+      for (const key of Object.keys(value)) {
+        path.push(key);
+        checkStrings(path, value[key], scope);
+        path.pop();
+      }
   };
 
   for (const [index, { path, step }] of steps.entries()) {
@@ -347,7 +361,7 @@ export function checkSemantics(
     out.push(...checkShellValues(source, path, step, secretVars));
   }
 
-  for (const parent of protoKeyParents(data, []))
+  for (const parent of protoKeyParents(data))
     at(parent, '"__proto__" cannot be a key: it would be lost when the runbook is read', {
       key: '__proto__',
       hint: 'rename it',
@@ -519,14 +533,31 @@ function hyphenatedStep(source: string, stepIds: ReadonlyMap<string, unknown>): 
 
 /** Where the data has a `__proto__` key: a JavaScript object cannot hold one as data, so the
  * schema drops it, and a variable, output or setting of that name would silently not exist. */
-function protoKeyParents(value: unknown, path: PathSegment[]): PathSegment[][] {
+function protoKeyParents(
+  value: unknown,
+  path: PathSegment[] = [],
+  found: PathSegment[][] = [],
+): PathSegment[][] {
+  // One path, grown and shrunk on the way: a copy is made only of a parent that is found.
   if (Array.isArray(value))
-    return value.flatMap((item, index) => protoKeyParents(item, [...path, index]));
-  if (!isObject(value)) return [];
-  return [
-    ...(Object.hasOwn(value, '__proto__') ? [path] : []),
-    ...Object.entries(value).flatMap(([key, inner]) => protoKeyParents(inner, [...path, key])),
-  ];
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      if (item === null || typeof item !== 'object') continue;
+      path.push(index);
+      protoKeyParents(item, path, found);
+      path.pop();
+    }
+  else if (isObject(value)) {
+    if (Object.hasOwn(value, '__proto__')) found.push([...path]);
+    for (const key of Object.keys(value)) {
+      const inner = value[key];
+      if (inner === null || typeof inner !== 'object') continue;
+      path.push(key);
+      protoKeyParents(inner, path, found);
+      path.pop();
+    }
+  }
+  return found;
 }
 
 /** Every step of a runbook's raw data (valid or not), with its path, in run order. */
