@@ -42,6 +42,53 @@ export interface RawStep {
 const RE2_HINT =
   'patterns are RE2 (linear time): no backreferences (\\1) and no lookaround ((?=…), (?!…), (?<=…))';
 
+/** What validation finds in one expression, whatever file it is in: its syntax or type problem,
+ * the problems of the patterns it holds, and the steps and variables it names. */
+interface ExpressionFindings {
+  syntax: string | undefined;
+  /** The type checker's problem, else the problem of evaluating it when it refers to nothing. */
+  types: string | undefined;
+  patterns: string[];
+  steps: string[];
+  vars: string[];
+}
+
+/** Findings by where an expression sits (whether it sees `outputs`, is a condition), then by
+ * its text: the same text in many steps and files is checked once. */
+const findings = [0, 1, 2, 3].map(() => new Map<string, ExpressionFindings>());
+const FINDINGS_KEPT = 20_000;
+
+function analyzeExpression(
+  expressions: Expressions,
+  sourceText: string,
+  outputs: boolean,
+  condition: boolean,
+): ExpressionFindings {
+  const known = findings[(outputs ? 2 : 0) + (condition ? 1 : 0)] as Map<
+    string,
+    ExpressionFindings
+  >;
+  let found = known.get(sourceText);
+  if (found) return found;
+  const syntax = expressions.checkSyntax(sourceText);
+  found = syntax
+    ? { syntax, types: undefined, patterns: [], steps: [], vars: [] }
+    : {
+        syntax: undefined,
+        types:
+          expressions.checkTypes(sourceText, outputs, condition) ??
+          expressions.checkConstant(sourceText),
+        patterns: expressions
+          .literalPatterns(sourceText)
+          .flatMap((pattern) => expressions.regex.problem(pattern) ?? []),
+        steps: referencedNames(sourceText, 'steps'),
+        vars: referencedNames(sourceText, 'vars'),
+      };
+  if (known.size >= FINDINGS_KEPT) known.clear();
+  known.set(sourceText, found);
+  return found;
+}
+
 export function checkSemantics(
   source: YamlSource,
   data: unknown,
@@ -127,26 +174,20 @@ export function checkSemantics(
         );
         continue;
       }
-      const problem = expressions.checkSyntax(sourceText);
-      if (problem) {
-        at(path, problem);
-        continue;
-      }
-      const typeProblem = expressions.checkTypes(
+      const found = analyzeExpression(
+        expressions,
         sourceText,
         scope.outputs === true,
         bare && scope.condition === true,
       );
-      if (typeProblem) at(path, typeProblem);
-      else {
-        const constantProblem = expressions.checkConstant(sourceText);
-        if (constantProblem) at(path, constantProblem);
+      if (found.syntax) {
+        at(path, found.syntax);
+        continue;
       }
-      for (const pattern of expressions.literalPatterns(sourceText)) {
-        const patternProblem = expressions.regex.problem(pattern);
-        if (patternProblem) at(path, `\`${sourceText}\`: ${patternProblem}`, { hint: RE2_HINT });
-      }
-      for (const name of referencedNames(sourceText, 'steps')) {
+      if (found.types) at(path, found.types);
+      for (const patternProblem of found.patterns)
+        at(path, `\`${sourceText}\`: ${patternProblem}`, { hint: RE2_HINT });
+      for (const name of found.steps) {
         if (!referable.has(name)) {
           const guess = suggest(name, [...referable]);
           at(
@@ -173,7 +214,7 @@ export function checkSemantics(
             },
           );
       }
-      for (const name of referencedNames(sourceText, 'vars')) {
+      for (const name of found.vars) {
         if (!varNames.includes(name)) {
           const guess = suggest(name, varNames);
           at(path, `unknown variable "${name}" in \`${sourceText}\``, {
@@ -183,12 +224,23 @@ export function checkSemantics(
       }
     }
   };
+  /** Every `${{ }}` in the strings of a value. `path` is grown and shrunk on the way (it is a copy
+   * that is the caller's), and copied for a string with an expression. */
   const checkStrings = (path: PathSegment[], value: unknown, scope: Scope = {}): void => {
-    if (typeof value === 'string') checkExpression(path, value, false, scope);
-    else if (Array.isArray(value))
-      value.forEach((item, index) => checkStrings([...path, index], item, scope));
+    if (typeof value === 'string') {
+      if (hasTemplate(value)) checkExpression([...path], value, false, scope);
+    } else if (Array.isArray(value))
+      for (let index = 0; index < value.length; index++) {
+        path.push(index);
+        checkStrings(path, value[index], scope);
+        path.pop();
+      }
     else if (isObject(value))
-      for (const [key, inner] of Object.entries(value)) checkStrings([...path, key], inner, scope);
+      for (const key of Object.keys(value)) {
+        path.push(key);
+        checkStrings(path, value[key], scope);
+        path.pop();
+      }
   };
 
   for (const [index, { path, step }] of steps.entries()) {
@@ -313,7 +365,7 @@ export function checkSemantics(
     out.push(...checkShellValues(source, path, step, secretVars));
   }
 
-  for (const parent of protoKeyParents(data, []))
+  for (const parent of protoKeyParents(data))
     at(parent, '"__proto__" cannot be a key: it would be lost when the runbook is read', {
       key: '__proto__',
       hint: 'rename it',
@@ -471,6 +523,7 @@ function checkHost(
 
 /** A kebab-case step id written as is after `steps.` (`steps.my-step`), when there is one. */
 function hyphenatedStep(source: string, stepIds: ReadonlyMap<string, unknown>): string | undefined {
+  if (!source.includes('-')) return undefined;
   for (const match of source.matchAll(/\bsteps\.([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)+)/g)) {
     const words = (match[1] ?? '').split('-');
     // The longest run of words that is a step's id: `steps.my-step-1` may be `my-step` minus 1.
@@ -484,14 +537,31 @@ function hyphenatedStep(source: string, stepIds: ReadonlyMap<string, unknown>): 
 
 /** Where the data has a `__proto__` key: a JavaScript object cannot hold one as data, so the
  * schema drops it, and a variable, output or setting of that name would silently not exist. */
-function protoKeyParents(value: unknown, path: PathSegment[]): PathSegment[][] {
+function protoKeyParents(
+  value: unknown,
+  path: PathSegment[] = [],
+  found: PathSegment[][] = [],
+): PathSegment[][] {
+  // One path, grown and shrunk on the way: a copy is made only of a parent that is found.
   if (Array.isArray(value))
-    return value.flatMap((item, index) => protoKeyParents(item, [...path, index]));
-  if (!isObject(value)) return [];
-  return [
-    ...(Object.hasOwn(value, '__proto__') ? [path] : []),
-    ...Object.entries(value).flatMap(([key, inner]) => protoKeyParents(inner, [...path, key])),
-  ];
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      if (item === null || typeof item !== 'object') continue;
+      path.push(index);
+      protoKeyParents(item, path, found);
+      path.pop();
+    }
+  else if (isObject(value)) {
+    if (Object.hasOwn(value, '__proto__')) found.push([...path]);
+    for (const key of Object.keys(value)) {
+      const inner = value[key];
+      if (inner === null || typeof inner !== 'object') continue;
+      path.push(key);
+      protoKeyParents(inner, path, found);
+      path.pop();
+    }
+  }
+  return found;
 }
 
 /** Every step of a runbook's raw data (valid or not), with its path, in run order. */

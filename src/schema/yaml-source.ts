@@ -11,6 +11,7 @@ import {
   type Node,
 } from 'yaml';
 import type { Diagnostic } from '../common/errors.js';
+import { readYamlFast } from './yaml-fast.js';
 
 /** Limits against hostile files. */
 export const LIMITS = {
@@ -25,25 +26,48 @@ export const LIMITS = {
 
 export type PathSegment = string | number;
 
-/** A YAML file parsed with positions, so that any path in its data maps back to file:line:col. */
+/** The options every YAML file is parsed with. */
+const PARSE_OPTIONS = {
+  prettyErrors: false,
+  merge: true,
+  uniqueKeys: true,
+  strict: true,
+  // Its warnings are reported as diagnostics, not printed by the library on stderr.
+  logLevel: 'error',
+} as const;
+
+/**
+ * A YAML file parsed with positions, so that any path in its data maps back to file:line:col.
+ * A file read by the fast reader (yaml-fast.ts) is parsed by the library only when a position is
+ * first needed: most files have no diagnostic, and need none.
+ */
 export class YamlSource {
   readonly file: string;
   readonly text: string;
-  readonly doc: Document.Parsed;
-  readonly #lines: LineCounter;
-  readonly #sourceLines: string[];
+  #doc: Document.Parsed | undefined;
+  #lines: LineCounter | undefined;
+  #sourceLines: string[] | undefined;
 
-  constructor(file: string, text: string, doc: Document.Parsed, lines: LineCounter) {
+  constructor(file: string, text: string, doc?: Document.Parsed, lines?: LineCounter) {
     this.file = file;
     this.text = text;
-    this.doc = doc;
+    this.#doc = doc;
     this.#lines = lines;
-    this.#sourceLines = text.split(/\r?\n/);
+  }
+
+  get doc(): Document.Parsed {
+    if (!this.#doc) {
+      this.#lines = new LineCounter();
+      this.#doc = parseDocument(this.text, { ...PARSE_OPTIONS, lineCounter: this.#lines });
+    }
+    return this.#doc;
   }
 
   /** A diagnostic at an offset in the file. */
   diagnosticAt(offset: number, message: string, extra: Partial<Diagnostic> = {}): Diagnostic {
-    const { line, col } = this.#lines.linePos(offset);
+    if (!this.#lines) void this.doc;
+    const { line, col } = (this.#lines as LineCounter).linePos(offset);
+    this.#sourceLines ??= this.text.split(/\r?\n/);
     return {
       file: this.file,
       line,
@@ -201,6 +225,16 @@ export function tooLarge(
  * file with a thousand unbalanced brackets there.
  */
 function flowNestingPast(text: string, limit: number): number | undefined {
+  // Nesting never goes deeper than the number of `[` and `{`: most files have far fewer.
+  let opening = 0;
+  for (const bracket of ['[', '{'])
+    for (
+      let at = text.indexOf(bracket);
+      at >= 0 && opening <= limit;
+      at = text.indexOf(bracket, at + 1)
+    )
+      opening++;
+  if (opening <= limit) return undefined;
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const char = text.charCodeAt(i);
@@ -231,6 +265,9 @@ function fileDiagnostic(file: string, message: string, hint?: string): Diagnosti
   return { file, line: 1, col: 1, severity: 'error', message, ...(hint ? { hint } : {}) };
 }
 
+/** Decodes whole texts (never a stream), so one decoder serves every file. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 /** Reads bytes as a YAML document, enforcing the limits. Never throws for bad input. */
 export function parseYaml(
   file: string,
@@ -255,7 +292,7 @@ export function parseYaml(
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     return {
       ok: false,
@@ -294,16 +331,13 @@ export function parseYaml(
       ],
     };
   }
+  // Most files are plain YAML that the fast reader reads to the same data, with no errors and no
+  // warnings; the library parses them only if a diagnostic needs a position.
+  const fast = readYamlFast(text);
+  if (fast !== undefined)
+    return { ok: true, source: new YamlSource(file, text), data: fast, diagnostics: [] };
   const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    prettyErrors: false,
-    merge: true,
-    uniqueKeys: true,
-    strict: true,
-    // Its warnings are reported as diagnostics below, not printed by the library on stderr.
-    logLevel: 'error',
-  });
+  const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter: lines });
   const source = new YamlSource(file, text, doc, lines);
   const diagnostics: Diagnostic[] = [];
   for (const error of doc.errors) {
