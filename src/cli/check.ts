@@ -29,6 +29,7 @@ import { setup } from './setup.js';
 import { arg, defineCommand, dirFlag, envFlag, flag, varFlag, type Values } from './define.js';
 import { currentUser } from '../engine/user.js';
 import { timeoutSignal } from '../common/abort.js';
+import { checkJson } from '../report/json.js';
 
 const flags = {
   dir: dirFlag,
@@ -267,27 +268,7 @@ function write(
       );
       break;
     case 'json':
-      io.stdout.write(
-        `${JSON.stringify(
-          {
-            state,
-            ...(error === undefined ? {} : { error }),
-            checks: results.map((r) => ({
-              runbook: r.runbook,
-              id: r.id,
-              state: r.state,
-              summary: r.summary,
-              values: Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, v.value])),
-              levels: r.values,
-              duration_ms: r.duration_ms,
-              service: r.service ?? null,
-              severity: r.severity ?? null,
-            })),
-          },
-          null,
-          2,
-        )}\n`,
-      );
+      io.stdout.write(checkJson(state, results, error));
       break;
     case 'prometheus':
       io.stdout.write(prometheusText(results));

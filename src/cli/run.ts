@@ -27,6 +27,7 @@ import { setup } from './setup.js';
 import { arg, defineCommand, dirFlag, envFlag, flag, varFlag, type Values } from './define.js';
 import { currentUser } from '../engine/user.js';
 import { timeoutSignal } from '../common/abort.js';
+import { runJson } from '../report/json.js';
 
 const flags = {
   dir: dirFlag,
@@ -240,7 +241,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
       view?.summary(result);
       break;
     case 'json':
-      io.stdout.write(`${JSON.stringify(jsonDocument(result), null, 2)}\n`);
+      io.stdout.write(runJson(result, exitCodeForRun(result.status)));
       break;
     case 'junit':
       io.stdout.write(runJunit(result));
@@ -256,38 +257,6 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
 }
 
 /** `run --format json` (DESIGN.md, contract). */
-function jsonDocument(result: RunResult): Record<string, unknown> {
-  return {
-    run_id: result.run_id,
-    runbook: result.runbook.id,
-    status: result.status,
-    exit_code: exitCodeForRun(result.status),
-    mode: result.mode,
-    reason: result.reason ?? null,
-    duration_ms: result.duration_ms,
-    findings: result.findings,
-    journal: result.journal ?? null,
-    steps: result.steps.map((step) => ({
-      id: step.id,
-      section: step.section,
-      status: step.status,
-      effect: step.effect,
-      command: step.command ?? null,
-      exit_code: step.exit_code,
-      duration_ms: step.duration_ms,
-      outputs: step.outputs,
-      attempts: step.attempts,
-      ...(step.reason ? { reason: step.reason } : {}),
-      ...(step.finding ? { finding: true } : {}),
-      ...(step.warnings?.length ? { warnings: step.warnings } : {}),
-      ...(step.declined ? { declined: true } : {}),
-      ...(step.unavailable ? { unavailable: true } : {}),
-      ...(step.hint === undefined ? {} : { hint: step.hint }),
-      ...(step.left_running ? { left_running: step.left_running } : {}),
-    })),
-  };
-}
-
 function parseOnly(value: string | undefined): Set<Section> | undefined {
   if (value === undefined) return undefined;
   const sections = value

@@ -7,6 +7,7 @@ import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { setup } from './setup.js';
 import { arg, defineCommand, dirFlag, flag, type Values } from './define.js';
+import { validationJson } from '../report/json.js';
 
 const flags = {
   dir: dirFlag,
@@ -79,28 +80,7 @@ async function validateFiles(
 
   switch (options.format) {
     case 'json':
-      io.stdout.write(
-        `${JSON.stringify(
-          {
-            valid: errors === 0 && files.length > 0,
-            files: results.map((r) => ({
-              file: r.file,
-              id: r.id ?? null,
-              valid: !r.diagnostics.some((d) => d.severity === 'error'),
-              errors: r.diagnostics
-                .filter((d) => d.severity === 'error')
-                .map(({ sourceLine: _s, ...d }) => d),
-              warnings: r.diagnostics
-                .filter((d) => d.severity === 'warning')
-                .map(({ sourceLine: _s, ...d }) => d),
-            })),
-            error_count: errors,
-            warning_count: warnings,
-          },
-          null,
-          2,
-        )}\n`,
-      );
+      io.stdout.write(validationJson(results));
       break;
     case 'junit':
       io.stdout.write(validationJunit(results));

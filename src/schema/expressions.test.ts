@@ -257,3 +257,13 @@ describe('expressionNeeds', () => {
     }
   });
 });
+
+describe('a CEL type as a value', () => {
+  it('is its text, evaluated directly or by the bounded evaluator (in a comprehension)', () => {
+    expect(expressions.evaluate('type("a")', {})).toBe('Type<string>');
+    expect(expressions.evaluate('[1, "x"].map(v, type(v))', {})).toEqual([
+      'Type<int>',
+      'Type<string>',
+    ]);
+  });
+});

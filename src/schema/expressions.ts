@@ -395,6 +395,9 @@ export function fromCel(value: unknown): unknown {
   if (value !== null && typeof value === 'object' && 'valueOf' in value) {
     const primitive = (value as { valueOf(): unknown }).valueOf();
     if (primitive !== value) return fromCel(primitive);
+    // An instance with no primitive value (a CEL type, `type(x)`): its text, as the bounded
+    // evaluator (expression-worker.ts) gives it, so that both paths agree.
+    return String(value);
   }
   return value;
 }

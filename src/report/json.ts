@@ -1,0 +1,86 @@
+import type { Diagnostic } from '../common/errors.js';
+import type { CheckResult } from '../engine/check.js';
+import type { RunResult } from '../engine/events.js';
+
+// The documents of `--format json` (docs/commands.md): their keys are a contract, extended but
+// never renamed. Each renderer returns the text, ending with a newline.
+
+const document = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+/** `run --format json`. `exitCode` is the one the CLI exits with for the run's status. */
+export function runJson(result: RunResult, exitCode: number): string {
+  return document({
+    run_id: result.run_id,
+    runbook: result.runbook.id,
+    status: result.status,
+    exit_code: exitCode,
+    mode: result.mode,
+    reason: result.reason ?? null,
+    duration_ms: result.duration_ms,
+    findings: result.findings,
+    journal: result.journal ?? null,
+    steps: result.steps.map((step) => ({
+      id: step.id,
+      section: step.section,
+      status: step.status,
+      effect: step.effect,
+      command: step.command ?? null,
+      exit_code: step.exit_code,
+      duration_ms: step.duration_ms,
+      outputs: step.outputs,
+      attempts: step.attempts,
+      ...(step.reason ? { reason: step.reason } : {}),
+      ...(step.finding ? { finding: true } : {}),
+      ...(step.warnings?.length ? { warnings: step.warnings } : {}),
+      ...(step.declined ? { declined: true } : {}),
+      ...(step.unavailable ? { unavailable: true } : {}),
+      ...(step.hint === undefined ? {} : { hint: step.hint }),
+      ...(step.left_running ? { left_running: step.left_running } : {}),
+    })),
+  });
+}
+
+/** `check --format json`: the worst state, and each check with its values and their levels. */
+export function checkJson(state: string, results: readonly CheckResult[], error?: string): string {
+  return document({
+    state,
+    ...(error === undefined ? {} : { error }),
+    checks: results.map((r) => ({
+      runbook: r.runbook,
+      id: r.id,
+      state: r.state,
+      summary: r.summary,
+      values: Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, v.value])),
+      levels: r.values,
+      duration_ms: r.duration_ms,
+      service: r.service ?? null,
+      severity: r.severity ?? null,
+    })),
+  });
+}
+
+/** `validate --format json`: each file with its errors and warnings, and the counts. */
+export function validationJson(
+  files: ReadonlyArray<{
+    file: string;
+    id?: string | undefined;
+    diagnostics: readonly Diagnostic[];
+  }>,
+): string {
+  const of = (diagnostics: readonly Diagnostic[], severity: Diagnostic['severity']) =>
+    diagnostics.filter((d) => d.severity === severity).map(({ sourceLine: _s, ...d }) => d);
+  const errors = files.reduce((n, f) => n + of(f.diagnostics, 'error').length, 0);
+  const warnings = files.reduce((n, f) => n + of(f.diagnostics, 'warning').length, 0);
+  return document({
+    valid: errors === 0 && files.length > 0,
+    files: files.map((f) => ({
+      file: f.file,
+      id: f.id ?? null,
+      valid: !f.diagnostics.some((d) => d.severity === 'error'),
+      errors: of(f.diagnostics, 'error'),
+      warnings: of(f.diagnostics, 'warning'),
+    })),
+    error_count: errors,
+    warning_count: warnings,
+  });
+}
