@@ -125,7 +125,9 @@ describe('cloud-code-complete-outage, for real', () => {
         '--var',
         `cloudflare_status_url=${site.url}/cloudflare-status`,
         '--var',
-        'tail_duration=5s',
+        // The tail's time counts from wrangler's start, which alone takes seconds on a busy
+        // machine: long enough for the two events to arrive whatever the load.
+        'tail_duration=20s',
         '--approve',
         'rollback',
         '--format',
