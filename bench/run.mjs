@@ -28,6 +28,7 @@ import {
 import { cpus, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, positiveInt, trivialStepsRunbook } from './common.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'bin', 'runbook.js');
@@ -45,16 +46,6 @@ if (unknown.length > 0 || args.includes('--help')) {
   process.exit(unknown.length > 0 ? 2 : 0);
 }
 
-function positiveInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    process.stderr.write(`bench: ${name} must be a positive integer (got "${raw}")\n`);
-    process.exit(2);
-  }
-  return n;
-}
 const startupRuns = positiveInt('BENCH_RUNS', 20);
 const stepRuns = positiveInt('BENCH_RUNS', 20);
 const ansibleRuns = positiveInt('BENCH_ANSIBLE_RUNS', 3);
@@ -73,16 +64,7 @@ const stateDir = join(tmp, 'state');
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
-const runbookYaml = [
-  'id: bench-50',
-  'title: Benchmark — 50 trivial shell steps',
-  'diagnosis:',
-  ...Array.from({ length: STEPS }, (_, i) => [
-    `  - id: step-${String(i + 1).padStart(2, '0')}`,
-    '    run: "true"',
-  ]).flat(),
-  '',
-].join('\n');
+const runbookYaml = trivialStepsRunbook(STEPS);
 // The runbook has a directory of its own, as runbooks do; the state directory is beside it.
 const runbookDir = join(tmp, 'runbooks');
 mkdirSync(runbookDir);
@@ -319,10 +301,6 @@ function measure(group) {
   return cs;
 }
 
-function median(sorted) {
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 const p90 = (sorted) => sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)];
 const round1 = (n) => Math.round(n * 10) / 10;
 const round2 = (n) => Math.round(n * 100) / 100;

@@ -17,16 +17,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, positiveInt, trivialStepsRunbook } from './common.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE = process.execPath;
 const TRICKS = ['split-commands', 'english-zod', 'ascii', 'code-cache'];
 const json = process.argv.includes('--json');
-const runs = Number(process.env.BENCH_RUNS ?? 15);
-if (!Number.isInteger(runs) || runs < 1) {
-  process.stderr.write('bench: BENCH_RUNS must be a positive integer\n');
-  process.exit(2);
-}
+const runs = positiveInt('BENCH_RUNS', 15);
 const log = (line) => process.stderr.write(`${line}\n`);
 
 const base = join(ROOT, 'node_modules', '.cache', 'runbook-tricks');
@@ -72,16 +69,7 @@ for (const variant of builds) {
 // The fixtures.
 const runbooks = join(tmp, 'runbooks');
 mkdirSync(runbooks);
-writeFileSync(
-  join(runbooks, 'bench-50.yaml'),
-  [
-    'id: bench-50',
-    'title: Benchmark — 50 trivial shell steps',
-    'diagnosis:',
-    ...Array.from({ length: 50 }, (_, i) => [`  - id: step-${i + 1}`, '    run: "true"']).flat(),
-    '',
-  ].join('\n'),
-);
+writeFileSync(join(runbooks, 'bench-50.yaml'), trivialStepsRunbook(50));
 const shipped = join(ROOT, 'runbooks', 'cookcam', 'cookcam-api-down.yaml');
 
 const commands = [
@@ -109,12 +97,6 @@ function time(cli, args, state) {
   return ms;
 }
 
-const median = (list) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 const results = [];
 for (const command of commands) {
   log(`timing ${command.name}…`);
@@ -128,6 +110,7 @@ for (const command of commands) {
       samples[i].push(time(builds[i].cli, command.args(), states[i]));
     }
   }
+  for (const list of samples) list.sort((x, y) => x - y);
   const full = median(samples[0]);
   builds.forEach((variant, i) => {
     const value = median(samples[i]);
