@@ -14,7 +14,8 @@ import {
 import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
 import { checkShellValues } from './semantics-shell.js';
 import { suggest } from './suggest.js';
-import { diagnosticsFromZod } from './zod-diagnostics.js';
+import { accepts } from './zod-accept.js';
+import { diagnosticsFromZod, zodIssues } from './zod-diagnostics.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
 export interface SemanticOptions {
@@ -127,18 +128,21 @@ export function checkSemantics(
       );
     else stepIds.set(step.id, path);
   }
-  const referable = new Set([...stepIds.keys()].flatMap((id) => [id, id.replace(/-/g, '_')]));
+  /** `my-step` is also `my_step` in an expression. */
+  const alias = (id: string): string => (id.includes('-') ? id.replace(/-/g, '_') : id);
+  const referable = new Set<string>();
+  for (const id of stepIds.keys()) referable.add(id).add(alias(id));
   // Where each step runs in the order of a run (detection, diagnosis, … rollback), by id and alias.
   const order = new Map<string, number>();
   steps.forEach(({ step }, index) => {
     if (typeof step.id !== 'string' || order.has(step.id)) return;
     order.set(step.id, index);
-    order.set(step.id.replace(/-/g, '_'), index);
+    order.set(alias(step.id), index);
   });
 
   /** Where an expression sits: in which step (by run order), and whether it sees `outputs`. */
   interface Scope {
-    step?: { index: number; id: string };
+    step?: { index: number; id: string } | undefined;
     outputs?: boolean;
     /** A condition (when, until, expect): it must be able to be true. */
     condition?: boolean;
@@ -240,9 +244,10 @@ export function checkSemantics(
   };
 
   for (const [index, { path, step }] of steps.entries()) {
-    const here: Scope = typeof step.id === 'string' ? { step: { index, id: step.id } } : {};
-    const own: Scope = { ...here, outputs: true };
-    const ownCondition: Scope = { ...own, condition: true };
+    const stepAt: Scope['step'] = typeof step.id === 'string' ? { index, id: step.id } : undefined;
+    const here: Scope = { step: stepAt };
+    const own: Scope = { step: stepAt, outputs: true };
+    const ownCondition: Scope = { step: stepAt, outputs: true, condition: true };
     const actions = (['run', 'uses', 'manual'] as const).filter((key) => step[key] !== undefined);
     if (actions.length === 0) at(path, 'a step needs one of run:, uses: or manual:');
     else if (actions.length > 1)
@@ -289,9 +294,10 @@ export function checkSemantics(
           out.push(
             ...checkCodeInputs(source, [...path, 'with'], input, action.codeInputs, options),
           );
-        const result = action.input.safeParse(input);
-        if (!result.success) {
-          const issues = result.error.issues.filter(
+        // Most inputs are surely valid: zod is asked only about the others, for its issues.
+        const result = accepts(action.input, input) ? undefined : action.input.safeParse(input);
+        if (result && !result.success) {
+          const issues = zodIssues(result).filter(
             (issue) => !isTemplated(input, issue.path as PathSegment[]),
           );
           out.push(
@@ -334,7 +340,7 @@ export function checkSemantics(
 
     for (const key of ['when'] as const)
       if (typeof step[key] === 'string')
-        checkExpression([...path, key], step[key], true, { ...here, condition: true });
+        checkExpression([...path, key], step[key], true, { step: stepAt, condition: true });
     if (isObject(step.retry) && typeof step.retry.until === 'string')
       checkExpression([...path, 'retry', 'until'], step.retry.until, true, ownCondition);
     if (isObject(step.capture))
