@@ -88,6 +88,11 @@ function analyzeExpression(
   return found;
 }
 
+/** A step's actions: it has exactly one. */
+const ACTIONS = ['run', 'uses', 'manual'] as const;
+/** The keys of a step whose strings may hold `${{ }}`, besides its expressions. */
+const TEMPLATED_KEYS = ['run', 'with', 'manual', 'name', 'env'] as const;
+
 export function checkSemantics(
   source: YamlSource,
   data: unknown,
@@ -243,12 +248,13 @@ export function checkSemantics(
       }
   };
 
-  for (const [index, { path, step }] of steps.entries()) {
+  for (let index = 0; index < steps.length; index++) {
+    const { path, step } = steps[index] as RawStep;
     const stepAt: Scope['step'] = typeof step.id === 'string' ? { index, id: step.id } : undefined;
     const here: Scope = { step: stepAt };
     const own: Scope = { step: stepAt, outputs: true };
     const ownCondition: Scope = { step: stepAt, outputs: true, condition: true };
-    const actions = (['run', 'uses', 'manual'] as const).filter((key) => step[key] !== undefined);
+    const actions = ACTIONS.filter((key) => step[key] !== undefined);
     if (actions.length === 0) at(path, 'a step needs one of run:, uses: or manual:');
     else if (actions.length > 1)
       at(
@@ -294,8 +300,11 @@ export function checkSemantics(
           out.push(
             ...checkCodeInputs(source, [...path, 'with'], input, action.codeInputs, options),
           );
-        // Most inputs are surely valid: zod is asked only about the others, for its issues.
-        const result = accepts(action.input, input) ? undefined : action.input.safeParse(input);
+        // Most inputs are surely valid, but for their templated values, whose issues are dropped
+        // below: zod is asked only about the others.
+        const result = accepts(action.input, input, isTemplateString)
+          ? undefined
+          : action.input.safeParse(input);
         if (result && !result.success) {
           const issues = zodIssues(result).filter(
             (issue) => !isTemplated(input, issue.path as PathSegment[]),
@@ -362,8 +371,8 @@ export function checkSemantics(
         }
       }
     }
-    for (const key of ['run', 'with', 'manual', 'name', 'env'] as const)
-      checkStrings([...path, key], step[key], here);
+    for (const key of TEMPLATED_KEYS)
+      if (step[key] !== undefined) checkStrings([...path, key], step[key], here);
     out.push(...checkShellValues(source, path, step, secretVars));
   }
 
@@ -640,6 +649,10 @@ export function runbookSeverityLevels(
   defaultScheme: string,
 ): string[] {
   return severityLevels(runbook.severity, schemes[runbook.severity_scheme ?? defaultScheme]);
+}
+
+function isTemplateString(value: unknown): boolean {
+  return typeof value === 'string' && hasTemplate(value);
 }
 
 function isTemplated(input: Raw, path: PathSegment[]): boolean {

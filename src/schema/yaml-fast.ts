@@ -42,12 +42,16 @@ const RBRACE = 0x7d;
  * them), C1 controls, the byte order mark and the Unicode line separators. */
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const UNREAD_CHARS = /[\x00-\x09\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029]/;
-/** Lines that start or end a document, or are a directive. */
-const DOCUMENT_LINES = /^(?:---|\.\.\.|%)/m;
+/** Whether a line starts or ends a document, or is a directive (starts with ---, ... or %). */
+function hasDocumentLine(text: string): boolean {
+  for (const start of ['---', '...', '%'])
+    if (text.startsWith(start) || text.includes(`\n${start}`)) return true;
+  return false;
+}
 
 /** The data of a YAML text, or undefined when the library must read it. */
 export function readYamlFast(text: string): Record<string, unknown> | undefined {
-  if (UNREAD_CHARS.test(text) || DOCUMENT_LINES.test(text)) return undefined;
+  if (UNREAD_CHARS.test(text) || hasDocumentLine(text)) return undefined;
   try {
     return new FastReader(text).document();
   } catch (error) {

@@ -127,6 +127,50 @@ describe('the quick zod acceptor', () => {
     );
   });
 
+  it('with templated values taken as accepted, accepts only inputs whose issues are all at them', () => {
+    const templated = (value: unknown): boolean =>
+      typeof value === 'string' && value.includes('${{');
+    /** As semantics.ts drops them: an issue at, or inside, a templated value. */
+    const atTemplated = (root: unknown, path: readonly PropertyKey[]): boolean => {
+      let value = root;
+      for (const segment of path) {
+        if (value === null || typeof value !== 'object') return false;
+        value = (value as Record<PropertyKey, unknown>)[segment];
+        if (templated(value)) return true;
+      }
+      return templated(value);
+    };
+    const all = inputs();
+    const template = fc.constantFrom('${{ vars.x }}', 'a ${{ x }} b', '${{ steps.a.outputs.b }}');
+    fc.assert(
+      fc.property(
+        fc.nat(all.length - 1),
+        fc.array(fc.nat(50), { minLength: 1, maxLength: 4 }),
+        fc.oneof(template, replacement),
+        fc.boolean(),
+        (index, path, value, remove) => {
+          const { action, input } = all[index] as (typeof all)[number];
+          const { root } = changed({ root: input }, [0, ...path], value, remove) as {
+            root: unknown;
+          };
+          if (!accepts(action.input, root, templated)) return true;
+          const result = action.input.safeParse(root);
+          return result.success || result.error.issues.every((i) => atTemplated(root, i.path));
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    const union = z.strictObject({
+      a: z.union([
+        z.strictObject({ n: z.number() }),
+        z.strictObject({ n: z.number(), m: z.string() }),
+      ]),
+    });
+    // zod says the union failed, at `a`, which is not templated
+    expect(accepts(union, { a: { n: '${{ x }}' } }, templated)).toBe(false);
+    expect(accepts(union, { a: '${{ x }}' }, templated)).toBe(true);
+  });
+
   it('leaves to zod what changes or replaces a value, and what it does not know', () => {
     const notSure = [
       [z.string().trim().min(1), ' '],

@@ -42,29 +42,43 @@ interface Schema {
 type Accept = (value: unknown) => boolean;
 
 const NOT_SURE: Accept = () => false;
-const compiled = new WeakMap<object, Accept>();
+/** Acceptors by schema, for each `wild` (see `accepts`), and without one. */
+const compiled = new WeakMap<object, WeakMap<object, Accept>>();
+const NO_WILD = (): boolean => false;
 
-/** Whether zod surely accepts `value` (a parse of it would succeed); false when not sure. */
-export function accepts(schema: z.ZodType, value: unknown): boolean {
-  return acceptorOf(schema as unknown as Schema)(value);
+/**
+ * Whether zod surely accepts `value` (a parse of it would succeed); false when not sure. With
+ * `wild`, the values it holds true of are taken as accepted wherever they are: then the answer is
+ * whether every issue zod would raise is at such a value or inside one (what a caller that drops
+ * those issues wants to know).
+ */
+export function accepts(
+  schema: z.ZodType,
+  value: unknown,
+  wild: (value: unknown) => boolean = NO_WILD,
+): boolean {
+  return acceptorOf(schema as unknown as Schema, wild)(value);
 }
 
-function acceptorOf(schema: Schema): Accept {
-  let accept = compiled.get(schema);
+function acceptorOf(schema: Schema, wild: Accept): Accept {
+  let known = compiled.get(wild);
+  if (!known) compiled.set(wild, (known = new WeakMap()));
+  let accept = known.get(schema);
   if (!accept) {
     // Set first: a schema that contains itself (z.lazy) is not followed, and gets NOT_SURE.
-    compiled.set(schema, NOT_SURE);
-    accept = build(schema);
-    compiled.set(schema, accept);
+    known.set(schema, NOT_SURE);
+    const built = build(schema, wild);
+    accept = wild === NO_WILD ? built : (value) => wild(value) || built(value);
+    known.set(schema, accept);
   }
   return accept;
 }
 
-function build(schema: Schema): Accept {
+function build(schema: Schema, wild: Accept): Accept {
   const internals = schema._zod;
   const def = internals.def;
   if (def.coerce) return NOT_SURE;
-  const type = typeTest(schema);
+  const type = typeTest(schema, wild);
   if (!type) return NOT_SURE;
   // The checks zod runs after the type: the schema's own when it is a check itself (z.int(),
   // z.url()), then those added to it (.min(), .regex(), .refine()).
@@ -84,20 +98,38 @@ function build(schema: Schema): Accept {
 
 const LENGTH_CHECKS = new Set(['min_length', 'max_length', 'length_equals']);
 
-/** Whether zod's checks pass on a value, every one of them (whatever their `when`): no issue, and
- * nothing asynchronous. */
+/** Whether zod's checks pass on a value, every one of them (whatever their `when`): no issue,
+ * nothing asynchronous, nothing thrown. One payload serves every call (a check that validates in
+ * turn gets its own). */
 function passes(checks: readonly Schema[], value: unknown): boolean {
-  const payload = { value, issues: [] as unknown[] };
-  for (const check of checks) {
-    const run = check._zod.check;
-    if (!run || run(payload) instanceof Promise || payload.issues.length > 0) return false;
+  const payload = spare ?? { value, issues: [] };
+  spare = undefined;
+  payload.value = value;
+  payload.issues.length = 0;
+  let ok = true;
+  try {
+    for (const check of checks) {
+      const run = check._zod.check;
+      if (!run || run(payload) instanceof Promise || payload.issues.length > 0) {
+        ok = false;
+        break;
+      }
+    }
+  } catch {
+    // A check zod would not have run (its `when` says no) may throw: zod will tell.
+    ok = false;
   }
-  return true;
+  payload.value = undefined;
+  payload.issues.length = 0;
+  spare = payload;
+  return ok;
 }
+
+let spare: { value: unknown; issues: unknown[] } | undefined;
 
 /** The test of a schema's own parse (before its checks), or undefined for a kind it leaves to
  * zod. */
-function typeTest(schema: Schema): Accept | undefined {
+function typeTest(schema: Schema, wild: Accept): Accept | undefined {
   const internals = schema._zod;
   const def = internals.def;
   switch (def.type) {
@@ -121,17 +153,17 @@ function typeTest(schema: Schema): Accept | undefined {
       // .optional() only: exactOptional refuses undefined, a default inside substitutes one.
       if (internals.traits.has('$ZodExactOptional') || !def.innerType) return undefined;
       if (def.innerType._zod.optin === 'defaulted') return undefined;
-      const inner = acceptorOf(def.innerType);
+      const inner = acceptorOf(def.innerType, wild);
       return (value) => value === undefined || inner(value);
     }
     case 'nullable': {
       if (!def.innerType) return undefined;
-      const inner = acceptorOf(def.innerType);
+      const inner = acceptorOf(def.innerType, wild);
       return (value) => value === null || inner(value);
     }
     case 'array': {
       if (!def.element) return undefined;
-      const element = acceptorOf(def.element);
+      const element = acceptorOf(def.element, wild);
       return (value) => {
         if (!Array.isArray(value)) return false;
         for (let index = 0; index < value.length; index++) if (!element(value[index])) return false;
@@ -139,14 +171,19 @@ function typeTest(schema: Schema): Accept | undefined {
       };
     }
     case 'record':
-      return recordTest(def);
+      return recordTest(def, wild);
     case 'object':
-      return objectTest(def);
+      return objectTest(def, wild);
     case 'union': {
       if (def.discriminator !== undefined || def.inclusive === false || !def.options)
         return undefined;
-      const options = def.options.map(acceptorOf);
-      return (value) => options.some((option) => option(value));
+      // Without `wild` inside: zod puts the issue of a union that no option accepts at the union,
+      // not inside the value that made each option fail.
+      const options = def.options.map((option) => acceptorOf(option, NO_WILD));
+      return (value) => {
+        for (const option of options) if (option(value)) return true;
+        return false;
+      };
     }
     default:
       return undefined;
@@ -154,11 +191,12 @@ function typeTest(schema: Schema): Accept | undefined {
 }
 
 /** z.record with a key schema that is not a list of keys (z.string(), with checks or not). */
-function recordTest(def: Internals['def']): Accept | undefined {
+function recordTest(def: Internals['def'], wild: Accept): Accept | undefined {
   const { keyType, valueType } = def;
   if (!keyType || !valueType || keyType._zod.values || def.mode === 'loose') return undefined;
-  const key = acceptorOf(keyType);
-  const item = acceptorOf(valueType);
+  // Keys are held to their schema without `wild`: stricter than needed, never wrong.
+  const key = acceptorOf(keyType, NO_WILD);
+  const item = acceptorOf(valueType, wild);
   return (value) => {
     if (!isPlainObject(value)) return false;
     for (const name of Reflect.ownKeys(value)) {
@@ -171,7 +209,7 @@ function recordTest(def: Internals['def']): Accept | undefined {
 }
 
 /** z.object (unknown keys dropped), z.looseObject (kept) and z.strictObject (refused). */
-function objectTest(def: Internals['def']): Accept | undefined {
+function objectTest(def: Internals['def'], wild: Accept): Accept | undefined {
   const shape = def.shape;
   const rest = def.catchall?._zod.def.type;
   if (!shape || (rest !== undefined && rest !== 'never' && rest !== 'unknown')) return undefined;
@@ -182,7 +220,7 @@ function objectTest(def: Internals['def']): Accept | undefined {
     const field = shape[name] as Schema;
     // An absent key is accepted only for .optional(): no default, no other kind of absence.
     const omittable = field._zod.optin === 'optional' && field._zod.optout === 'optional';
-    return { name, omittable, accept: acceptorOf(field) };
+    return { name, omittable, accept: acceptorOf(field, wild) };
   });
   const strict = rest === 'never';
   return (value) => {
