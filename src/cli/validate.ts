@@ -43,8 +43,10 @@ async function validateFiles(
   const files = await findRunbookFiles(targets);
   const results: FileResult[] = [];
   const seen = new Map<string, string>();
+  // Only the diagnostics and the ids are read of the files.
+  const load = { ...cli.load, checkOnly: true };
   for (const file of files) {
-    const loaded = await loadRunbookFile(file, cli.load);
+    const loaded = await loadRunbookFile(file, load);
     const result: FileResult = {
       file: loaded.file,
       id: loaded.runbook?.id,

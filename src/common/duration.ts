@@ -63,11 +63,23 @@ export function durationInput(options: DurationInputOptions = {}): z.ZodType<str
   });
 }
 
+/** Texts already read: a runbook's durations are few and repeated (validation reads each twice). */
+const parsedTexts = new Map<string, number>();
+
 export function parseDuration(value: string | number): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) throw new RangeError(`${value} is not a duration`);
     return Math.round(value * 1000);
   }
+  const known = parsedTexts.get(value);
+  if (known !== undefined) return known;
+  const ms = parseText(value);
+  if (parsedTexts.size >= 1000) parsedTexts.clear();
+  parsedTexts.set(value, ms);
+  return ms;
+}
+
+function parseText(value: string): number {
   const text = value.trim();
   if (!DURATION_PATTERN.test(text)) {
     throw new RangeError(`"${value}" is not a duration (use e.g. 500ms, 30s, 5m, 1h)`);

@@ -11,7 +11,8 @@ import { mentionsPatterns } from './regex.js';
 import { checkSemantics, collectSteps } from './semantics.js';
 import { suggest } from './suggest.js';
 import { LIMITS, parseYaml, tooLarge, type ParsedYaml } from './yaml-source.js';
-import { diagnosticsFromZod } from './zod-diagnostics.js';
+import { accepts } from './zod-accept.js';
+import { diagnosticsFromZod, zodIssues } from './zod-diagnostics.js';
 
 export interface LoadOptions {
   registry: AdapterRegistry;
@@ -21,10 +22,16 @@ export interface LoadOptions {
   cwd?: string;
   /** Results of earlier validations of the same files (see parse-cache.ts). */
   cache?: ParseCache;
+  /**
+   * Only the diagnostics and the id are read (validate): a runbook that the schema surely accepts
+   * (zod-accept.ts) is not parsed by zod, and is given as read rather than as zod's copy of it
+   * (the same values, its keys in another order).
+   */
+  checkOnly?: boolean;
 }
 
 /** What parsing runbook bytes needs, loaded: the adapters they name and the expression language. */
-export interface ParseOptions extends Pick<LoadOptions, 'config' | 'strict' | 'cwd'> {
+export interface ParseOptions extends Pick<LoadOptions, 'config' | 'strict' | 'cwd' | 'checkOnly'> {
   /** At least the adapters the runbook's steps name (`AdapterRegistry.load`). */
   adapters: LoadedAdapters;
   /** The expression language, with RE2 when the runbook has patterns (`loadExpressions`). */
@@ -80,7 +87,13 @@ export async function loadRunbookFile(file: string, options: LoadOptions): Promi
       comprehensions: false,
     }),
   ]);
-  const loaded = checkRunbook(shown, parsed, { ...options, adapters, expressions });
+  const loaded = checkRunbook(shown, parsed, {
+    ...options,
+    // A runbook kept in the cache is run by other commands: it must be zod's copy.
+    checkOnly: options.checkOnly === true && cache === undefined,
+    adapters,
+    expressions,
+  });
   if (cache && loaded.runbook) {
     const entry: CachedLoad = { runbook: loaded.runbook, diagnostics: loaded.diagnostics };
     cache.set(file, text, fingerprint, entry);
@@ -177,8 +190,11 @@ function checkRunbook(file: string, parsed: ParsedYaml, options: ParseOptions): 
     return { file, runbook: undefined, diagnostics };
   }
   const schema = runbookSchema();
-  const result = schema.safeParse(data);
-  if (!result.success) diagnostics.push(...diagnosticsFromZod(source, result.error.issues, schema));
+  const result =
+    options.checkOnly === true && accepts(schema, data)
+      ? { success: true as const, data: data as Runbook }
+      : schema.safeParse(data);
+  if (!result.success) diagnostics.push(...diagnosticsFromZod(source, zodIssues(result), schema));
   diagnostics.push(
     ...checkSemantics(source, data, {
       adapters: options.adapters,

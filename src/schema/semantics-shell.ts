@@ -31,6 +31,7 @@ export function checkShellValues(
   const out: Diagnostic[] = [];
   // An argv item is a process's argument as it is: any user sees it in ps.
   const secretInArgv = (at: PathSegment[], item: string): void => {
+    if (secretVars.length === 0) return;
     templateExpressions(item).forEach((expression, index) => {
       const secret = referencedNames(expression, 'vars').find((name) => secretVars.includes(name));
       if (secret)

@@ -10,7 +10,8 @@ import {
 import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
 import { checkShellValues } from './semantics-shell.js';
 import { suggest } from './suggest.js';
-import { diagnosticsFromZod } from './zod-diagnostics.js';
+import { accepts } from './zod-accept.js';
+import { diagnosticsFromZod, zodIssues } from './zod-diagnostics.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
 export interface SemanticOptions {
@@ -89,6 +90,11 @@ function analyzeExpression(
   return found;
 }
 
+/** A step's actions: it has exactly one. */
+const ACTIONS = ['run', 'uses', 'manual'] as const;
+/** The keys of a step whose strings may hold `${{ }}`, besides its expressions. */
+const TEMPLATED_KEYS = ['run', 'with', 'manual', 'name', 'env'] as const;
+
 export function checkSemantics(
   source: YamlSource,
   data: unknown,
@@ -130,18 +136,21 @@ export function checkSemantics(
       );
     else stepIds.set(step.id, path);
   }
-  const referable = new Set([...stepIds.keys()].flatMap((id) => [id, id.replace(/-/g, '_')]));
+  /** `my-step` is also `my_step` in an expression. */
+  const alias = (id: string): string => (id.includes('-') ? id.replace(/-/g, '_') : id);
+  const referable = new Set<string>();
+  for (const id of stepIds.keys()) referable.add(id).add(alias(id));
   // Where each step runs in the order of a run (detection, diagnosis, … rollback), by id and alias.
   const order = new Map<string, number>();
   steps.forEach(({ step }, index) => {
     if (typeof step.id !== 'string' || order.has(step.id)) return;
     order.set(step.id, index);
-    order.set(step.id.replace(/-/g, '_'), index);
+    order.set(alias(step.id), index);
   });
 
   /** Where an expression sits: in which step (by run order), and whether it sees `outputs`. */
   interface Scope {
-    step?: { index: number; id: string };
+    step?: { index: number; id: string } | undefined;
     outputs?: boolean;
     /** A condition (when, until, expect): it must be able to be true. */
     condition?: boolean;
@@ -243,11 +252,13 @@ export function checkSemantics(
       }
   };
 
-  for (const [index, { path, step }] of steps.entries()) {
-    const here: Scope = typeof step.id === 'string' ? { step: { index, id: step.id } } : {};
-    const own: Scope = { ...here, outputs: true };
-    const ownCondition: Scope = { ...own, condition: true };
-    const actions = (['run', 'uses', 'manual'] as const).filter((key) => step[key] !== undefined);
+  for (let index = 0; index < steps.length; index++) {
+    const { path, step } = steps[index] as RawStep;
+    const stepAt: Scope['step'] = typeof step.id === 'string' ? { index, id: step.id } : undefined;
+    const here: Scope = { step: stepAt };
+    const own: Scope = { step: stepAt, outputs: true };
+    const ownCondition: Scope = { step: stepAt, outputs: true, condition: true };
+    const actions = ACTIONS.filter((key) => step[key] !== undefined);
     if (actions.length === 0) at(path, 'a step needs one of run:, uses: or manual:');
     else if (actions.length > 1)
       at(
@@ -293,9 +304,13 @@ export function checkSemantics(
           out.push(
             ...checkCodeInputs(source, [...path, 'with'], input, action.codeInputs, options),
           );
-        const result = action.input.safeParse(input);
-        if (!result.success) {
-          const issues = result.error.issues.filter(
+        // Most inputs are surely valid, but for their templated values, whose issues are dropped
+        // below: zod is asked only about the others.
+        const result = accepts(action.input, input, isTemplateString)
+          ? undefined
+          : action.input.safeParse(input);
+        if (result && !result.success) {
+          const issues = zodIssues(result).filter(
             (issue) => !isTemplated(input, issue.path as PathSegment[]),
           );
           out.push(
@@ -338,7 +353,7 @@ export function checkSemantics(
 
     for (const key of ['when'] as const)
       if (typeof step[key] === 'string')
-        checkExpression([...path, key], step[key], true, { ...here, condition: true });
+        checkExpression([...path, key], step[key], true, { step: stepAt, condition: true });
     if (isObject(step.retry) && typeof step.retry.until === 'string')
       checkExpression([...path, 'retry', 'until'], step.retry.until, true, ownCondition);
     if (isObject(step.capture))
@@ -360,8 +375,8 @@ export function checkSemantics(
         }
       }
     }
-    for (const key of ['run', 'with', 'manual', 'name', 'env'] as const)
-      checkStrings([...path, key], step[key], here);
+    for (const key of TEMPLATED_KEYS)
+      if (step[key] !== undefined) checkStrings([...path, key], step[key], here);
     out.push(...checkShellValues(source, path, step, secretVars));
   }
 
@@ -638,6 +653,10 @@ export function runbookSeverityLevels(
   defaultScheme: string,
 ): string[] {
   return severityLevels(runbook.severity, schemes[runbook.severity_scheme ?? defaultScheme]);
+}
+
+function isTemplateString(value: unknown): boolean {
+  return typeof value === 'string' && hasTemplate(value);
 }
 
 function isTemplated(input: Raw, path: PathSegment[]): boolean {

@@ -97,6 +97,9 @@ describe('the fast YAML reader', () => {
     ['a tag', 'a: !!str 1\n'],
     ['a merge', 'a: { b: 1 }\nc:\n  <<: { b: 2 }\n'],
     ['a duplicate key', 'a: 1\na: 2\n'],
+    ['a duplicate key in a flow mapping', 'a: { b: 1, b: 2 }\n'],
+    ['a duplicate inherited name', '__proto__: 1\n__proto__: 2\n'],
+    ['a key given as a number and as text', '1: a\n"1": b\n'],
     ['a tab', 'a:\n\tb: 1\n'],
     ['CRLF line ends', 'a: 1\r\nb: 2\r\n'],
     ['two documents', 'a: 1\n---\nb: 2\n'],
@@ -133,7 +136,7 @@ describe('the fast YAML reader', () => {
     const piece = fc.constantFrom(...PIECES);
     const change = fc.tuple(
       fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
-      fc.integer({ min: 0, max: 4 }),
+      fc.integer({ min: 0, max: 5 }),
       piece,
     );
     fc.assert(
@@ -220,7 +223,7 @@ const PIECES = [
   '\u00a0',
 ] as const;
 
-/** Inserts, deletes, overwrites, or indents the line at a place in the text. */
+/** Inserts, deletes, overwrites, indents, dedents or repeats the line at a place in the text. */
 function mutate(text: string, changes: ReadonlyArray<[number, number, string]>): string {
   let out = text;
   for (const [where, kind, piece] of changes) {
@@ -230,10 +233,14 @@ function mutate(text: string, changes: ReadonlyArray<[number, number, string]>):
     else if (kind === 2) out = out.slice(0, at) + piece + out.slice(at + piece.length);
     else {
       const start = out.lastIndexOf('\n', at) + 1;
+      const end = out.indexOf('\n', at);
+      const line = out.slice(start, end < 0 ? out.length : end + 1);
       out =
         kind === 3
           ? out.slice(0, start) + ' '.repeat(1 + (piece.length % 4)) + out.slice(start)
-          : out.slice(0, start) + out.slice(start).replace(/^ {1,2}/, '');
+          : kind === 4
+            ? out.slice(0, start) + out.slice(start).replace(/^ {1,2}/, '')
+            : out.slice(0, start) + line + out.slice(start);
     }
   }
   return out;

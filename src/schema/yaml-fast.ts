@@ -42,12 +42,16 @@ const RBRACE = 0x7d;
  * them), C1 controls, the byte order mark and the Unicode line separators. */
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const UNREAD_CHARS = /[\x00-\x09\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029]/;
-/** Lines that start or end a document, or are a directive. */
-const DOCUMENT_LINES = /^(?:---|\.\.\.|%)/m;
+/** Whether a line starts or ends a document, or is a directive (starts with ---, ... or %). */
+function hasDocumentLine(text: string): boolean {
+  for (const start of ['---', '...', '%'])
+    if (text.startsWith(start) || text.includes(`\n${start}`)) return true;
+  return false;
+}
 
 /** The data of a YAML text, or undefined when the library must read it. */
 export function readYamlFast(text: string): Record<string, unknown> | undefined {
-  if (UNREAD_CHARS.test(text) || DOCUMENT_LINES.test(text)) return undefined;
+  if (UNREAD_CHARS.test(text) || hasDocumentLine(text)) return undefined;
   try {
     return new FastReader(text).document();
   } catch (error) {
@@ -98,6 +102,13 @@ class FastReader {
   readonly #length: number;
   /** Where reading goes on: after a value, the start of the line after it (or the end). */
   #pos = 0;
+  /** The indentation of the line #nextContent found last. */
+  #indent = 0;
+  /** Where the value of the key #key read last starts (after its `:`). */
+  #after = 0;
+  /** Where the key of the line #isKeyLine found last starts, and its `:`. */
+  #keyAt = -1;
+  #colon = -1;
 
   constructor(text: string) {
     this.#text = text;
@@ -132,15 +143,12 @@ class FastReader {
         if (end < 0) return -1;
         p = end + 1;
       } else if (c !== c) return -1;
-      else return p;
+      else {
+        this.#indent = i - p;
+        return p;
+      }
     }
     return -1;
-  }
-
-  #indentOf(lineStart: number): number {
-    let i = lineStart;
-    while (this.#code(i) === SPACE) i++;
-    return i - lineStart;
   }
 
   /** The end of the line at `p` (its line feed, or the end of the text). */
@@ -170,34 +178,34 @@ class FastReader {
   #blockMap(at: number, col: number, depth: number): Record<string, unknown> {
     if (depth > MAX_DEPTH) unhandled();
     const map: Record<string, unknown> = {};
+    let keys = 0;
     let p = at;
     for (;;) {
-      const { key, after } = this.#key(p);
-      // A duplicate is an error of the library (uniqueKeys).
-      if (Object.hasOwn(map, key)) unhandled();
-      setKey(map, key, this.#mapValue(after, col, depth));
+      const key = this.#key(p);
+      setKey(map, key, this.#mapValue(this.#after, col, depth));
+      keys++;
       const next = this.#nextContent(this.#pos);
       if (next < 0) {
         this.#pos = this.#length;
-        return map;
+        return unique(map, keys);
       }
-      const indent = this.#indentOf(next);
+      const indent = this.#indent;
       if (indent < col) {
         this.#pos = next;
-        return map;
+        return unique(map, keys);
       }
       if (indent > col) unhandled();
       p = next + indent;
       if (this.#code(p) === DASH && isBlank(this.#code(p + 1))) {
         // A sequence entry where a key was due: the parent's (a sequence at this column).
         this.#pos = next;
-        return map;
+        return unique(map, keys);
       }
     }
   }
 
   /** The key of a block mapping entry at `p`, and where its value starts (after `:`). */
-  #key(p: number): { key: string; after: number } {
+  #key(p: number): string {
     const text = this.#text;
     const c = text.charCodeAt(p);
     if (c === DQUOTE || c === SQUOTE) {
@@ -207,26 +215,29 @@ class FastReader {
       if (raw.includes('\n')) unhandled(); // a multi-line implicit key: an error
       if (text.charCodeAt(close + 1) !== COLON || !isBlank(text.charCodeAt(close + 2))) unhandled();
       if (close - p > MAX_KEY) unhandled();
-      const key = c === DQUOTE ? doubleQuoted(raw) : singleQuoted(raw);
-      return { key, after: close + 2 };
+      this.#after = close + 2;
+      return c === DQUOTE ? doubleQuoted(raw) : singleQuoted(raw);
     }
     // `-x: 1` is a key, but a rare one: only keys that start with no indicator at all
     if (startsOther(c) || c === DASH) unhandled();
     let i = p;
-    for (;;) {
-      const ch = text.charCodeAt(i);
-      if (ch === COLON) {
-        if (isBlank(text.charCodeAt(i + 1))) break;
-      } else if (ch === SPACE) {
-        if (text.charCodeAt(i + 1) === HASH) unhandled();
-      } else if (ch === NL || ch !== ch) unhandled(); // no `:` on the line: not a key
-      i++;
-    }
+    if (this.#keyAt === p) i = this.#colon;
+    else
+      for (;;) {
+        const ch = text.charCodeAt(i);
+        if (ch === COLON) {
+          if (isBlank(text.charCodeAt(i + 1))) break;
+        } else if (ch === SPACE) {
+          if (text.charCodeAt(i + 1) === HASH) unhandled();
+        } else if (ch === NL || ch !== ch) unhandled(); // no `:` on the line: not a key
+        i++;
+      }
     if (text.charCodeAt(i - 1) === SPACE || i - p > MAX_KEY) unhandled();
     const source = text.slice(p, i);
     if (source === '<<') unhandled(); // a merge
     const value = plainScalar(source);
-    return { key: value === null ? '' : String(value), after: i + 1 };
+    this.#after = i + 1;
+    return value === null ? '' : String(value);
   }
 
   /** The value of a block mapping entry whose key is at column `col`, from after its `:`. */
@@ -243,7 +254,7 @@ class FastReader {
         this.#pos = this.#length;
         return null;
       }
-      const indent = this.#indentOf(next);
+      const indent = this.#indent;
       const start = next + indent;
       if (indent > col) return this.#blockNode(next, indent, col + 1, depth + 1);
       if (indent === col && text.charCodeAt(start) === DASH && isBlank(text.charCodeAt(start + 1)))
@@ -290,7 +301,11 @@ class FastReader {
     if (c === LBRACKET || c === LBRACE) return false;
     for (let i = p; ; i++) {
       const ch = text.charCodeAt(i);
-      if (ch === COLON && isBlank(text.charCodeAt(i + 1))) return true;
+      if (ch === COLON && isBlank(text.charCodeAt(i + 1))) {
+        this.#keyAt = p;
+        this.#colon = i;
+        return true;
+      }
       if (ch === NL || ch !== ch) return false;
       if (ch === SPACE && text.charCodeAt(i + 1) === HASH) return false;
     }
@@ -309,7 +324,7 @@ class FastReader {
       const c = text.charCodeAt(p);
       if (c === NL || c !== c || c === HASH) {
         const next = this.#nextContent(this.#lineEnd(p) + 1);
-        const indent = next < 0 ? -1 : this.#indentOf(next);
+        const indent = next < 0 ? -1 : this.#indent;
         if (indent > col) seq.push(this.#blockNode(next, indent, col + 1, depth + 1));
         else {
           seq.push(null);
@@ -324,7 +339,7 @@ class FastReader {
         this.#pos = this.#length;
         return seq;
       }
-      const indent = this.#indentOf(next);
+      const indent = this.#indent;
       if (indent > col) unhandled();
       const start = next + indent;
       if (indent < col || text.charCodeAt(start) !== DASH || !isBlank(text.charCodeAt(start + 1))) {
@@ -584,6 +599,7 @@ class FlowReader {
     if (++this.#depth > MAX_DEPTH) unhandled();
     const text = this.#text;
     const map: Record<string, unknown> = {};
+    let keys = 0;
     this.pos++;
     this.#space();
     if (text.charCodeAt(this.pos) === RBRACE) {
@@ -613,9 +629,8 @@ class FlowReader {
       this.#space();
       const next = text.charCodeAt(this.pos);
       if (next === COMMA || next === RBRACE) unhandled(); // an empty value
-      const value = this.node();
-      if (Object.hasOwn(map, key)) unhandled();
-      setKey(map, key, value);
+      setKey(map, key, this.node());
+      keys++;
       this.#space();
       const after = text.charCodeAt(this.pos);
       if (after === COMMA) {
@@ -625,7 +640,7 @@ class FlowReader {
       } else if (after === RBRACE) {
         this.pos++;
         this.#depth--;
-        return map;
+        return unique(map, keys);
       } else unhandled();
     }
   }
@@ -721,17 +736,28 @@ class FlowReader {
   }
 }
 
+/** The names an object literal inherits (`constructor`, `toString`, …) and `__proto__`. */
+const INHERITED = new Set([...Object.getOwnPropertyNames(Object.prototype), '__proto__']);
+
 /** Sets a key as the library's addPairToJSMap does: an inherited name (`constructor`,
- * `__proto__`) becomes an own property. */
+ * `__proto__`) becomes an own property. A key given twice is an error of the library (uniqueKeys):
+ * an inherited name is checked here, any other by `unique` once the mapping is read. */
 function setKey(map: Record<string, unknown>, key: string, value: unknown): void {
-  if (key in map)
+  if (!INHERITED.has(key)) map[key] = value;
+  else if (Object.hasOwn(map, key)) unhandled();
+  else
     Object.defineProperty(map, key, {
       value,
       writable: true,
       enumerable: true,
       configurable: true,
     });
-  else map[key] = value;
+}
+
+/** A mapping read with `keys` entries, which has as many keys unless one was given twice. */
+function unique(map: Record<string, unknown>, keys: number): Record<string, unknown> {
+  if (Object.keys(map).length !== keys) unhandled();
+  return map;
 }
 
 /**
@@ -740,16 +766,41 @@ function setKey(map: Record<string, unknown>, key: string, value: unknown): void
  */
 export function plainScalar(source: string): unknown {
   if (source === '') return null;
-  const c = source.charCodeAt(0);
-  // A letter that starts no null, bool or number: a string (most scalars).
-  if (
-    (c >= 0x61 && c <= 0x7a && c !== 0x6e && c !== 0x74 && c !== 0x66) ||
-    (c >= 0x41 && c <= 0x5a && c !== 0x4e && c !== 0x54 && c !== 0x46)
-  )
-    return source;
-  if (/^(?:~|[Nn]ull|NULL)?$/.test(source)) return null;
-  if (/^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(source))
-    return source[0] === 't' || source[0] === 'T';
+  // Only these first characters start a null, a bool or a number: anything else is a string.
+  switch (source.charCodeAt(0)) {
+    case 0x7e: // ~
+      return source === '~' ? null : source;
+    case 0x6e: // n
+    case 0x4e: // N
+      return /^(?:[Nn]ull|NULL)$/.test(source) ? null : source;
+    case 0x74: // t
+    case 0x54: // T
+    case 0x66: // f
+    case 0x46: // F
+      return /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(source)
+        ? source[0] === 't' || source[0] === 'T'
+        : source;
+    case 0x2b: // +
+    case 0x2d: // -
+    case 0x2e: // .
+    case 0x30:
+    case 0x31:
+    case 0x32:
+    case 0x33:
+    case 0x34:
+    case 0x35:
+    case 0x36:
+    case 0x37:
+    case 0x38:
+    case 0x39:
+      return number(source);
+    default:
+      return source;
+  }
+}
+
+/** A plain scalar that starts like a number: the core schema's int and float tags, in order. */
+function number(source: string): unknown {
   if (/^0o[0-7]+$/.test(source)) return parseInt(source.substring(2), 8);
   if (/^[-+]?[0-9]+$/.test(source)) return parseInt(source, 10);
   if (/^0x[0-9a-fA-F]+$/.test(source)) return parseInt(source.substring(2), 16);

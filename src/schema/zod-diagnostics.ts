@@ -5,6 +5,21 @@ import type { PathSegment, YamlSource } from './yaml-source.js';
 
 type Issue = z.core.$ZodIssue;
 
+/**
+ * The issues of a failed parse. zod builds its error on first read, an Error with a stack trace
+ * that nobody reads: that trace was most of the cost of a step input that fails only because it
+ * is templated, which validation checks for every such step.
+ */
+export function zodIssues(failed: { readonly error: z.ZodError }): Issue[] {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return failed.error.issues;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Turns zod issues into diagnostics at file:line:col, one per problem (one per unknown key). */
 export function diagnosticsFromZod(
   source: YamlSource,
