@@ -2,8 +2,11 @@
 // Benchmarks runbook against the floor any Node CLI pays, in one invocation:
 //   1. cold start:  `node bin/runbook.js --version`  vs  `node -e 0`                  (goal ≤ 1.3×)
 //   2. 50 steps:    `runbook run bench-50` (50 × `run: "true"`)  vs  a Node script that
-//                   spawnSync('sh', ['-c', 'true']) × 50                               (goal ≤ 1.25×)
-//                   for reference: bash running the same 50 commands, and ansible-playbook
+//                   spawnSync('sh', ['-c', 'true']) × 50, its default options collecting the
+//                   output as runbook does                                              (goal ≤ 1.25×)
+//                   for reference: the same with the output ignored (stdio: 'ignore'),
+//                   an async spawner reading the output,
+//                   bash running the same 50 commands, and ansible-playbook
 //                   (50 `command: sh -c true` tasks, connection: local) when it is installed.
 //   3. validate:    `runbook validate` of 1,000 runbook files (the shipped ones, copied under
 //                   their own ids), cold: validate never uses the parse cache  (goal ≤ 1500 ms)
@@ -91,9 +94,23 @@ mkdirSync(validateDir);
   }
 }
 
+// The plain Node spawner: spawnSync with its default options, which collect each command's
+// stdout and stderr, as a step runner must (runbook shows, records and captures them).
 const floorScript = join(tmp, 'floor-50.mjs');
 writeFileSync(
   floorScript,
+  `import { spawnSync } from 'node:child_process';
+for (let i = 0; i < ${STEPS}; i++) {
+  const r = spawnSync('sh', ['-c', 'true']);
+  if (r.status !== 0) process.exit(1);
+}
+`,
+);
+
+// The same with the output thrown away: the floor of spawning itself (a reference).
+const ignoreScript = join(tmp, 'floor-ignore-50.mjs');
+writeFileSync(
+  ignoreScript,
   `import { spawnSync } from 'node:child_process';
 for (let i = 0; i < ${STEPS}; i++) {
   const r = spawnSync('sh', ['-c', 'true'], { stdio: 'ignore' });
@@ -102,13 +119,17 @@ for (let i = 0; i < ${STEPS}; i++) {
 `,
 );
 
-// The same, as a tool that must stay responsive (timeouts, Ctrl-C) has to: async spawn, awaited.
+// The same, as a tool that must stay responsive (timeouts, Ctrl-C) has to: async spawn, its
+// output read, awaited.
 const asyncFloorScript = join(tmp, 'floor-async-50.mjs');
 writeFileSync(
   asyncFloorScript,
   `import { spawn } from 'node:child_process';
 for (let i = 0; i < ${STEPS}; i++) {
-  const code = await new Promise((done) => spawn('sh', ['-c', 'true'], { stdio: 'ignore' }).on('close', done));
+  const child = spawn('sh', ['-c', 'true']);
+  child.stdout.resume();
+  child.stderr.resume();
+  const code = await new Promise((done) => child.on('close', done));
   if (code !== 0) process.exit(1);
 }
 `,
@@ -207,6 +228,12 @@ const steps = {
       role: 'reference',
       file: NODE,
       args: [asyncFloorScript],
+    },
+    {
+      name: `node spawnSync ×${STEPS}, output ignored`,
+      role: 'reference',
+      file: NODE,
+      args: [ignoreScript],
     },
     { name: `bash ×${STEPS}`, role: 'reference', file: 'bash', args: [bashScript] },
     ...(ansibleAvailable

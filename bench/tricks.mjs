@@ -21,7 +21,7 @@ import { median, positiveInt, trivialStepsRunbook } from './common.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE = process.execPath;
-const TRICKS = ['split-commands', 'english-zod', 'ascii', 'code-cache'];
+const TRICKS = ['split-commands', 'english-zod', 'minify', 'ascii', 'code-cache'];
 const json = process.argv.includes('--json');
 const runs = positiveInt('BENCH_RUNS', 15);
 const log = (line) => process.stderr.write(`${line}\n`);

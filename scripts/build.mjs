@@ -17,9 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { ascii } from './build/ascii.mjs';
 import { codeCache } from './build/code-cache.mjs';
 import { englishZod } from './build/english-zod.mjs';
+import { minify } from './build/minify.mjs';
 import { splitCommands } from './build/split-commands.mjs';
 
-const TRICKS = [splitCommands, englishZod, ascii, codeCache];
+const TRICKS = [splitCommands, englishZod, minify, ascii, codeCache];
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);

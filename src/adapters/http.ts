@@ -17,6 +17,7 @@ import {
 import { tryParseJson } from './support/process-outcome.js';
 import { parseDuration } from '../common/duration.js';
 import { linkSignal } from '../common/abort.js';
+import { monotonicMs } from '../common/clock.js';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const DEFAULT_TIMEOUT = '10s';
@@ -67,7 +68,7 @@ async function send(
     headers['content-type'] ??= 'application/json';
   }
   const request = await loadRequest();
-  const started = performance.now();
+  const started = monotonicMs();
   const linked = linkSignal([signal], timeoutMs);
   const requestSignal = linked.signal;
   try {
@@ -78,7 +79,7 @@ async function send(
       signal: requestSignal,
     });
     const text = await readBody(response.body, MAX_BODY_BYTES);
-    const latency = Math.round(performance.now() - started);
+    const latency = Math.round(monotonicMs() - started);
     const outputs: Record<string, unknown> = {
       status: response.statusCode,
       latency_ms: latency,

@@ -11,6 +11,7 @@ import { defineAction, type ActionOutcome, type Adapter } from './adapter.js';
 import { tryParseJson } from './support/process-outcome.js';
 import { parseDuration } from '../common/duration.js';
 import { linkSignal } from '../common/abort.js';
+import { monotonicMs } from '../common/clock.js';
 
 const DEFAULT_TIMEOUT = '10s';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -107,7 +108,7 @@ async function send(post: Post, signal: AbortSignal): Promise<ActionOutcome> {
     return failure(`unsupported URL scheme ${url.protocol} for the ${post.label} (use https)`);
   const timeoutMs = parseDuration(post.timeout ?? DEFAULT_TIMEOUT);
   const request = await loadRequest();
-  const started = performance.now();
+  const started = monotonicMs();
   const linked = linkSignal([signal], timeoutMs);
   const requestSignal = linked.signal;
   try {
@@ -120,7 +121,7 @@ async function send(post: Post, signal: AbortSignal): Promise<ActionOutcome> {
     const text = await readBody(response.body, MAX_BODY_BYTES);
     const outputs: Record<string, unknown> = {
       status: response.statusCode,
-      latency_ms: Math.round(performance.now() - started),
+      latency_ms: Math.round(monotonicMs() - started),
       body: text,
     };
     const json = tryParseJson(text);

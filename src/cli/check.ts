@@ -30,6 +30,7 @@ import { arg, defineCommand, dirFlag, envFlag, flag, varFlag, type Values } from
 import { currentUser } from '../engine/user.js';
 import { timeoutSignal } from '../common/abort.js';
 import { checkJson } from '../report/json.js';
+import { monotonicMs } from '../common/clock.js';
 
 const flags = {
   dir: dirFlag,
@@ -69,7 +70,7 @@ export const check = defineCommand({
 /** `runbook check`: read-only health checks for cron and monitoring, with Nagios exit codes.
  * Every problem, even bad usage, is reported as UNKNOWN (3) in the requested format. */
 async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promise<number> {
-  const started = performance.now();
+  const started = monotonicMs();
   let lock: HeldLock | undefined;
   const releaseOnExit = (): void => lock?.release();
   try {
@@ -109,7 +110,7 @@ async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promi
     // The --timeout bounds the whole command: reading the runbooks too.
     const { targets, failed } = await withinTimeout(
       selectTargets(ids, options, cli, io),
-      timeoutMs - (performance.now() - started),
+      timeoutMs - (monotonicMs() - started),
     );
     const checks = await runChecks({
       targets,
@@ -118,7 +119,7 @@ async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promi
       env: io.env,
       cwd: io.cwd,
       runId,
-      timeoutMs: Math.max(0, Math.round(timeoutMs - (performance.now() - started))),
+      timeoutMs: Math.max(0, Math.round(timeoutMs - (monotonicMs() - started))),
       concurrency,
       processes,
     });

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runbookJsonSchema } from '../schema/json-schema.js';
 import { UsageError } from '../common/errors.js';
@@ -20,9 +20,11 @@ async function printSchema(options: { out: string | undefined }, io: Io): Promis
   const text = `${JSON.stringify(runbookJsonSchema(await registry.load()), null, 2)}\n`;
   if (options.out) {
     const file = resolve(io.cwd, options.out);
-    await writeFile(file, text).catch((error: Error) => {
-      throw new UsageError(`cannot write ${options.out ?? file}: ${error.message}`);
-    });
+    try {
+      writeFileSync(file, text);
+    } catch (error) {
+      throw new UsageError(`cannot write ${options.out ?? file}: ${(error as Error).message}`);
+    }
     io.stderr.write(`wrote ${options.out}\n`);
   } else io.stdout.write(text);
   return EXIT.ok;

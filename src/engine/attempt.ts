@@ -11,6 +11,7 @@ import type { StepOptions } from './options.js';
 import type { ProcessPort } from './ports.js';
 import type { PreparedAction } from './prepare.js';
 import { linkSignal } from '../common/abort.js';
+import { monotonicMs } from '../common/clock.js';
 
 const DEFAULT_RETRY_DELAY_MS = 1000;
 const STDERR_TAIL_LINES = 12;
@@ -59,7 +60,7 @@ export class Attempts {
     const delay =
       step.retry?.delay === undefined ? DEFAULT_RETRY_DELAY_MS : parseDuration(step.retry.delay);
     const timeoutMs = step.timeout === undefined ? undefined : parseDuration(step.timeout);
-    const started = performance.now();
+    const started = monotonicMs();
     let last: Attempt | undefined;
     let tries = 0;
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -81,7 +82,7 @@ export class Attempts {
     const tried: StepRecord = {
       ...record,
       attempts: tries,
-      duration_ms: Math.round(performance.now() - started),
+      duration_ms: Math.round(monotonicMs() - started),
     };
     return this.#record(section, step, last as Attempt, tried);
   }

@@ -9,6 +9,7 @@ import { stepEffect } from './prepare.js';
 import { stepRunner } from './run.js';
 import type { ResolvedVars } from './vars.js';
 import { timeoutSignal } from '../common/abort.js';
+import { monotonicMs } from '../common/clock.js';
 
 /** A Nagios plugin state: the expectation's grade, or UNKNOWN when the check could not run. */
 export type NagiosState = CheckState | 'UNKNOWN';
@@ -156,14 +157,14 @@ async function checkOne(
     );
   if (deadline.aborted) return result('UNKNOWN', 'not started: the --timeout was spent');
 
-  const started = performance.now();
+  const started = monotonicMs();
   // The engine stops a step when the deadline aborts it; this bounds an action that would not stop.
   const late = new Promise<undefined>((resolve) => {
     const timer = setTimeout(() => resolve(undefined), options.timeoutMs + 1000);
     timer.unref();
   });
   const outcome = await Promise.race([run(section, step), late]);
-  const duration = Math.round(performance.now() - started);
+  const duration = Math.round(monotonicMs() - started);
   if (!outcome) return result('UNKNOWN', 'did not finish within the command --timeout', duration);
   const { record, verdict } = outcome;
   const graded = result(stateOf(record, verdict?.state), '', duration);

@@ -10,6 +10,7 @@ import type { EngineOptions, StepOptions } from './options.js';
 import { severityText, startPolicy } from './policy.js';
 import { Steps } from './step.js';
 import { currentUser } from './user.js';
+import { monotonicMs } from '../common/clock.js';
 
 /** Why a run stops. */
 interface Halt {
@@ -23,7 +24,7 @@ interface Halt {
  * or verification fails. Emits events; never prints. A dry run takes the same path and skips only
  * the side effect of each step. */
 export async function runRunbook(options: EngineOptions): Promise<RunResult> {
-  const started = performance.now();
+  const started = monotonicMs();
   const expressions = await loadExpressionsFor(options.runbook);
   return new Run(options, expressions).run(started);
 }
@@ -76,7 +77,7 @@ class Run {
     };
   }
 
-  /** `started`: when the run began (performance.now()), before its language loaded. */
+  /** `started`: when the run began (monotonicMs()), before its language loaded. */
   async run(started: number): Promise<RunResult> {
     const { runbook, plan } = this.#o;
     this.#emitter.emit({
@@ -113,7 +114,7 @@ class Run {
     halt = this.#emitter.stopped ? this.#journalHalt() : await this.#rollback(halt, needsRollback);
 
     stopPolicy?.();
-    return this.#end(halt, Math.round(performance.now() - started));
+    return this.#end(halt, Math.round(monotonicMs() - started));
   }
 
   /** Runs the rollback when resolution or verification failed; a plan shows it, and `plan.only`

@@ -8,6 +8,7 @@ import type { ExpectResult } from './expect.js';
 import type { Plan, StepOptions } from './options.js';
 import { approveStep } from './policy.js';
 import { PrepareError, prepareStep, stepEffect, type Prepared } from './prepare.js';
+import { monotonicMs } from '../common/clock.js';
 
 /** A step's record before it runs, to be completed. */
 type Blank = (
@@ -172,9 +173,9 @@ export class Steps {
         reason: `manual step "${step.id}" needs a person: run interactively to acknowledge it`,
       };
     }
-    const started = performance.now();
+    const started = monotonicMs();
     const answer = await prompter.acknowledge({ step: step.id, name: step.name, text });
-    const duration = Math.round(performance.now() - started);
+    const duration = Math.round(monotonicMs() - started);
     if (!answer)
       return {
         ...record,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
+import { accessSync, constants } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type {
   ProcessRequest,
@@ -8,6 +8,7 @@ import type {
   ProcessScope,
   ProcessWatch,
 } from './types.js';
+import { monotonicMs } from '../common/clock.js';
 
 export type { ProcessWatch, StartedProcess } from './types.js';
 import { readStat, SETTLE_MS, StepProcesses, TOKEN_VARIABLE, waitUntil } from './process-tree.js';
@@ -50,7 +51,7 @@ const running = new Set<StepProcesses>();
  * measured 0.6–1.2 ms per spawn on top of it (bench/), more than the rest of the engine.
  */
 export function execute(request: ExecRequest): Promise<ExecResult> {
-  const started = performance.now();
+  const started = monotonicMs();
   const env = request.env ?? {};
   const token = `${request.watch?.tokenPrefix ?? 'rb'}.${randomWord()}${randomWord()}`;
   const outer = env[TOKEN_VARIABLE];
@@ -166,7 +167,7 @@ export function execute(request: ExecRequest): Promise<ExecResult> {
         signal: signal ?? undefined,
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr: Buffer.concat(stderr).toString('utf8'),
-        durationMs: Math.round(performance.now() - started),
+        durationMs: Math.round(monotonicMs() - started),
         timedOut,
         interrupted: abortReason !== undefined && !timedOut,
         error,
@@ -234,22 +235,24 @@ export async function findBinary(
   name: string,
   env: Record<string, string | undefined>,
 ): Promise<string | undefined> {
-  if (isAbsolute(name)) {
-    return access(name, constants.X_OK).then(
-      () => name,
-      () => undefined,
-    );
-  }
+  // Synchronous: a few access() calls on local directories; node:fs/promises would cost every start
+  // 2 ms to load.
+  if (isAbsolute(name)) return executable(name) ? name : undefined;
   for (const dir of (env.PATH ?? '').split(':')) {
     if (!dir) continue;
     const candidate = join(dir, name);
-    const found = await access(candidate, constants.X_OK).then(
-      () => true,
-      () => false,
-    );
-    if (found) return candidate;
+    if (executable(candidate)) return candidate;
   }
-  return undefined;
+  return Promise.resolve(undefined);
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Runs a program attached to this terminal (a shell for the person at the keyboard) and waits. */

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { monotonicMs } from '../common/clock.js';
 
 // A step's processes are found in /proc by three marks, so that one that left the step's process
 // group (setsid, a double fork, nohup) is found all the same:
@@ -260,10 +261,10 @@ function send(pid: number, signal: NodeJS.Signals): void {
 
 /** Polls `condition` until it holds (true) or `ms` have passed (false). */
 export async function waitUntil(condition: () => boolean, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
+  const deadline = monotonicMs() + ms;
   for (;;) {
     if (condition()) return true;
-    const left = deadline - performance.now();
+    const left = deadline - monotonicMs();
     if (left <= 0) return false;
     await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, left)));
   }

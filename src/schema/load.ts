@@ -1,5 +1,14 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+  type Dirent,
+  type Stats,
+} from 'node:fs';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { InvalidRunbookError, NotFoundError, type Diagnostic } from '../common/errors.js';
 import type { AdapterRegistry, LoadedAdapters } from '../adapters/registry.js';
@@ -224,21 +233,25 @@ export function displayPath(file: string, cwd: string | undefined): string {
 const RUNBOOK_FILE = /\.ya?ml$/;
 const NOT_RUNBOOKS = /(\.test\.ya?ml|^runbook\.config\.ya?ml)$/;
 
-/** Every runbook file under the given files and directories, sorted. */
+/**
+ * Every runbook file under the given files and directories, sorted. Synchronous inside: listing a
+ * local directory is quick, and node:fs/promises would cost every start 2 ms to load.
+ */
 export async function findRunbookFiles(paths: readonly string[]): Promise<string[]> {
   const found: string[] = [];
-  const walk = async (path: string, explicit: boolean): Promise<void> => {
+  const stat = (path: string): Stats | undefined => statSync(path, { throwIfNoEntry: false });
+  const walk = (path: string, explicit: boolean): void => {
     let info;
     try {
-      info = await stat(path);
+      info = statSync(path);
     } catch (error) {
       if (explicit) throw unreadable(path, error);
       return;
     }
     if (info.isDirectory()) {
-      let entries;
+      let entries: Dirent[];
       try {
-        entries = await readdir(path, { withFileTypes: true });
+        entries = readdirSync(path, { withFileTypes: true });
       } catch (error) {
         throw unreadable(path, error);
       }
@@ -248,11 +261,18 @@ export async function findRunbookFiles(paths: readonly string[]): Promise<string
       )) {
         if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
         const child = join(path, entry.name);
-        if (entry.isDirectory()) await walk(child, false);
+        if (entry.isDirectory()) walk(child, false);
         else if (RUNBOOK_FILE.test(entry.name) && !NOT_RUNBOOKS.test(entry.name)) {
           // A FIFO, a device or a link to one would hang or flood the reader: only regular files.
-          const target = entry.isSymbolicLink() ? await stat(child).catch(() => undefined) : entry;
-          if (!target) throw unreadable(child, await stat(child).catch((error: unknown) => error));
+          let target: Dirent | Stats | undefined = entry;
+          if (entry.isSymbolicLink()) {
+            try {
+              target = stat(child);
+            } catch (error) {
+              throw unreadable(child, error);
+            }
+            if (!target) throw unreadable(child, Object.assign(new Error(), { code: 'ENOENT' }));
+          }
           if (target.isFile()) found.push(child);
           else if (!target.isDirectory()) throw notRegular(child);
         }
@@ -260,7 +280,7 @@ export async function findRunbookFiles(paths: readonly string[]): Promise<string
     } else if (info.isFile()) found.push(resolve(path));
     else throw notRegular(path);
   };
-  for (const path of paths) await walk(resolve(path), true);
+  for (const path of paths) walk(resolve(path), true);
   return [...new Set(found)];
 }
 
