@@ -1,5 +1,5 @@
 // The architecture's one-way imports, one rule per layer (docs/architecture.md):
-//   cli → (schema, engine, report, import) → adapters → exec, and everything → common.
+//   cli → (report, import) → state → engine → schema → adapters → exec, and everything → common.
 // The engine receives its process runner (src/engine/ports.ts) and never imports exec; only exec
 // starts processes; only cli and report print or prompt. test/integration/lint/layers.int.test.ts
 // proves that a crossing import fails. Beside them, lazyLoadingConfig keeps lazy imports inside
@@ -12,9 +12,10 @@ export const LAYERS = {
   adapters: ['exec'],
   schema: ['adapters'],
   engine: ['schema', 'adapters'],
-  report: ['engine', 'schema', 'adapters'],
+  state: ['engine', 'schema', 'adapters'],
+  report: ['state', 'engine', 'schema', 'adapters'],
   import: ['schema'],
-  cli: ['engine', 'schema', 'report', 'import', 'adapters', 'exec'],
+  cli: ['state', 'engine', 'schema', 'report', 'import', 'adapters', 'exec'],
 };
 
 const PRINTING = ['chalk', 'ora', '@inquirer/prompts'];

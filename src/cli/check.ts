@@ -10,8 +10,8 @@ import {
   type CheckResult,
   type CheckTarget,
 } from '../engine/check.js';
-import { newRunId, stateDirectory } from '../engine/journal.js';
-import { acquireLocks, LockedError, type HeldLock } from '../engine/lock.js';
+import { newRunId, stateDirectory } from '../state/journal.js';
+import { acquireLocks, LockedError, type HeldLock } from '../state/lock.js';
 import { runRedactor } from '../engine/redact.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
 import { RunbookError, UsageError } from '../common/errors.js';

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { newRunId, Journal, stateDirectory } from '../engine/journal.js';
-import { acquireLocks, LockedError, type HeldLock } from '../engine/lock.js';
+import { newRunId, Journal, stateDirectory } from '../state/journal.js';
+import { acquireLocks, LockedError, type HeldLock } from '../state/lock.js';
 import { killRunningNow, localExec } from '../exec/local.js';
 import { RunningRecord } from '../exec/leftovers.js';
 import type { AdapterRegistry } from '../adapters/registry.js';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { createRegistry, type AdapterRegistry } from '../adapters/registry.js';
 import { loadThirdPartyAdapters } from '../adapters/third-party.js';
 import { ConfigError } from '../common/errors.js';
-import { stateDirectory } from '../engine/journal.js';
+import { stateDirectory } from '../state/journal.js';
 import { loadConfig, type Config } from '../schema/config.js';
 import { openParseCache } from '../schema/parse-cache.js';
 import type { LoadOptions } from '../schema/load.js';

@@ -81,6 +81,22 @@ export type EngineEvent =
       journal: string | undefined;
     }
   | {
+      /**
+       * A stopped run continued (`runbook resume`): the events after it are the run's next part,
+       * in the same journal. `part` counts from 2 (the first part starts with run.start).
+       */
+      type: 'run.resume';
+      ts: string;
+      run_id: string;
+      part: number;
+      mode: RunMode;
+      user: string;
+      host: string;
+      pid: number;
+      /** The first step this part runs (the first that had not succeeded). */
+      from_step: string | undefined;
+    }
+  | {
       type: 'section.start';
       ts: string;
       section: Section;

@@ -5,7 +5,7 @@ import { importLazily, loader } from '../common/lazy.js';
 import { formatDuration } from '../common/duration.js';
 import type { EngineEvent, RunResult, StepRecord } from '../engine/events.js';
 import type { OutStream } from './out-stream.js';
-import { JOURNAL_STRING_CHARS } from '../engine/journal.js';
+import { JOURNAL_STRING_CHARS } from '../state/journal.js';
 import { approverOf, wordEvent, wordResult } from './engine-words.js';
 import { visible, visibleDeep } from './visible.js';
 
@@ -95,6 +95,14 @@ export class RunView {
         );
         break;
       }
+      case 'run.resume':
+        this.#mode = event.mode;
+        this.#line(
+          c.dim(
+            `  resuming run ${event.run_id} (part ${event.part})${event.from_step ? ` from ${event.from_step}` : ''}`,
+          ),
+        );
+        break;
       case 'section.start':
         this.#line('');
         this.#line(

@@ -71,7 +71,8 @@ function hashSources(root: string): string | undefined {
   return files.length === 0 ? undefined : `source-${hash53(hash)}`;
 }
 
-/** A 53-bit hash of a text (two 32-bit lanes mixed with Math.imul), as hex. */
+/** A 53-bit hash of a text (two 32-bit lanes mixed with Math.imul), as 14 hex digits: names the
+ * sources of a build, and a cache entry (which holds its path itself). */
 function hash53(text: string): string {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
@@ -153,7 +154,7 @@ class FileParseCache implements ParseCache {
 
   #entryPath(file: string): string {
     const name = basename(file).replace(/[^A-Za-z0-9_.-]/g, '_');
-    return join(this.#dir, `${name}-${fnv1a(file)}.json`);
+    return join(this.#dir, `${name}-${hash53(file)}.json`);
   }
 }
 
@@ -165,14 +166,4 @@ function serialize(entry: Entry): string | undefined {
     return value;
   });
   return exact ? text : undefined;
-}
-
-/** A 64-bit FNV-1a hash of a path, as hex: names the entry, which holds the path itself. */
-function fnv1a(text: string): string {
-  let hash = 0xcbf29ce484222325n;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= BigInt(text.charCodeAt(i));
-    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return hash.toString(16).padStart(16, '0');
 }

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { hostname } from 'node:os';
-import { acquireLocks, type HeldLock } from '../../src/engine/lock.js';
+import { acquireLocks, type HeldLock } from '../../src/state/lock.js';
 
 let held: HeldLock | undefined;
 const wait = new Int32Array(new SharedArrayBuffer(4));

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setOwn } from '../common/own.js';
 import { createAppendOnly, secureDir, StateIoError } from '../common/state-files.js';
-import type { EngineEvent } from './events.js';
+import type { EngineEvent } from '../engine/events.js';
 
 /** `$RUNBOOK_STATE_DIR`, else the config's `state_dir`, else `$XDG_STATE_HOME/runbook`. */
 export function stateDirectory(

@@ -1,0 +1,64 @@
+import type { EngineEvent } from '../engine/events.js';
+import type { HeldLock, LockHolder } from './lock.js';
+import type { RunRecord, RunState } from './run-record.js';
+
+/**
+ * Where runbook keeps what outlives a command: run journals, the index history lists them from,
+ * and the locks that keep two runs of a runbook apart. Commands reach it only through this
+ * interface, so another store (a team's PostgreSQL) can take the place of the local files without
+ * the engine or the commands changing (docs/architecture.md#state).
+ */
+export interface StateStore {
+  /** What it is, for messages: `files in ~/.local/state/runbook`. */
+  readonly description: string;
+
+  /** Starts the journal of a new run. Throws StateIoError or UnsafeStateError. */
+  createJournal(runId: string): JournalSink;
+  /** Opens the journal of an existing run to append its next part (`runbook resume`). */
+  appendJournal(runId: string): JournalSink;
+
+  /** The record of one run; undefined when there is no such run. */
+  readRun(runId: string): RunRecord | undefined;
+  /** Runs, newest first, as the index has them (see RunFilter). */
+  listRuns(filter: RunFilter): RunSummary[];
+
+  /** One run at a time per runbook and per `on:` host (see lock.ts). Throws LockedError. */
+  acquireLocks(names: readonly string[], holder: LockHolder, force: boolean): HeldLock;
+}
+
+/** Where a run's events go, as they happen. */
+export interface JournalSink {
+  /** Where a person can find it: a file path, or a database's run id. */
+  readonly location: string;
+  /** Records one event; throws StateIoError when it could not (the event is then not in it). */
+  write(event: EngineEvent): void;
+  /** Makes what was written survive a crash of the machine (at step boundaries). */
+  sync(): void;
+  close(): void;
+}
+
+/** Which runs to list. */
+export interface RunFilter {
+  runbook?: string;
+  /** Runs started at or after this time. */
+  since?: Date;
+  status?: RunState;
+  mode?: 'real' | 'dry-run';
+  limit?: number;
+}
+
+/** A run in a list: what one line of `runbook history` shows. */
+export type RunSummary = Pick<
+  RunRecord,
+  | 'run_id'
+  | 'runbook'
+  | 'mode'
+  | 'user'
+  | 'host'
+  | 'started_at'
+  | 'ended_at'
+  | 'duration_ms'
+  | 'status'
+  | 'stopped'
+  | 'findings'
+> & { parts: number };
