@@ -2,7 +2,7 @@ import type { NagiosState } from '../engine/check.js';
 import type { ErrorKind } from '../common/errors.js';
 import type { RunStatus } from '../engine/events.js';
 
-/** Exit codes (DESIGN.md, contract). Set here and nowhere else. */
+/** Exit codes (a contract: docs/commands.md). Set here and nowhere else. */
 export const EXIT = {
   ok: 0,
   failed: 1,
@@ -53,7 +53,7 @@ export function exitCodeForRun(status: RunStatus): number {
   }
 }
 
-/** `runbook check` exit codes: the Nagios plugin convention (DESIGN.md, contract). */
+/** `runbook check` exit codes: the Nagios plugin convention (a contract: docs/commands.md). */
 export const NAGIOS_EXIT = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
 
 export function exitCodeForCheck(state: NagiosState): number {

@@ -256,7 +256,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
   return exitCodeForRun(result.status);
 }
 
-/** `run --format json` (DESIGN.md, contract). */
+/** The sections `--only` names, each checked. */
 function parseOnly(value: string | undefined): Set<Section> | undefined {
   if (value === undefined) return undefined;
   const sections = value

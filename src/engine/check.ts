@@ -24,7 +24,7 @@ export interface CheckValue {
   crit?: number;
 }
 
-/** The outcome of one check (`check --format json`, DESIGN.md contract). */
+/** The outcome of one check (`check --format json`, a contract: docs/commands.md). */
 export interface CheckResult {
   runbook: string;
   id: string;

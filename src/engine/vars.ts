@@ -20,7 +20,7 @@ function definitionOf(value: Scalar | VarDefinition): VarDefinition {
   return value !== null && typeof value === 'object' ? value : { default: value };
 }
 
-/** `--var k=v`, then `--env`'s values, then `env:`, then `default` (DESIGN.md). */
+/** `--var k=v`, then `--env`'s values, then `env:`, then `default` (docs/format.md). */
 export function resolveVars(
   runbook: Runbook,
   input: {

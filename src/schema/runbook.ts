@@ -6,7 +6,7 @@ import { durationInput } from '../common/duration.js';
 // costs more than it saves: measured ~8 ms per run on a 50-step runbook.
 z.config({ jitless: true });
 
-/** The runbook file format (DESIGN.md). Structural rules live here; rules that need the adapter
+/** The runbook file format (docs/format.md). Structural rules live here; rules that need the adapter
  * registry or the whole document (action inputs, unique ids, references) live in semantics.ts. */
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
