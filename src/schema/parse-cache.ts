@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readOwnFile, secureDir, writeAtomic } from '../common/state-files.js';
 
@@ -16,6 +16,13 @@ export interface ParseCache {
 }
 
 const FORMAT = 1;
+
+/**
+ * How many entries the cache keeps: one per runbook file read, so a directory of runbooks that are
+ * renamed, moved or deleted over months would grow without end. Past this, writing an entry
+ * removes the least recently written ones.
+ */
+export const MAX_ENTRIES = 1000;
 
 /** Set by the build (scripts/build/index.mjs): each build has its own. */
 declare const __RUNBOOK_BUILD__: string | undefined;
@@ -91,6 +98,7 @@ class FileParseCache implements ParseCache {
   readonly #dir: string;
   readonly #build: string;
   #checked: boolean | undefined;
+  #pruned = false;
 
   constructor(stateDir: string, build: string) {
     this.#stateDir = stateDir;
@@ -136,6 +144,35 @@ class FileParseCache implements ParseCache {
       writeAtomic(this.#entryPath(file), serialized);
     } catch {
       // A cache that cannot be written only costs the next start its time.
+      return;
+    }
+    if (!this.#pruned) {
+      this.#pruned = true;
+      this.#prune();
+    }
+  }
+
+  /** Removes the least recently written entries beyond MAX_ENTRIES (once per command). */
+  #prune(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.#dir).filter((name) => name.endsWith('.json'));
+    } catch {
+      return;
+    }
+    if (names.length <= MAX_ENTRIES) return;
+    const entries = names.flatMap((name) => {
+      const path = join(this.#dir, name);
+      const info = statSync(path, { throwIfNoEntry: false });
+      return info?.isFile() ? [{ path, written: info.mtimeMs }] : [];
+    });
+    entries.sort((a, b) => a.written - b.written);
+    for (const { path } of entries.slice(0, entries.length - MAX_ENTRIES)) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // Removed meanwhile by another command: what was wanted.
+      }
     }
   }
 
