@@ -9,7 +9,7 @@ describe('curl: commands', () => {
   it('a GET: silent but for errors, a time limit, and the JSON write-out on stderr', () => {
     const input = get.input.parse({ url: 'http://127.0.0.1:8080/health' });
     expect(get.describe(input)).toBe(
-      `curl -sS --max-time 10 -w '%{stderr}\\n@@runbook-curl-write-out@@%{json}\\n%{header_json}' --url http://127.0.0.1:8080/health`,
+      `curl -sS --globoff --max-time 10 -w '%{stderr}\\n@@runbook-curl-write-out@@%{json}\\n%{header_json}' --url http://127.0.0.1:8080/health`,
     );
     expect(get.effect).toBe('read');
     expect(request.effect).toBe('write');
@@ -28,7 +28,7 @@ describe('curl: commands', () => {
       headers: { Accept: 'application/json' },
     });
     expect(get.describe(input)).toBe(
-      `curl -sS --head --max-time 1.5 --fail --retry 3 --retry-connrefused --retry-delay 2 --insecure --location -H 'Accept: application/json' -w '%{stderr}\\n@@runbook-curl-write-out@@%{json}\\n%{header_json}' --url https://api.example.com/health`,
+      `curl -sS --globoff --head --max-time 1.5 --fail --retry 3 --retry-connrefused --retry-delay 2 --insecure --location -H 'Accept: application/json' -w '%{stderr}\\n@@runbook-curl-write-out@@%{json}\\n%{header_json}' --url https://api.example.com/health`,
     );
   });
 
@@ -48,6 +48,7 @@ describe('curl: commands', () => {
       expect(argv).not.toContain(secret);
     expect(process.args).toEqual([
       '-sS',
+      '--globoff',
       '-X',
       'POST',
       '--max-time',
@@ -92,7 +93,7 @@ describe('curl: commands', () => {
         }),
       ),
     ).request;
-    expect(plain.args.slice(0, 3)).toEqual(['-sS', '-X', 'PUT']);
+    expect(plain.args.slice(0, 4)).toEqual(['-sS', '--globoff', '-X', 'PUT']);
     expect(plain.args.filter((arg) => /content-type/i.test(arg))).toEqual([
       'Content-Type: text/plain',
     ]);
@@ -103,7 +104,16 @@ describe('curl: commands', () => {
     const { request: process, shown } = buildCurl(
       getCall(getInput.parse({ url: 'http://127.0.0.1:9/health?token=AA"BB\\CC$DD&x=1 2' })),
     );
-    expect(process.args).toEqual(['-sS', '--max-time', '10', '-w', WRITE_OUT, '-K', '-']);
+    expect(process.args).toEqual([
+      '-sS',
+      '--globoff',
+      '--max-time',
+      '10',
+      '-w',
+      WRITE_OUT,
+      '-K',
+      '-',
+    ]);
     expect(process.input).toBe('url = "http://127.0.0.1:9/health?token=AA\\"BB\\\\CC$DD&x=1 2"\n');
     expect(shown.slice(-2)).toEqual([
       '--url',

@@ -82,7 +82,9 @@ interface StdinOption {
  * with credentials as `***` (the engine masks known secrets in the rest).
  */
 export function buildCurl(call: CurlCall): { request: ProcessRequest; shown: string[] } {
-  const args = ['-sS'];
+  // --globoff: a URL is one request, taken as written; curl would otherwise expand [1-3] and {a,b}
+  // in it into several transfers.
+  const args = ['-sS', '--globoff'];
   if (call.head) args.push('--head');
   else if (call.method !== undefined) args.push('-X', call.method);
   args.push('--max-time', seconds(parseDuration(call.timeout ?? DEFAULT_TIMEOUT)));

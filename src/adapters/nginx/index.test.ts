@@ -27,7 +27,7 @@ describe('nginx: commands', () => {
     ).toBe('tail -n 10000 /var/log/nginx/error.log');
     expect(
       actions.status.describe(actions.status.input.parse({ url: 'http://127.0.0.1/nginx_status' })),
-    ).toMatch(/^curl -sS --max-time 5 .* --url http:\/\/127\.0\.0\.1\/nginx_status$/);
+    ).toMatch(/^curl -sS --globoff --max-time 5 .* --url http:\/\/127\.0\.0\.1\/nginx_status$/);
     expect([actions.status.effect, actions.rate_limited.effect]).toEqual(['read', 'read']);
   });
 

@@ -150,6 +150,14 @@ describe('curl actions against a real HTTP server', () => {
     expect(server.requests.at(-1)?.method).toBe('HEAD');
   });
 
+  it('a URL with brackets and braces is one request for the URL as written, not a glob', async () => {
+    const before = server.requests.length;
+    // The test server answers 404 for any path it does not know: what matters is what it received.
+    const outcome = await act('get', { url: `${server.url}/any?ids=[1-3]&pick={a,b}` });
+    expect(outcome.outputs).toMatchObject({ status: 404 });
+    expect(server.requests.slice(before).map((r) => r.url)).toEqual(['/any?ids=[1-3]&pick={a,b}']);
+  });
+
   it('a POST sends its data as JSON', async () => {
     const outcome = await act('request', {
       url: `${server.url}/echo`,
@@ -186,6 +194,7 @@ describe('curl actions against a real HTTP server', () => {
         file: 'curl',
         args: [
           '-sS',
+          '--globoff',
           '-X',
           'PUT',
           '--max-time',
