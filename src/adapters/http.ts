@@ -35,7 +35,7 @@ const requestInput = z.strictObject({
 type RequestInput = z.output<typeof requestInput>;
 
 function describeRequest(method: string, input: RequestInput): string {
-  const parts = [`${method} ${input.url}`];
+  const parts = [`${method} ${shownUrl(input.url)}`];
   for (const [name, value] of Object.entries(input.headers ?? {}))
     parts.push(`-H '${name}: ${value}'`);
   if (input.body !== undefined) {
@@ -43,6 +43,19 @@ function describeRequest(method: string, input: RequestInput): string {
     parts.push(`--data ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
   }
   return parts.join(' ');
+}
+
+/** The URL as people see it: a password in it as `***`. */
+function shownUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return raw;
+  }
+  if (url.password === '') return raw;
+  url.password = '***';
+  return url.toString();
 }
 
 async function send(
@@ -61,6 +74,16 @@ async function send(
   }
   const timeoutMs = parseDuration(input.timeout ?? DEFAULT_TIMEOUT);
   const headers: Record<string, string> = { 'user-agent': 'runbook', ...input.headers };
+  // undici sends no credentials from a URL: `user:password@` becomes Basic authentication, unless
+  // the step gives its own Authorization header.
+  if (url.username !== '' || url.password !== '') {
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'authorization'))
+      headers.authorization = `Basic ${Buffer.from(
+        `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
+      ).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
   let body: string | null = null;
   if (typeof input.body === 'string') body = input.body;
   else if (input.body !== undefined) {
