@@ -584,6 +584,27 @@ describe('parseRunbook: ${{ }} inside sql:', () => {
   });
 });
 
+describe('parseRunbook: ${{ }} inside nginx global:', () => {
+  it('is an error at the expression: global: holds directives', () => {
+    const source = yaml(`
+      id: api-down
+      title: API down
+      vars:
+        pidfile: { default: /run/nginx.pid }
+      resolution:
+        - id: reload
+          uses: nginx.reload
+          with: { global: "pid \${{ vars.pidfile }};" }
+    `);
+    expect(problems(source)).toEqual([
+      '8:26 error `${{ vars.pidfile }}` inside global: its value would become code, not data',
+    ]);
+    expect(hints(source)).toEqual([
+      'write the directives out in global:, or put the value in the configuration file nginx reads (config:)',
+    ]);
+  });
+});
+
 describe('parseRunbook: ${{ }} inside the command string of uses: shell.run', () => {
   it('is data, as in run: (the command refers to the value in its environment); so are argv lists', () => {
     const source = yaml(`

@@ -1,4 +1,10 @@
-import { defineAction, type ActionContext, type ActionOutcome, type Adapter } from '../adapter.js';
+import {
+  defineAction,
+  type ActionContext,
+  type ActionOutcome,
+  type Adapter,
+  type CodeInputs,
+} from '../adapter.js';
 import { describeCurl } from '../curl/argv.js';
 import { runCurl } from '../curl/run.js';
 import { binaryPreflight } from '../support/preflight.js';
@@ -84,6 +90,14 @@ async function rateLimited(input: RateLimitedInput, ctx: ActionContext): Promise
   return outcome;
 }
 
+/** `global:` is nginx configuration (directives for `nginx -g`): a value templated into it could
+ * add directives of its own. */
+const GLOBAL_CODE: CodeInputs = {
+  keys: ['global'],
+  hint: () =>
+    'write the directives out in global:, or put the value in the configuration file nginx reads (config:)',
+};
+
 const CONTROL_FLAGS = '(-p/-c/-e/-g from prefix, config, error_log, global)';
 
 export const nginx = {
@@ -97,6 +111,7 @@ export const nginx = {
       effect: 'read',
       describe: (input) => describeRequest(nginxRequest(input, TEST)),
       run: testConfig,
+      codeInputs: GLOBAL_CODE,
     }),
     reload: defineAction({
       summary: `nginx -s reload ${CONTROL_FLAGS}: signals the master to re-read its configuration (old workers serve for ~100 ms more); outputs signalled, errors`,
@@ -104,6 +119,7 @@ export const nginx = {
       effect: 'write',
       describe: (input) => describeRequest(nginxRequest(input, RELOAD)),
       run: reload,
+      codeInputs: GLOBAL_CODE,
     }),
     status: defineAction({
       summary:
