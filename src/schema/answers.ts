@@ -27,7 +27,7 @@ export type Question =
       pattern: string | undefined;
       description: string | undefined;
     }
-  | { kind: 'choices'; name: string; choices: ChoiceOption[] };
+  | { kind: 'choices'; name: string; choices: readonly ChoiceOption[] };
 
 /** What a manual step asks, if anything. */
 export function questionOf(step: Step): Question | undefined {
