@@ -170,6 +170,8 @@ export function terminalPrompter(
             {
               message: `${question.name}${question.pattern === undefined ? '' : ` (${visible(question.pattern)})`}, or press Enter to stop:`,
               validate: (typed: string) => typed === '' || (check(typed) ?? true),
+              // Re-asked from an empty line, the reason shown below it.
+              theme: { validationFailureMode: 'clear' },
             },
             context,
           ),
