@@ -104,6 +104,10 @@ export class Steps {
       const outputs = {
         ...(prepared.kind === 'manual' ? { instruction: prepared.text } : {}),
         ...(question ? { question: questionText(question) } : {}),
+        // An answer given with the run is what the plan assumes.
+        ...(question && this.#options.answers?.has(step.id)
+          ? answerOutputs(question, this.#options.answers.get(step.id) ?? '')
+          : {}),
         ...step.dry_run?.outputs,
       };
       return {

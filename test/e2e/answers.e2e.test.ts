@@ -115,4 +115,25 @@ describe('answers given with the run', () => {
     );
     expect(result.stdout).toContain('⏸ Waiting for a person: manual step "decide" needs an answer');
   });
+
+  it('plans with an answer given, and shows a question without one as undecided', async () => {
+    const plan = async (...args: string[]) => {
+      const result = await run('--dry-run', '--format', 'json', ...args);
+      const json = JSON.parse(result.stdout) as {
+        steps: Array<{ id: string; status: string; reason?: string }>;
+      };
+      return json.steps.map((s) => [s.id, s.status, s.reason ?? null]);
+    };
+    expect(await plan('--answer', 'decide=investigate')).toEqual([
+      ['first', 'planned', null],
+      ['ticket', 'planned', null],
+      ['decide', 'planned', null],
+      ['roll-back', 'skipped', "when: steps.decide.outputs.answer == 'rollback' is false"],
+    ]);
+    expect((await plan()).at(-1)).toEqual([
+      'roll-back',
+      'planned',
+      "condition not evaluated in a dry run: `steps.decide.outputs.answer == 'rollback'`: No such key: answer",
+    ]);
+  });
 });
