@@ -106,3 +106,8 @@ export const envFlag = flag.string(
   '--env <name>',
   'use the values of one of the runbook’s environments',
 );
+/** Answers to manual steps' questions (docs/format.md#answers), read by src/cli/answers.ts. */
+export const answerFlag = flag.list(
+  '--answer <step=value>',
+  'answer the question of a manual step (repeatable)',
+);

@@ -12,6 +12,9 @@ const loadPrompts = loader('the prompts (@inquirer/prompts)', () =>
   importLazily<typeof InquirerPrompts>('@inquirer/prompts'),
 );
 
+/** How many times a destructive step's id may be typed before the step is declined. */
+const TYPED_ATTEMPTS = 3;
+
 /** Asks on the terminal. Ctrl-C at a prompt interrupts the run, as it does anywhere else. */
 export function terminalPrompter(
   io: Io,
@@ -38,6 +41,15 @@ export function terminalPrompter(
       view.resume();
     }
   };
+  const showInstruction = (step: string, name: string | undefined, text: string): void => {
+    io.stdout.write(
+      `\n  ✋ ${visible(name ?? step)} (manual)\n${visible(text)
+        .trim()
+        .split('\n')
+        .map((line) => `      ${line}`)
+        .join('\n')}\n`,
+    );
+  };
   return {
     confirm: async ({ step, command, effect, typed }) => {
       const { input, confirm } = await loadPrompts();
@@ -46,17 +58,33 @@ export function terminalPrompter(
           `\n  ${step} will run:\n      $ ${visible(command).split('\n').join('\n        ')}\n`,
         );
       if (typed) {
-        const answer = await ask(
-          () =>
-            input(
-              {
-                message: `This step is ${effect}. Type "${step}" to run it, or press Enter to stop:`,
-              },
-              context,
-            ),
-          '',
-        );
-        return answer.trim() === step;
+        // A slip of the keyboard is not a refusal: asked again, saying what was expected. Only
+        // an explicit no (Enter, n, no) or the third miss declines.
+        for (let attempt = 1; attempt <= TYPED_ATTEMPTS; attempt++) {
+          const answer = (
+            await ask(
+              () =>
+                input(
+                  {
+                    message:
+                      attempt === 1
+                        ? `This step is ${effect}. Type "${step}" to run it, or press Enter to stop:`
+                        : `Type "${step}" to run it, or press Enter to stop (try ${attempt} of ${TYPED_ATTEMPTS}):`,
+                  },
+                  context,
+                ),
+              '',
+            )
+          ).trim();
+          if (answer === step) return true;
+          if (answer === '' || /^(n|no)$/i.test(answer)) return false;
+          io.stdout.write(
+            attempt < TYPED_ATTEMPTS
+              ? `  "${visible(answer)}" is not "${step}": type the step id exactly as shown.\n`
+              : `  "${visible(answer)}" is not "${step}": ${TYPED_ATTEMPTS} misses, so ${step} is not run.\n`,
+          );
+        }
+        return false;
       }
       return ask(() => confirm({ message: `Run ${step}?`, default: false }, context), false);
     },
@@ -106,17 +134,64 @@ export function terminalPrompter(
         view.resume();
       }
     },
+    ask: async ({ step, name, text, question, check }) => {
+      const { input, select } = await loadPrompts();
+      showInstruction(step, name, text);
+      if (question.kind === 'choices') {
+        const STOP = -1;
+        const index = await ask(
+          () =>
+            select(
+              {
+                message: `${step}: which one?`,
+                choices: [
+                  ...question.choices.map((choice, at) => ({
+                    name: visible(choice.value),
+                    value: at,
+                    ...(choice.description === undefined
+                      ? {}
+                      : { description: visible(choice.description) }),
+                  })),
+                  { name: 'stop — stop the run here', value: STOP },
+                ],
+              },
+              context,
+            ),
+          STOP,
+        );
+        const chosen = question.choices[index];
+        return chosen ? { value: chosen.value, by: currentUser(io.env) } : false;
+      }
+      if (question.description !== undefined)
+        io.stdout.write(`      ${visible(question.description)}\n`);
+      const value = await ask(
+        () =>
+          input(
+            {
+              message: `${question.name}${question.pattern === undefined ? '' : ` (${visible(question.pattern)})`}, or press Enter to stop:`,
+              validate: (typed: string) => typed === '' || (check(typed) ?? true),
+              // Re-asked from an empty line, the reason shown below it.
+              theme: { validationFailureMode: 'clear' },
+            },
+            context,
+          ),
+        '',
+      );
+      return value === '' ? false : { value, by: currentUser(io.env) };
+    },
+    offerRollback: async ({ step, steps }) => {
+      const { confirm } = await loadPrompts();
+      io.stdout.write(`\n  ${step} is stopped. The rollback: ${steps.join(', ')}\n`);
+      return ask(
+        () => confirm({ message: 'Run the rollback now?', default: false }, context),
+        false,
+      );
+    },
     acknowledge: async ({ step, name, text }) => {
       const { confirm } = await loadPrompts();
-      io.stdout.write(
-        `\n  ✋ ${visible(name ?? step)} (manual)\n${visible(text)
-          .trim()
-          .split('\n')
-          .map((line) => `      ${line}`)
-          .join('\n')}\n`,
-      );
+      showInstruction(step, name, text);
       const done = await ask(
-        () => confirm({ message: 'Done? (n stops the run)', default: true }, context),
+        () => confirm({ message: 'Done? (n or Enter stops the run)', default: false }, context),
         false,
       );
       return done ? { by: currentUser(io.env) } : false;

@@ -24,7 +24,17 @@ import { terminalPrompter } from './prompter.js';
 import { RunView } from '../report/run-view.js';
 import { processes } from './processes.js';
 import { setup } from './setup.js';
-import { arg, defineCommand, dirFlag, envFlag, flag, varFlag, type Values } from './define.js';
+import {
+  answerFlag,
+  arg,
+  defineCommand,
+  dirFlag,
+  envFlag,
+  flag,
+  varFlag,
+  type Values,
+} from './define.js';
+import { checkAnswers, parseAnswerFlags } from './answers.js';
 import { currentUser } from '../engine/user.js';
 import { timeoutSignal } from '../common/abort.js';
 import { runJson } from '../report/json.js';
@@ -35,6 +45,7 @@ const flags = {
   readOnly: flag.boolean('--read-only', 'run read steps for real; plan the rest'),
   yes: flag.boolean('-y, --yes', 'approve steps that need confirmation'),
   approve: flag.list('--approve <step>', 'approve one step that needs confirmation (repeatable)'),
+  answer: answerFlag,
   nonInteractive: flag.boolean(
     '--non-interactive',
     'never prompt: confirmations need --yes/--approve; manual steps stay pending',
@@ -73,6 +84,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
       `run \`runbook run ${id} --kill-orphans\` without --dry-run`,
     );
   const cliVars = parseVarFlags(options.var);
+  const answers = parseAnswerFlags(options.answer);
   const cli = await setup(io, { dir: options.dir });
   const { file, runbook } = await findRunbook(id, cli.dirs, cli.load);
   if (!runbook) return EXIT.usage;
@@ -89,6 +101,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
     if (!allSteps.some((s) => s.step.id === step))
       throw new UsageError(`--approve ${step}: runbook ${runbook.id} has no such step`);
   }
+  await checkAnswers(runbook, answers);
   const vars = resolveVars(runbook, { cliVars, envName: options.env, processEnv: io.env });
   const redactor = runRedactor(vars, io.env);
 
@@ -208,6 +221,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
         all: options.yes ?? false,
         allCoversDestructive: !policies.some((policy) => policy.yes_approves_destructive === false),
       },
+      ...(answers.size > 0 ? { answers } : {}),
       policy: {
         escalationTimers: policies.some((policy) => policy.escalation_timers === true),
         ...(notifyOnStart

@@ -23,7 +23,10 @@ export type Asked =
   /** The plan asked for this section alone (the rollback, which otherwise runs on a failure). */
   | { kind: 'only'; section: Section }
   /** The step was approved before the run: by its id, or with every step. */
-  | { kind: 'approved'; all: boolean };
+  | { kind: 'approved'; all: boolean }
+  /** A manual step asks a question nobody was there to answer, and no answer was given with the
+   * run (docs/format.md#answers). */
+  | { kind: 'needs-answer'; step: string };
 
 export interface StepRecord {
   id: string;
@@ -145,6 +148,27 @@ export type EngineEvent =
       ts: string;
       step: string;
       choice: 'retry' | 'skip' | 'abort';
+      by: string;
+    }
+  | {
+      /** The answer to a manual step's question (docs/format.md#answers): at the prompt, or given
+       * with the run (`given_before`) by the person who started it. */
+      type: 'step.answer';
+      ts: string;
+      step: string;
+      /** What the answer is called: the input's name, or `answer`. */
+      name: string;
+      value: string;
+      by: string;
+      given_before: boolean;
+    }
+  | {
+      /** A person stopped the run at a failed resolution or verification step and was offered the
+       * rollback: whether they had it run. */
+      type: 'rollback.offer';
+      ts: string;
+      step: string;
+      accepted: boolean;
       by: string;
     }
   | {

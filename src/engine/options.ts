@@ -80,6 +80,9 @@ export interface StepOptions extends RunContext {
   ports: Ports;
   /** None when absent: a step that asks is asked of the prompter, or else declined. */
   approvals?: Approvals;
+  /** Answers to manual steps' questions given with the run, by step id (already checked against
+   * their patterns and choices); the others are asked of the prompter, or else stay pending. */
+  answers?: ReadonlyMap<string, string>;
 }
 
 /** A whole run (`runbook run`). */

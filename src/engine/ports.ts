@@ -5,6 +5,7 @@ import type {
   ProcessWatch,
   SshHost,
 } from '../adapters/adapter.js';
+import type { Question } from '../schema/answers.js';
 import type { Section } from '../schema/runbook.js';
 import type { EngineEvent } from './events.js';
 
@@ -49,6 +50,21 @@ export interface Prompter {
     command: string | undefined;
     stderrTail: string | undefined;
   }): Promise<FailureChoice>;
+  /**
+   * A manual step that asks a question (docs/format.md#answers): its instruction, then the
+   * question. `check` says why an answer is not accepted (it does not match the pattern), or
+   * undefined. Resolves with the answer and who gave it, or false to stop the run.
+   */
+  ask?(request: {
+    step: string;
+    name: string | undefined;
+    text: string;
+    question: Question;
+    check: (value: string) => string | undefined;
+  }): Promise<{ value: string; by: string } | false>;
+  /** The person stopped the run at a failed resolution or verification step: run the rollback
+   * (these steps) now? Defaults to no. */
+  offerRollback?(request: { step: string; steps: string[] }): Promise<boolean>;
   /** A manual instruction; resolves with who acknowledged it, or false to stop. */
   acknowledge(request: {
     step: string;

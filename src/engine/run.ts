@@ -18,6 +18,8 @@ interface Halt {
   reason: string;
   /** How the run was asked for, when that is why: worded after the reason. */
   asked?: Asked;
+  /** The person who stopped the run at a failed step had the rollback run. */
+  rollback?: boolean;
 }
 
 /** Runs a runbook: detection → diagnosis → resolution → verification, and rollback when resolution
@@ -107,7 +109,8 @@ class Run {
       halt = await this.#runSection(section, steps);
       if (halt) {
         needsRollback =
-          halt.status === 'failed' && (section === 'resolution' || section === 'verification');
+          (halt.status === 'failed' || halt.rollback === true) &&
+          (section === 'resolution' || section === 'verification');
         break;
       }
     }
@@ -203,6 +206,7 @@ class Run {
   /** Runs one step through its whole life; returns a Halt when the run must stop. */
   async #runStep(section: Section, step: Step): Promise<Halt | undefined> {
     let record = await this.#steps.run(section, step);
+    let rollback = false;
     // With a person at the terminal, a failure is theirs to call: retry, skip, or stop the run.
     const onFailure = this.#o.ports.prompter?.onFailure;
     while (
@@ -229,6 +233,8 @@ class Run {
         continue;
       }
       const reason = record.reason ?? 'failed';
+      if (choice === 'abort' && (section === 'resolution' || section === 'verification'))
+        rollback = await this.#offerRollback(step);
       record =
         choice === 'skip'
           ? { ...record, status: 'skipped', reason: `skipped by ${by} after it failed: ${reason}` }
@@ -242,7 +248,27 @@ class Run {
     this.#steps.context.setStep(record);
     this.#emitter.emit({ type: 'step.end', ts: now(), ...record });
     if (record.finding) this.#findings.push(record.id);
-    return haltOf(record, section === 'detection' || step.continue_on_error === true);
+    const halt = haltOf(record, section === 'detection' || step.continue_on_error === true);
+    return halt && rollback ? { ...halt, rollback } : halt;
+  }
+
+  /** The person stopped the run at a failed step: they are offered the runbook's rollback, when it
+   * has one the plan runs. Their choice is journaled; returns it. */
+  async #offerRollback(step: Step): Promise<boolean> {
+    const offer = this.#o.ports.prompter?.offerRollback;
+    const rollback = this.#o.runbook.rollback ?? [];
+    const { only } = this.#o.plan;
+    if (!offer || rollback.length === 0 || (only !== undefined && !only.has('rollback')))
+      return false;
+    const accepted = await offer({ step: step.id, steps: rollback.map((s) => s.id) });
+    this.#emitter.emit({
+      type: 'rollback.offer',
+      ts: now(),
+      step: step.id,
+      accepted,
+      by: currentUser(),
+    });
+    return accepted;
   }
 
   /** Why the run stopped when its journal failed: what ran, and what did not. */

@@ -9,6 +9,14 @@ import type { Plan, StepOptions } from './options.js';
 import { approveStep } from './policy.js';
 import { PrepareError, prepareStep, stepEffect, type Prepared } from './prepare.js';
 import { monotonicMs } from '../common/clock.js';
+import {
+  answerOutputs,
+  answerProblem,
+  questionOf,
+  questionText,
+  type Question,
+} from '../schema/answers.js';
+import { currentUser } from './user.js';
 
 /** A step's record before it runs, to be completed. */
 type Blank = (
@@ -92,8 +100,14 @@ export class Steps {
 
     if (mode === 'dry-run' || (mode === 'read-only' && effect !== 'read')) {
       this.#started(section, step, effect, command);
+      const question = prepared.kind === 'manual' ? questionOf(step) : undefined;
       const outputs = {
         ...(prepared.kind === 'manual' ? { instruction: prepared.text } : {}),
+        ...(question ? { question: questionText(question) } : {}),
+        // An answer given with the run is what the plan assumes.
+        ...(question && this.#options.answers?.has(step.id)
+          ? answerOutputs(question, this.#options.answers.get(step.id) ?? '')
+          : {}),
         ...step.dry_run?.outputs,
       };
       return {
@@ -164,6 +178,8 @@ export class Steps {
   }
 
   async #manual(step: Step, record: StepRecord, text: string): Promise<StepRecord> {
+    const question = questionOf(step);
+    if (question) return this.#answer(step, record, text, question);
     const prompter = this.#options.ports.prompter;
     if (!prompter) {
       return {
@@ -191,5 +207,93 @@ export class Steps {
       duration_ms: duration,
       outputs: { instruction: text, acknowledged_by: answer.by, acknowledged_at: now() },
     };
+  }
+
+  /** A manual step that asks (docs/format.md#answers): answered with the run, or at the prompter,
+   * or pending. The answer is journaled with who gave it, and becomes the step's outputs. */
+  async #answer(
+    step: Step,
+    record: StepRecord,
+    text: string,
+    question: Question,
+  ): Promise<StepRecord> {
+    const check = (value: string): string | undefined =>
+      answerProblem(question, value, (pattern, candidate) =>
+        this.context.expressions.regex.test(pattern, candidate),
+      );
+    const answered = (value: string, by: string, duration: number): StepRecord => ({
+      ...record,
+      attempts: 1,
+      duration_ms: duration,
+      outputs: {
+        instruction: text,
+        acknowledged_by: by,
+        acknowledged_at: now(),
+        ...answerOutputs(question, value),
+      },
+    });
+    const given = this.#options.answers?.get(step.id);
+    if (given !== undefined) {
+      const problem = check(given);
+      if (problem)
+        return {
+          ...record,
+          status: 'failed',
+          outputs: { instruction: text },
+          reason: `the answer given for ${step.id} is not accepted: ${problem}`,
+        };
+      const by = currentUser();
+      this.#emitter.emit({
+        type: 'step.answer',
+        ts: now(),
+        step: step.id,
+        name: question.name,
+        value: given,
+        by,
+        given_before: true,
+      });
+      return answered(given, by, 0);
+    }
+    const ask = this.#options.ports.prompter?.ask;
+    if (!ask)
+      return {
+        ...record,
+        status: 'pending',
+        outputs: { instruction: text, question: questionText(question) },
+        reason: `manual step "${step.id}" needs an answer`,
+        asked: { kind: 'needs-answer', step: step.id },
+      };
+    const started = monotonicMs();
+    const answer = await ask({ step: step.id, name: step.name, text, question, check });
+    const duration = Math.round(monotonicMs() - started);
+    if (!answer)
+      return {
+        ...record,
+        status: 'skipped',
+        declined: true,
+        duration_ms: duration,
+        outputs: { instruction: text },
+        reason: `manual step ${step.id} was not answered`,
+      };
+    // The prompter checks as the person types; a prompter that did not is held to it here.
+    const problem = check(answer.value);
+    if (problem)
+      return {
+        ...record,
+        status: 'failed',
+        duration_ms: duration,
+        outputs: { instruction: text },
+        reason: `the answer to ${step.id} is not accepted: ${problem}`,
+      };
+    this.#emitter.emit({
+      type: 'step.answer',
+      ts: now(),
+      step: step.id,
+      name: question.name,
+      value: answer.value,
+      by: answer.by,
+      given_before: false,
+    });
+    return answered(answer.value, answer.by, duration);
   }
 }

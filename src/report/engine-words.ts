@@ -19,6 +19,8 @@ export function askedWords(asked: Asked): string {
       return `requested with --only ${asked.section}`;
     case 'approved':
       return asked.all ? '--yes' : '--approve';
+    case 'needs-answer':
+      return `pass --answer ${asked.step}=<value> to answer it non-interactively`;
     default: {
       const unreachable: never = asked;
       return unreachable;

@@ -133,6 +133,20 @@ export class RunView {
       case 'step.decision':
         this.#line(c.dim(`  → ${event.by} chose ${event.choice} for ${event.step}`));
         break;
+      case 'step.answer':
+        this.#line(
+          c.dim(
+            `  ✎ ${event.step}: ${event.name} = ${JSON.stringify(raw.type === 'step.answer' ? raw.value : event.value)} (${event.given_before ? 'given with the run' : 'answered'} by ${event.by})`,
+          ),
+        );
+        break;
+      case 'rollback.offer':
+        this.#line(
+          c.dim(
+            `  → ${event.by} ${event.accepted ? 'had the rollback run' : 'chose not to run the rollback'} after stopping at ${event.step}`,
+          ),
+        );
+        break;
       case 'escalation.due':
         this.#line(
           c.yellow.bold(
@@ -197,6 +211,8 @@ export class RunView {
       (step.status !== 'succeeded' || this.#mode === 'dry-run')
     ) {
       for (const line of step.outputs.instruction.trim().split('\n')) this.#line(`      ${line}`);
+      if (typeof step.outputs.question === 'string')
+        this.#line(`      ${c.cyan('?')} asks for ${step.outputs.question}`);
     }
     if (step.reason && step.status !== 'succeeded') {
       const colour = step.status === 'failed' ? (step.finding ? c.yellow : c.red) : c.dim;

@@ -473,3 +473,17 @@ export function referencedNames(source: string, root: 'steps' | 'vars'): string[
   }
   return [...names];
 }
+
+/** The outputs of steps an expression reads, as [step, output]: `steps.decide.outputs.answer`,
+ * `steps["decide"].outputs["answer"]`. */
+export function referencedOutputs(source: string): Array<[string, string]> {
+  const found = new Map<string, [string, string]>();
+  const name = `(?:\\.([A-Za-z_][A-Za-z0-9_]*)|\\[\\s*["']([^"']+)["']\\s*\\])`;
+  const pattern = new RegExp(`\\bsteps${name}\\s*\\.\\s*outputs${name}`, 'g');
+  for (const match of source.matchAll(pattern)) {
+    const step = match[1] ?? match[2];
+    const output = match[3] ?? match[4];
+    if (step && output) found.set(`${step}\u0000${output}`, [step, output]);
+  }
+  return [...found.values()];
+}

@@ -53,7 +53,8 @@ function regexOf(re2: typeof Re2Module): Regex {
 }
 
 /** Whether a runbook (or any text of one) has patterns: then its language needs RE2 (see
- * `expressionNeeds`). A pattern is used only by `matches`, so this never misses one. */
+ * `expressionNeeds`). A pattern is used only by `matches` and by a manual step's
+ * `input: { pattern }`, so this never misses one. */
 export function mentionsPatterns(text: string): boolean {
-  return text.includes('matches');
+  return text.includes('matches') || text.includes('pattern');
 }

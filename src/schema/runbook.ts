@@ -86,6 +86,40 @@ function buildSchemas() {
         .optional(),
       with: z.record(z.string(), z.unknown()).optional(),
       manual: z.string().min(1).optional().describe('An instruction for a human'),
+      input: z
+        .strictObject({
+          name: z
+            .string()
+            .regex(VAR_NAME_PATTERN, {
+              error: 'an answer’s name is an identifier: letters, digits, _',
+            })
+            .optional()
+            .describe('Also keep the answer as outputs.<name> (it is always outputs.answer)'),
+          pattern: z
+            .string()
+            .min(1, { error: 'expected an RE2 pattern' })
+            .optional()
+            .describe('An RE2 pattern the answer must match, e.g. ^INC-[0-9]+$'),
+          description: z.string().optional().describe('What to answer, shown with the question'),
+        })
+        .optional()
+        .describe('A manual step asks the person for a value: their answer is outputs.answer'),
+      choices: z
+        .array(
+          z.union(
+            [
+              z.string().min(1, { error: 'a choice is a non-empty word' }),
+              z.strictObject({
+                value: z.string().min(1, { error: 'a choice is a non-empty word' }),
+                description: z.string().optional(),
+              }),
+            ],
+            { error: 'expected a choice, or { value, description }' },
+          ),
+        )
+        .min(1, { error: 'give at least one choice' })
+        .optional()
+        .describe('A manual step asks the person to pick one: their choice is outputs.answer'),
       when: expression.optional().describe('Skip the step unless this expression is true'),
       timeout: durationInput({
         error: DURATION_ERROR,
@@ -224,6 +258,9 @@ const schemas = once(buildSchemas);
 /** The zod schema of a runbook file. */
 export const runbookSchema = (): ReturnType<typeof buildSchemas>['runbookSchema'] =>
   schemas().runbookSchema;
+
+/** A choice of a manual step's `choices:`, as written. */
+export type Choice = string | { value: string; description?: string | undefined };
 
 export type Step = z.output<ReturnType<typeof buildSchemas>['stepSchema']>;
 export type VarDefinition = z.output<ReturnType<typeof buildSchemas>['varDefinition']>;

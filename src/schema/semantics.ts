@@ -1,9 +1,11 @@
 import type { Diagnostic } from '../common/errors.js';
 import { EFFECT_RANK, type CodeInputs, type Effect } from '../adapters/adapter.js';
 import type { LoadedAdapters } from '../adapters/registry.js';
+import { ANSWER_OUTPUT, MANUAL_OUTPUTS } from './answers.js';
 import {
   hasTemplate,
   referencedNames,
+  referencedOutputs,
   templateExpressions,
   type Expressions,
 } from './expressions.js';
@@ -51,6 +53,8 @@ interface ExpressionFindings {
   types: string | undefined;
   patterns: string[];
   steps: string[];
+  /** The outputs of steps it reads: [step, output]. */
+  outputs: Array<[string, string]>;
   vars: string[];
 }
 
@@ -73,7 +77,7 @@ function analyzeExpression(
   if (found) return found;
   const syntax = expressions.checkSyntax(sourceText);
   found = syntax
-    ? { syntax, types: undefined, patterns: [], steps: [], vars: [] }
+    ? { syntax, types: undefined, patterns: [], steps: [], outputs: [], vars: [] }
     : {
         syntax: undefined,
         types:
@@ -83,6 +87,7 @@ function analyzeExpression(
           .literalPatterns(sourceText)
           .flatMap((pattern) => expressions.regex.problem(pattern) ?? []),
         steps: referencedNames(sourceText, 'steps'),
+        outputs: referencedOutputs(sourceText),
         vars: referencedNames(sourceText, 'vars'),
       };
   if (known.size >= FINDINGS_KEPT) known.clear();
@@ -94,6 +99,48 @@ function analyzeExpression(
 const ACTIONS = ['run', 'uses', 'manual'] as const;
 /** The keys of a step whose strings may hold `${{ }}`, besides its expressions. */
 const TEMPLATED_KEYS = ['run', 'with', 'manual', 'name', 'env'] as const;
+
+type At = (path: PathSegment[], message: string, extra?: Partial<Diagnostic>) => void;
+
+/** A manual step's question (docs/format.md#answers): `input:` or `choices:`, on a manual step,
+ * with an RE2 pattern, a name of its own and choices each once. */
+function checkQuestion(path: PathSegment[], step: Raw, expressions: Expressions, at: At): void {
+  const asks = (['input', 'choices'] as const).filter((key) => step[key] !== undefined);
+  if (asks.length === 0) return;
+  if (step.manual === undefined)
+    at([...path, asks[0] ?? 'input'], `${asks[0] ?? 'input'}: only goes with manual:`, {
+      hint: 'a person answers it at a manual step',
+    });
+  if (asks.length > 1)
+    at([...path, 'choices'], 'a step asks for input: or for choices:, not both', {
+      hint: 'keep choices: for a pick from a list, input: for free text',
+    });
+  if (isObject(step.input)) {
+    const { pattern, name } = step.input;
+    if (typeof pattern === 'string' && pattern !== '') {
+      const problem = expressions.regex.problem(pattern);
+      if (problem) at([...path, 'input', 'pattern'], problem, { hint: RE2_HINT });
+    }
+    if (typeof name === 'string' && (MANUAL_OUTPUTS as readonly string[]).includes(name))
+      at(
+        [...path, 'input', 'name'],
+        `"${name}" is already an output of every manual step: the answer needs a name of its own`,
+        { hint: `its answer is outputs.${ANSWER_OUTPUT} without a name` },
+      );
+  }
+  if (Array.isArray(step.choices)) {
+    const seen = new Set<string>();
+    step.choices.forEach((choice, index) => {
+      const value = isObject(choice) ? choice.value : choice;
+      if (typeof value !== 'string') return;
+      if (seen.has(value))
+        at([...path, 'choices', index], `choice "${value}" is given twice`, {
+          hint: 'each choice once',
+        });
+      seen.add(value);
+    });
+  }
+}
 
 export function checkSemantics(
   source: YamlSource,
@@ -147,6 +194,20 @@ export function checkSemantics(
     order.set(step.id, index);
     order.set(alias(step.id), index);
   });
+
+  // A manual step's outputs are known in full: its instruction, who acknowledged it and when, its
+  // answer when it asks (docs/format.md#answers), and what its dry_run: assumes.
+  const manualOutputs = new Map<string, string[]>();
+  for (const { step } of steps) {
+    if (typeof step.id !== 'string' || step.manual === undefined) continue;
+    const names: string[] = [...MANUAL_OUTPUTS];
+    if (step.input !== undefined || step.choices !== undefined) names.push(ANSWER_OUTPUT);
+    if (isObject(step.input) && typeof step.input.name === 'string') names.push(step.input.name);
+    if (isObject(step.dry_run) && isObject(step.dry_run.outputs))
+      names.push(...Object.keys(step.dry_run.outputs));
+    manualOutputs.set(step.id, names);
+    manualOutputs.set(alias(step.id), names);
+  }
 
   /** Where an expression sits: in which step (by run order), and whether it sees `outputs`. */
   interface Scope {
@@ -223,6 +284,14 @@ export function checkSemantics(
             },
           );
       }
+      for (const [stepName, output] of found.outputs) {
+        const known = manualOutputs.get(stepName);
+        if (!known || known.includes(output)) continue;
+        const guess = suggest(output, known);
+        at(path, `manual step "${stepName}" has no output "${output}" in \`${sourceText}\``, {
+          hint: guess ? `did you mean "${guess}"?` : `its outputs: ${known.join(', ')}`,
+        });
+      }
       for (const name of found.vars) {
         if (!varNames.includes(name)) {
           const guess = suggest(name, varNames);
@@ -268,6 +337,7 @@ export function checkSemantics(
       );
     if (step.with !== undefined && step.uses === undefined)
       at([...path, 'with'], 'with: only goes with uses:');
+    checkQuestion(path, step, expressions, at);
 
     // An empty one is the schema's to report ("must not be empty"), once.
     if (typeof step.on === 'string' && step.on !== '')

@@ -85,7 +85,9 @@ describe('an interactive run under a real terminal', () => {
     expect(shown).toContain('$ touch');
     tmux('send-keys', '-t', SESSION, 'wipe', 'Enter');
     shown = await waitFor('Tell the incident lead the cache was wiped.');
-    tmux('send-keys', '-t', SESSION, 'Enter');
+    // The acknowledgement defaults to no: done is said with y.
+    await waitFor('Done? (n or Enter stops the run) (y/N)');
+    tmux('send-keys', '-t', SESSION, 'y', 'Enter');
     shown = await waitFor(/✔ Succeeded in/);
     for (let i = 0; i < 50 && !existsSync(join(dir.path, 'exit')); i++)
       await new Promise((r) => setTimeout(r, 100));
