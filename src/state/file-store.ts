@@ -9,6 +9,7 @@ import { acquireLocks, type HeldLock, type LockHolder } from './lock.js';
 import { runRecord, type RunRecord } from './run-record.js';
 import {
   appendIndex,
+  compactLines,
   endLine,
   entriesOf,
   isRunId,
@@ -36,6 +37,9 @@ import type {
  * started. A reused pid belongs to a process started after the run's own ended.
  */
 const START_SLACK_MS = 2000;
+
+/** The index is compacted when it holds this many lines more than one and a half a run. */
+const COMPACT_SLACK = 50;
 
 /**
  * The embedded state store: files under the state directory (docs/architecture.md#state).
@@ -116,7 +120,8 @@ export class FileStateStore implements StateStore {
     const skipped: string[] = [];
     const crashed: IndexLine[] = [];
     let total = 0;
-    for (const entry of entriesOf(lines).values()) {
+    const entries = entriesOf(lines);
+    for (const entry of entries.values()) {
       // A journal removed by hand is a run forgotten.
       if (!ids.has(entry.run_id)) continue;
       if (entry.unreadable) {
@@ -125,14 +130,14 @@ export class FileStateStore implements StateStore {
       }
       total++;
       // What the first part's start line tells is enough to leave a run out without its journal.
-      const first = entry.starts.get(1);
+      const { first } = entry;
       if (first?.runbook && !matchesStart(filter, since, first)) continue;
       let summary = summaryOfEntry(entry);
       if (!summary) {
         // A run without an end in the index: running, crashed, or its end line was lost.
         const read = this.#readJournal(entry.run_id, true);
         if (!read) continue;
-        const start = entry.starts.get(entry.lastPart);
+        const start = entry.latest;
         const { record, alive } = this.#record(
           read,
           start?.pid_start === undefined
@@ -149,7 +154,10 @@ export class FileStateStore implements StateStore {
       if (matchesStart(filter, since, summary) && matches(filter, summary)) runs.push(summary);
     }
     try {
-      appendIndex(runsDir, crashed);
+      // Once most runs have a start and an end line, one line a run is read faster.
+      if (indexed !== undefined && lines.length > entries.size * 1.5 + COMPACT_SLACK) {
+        writeIndex(runsDir, compactLines(entriesOf([...lines, ...crashed]), ids));
+      } else appendIndex(runsDir, crashed);
     } catch {
       // Found again next time.
     }

@@ -43,19 +43,43 @@ export interface EndLine {
   stopped: Stopped | null;
 }
 
+/**
+ * A run whose latest part has ended (or crashed), whole on one line: what a rebuild or a
+ * compaction writes in place of its start and end lines. `part`: its latest part.
+ */
+export interface RunLine {
+  event: 'run';
+  run_id: string;
+  part: number;
+  runbook: RunbookInfo;
+  mode: RunMode;
+  user: string;
+  host: string;
+  started_at: string;
+  ended_at: string | null;
+  status: RunState;
+  duration_ms: number | null;
+  findings: string[];
+  stopped: Stopped | null;
+}
+
 /** A file in the runs directory that is not a run's journal: listed so it is not read again. */
 export interface UnreadableLine {
   event: 'unreadable';
   run_id: string;
 }
 
-export type IndexLine = StartLine | EndLine | UnreadableLine;
+export type IndexLine = StartLine | EndLine | RunLine | UnreadableLine;
 
 /** What the index says of one run. */
 export interface IndexEntry {
   run_id: string;
-  starts: Map<number, StartLine>;
-  ends: Map<number, EndLine>;
+  /** The start line of its first part (or the run's own line). */
+  first: StartLine | RunLine | undefined;
+  /** The start line of its latest part that has one. */
+  latest: StartLine | undefined;
+  /** The last end line (or run line) of its latest part that has one. */
+  end: EndLine | RunLine | undefined;
   /** Its latest part, from any line. */
   lastPart: number;
   unreadable: boolean;
@@ -98,6 +122,15 @@ export function readIndex(runsDir: string): IndexLine[] | undefined {
  * found again, since a line always starts with `{"event":`, which no JSON string can hold as is.
  */
 export function parseIndex(text: string): IndexLine[] {
+  // Whole lines, the usual case, are read in one parse (several times faster than one a line).
+  if (text.endsWith('}\n') && !text.includes('\n\n')) {
+    try {
+      const all = JSON.parse(`[${text.slice(0, -1).replaceAll('\n', ',')}]`) as unknown[];
+      if (all.every((value) => checkLine(value) !== undefined)) return all as IndexLine[];
+    } catch {
+      // A torn line: read line by line.
+    }
+  }
   const lines: IndexLine[] = [];
   for (const raw of text.split('\n')) {
     if (raw === '') continue;
@@ -114,6 +147,10 @@ function parseLine(text: string): IndexLine | undefined {
   } catch {
     return undefined;
   }
+  return checkLine(value);
+}
+
+function checkLine(value: unknown): IndexLine | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const line = value as Partial<IndexLine> & { part?: unknown };
   if (typeof line.run_id !== 'string' || !isRunId(line.run_id)) return undefined;
@@ -125,6 +162,15 @@ function parseLine(text: string): IndexLine | undefined {
         typeof line.started_at === 'string' &&
         typeof line.pid === 'number'
         ? (line as StartLine)
+        : undefined;
+    case 'run':
+      return Number.isInteger(line.part) &&
+        typeof line.status === 'string' &&
+        Array.isArray(line.findings) &&
+        typeof line.started_at === 'string' &&
+        typeof line.runbook === 'object' &&
+        line.runbook !== null
+        ? (line as RunLine)
         : undefined;
     case 'end':
       return Number.isInteger(line.part) &&
@@ -145,8 +191,9 @@ export function entriesOf(lines: readonly IndexLine[]): Map<string, IndexEntry> 
     if (!entry) {
       entry = {
         run_id: line.run_id,
-        starts: new Map(),
-        ends: new Map(),
+        first: undefined,
+        latest: undefined,
+        end: undefined,
         lastPart: 0,
         unreadable: false,
       };
@@ -156,8 +203,14 @@ export function entriesOf(lines: readonly IndexLine[]): Map<string, IndexEntry> 
       entry.unreadable = true;
       continue;
     }
-    (line.event === 'start' ? entry.starts : entry.ends).set(line.part, line as never);
-    entry.lastPart = Math.max(entry.lastPart, line.part);
+    if (line.event === 'start') {
+      if (line.part === 1) entry.first = line;
+      if (line.part >= (entry.latest?.part ?? 0)) entry.latest = line;
+    } else {
+      if (line.event === 'run') entry.first = line;
+      if (line.part >= (entry.end?.part ?? 0)) entry.end = line;
+    }
+    if (line.part > entry.lastPart) entry.lastPart = line.part;
   }
   return entries;
 }
@@ -167,9 +220,8 @@ export function entriesOf(lines: readonly IndexLine[]): Map<string, IndexEntry> 
  * part's start or its latest part's end is not there): the journal says.
  */
 export function summaryOfEntry(entry: IndexEntry): RunSummary | undefined {
-  const first = entry.starts.get(1);
-  const end = entry.ends.get(entry.lastPart);
-  if (!first?.runbook || !end) return undefined;
+  const { first, end } = entry;
+  if (!first?.runbook || !end || end.part !== entry.lastPart) return undefined;
   return {
     run_id: entry.run_id,
     runbook: first.runbook,
@@ -224,7 +276,9 @@ export function endLine(record: RunRecord): EndLine {
  * its last part may still run, so a journal without an end is not yet known to be crashed.
  */
 export function linesOfRecord(record: RunRecord, alive: boolean): IndexLine[] {
-  const lines: IndexLine[] = record.parts.map((part) => ({
+  if (record.parts.at(-1)?.ended_at !== undefined || !alive)
+    return [runLine(summaryOfRecord(record))];
+  return record.parts.map((part) => ({
     event: 'start',
     run_id: record.run_id,
     part: part.part,
@@ -235,7 +289,48 @@ export function linesOfRecord(record: RunRecord, alive: boolean): IndexLine[] {
     pid: part.pid,
     started_at: part.started_at,
   }));
-  if (record.parts.at(-1)?.ended_at !== undefined || !alive) lines.push(endLine(record));
+}
+
+/** A finished run's one line. */
+export function runLine(summary: RunSummary): RunLine {
+  return {
+    event: 'run',
+    run_id: summary.run_id,
+    part: summary.parts,
+    runbook: summary.runbook,
+    mode: summary.mode,
+    user: summary.user,
+    host: summary.host,
+    started_at: summary.started_at,
+    ended_at: summary.ended_at ?? null,
+    status: summary.status,
+    duration_ms: summary.duration_ms ?? null,
+    findings: summary.findings,
+    stopped: summary.stopped ?? null,
+  };
+}
+
+/**
+ * The index again, one line a run where it can be (the runs in `keep` only): what a compaction
+ * writes once runs have added a start and an end line each.
+ */
+export function compactLines(
+  entries: ReadonlyMap<string, IndexEntry>,
+  keep: ReadonlySet<string>,
+): IndexLine[] {
+  const lines: IndexLine[] = [];
+  for (const entry of entries.values()) {
+    if (!keep.has(entry.run_id)) continue;
+    if (entry.unreadable) {
+      lines.push({ event: 'unreadable', run_id: entry.run_id });
+      continue;
+    }
+    const summary = summaryOfEntry(entry);
+    if (summary) lines.push(runLine(summary));
+    else
+      for (const line of new Set([entry.first, entry.latest, entry.end]))
+        if (line) lines.push(line);
+  }
   return lines;
 }
 
