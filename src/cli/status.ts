@@ -114,7 +114,7 @@ async function statusCommand(options: Values<typeof flags>, io: Io): Promise<num
       who(run.user, run.host),
       String(run.pid),
       utc(run.started_at),
-      run.current_step ? `${cell(run.current_step.id)} (${run.current_step.section})` : '-',
+      run.current_step ? `${cell(run.current_step.id)} (${cell(run.current_step.section)})` : '-',
     ]);
     out.push(
       ...table(['RUN', 'RUNBOOK', 'BY', 'PID', 'STARTED (UTC)', 'STEP'], rows).map(
