@@ -10,8 +10,8 @@ import {
   type CheckResult,
   type CheckTarget,
 } from '../engine/check.js';
-import { newRunId, stateDirectory } from '../state/journal.js';
-import { acquireLocks, LockedError, type HeldLock } from '../state/lock.js';
+import { newRunId } from '../state/journal.js';
+import { LockedError, type HeldLock } from '../state/lock.js';
 import { runRedactor } from '../engine/redact.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
 import { RunbookError, UsageError } from '../common/errors.js';
@@ -25,7 +25,7 @@ import { loadCatalog, matchesSelection } from './catalog.js';
 import { exitCodeForCheck, NAGIOS_EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { processes } from './processes.js';
-import { setup } from './setup.js';
+import { openStateStore, setup } from './setup.js';
 import { arg, defineCommand, dirFlag, envFlag, flag, varFlag, type Values } from './define.js';
 import { currentUser } from '../engine/user.js';
 import { timeoutSignal } from '../common/abort.js';
@@ -86,10 +86,9 @@ async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promi
         'runbook check <id…>, or --all, --tag T, --service S',
       );
     const cli = await setup(io, { dir: options.dir });
-    const stateDir = stateDirectory(io.env, cli.config.stateDir);
+    const store = openStateStore(io.env, cli.config);
     const runId = newRunId();
-    lock = acquireLocks(
-      stateDir,
+    lock = store.acquireLocks(
       [`check-${await selectionKey(ids, options, io.cwd)}`],
       {
         run_id: runId,

@@ -7,10 +7,12 @@ import type { Command, Flag } from './define.js';
 import { doctor } from './doctor.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
+import { history } from './history.js';
 import { list } from './list.js';
 import { run } from './run.js';
 import { schema } from './schema.js';
 import { show } from './show.js';
+import { status } from './status.js';
 import { validate } from './validate.js';
 
 /** Every command, in the order help lists them. Adding one: its file, and this list. */
@@ -20,6 +22,8 @@ export const COMMANDS: readonly Command[] = [
   validate,
   schema,
   run,
+  history,
+  status,
   check,
   adapters,
   doctor,

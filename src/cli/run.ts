@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
-import { newRunId, Journal, stateDirectory } from '../state/journal.js';
-import { acquireLocks, LockedError, type HeldLock } from '../state/lock.js';
+import { newRunId } from '../state/journal.js';
+import { LockedError, type HeldLock } from '../state/lock.js';
+import type { JournalSink, StateStore } from '../state/store.js';
 import { killRunningNow, localExec } from '../exec/local.js';
 import { RunningRecord } from '../exec/leftovers.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
@@ -23,7 +24,7 @@ import { handleLeftovers } from './leftovers.js';
 import { terminalPrompter } from './prompter.js';
 import { RunView } from '../report/run-view.js';
 import { processes } from './processes.js';
-import { setup } from './setup.js';
+import { openStateStore, setup } from './setup.js';
 import {
   answerFlag,
   arg,
@@ -125,13 +126,14 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
   });
   const notifyOnStart = policies.find((policy) => policy.notify_on_start)?.notify_on_start;
   const runId = newRunId();
-  const stateDir = stateDirectory(io.env, cli.config.stateDir);
+  const store = openStateStore(io.env, cli.config);
+  const { stateDir } = store;
   await handleLeftovers(io, stateDir, runbook.id, options.killOrphans ?? false);
   // A dry run changes nothing, so it needs no lock; a real one runs alone per runbook and host.
   const lock = options.dryRun
     ? undefined
     : lockRun(
-        stateDir,
+        store,
         [
           runbook.id,
           ...new Set(allSteps.flatMap(({ step }) => (step.on ? [`host-${step.on}`] : []))),
@@ -154,9 +156,9 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
   const releaseOnExit = (): void => lock?.release();
   process.on('exit', releaseOnExit);
   // A plan does nothing, so it goes on without a journal when none can be written.
-  let journal: Journal | undefined;
+  let journal: JournalSink | undefined;
   try {
-    journal = Journal.open(stateDir, runId);
+    journal = store.createJournal(runId);
   } catch (error) {
     if (!(options.dryRun && error instanceof StateIoError)) throw error;
     io.stderr.write(`warning: ${error.message}; the plan is not recorded\n`);
@@ -195,7 +197,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
       : undefined;
   // The journal keeps events in words, as people read them.
   const journaled = journal && {
-    path: journal.path,
+    path: journal.location,
     write: (event: EngineEvent) => journal.write(wordEvent(event)),
   };
   let result: RunResult | undefined;
@@ -290,9 +292,9 @@ function parseOnly(value: string | undefined): Set<Section> | undefined {
 }
 
 /** Takes a run's lock, or says how to take it from another run. */
-function lockRun(...args: Parameters<typeof acquireLocks>): HeldLock {
+function lockRun(store: StateStore, ...args: Parameters<StateStore['acquireLocks']>): HeldLock {
   try {
-    return acquireLocks(...args);
+    return store.acquireLocks(...args);
   } catch (error) {
     if (!(error instanceof LockedError)) throw error;
     throw new LockedError(

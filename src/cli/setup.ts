@@ -3,6 +3,9 @@ import { createRegistry, type AdapterRegistry } from '../adapters/registry.js';
 import { loadThirdPartyAdapters } from '../adapters/third-party.js';
 import { ConfigError } from '../common/errors.js';
 import { stateDirectory } from '../state/journal.js';
+import { FileStateStore } from '../state/file-store.js';
+import type { StateStore } from '../state/store.js';
+import { processStart } from '../exec/process-tree.js';
 import { loadConfig, type Config } from '../schema/config.js';
 import { openParseCache } from '../schema/parse-cache.js';
 import type { LoadOptions } from '../schema/load.js';
@@ -56,4 +59,15 @@ export async function setup(
       ...(cache ? { cache } : {}),
     },
   };
+}
+
+/**
+ * The state store the commands use (docs/architecture.md#state): the local files under the state
+ * directory, whose runs' processes are looked for in /proc.
+ */
+export function openStateStore(
+  env: Record<string, string | undefined>,
+  config: Pick<Config, 'stateDir'>,
+): StateStore & { readonly stateDir: string } {
+  return new FileStateStore(stateDirectory(env, config.stateDir), { start: processStart });
 }

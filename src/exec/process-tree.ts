@@ -63,6 +63,40 @@ export function isAlive(pid: number, start: string): boolean {
   return stat !== undefined && stat.start === start && stat.state !== 'Z' && stat.state !== 'X';
 }
 
+/** Clock ticks per second of /proc's start times (USER_HZ: 100 on every Linux Node runs on). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * When a live process started: its start time as /proc gives it (clock ticks after boot, which with
+ * the pid names one process even once the pid is reused), and as a wall-clock time (milliseconds
+ * since the epoch, to within a few ticks), to compare with a time a journal recorded. Undefined
+ * when there is no such process or it is a zombie. Without /proc, a process that exists is
+ * reported with neither (it cannot be told from a later one with its pid).
+ */
+export function processStart(pid: number): { ticks?: string; ms?: number } | undefined {
+  const stat = readStat(pid);
+  if (!stat) {
+    if (readStat(process.pid)) return undefined;
+    try {
+      process.kill(pid, 0);
+      return {};
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM' ? {} : undefined;
+    }
+  }
+  if (stat.state === 'Z' || stat.state === 'X') return undefined;
+  let uptime = NaN;
+  try {
+    uptime = Number(readFileSync(`${PROC}/uptime`, 'latin1').split(' ')[0]);
+  } catch {
+    // The start time alone still names the process.
+  }
+  const ticks = stat.start;
+  if (!Number.isFinite(uptime)) return { ticks };
+  const bootMs = Date.now() - uptime * 1000;
+  return { ticks, ms: bootMs + (Number(ticks) * 1000) / TICKS_PER_SECOND };
+}
+
 /** The value of RUNBOOK_STEP_TOKEN in a process's environment, when it has one and we may read it. */
 export function tokenOf(pid: number): string | undefined {
   let environ: Buffer;

@@ -1,4 +1,12 @@
-import { closeSync, ftruncateSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  writeSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setOwn } from '../common/own.js';
@@ -72,6 +80,23 @@ export class Journal {
     }
   }
 
+  /**
+   * Opens the journal of an existing run to append to it (`runbook resume`), never through a
+   * symbolic link. Throws UnsafeStateError or StateIoError (no such journal: ENOENT).
+   */
+  static append(stateDir: string, runId: string): Journal {
+    const dir = secureDir(stateDir, 'runs');
+    const path = join(dir, `${runId}.jsonl`);
+    try {
+      const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
+      const journal = new Journal(path, fd);
+      journal.#size = fstatSync(fd).size;
+      return journal;
+    } catch (error) {
+      throw new StateIoError(`cannot open the run journal ${path}`, error);
+    }
+  }
+
   /** Throws StateIoError when the event could not be written; the file then ends as before. */
   write(event: EngineEvent): void {
     if (this.#fd === undefined) return;
@@ -87,6 +112,16 @@ export class Journal {
       } catch {
         // Readers skip a torn last line all the same.
       }
+      throw new StateIoError(`cannot write the run journal ${this.path}`, error);
+    }
+  }
+
+  /** Makes what was written survive a crash of the machine. Throws StateIoError. */
+  sync(): void {
+    if (this.#fd === undefined) return;
+    try {
+      fsyncSync(this.#fd);
+    } catch (error) {
       throw new StateIoError(`cannot write the run journal ${this.path}`, error);
     }
   }

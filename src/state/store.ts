@@ -1,4 +1,4 @@
-import type { EngineEvent } from '../engine/events.js';
+import type { EngineEvent, RunMode } from '../engine/events.js';
 import type { HeldLock, LockHolder } from './lock.js';
 import type { RunRecord, RunState } from './run-record.js';
 
@@ -17,10 +17,16 @@ export interface StateStore {
   /** Opens the journal of an existing run to append its next part (`runbook resume`). */
   appendJournal(runId: string): JournalSink;
 
-  /** The record of one run; undefined when there is no such run. */
+  /**
+   * The record of one run; undefined when there is no such run. Throws StateIoError when it exists
+   * but cannot be read.
+   */
   readRun(runId: string): RunRecord | undefined;
-  /** Runs, newest first, as the index has them (see RunFilter). */
-  listRuns(filter: RunFilter): RunSummary[];
+  /**
+   * Runs, newest first, as the index has them (see RunFilter). Never fails on a crashed run's
+   * journal; what is not a run's at all is left out and named in `skipped`.
+   */
+  listRuns(filter: RunFilter): RunList;
 
   /** One run at a time per runbook and per `on:` host (see lock.ts). Throws LockedError. */
   acquireLocks(names: readonly string[], holder: LockHolder, force: boolean): HeldLock;
@@ -43,8 +49,31 @@ export interface RunFilter {
   /** Runs started at or after this time. */
   since?: Date;
   status?: RunState;
-  mode?: 'real' | 'dry-run';
+  mode?: RunMode;
+  /** At most this many, the newest. */
   limit?: number;
+}
+
+/** What listRuns found. */
+export interface RunList {
+  /** The runs that match, newest first. */
+  runs: RunSummary[];
+  /** How many runs the store holds, matching or not. */
+  total: number;
+  /** Where the runs are, for a person: a directory, a database. */
+  location: string;
+  /** What looked like a run but is not one (a file that is not a journal): to warn about. */
+  skipped: string[];
+}
+
+/**
+ * How a store tells whether a run's process still runs (src/exec/process-tree.ts gives one): when
+ * the process `pid` started, as clock ticks after boot (`ticks`, which with the pid names one
+ * process even once its pid is reused) and as milliseconds since the epoch (`ms`). Undefined when
+ * there is no such process (or only a zombie); a field is absent when it cannot be known.
+ */
+export interface ProcessProbe {
+  start(pid: number): { ticks?: string; ms?: number } | undefined;
 }
 
 /** A run in a list: what one line of `runbook history` shows. */
