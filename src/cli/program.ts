@@ -8,6 +8,7 @@ import { doctor } from './doctor.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { list } from './list.js';
+import { report } from './report.js';
 import { run } from './run.js';
 import { schema } from './schema.js';
 import { show } from './show.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   check,
   adapters,
   doctor,
+  report,
 ];
 
 /** Parses argv, runs one command, and turns any error into a message and an exit code. */
