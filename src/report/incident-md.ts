@@ -74,18 +74,20 @@ export function incidentMarkdown(report: IncidentReport): string {
     const values = Object.entries(finding.values).map(([name, value]) =>
       valueItem(mdCode(name), value, '  '),
     );
-    block(head, ...values);
+    block(head, ...(values.length > 0 ? [list(values)] : []));
   }
 
   block('## Timeline (UTC)');
-  block(...timelineItems(report));
+  block(list(timelineItems(report)));
 
   block('## Captured values');
   if (report.captured.length === 0) block('No step captured a value.');
   else
     block(
-      ...report.captured.map(({ step, name, value }) =>
-        valueItem(`${mdCode(step)} ${mdCode(name)}`, value, ''),
+      list(
+        report.captured.map(({ step, name, value }) =>
+          valueItem(`${mdCode(step)} ${mdCode(name)}`, value, ''),
+        ),
       ),
     );
 
@@ -116,6 +118,13 @@ export function incidentMarkdown(report: IncidentReport): string {
   block('## Action items');
   out.push('<!-- One a line: - [ ] what, who, by when -->');
   return `${out.join('\n')}\n`;
+}
+
+/** List items, one a line; a blank line between them all when one of them has several blocks
+ * (a loose list, written as it is read). */
+function list(lines: readonly string[]): string {
+  const loose = lines.some((line) => line.includes('\n'));
+  return lines.map((line) => line.replace(/\n+$/, '')).join(loose ? '\n\n' : '\n');
 }
 
 function item(label: string, value: string): string {
@@ -160,7 +169,7 @@ function stepLabel(id: string, name: string | null): string {
 function valueItem(label: string, value: unknown, indent: string): string {
   const text = cut(typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null'));
   if (fitsInline(text, VALUE_CHARS + 40)) return `${indent}- ${label}: ${mdCode(text)}`;
-  return `${indent}- ${label}:\n\n${mdFence(text, `${indent}  `)}\n`;
+  return `${indent}- ${label}:\n\n${mdFence(text, `${indent}  `)}`;
 }
 
 function cut(text: string): string {
