@@ -1,5 +1,5 @@
 import { lstatSync, readSync, openSync, closeSync, constants, realpathSync } from 'node:fs';
-import { basename, dirname, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
 import { RunbookError, UsageError, InvalidRunbookError } from '../common/errors.js';
 import { StateIoError, writeAtomic } from '../common/state-files.js';
 import { Redactor } from '../engine/redact.js';
@@ -75,7 +75,7 @@ async function runbookOf(record: RunRecord, cli: CliSetup, io: Io): Promise<Runb
     const error = loaded.diagnostics.find((d) => d.severity === 'error');
     problem =
       error?.message === 'no such file'
-        ? `${record.runbook.file} no longer exists`
+        ? `${record.runbook.file}: no such file${isAbsolute(record.runbook.file) ? '' : ` (from ${io.cwd})`}`
         : `${record.runbook.file} no longer validates (${error ? `${error.line}:${error.col}: ${error.message}` : 'invalid'})`;
   }
   try {
@@ -87,7 +87,8 @@ async function runbookOf(record: RunRecord, cli: CliSetup, io: Io): Promise<Runb
       error instanceof InvalidRunbookError
         ? `runbook "${id}" no longer validates: ${error.diagnostics.find((d) => d.severity === 'error')?.message ?? error.message}`
         : error.message;
-    return { runbook: undefined, file: undefined, problem: `${problem}; ${detail}` };
+    const hint = error.kind === 'not-found' ? ' (give its directory with --dir)' : '';
+    return { runbook: undefined, file: undefined, problem: `${problem}; by id: ${detail}${hint}` };
   }
   return { runbook: undefined, file: undefined, problem };
 }

@@ -19,7 +19,7 @@ const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export function findRun(stateDir: string, runId: string): RunRecord {
   if (!RUN_ID.test(runId) || runId.includes('..'))
     throw new UsageError(
-      `"${printable(runId)}" is not a run id: a run id is a name, not a path`,
+      `"${printable(runId)}" is not a run id: a run id is made of letters, digits, ".", "_" and "-", never a path`,
       'list the runs with: runbook history',
     );
   const dir = join(stateDir, 'runs');
