@@ -171,6 +171,26 @@ describe('runbook report of the demo', () => {
     expect(items(section(md, 'Action items'))).toEqual([]);
   });
 
+  it('docs/report-example.md is such a report (npm run report:example makes it again)', async () => {
+    const fresh = parseMarkdown((await runBin(['report', runId], { env: env() })).stdout);
+    const example = parseMarkdown(readFileSync(join(ROOT, 'docs/report-example.md'), 'utf8'));
+    expect(outline(example)).toEqual(outline(fresh));
+    const shape = (md: typeof fresh, title: string) =>
+      items(section(md, title)).map((item) =>
+        item.text
+          .replace(/\b\d+(\.\d+)?(ms|s)\b/g, 'D')
+          .replace(/runbook-demo-\w+/g, 'runbook-demo-X')
+          .replace(/\d/g, '0'),
+      );
+    for (const title of [
+      'Findings',
+      'Timeline (UTC)',
+      'Captured values',
+      'Post-incident checklist',
+    ])
+      expect(shape(example, title)).toEqual(shape(fresh, title));
+  });
+
   it('prints one JSON document with the same facts, through a pipe', async () => {
     const result = await runBin(['report', runId, '--format', 'json'], { env: env() });
     expect(result.code).toBe(0);
