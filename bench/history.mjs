@@ -164,7 +164,7 @@ function time(command, commandArgs, before) {
 
 try {
   for (let n = 0; n < journals; n++) journal(n);
-  const index = join(runsDir, 'index.jsonl');
+  const index = join(runsDir, '..', 'runs-index.jsonl');
   // The first listing builds the index; every timed listing below then finds it.
   const first = spawnSync(process.execPath, [CLI, 'history', '--limit', '0', '--json'], {
     env,

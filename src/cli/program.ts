@@ -9,6 +9,7 @@ import { EXIT, exitCodeForError } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { history } from './history.js';
 import { list } from './list.js';
+import { report } from './report.js';
 import { run } from './run.js';
 import { schema } from './schema.js';
 import { show } from './show.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   check,
   adapters,
   doctor,
+  report,
 ];
 
 /** Parses argv, runs one command, and turns any error into a message and an exit code. */

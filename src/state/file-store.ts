@@ -43,7 +43,7 @@ const COMPACT_SLACK = 50;
 
 /**
  * The embedded state store: files under the state directory (docs/architecture.md#state).
- * `runs/<run-id>.jsonl` are the journals (src/state/journal.ts), `runs/index.jsonl` the index
+ * `runs/<run-id>.jsonl` are the journals (src/state/journal.ts), `runs-index.jsonl` (beside `runs/`) the index
  * history reads (src/state/run-index.ts), `locks/` the locks (src/state/lock.ts). Opening one
  * touches no file: a command pays only for what it reads.
  */
@@ -57,6 +57,10 @@ export class FileStateStore implements StateStore {
     this.stateDir = stateDir;
     this.#probe = probe;
     this.description = `files in ${stateDir}`;
+  }
+
+  get runsLocation(): string {
+    return this.#runsDir;
   }
 
   get #runsDir(): string {

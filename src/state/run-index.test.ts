@@ -6,7 +6,14 @@ import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/cli.js';
 import { FileStateStore } from './file-store.js';
-import { entriesOf, parseIndex, readIndex, summaryOfEntry, type IndexLine } from './run-index.js';
+import {
+  entriesOf,
+  indexPath,
+  parseIndex,
+  readIndex,
+  summaryOfEntry,
+  type IndexLine,
+} from './run-index.js';
 import { processStart } from '../exec/process-tree.js';
 
 const HOST = hostname();
@@ -216,11 +223,11 @@ describe('FileStateStore', () => {
       ),
     );
     writeFileSync(
-      join(runs, 'index.jsonl'),
+      indexPath(runs),
       `${JSON.stringify({ event: 'run', run_id: 'r1', part: 1, runbook: info, mode: 'execute', user: 'mallory', host: HOST, started_at: '2026-01-01T00:00:00.000Z', ended_at: null, status: 'failed', duration_ms: null, findings: [], stopped: null })}\n`,
       { mode: 0o666 },
     );
-    chmodSync(join(runs, 'index.jsonl'), 0o666);
+    chmodSync(indexPath(runs), 0o666);
     expect(store.listRuns({}).runs.map((r) => [r.user, r.status])).toEqual([
       ['alice', 'succeeded'],
     ]);
@@ -304,7 +311,7 @@ for (let i = 0; i < 400; i++)
         spawn(process.execPath, [bundle, runs, who], { stdio: 'ignore' }).on('close', done),
       );
     expect(await Promise.all([child('a'), child('b')])).toEqual([0, 0]);
-    const lines = parseIndex(readFileSync(join(runs, 'index.jsonl'), 'utf8'));
+    const lines = parseIndex(readFileSync(indexPath(runs), 'utf8'));
     expect(lines).toHaveLength(800);
     expect(new Set(lines.map((line) => line.run_id)).size).toBe(800);
   });

@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { readOwnFile, writeAll, writeAtomic } from '../common/state-files.js';
 import type { EngineEvent, RunbookInfo, RunMode } from '../engine/events.js';
 import type { RunRecord, RunState, Stopped } from './run-record.js';
@@ -12,8 +12,16 @@ import type { RunSummary } from './store.js';
 // from the journals when it is missing or untrusted, and completed with the journals it does not
 // list. Nothing in it is needed by anything else: losing it loses nothing.
 
-/** The index's name in the runs directory (never a run id: see isRunId). */
-export const INDEX_FILE = 'index.jsonl';
+/**
+ * The index's name, in the state directory beside the runs directory (not in it: the runs
+ * directory holds journals and nothing else, for people and tools that list it).
+ */
+export const INDEX_FILE = 'runs-index.jsonl';
+
+/** Where the index of the journals in `runsDir` is. */
+export function indexPath(runsDir: string): string {
+  return join(dirname(runsDir), INDEX_FILE);
+}
 
 /** A part of a run started: what a history line needs of it. */
 export interface StartLine {
@@ -87,14 +95,14 @@ export interface IndexEntry {
 
 /** A name a run can have: what newRunId() makes, and nothing that leaves the directory. */
 export function isRunId(id: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id) && `${id}.jsonl` !== INDEX_FILE;
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id);
 }
 
 /** Appends lines to the index in one write (O_APPEND: lines of other runs are never overwritten). */
 export function appendIndex(runsDir: string, lines: readonly IndexLine[]): void {
   if (lines.length === 0) return;
   const fd = openSync(
-    join(runsDir, INDEX_FILE),
+    indexPath(runsDir),
     constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
     0o600,
   );
@@ -107,12 +115,12 @@ export function appendIndex(runsDir: string, lines: readonly IndexLine[]): void 
 
 /** Replaces the index at once (a rebuild). Throws StateIoError. */
 export function writeIndex(runsDir: string, lines: readonly IndexLine[]): void {
-  writeAtomic(join(runsDir, INDEX_FILE), lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+  writeAtomic(indexPath(runsDir), lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
 }
 
 /** The index's lines; undefined when it is missing or not to be trusted (not this user's own). */
 export function readIndex(runsDir: string): IndexLine[] | undefined {
-  const text = readOwnFile(join(runsDir, INDEX_FILE));
+  const text = readOwnFile(indexPath(runsDir));
   return text === undefined ? undefined : parseIndex(text);
 }
 

@@ -11,6 +11,8 @@ import type { RunRecord, RunState } from './run-record.js';
 export interface StateStore {
   /** What it is, for messages: `files in ~/.local/state/runbook`. */
   readonly description: string;
+  /** Where runs are kept, for messages: a directory, a database. */
+  readonly runsLocation: string;
 
   /** Starts the journal of a new run. Throws StateIoError or UnsafeStateError. */
   createJournal(runId: string): JournalSink;

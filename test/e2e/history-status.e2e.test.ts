@@ -43,7 +43,7 @@ describe('history and status', () => {
     parseJournal(readFileSync(join(runs, `${runId}.jsonl`), 'utf8'));
   const runIds = (): string[] =>
     readdirSync(runs)
-      .filter((name) => name !== 'index.jsonl' && name.endsWith('.jsonl'))
+      .filter((name) => name.endsWith('.jsonl'))
       .map((name) => name.slice(0, -'.jsonl'.length))
       .sort();
 
