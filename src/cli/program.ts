@@ -8,6 +8,7 @@ import { doctor } from './doctor.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { list } from './list.js';
+import { resume } from './resume.js';
 import { run } from './run.js';
 import { schema } from './schema.js';
 import { show } from './show.js';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   validate,
   schema,
   run,
+  resume,
   check,
   adapters,
   doctor,

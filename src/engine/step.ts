@@ -9,6 +9,7 @@ import type { Plan, StepOptions } from './options.js';
 import { approveStep } from './policy.js';
 import { PrepareError, prepareStep, stepEffect, type Prepared } from './prepare.js';
 import { monotonicMs } from '../common/clock.js';
+import { currentUser } from './user.js';
 
 /** A step's record before it runs, to be completed. */
 type Blank = (
@@ -164,6 +165,16 @@ export class Steps {
   }
 
   async #manual(step: Step, record: StepRecord, text: string): Promise<StepRecord> {
+    if (this.#plan.resume?.acknowledged.has(step.id)) {
+      // Acknowledged by the person continuing the run, as they continued it.
+      const by = currentUser();
+      this.#emitter.emit({ type: 'step.confirm', ts: now(), step: step.id, approved: true, by });
+      return {
+        ...record,
+        attempts: 1,
+        outputs: { instruction: text, acknowledged_by: by, acknowledged_at: now() },
+      };
+    }
     const prompter = this.#options.ports.prompter;
     if (!prompter) {
       return {

@@ -1,4 +1,13 @@
-import { closeSync, ftruncateSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setOwn } from '../common/own.js';
@@ -30,41 +39,83 @@ export function newRunId(now = new Date()): string {
 
 /** A longer string (a response body, a log dump) keeps its first this many characters. */
 export const JOURNAL_STRING_CHARS = 8192;
-const MAX_STRING = JOURNAL_STRING_CHARS;
+/**
+ * A value set by `capture:` keeps this many: later steps read it, and `runbook resume` restores it
+ * from the journal, so it is kept whole unless it is past this much larger bound.
+ */
+export const JOURNAL_CAPTURE_CHARS = 1024 * 1024;
 
-/** Long outputs (a response body, a log dump) are kept to their first 8 KiB in the journal. */
-function summarize(value: unknown): unknown {
+/** Long strings (a response body, a log dump) are kept to their first `bound` characters, with
+ * the count of those left out; `cut` is told when one was. */
+function summarize(value: unknown, bound: number, cut?: () => void): unknown {
   if (typeof value === 'string') {
-    return value.length > MAX_STRING
-      ? `${value.slice(0, MAX_STRING)}… [${value.length - MAX_STRING} more characters]`
-      : value;
+    if (value.length <= bound) return value;
+    cut?.();
+    return `${value.slice(0, bound)}… [${value.length - bound} more characters]`;
   }
-  if (Array.isArray(value)) return value.map(summarize);
+  if (Array.isArray(value)) return value.map((inner) => summarize(inner, bound, cut));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) setOwn(out, key, summarize(inner));
+    for (const [key, inner] of Object.entries(value))
+      setOwn(out, key, summarize(inner, bound, cut));
     return out;
   }
   return value;
 }
 
+/** An event as the journal keeps it: long strings cut (captured values at their own, larger
+ * bound), and a step's outputs that were cut named in `cut_outputs`. */
+function journalled(event: EngineEvent): unknown {
+  if (event.type !== 'step.end') return summarize(event, JOURNAL_STRING_CHARS);
+  const { outputs, ...rest } = event;
+  const captured = new Set(event.captured ?? []);
+  const kept: Record<string, unknown> = {};
+  const cut: string[] = [...(event.cut_outputs ?? [])];
+  for (const [name, value] of Object.entries(outputs)) {
+    const bound = captured.has(name) ? JOURNAL_CAPTURE_CHARS : JOURNAL_STRING_CHARS;
+    setOwn(
+      kept,
+      name,
+      summarize(value, bound, () => {
+        if (!cut.includes(name)) cut.push(name);
+      }),
+    );
+  }
+  return {
+    ...(summarize(rest, JOURNAL_STRING_CHARS) as object),
+    outputs: kept,
+    ...(cut.length > 0 ? { cut_outputs: cut } : {}),
+  };
+}
+
+/** Events after which what the journal holds is made to survive a crash of the machine: a step's
+ * end and the run's start and end. Events between them are written, not synced. */
+const DURABLE_AFTER: ReadonlySet<EngineEvent['type']> = new Set([
+  'run.start',
+  'run.resume',
+  'step.end',
+  'run.end',
+]);
+
 /** The append-only event log of one run: JSON Lines, each event written (and so flushed to the
  * kernel) as it happens, so a crash or kill loses nothing that was reported. An event is written
- * whole or not at all: a write that fails part-way (a full disk) is cut back off the file. */
+ * whole or not at all: a write that fails part-way (a full disk) is cut back off the file. At step
+ * boundaries (DURABLE_AFTER) the file's data is synced to the disk (fdatasync), so that a machine
+ * that stops loses at most the step that was running (docs/performance.md gives the cost). */
 export class Journal {
   readonly path: string;
   #fd: number | undefined;
   #size = 0;
 
-  private constructor(path: string, fd: number) {
+  private constructor(path: string, fd: number, size = 0) {
     this.path = path;
     this.#fd = fd;
+    this.#size = size;
   }
 
   /** Throws UnsafeStateError (the directory is not safe to use) or StateIoError. */
   static open(stateDir: string, runId: string): Journal {
-    const dir = secureDir(stateDir, 'runs');
-    const path = join(dir, `${runId}.jsonl`);
+    const path = journalPath(stateDir, runId);
     try {
       return new Journal(path, createAppendOnly(path));
     } catch (error) {
@@ -72,15 +123,40 @@ export class Journal {
     }
   }
 
+  /**
+   * Opens the journal of an existing run to append its next part (`runbook resume`). A torn last
+   * line (the process was killed while writing it) is ended with a newline first, so that the new
+   * events start on a line of their own; readers count it as a line that is not an event.
+   * Throws StateIoError.
+   */
+  static append(stateDir: string, runId: string): Journal {
+    const path = journalPath(stateDir, runId);
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_NOFOLLOW);
+      let size = fstatSync(fd).size;
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        readSync(fd, last, 0, 1, size - 1);
+        if (last[0] !== 0x0a) size += writeSync(fd, '\n');
+      }
+      return new Journal(path, fd, size);
+    } catch (error) {
+      if (fd !== undefined) closeSync(fd);
+      throw new StateIoError(`cannot append to the run journal ${path}`, error);
+    }
+  }
+
   /** Throws StateIoError when the event could not be written; the file then ends as before. */
   write(event: EngineEvent): void {
     if (this.#fd === undefined) return;
-    const line = Buffer.from(`${JSON.stringify(summarize(event))}\n`, 'utf8');
+    const line = Buffer.from(`${JSON.stringify(journalled(event))}\n`, 'utf8');
     try {
       let offset = 0;
       while (offset < line.length)
         offset += writeSync(this.#fd, line, offset, line.length - offset);
       this.#size += line.length;
+      if (DURABLE_AFTER.has(event.type)) fdatasyncSync(this.#fd);
     } catch (error) {
       try {
         ftruncateSync(this.#fd, this.#size);
@@ -91,9 +167,24 @@ export class Journal {
     }
   }
 
+  /** Makes what was written survive a crash of the machine. Throws StateIoError. */
+  sync(): void {
+    if (this.#fd === undefined) return;
+    try {
+      fdatasyncSync(this.#fd);
+    } catch (error) {
+      throw new StateIoError(`cannot sync the run journal ${this.path}`, error);
+    }
+  }
+
   close(): void {
     if (this.#fd === undefined) return;
     closeSync(this.#fd);
     this.#fd = undefined;
   }
+}
+
+/** Where the journal of a run is: `<stateDir>/runs/<run-id>.jsonl` (the directory made safe). */
+export function journalPath(stateDir: string, runId: string): string {
+  return join(secureDir(stateDir, 'runs'), `${runId}.jsonl`);
 }
