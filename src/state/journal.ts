@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { monotonicMs } from '../common/clock.js';
 import { setOwn } from '../common/own.js';
 import { createAppendOnly, secureDir, StateIoError } from '../common/state-files.js';
 import type { EngineEvent } from '../engine/events.js';
@@ -88,24 +89,39 @@ function journalled(event: EngineEvent): unknown {
   };
 }
 
-/** Events after which what the journal holds is made to survive a crash of the machine: a step's
- * end and the run's start and end. Events between them are written, not synced. */
-const DURABLE_AFTER: ReadonlySet<EngineEvent['type']> = new Set([
+/** Events after which the journal is made to survive a crash of the machine (fdatasync): the
+ * run's start and end at once, a step's end within SYNC_WINDOW_MS. Events between them are
+ * written (a killed process loses none of them), not synced. */
+const SYNCED_AT_ONCE: ReadonlySet<EngineEvent['type']> = new Set([
   'run.start',
   'run.resume',
-  'step.end',
   'run.end',
 ]);
 
+/**
+ * A step's end is synced at once when the journal was last synced this long ago or more, and
+ * otherwise this long after that sync (a timer), together with the ends that came meanwhile: steps
+ * further apart than this are each synced as they end, and a burst of quick steps shares one sync.
+ * A sync costs milliseconds on a real disk; after each of 50 trivial steps it would cost more than
+ * the steps (docs/performance.md#durable-journal).
+ */
+export const SYNC_WINDOW_MS = 100;
+
 /** The append-only event log of one run: JSON Lines, each event written (and so flushed to the
- * kernel) as it happens, so a crash or kill loses nothing that was reported. An event is written
+ * kernel) as it happens, so a killed process loses nothing that was reported. An event is written
  * whole or not at all: a write that fails part-way (a full disk) is cut back off the file. At step
- * boundaries (DURABLE_AFTER) the file's data is synced to the disk (fdatasync), so that a machine
- * that stops loses at most the step that was running (docs/performance.md gives the cost). */
+ * boundaries the file's data is synced to the disk (fdatasync; see SYNC_WINDOW_MS), so that a
+ * machine that stops loses no step that ended more than SYNC_WINDOW_MS before. */
 export class Journal {
   readonly path: string;
   #fd: number | undefined;
   #size = 0;
+  /** When the journal was last synced (monotonicMs). */
+  #syncedAt = -Infinity;
+  /** A step's end waits for this timer to be synced. */
+  #syncTimer: NodeJS.Timeout | undefined;
+  /** A sync the timer made failed: the next write says so. */
+  #syncError: unknown;
 
   private constructor(path: string, fd: number, size = 0) {
     this.path = path;
@@ -150,13 +166,19 @@ export class Journal {
   /** Throws StateIoError when the event could not be written; the file then ends as before. */
   write(event: EngineEvent): void {
     if (this.#fd === undefined) return;
+    if (this.#syncError !== undefined) {
+      const error = this.#syncError;
+      this.#syncError = undefined;
+      throw new StateIoError(`cannot sync the run journal ${this.path}`, error);
+    }
     const line = Buffer.from(`${JSON.stringify(journalled(event))}\n`, 'utf8');
     try {
       let offset = 0;
       while (offset < line.length)
         offset += writeSync(this.#fd, line, offset, line.length - offset);
       this.#size += line.length;
-      if (DURABLE_AFTER.has(event.type)) fdatasyncSync(this.#fd);
+      if (SYNCED_AT_ONCE.has(event.type)) this.#syncNow();
+      else if (event.type === 'step.end') this.#syncSoon();
     } catch (error) {
       try {
         ftruncateSync(this.#fd, this.#size);
@@ -171,14 +193,47 @@ export class Journal {
   sync(): void {
     if (this.#fd === undefined) return;
     try {
-      fdatasyncSync(this.#fd);
+      this.#syncNow();
     } catch (error) {
       throw new StateIoError(`cannot sync the run journal ${this.path}`, error);
     }
   }
 
+  #syncNow(): void {
+    clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
+    if (this.#fd === undefined) return;
+    fdatasyncSync(this.#fd);
+    this.#syncedAt = monotonicMs();
+  }
+
+  /** Syncs now when the last sync is SYNC_WINDOW_MS old, else when it will be. */
+  #syncSoon(): void {
+    const since = monotonicMs() - this.#syncedAt;
+    if (since >= SYNC_WINDOW_MS) {
+      this.#syncNow();
+      return;
+    }
+    this.#syncTimer ??= setTimeout(() => {
+      try {
+        this.#syncNow();
+      } catch (error) {
+        this.#syncError = error;
+      }
+    }, SYNC_WINDOW_MS - since);
+    this.#syncTimer.unref();
+  }
+
   close(): void {
     if (this.#fd === undefined) return;
+    // What waits for its sync is synced before the file is let go.
+    if (this.#syncTimer !== undefined) {
+      try {
+        this.#syncNow();
+      } catch {
+        // The events are written; a killed process would lose none of them.
+      }
+    }
     closeSync(this.#fd);
     this.#fd = undefined;
   }
