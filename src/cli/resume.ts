@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { StateError, UsageError } from '../common/errors.js';
+import { RunbookError, StateError, UsageError } from '../common/errors.js';
 import type { RunOrigin } from '../engine/events.js';
 import { resolveVars, type ResolvedVars } from '../engine/vars.js';
 import { isAlive, readStat } from '../exec/process-tree.js';
@@ -148,7 +148,9 @@ function refuseUnresumable(record: RunRecord): void {
   const last = record.parts.at(-1);
   switch (record.status) {
     case 'running':
-      throw new StateError(
+      // As a run refused by another's lock.
+      throw new RunbookError(
+        'declined',
         `run ${id} is still running (pid ${last?.pid ?? '?'} on ${last?.host ?? '?'}, by ${last?.user ?? '?'}, since ${last?.started_at ?? '?'})`,
         last?.host === hostname()
           ? `wait for it to end, or stop it (Ctrl-C in its terminal, or kill ${last.pid}), then resume it`
