@@ -208,6 +208,7 @@ function restoreVars(record: RunRecord, origin: RunOrigin, runbook: Runbook, io:
     cliVars,
     envName: origin.environment,
     processEnv: io.env,
+    allowMissing: true,
   });
   const start = record.events.find((event) => event.type === 'run.start');
   const journalled = start?.type === 'run.start' ? start.vars : {};
@@ -233,5 +234,10 @@ function restoreVars(record: RunRecord, origin: RunOrigin, runbook: Runbook, io:
       'runbook resume reads secrets from their environment variables, never from the journal: set them and resume again',
     );
   }
+  if (vars.missing?.length)
+    throw new UsageError(
+      `runbook ${runbook.id} needs ${vars.missing.length === 1 ? 'a value' : 'values'} for: ${vars.missing.join(', ')}`,
+      'set the environment variables and resume again (to give other values, start a new run)',
+    );
   return vars;
 }
