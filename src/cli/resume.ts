@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { RunbookError, StateError, UsageError } from '../common/errors.js';
 import type { RunOrigin } from '../engine/events.js';
+import { REDACTED } from '../engine/redact.js';
 import { resolveVars, type ResolvedVars } from '../engine/vars.js';
 import { isAlive, readStat } from '../exec/process-tree.js';
 import { findRunbook } from '../schema/load.js';
@@ -201,8 +202,14 @@ function checkSteps(runbook: Runbook, options: ResumeOptions): void {
  */
 function restoreVars(record: RunRecord, origin: RunOrigin, runbook: Runbook, io: Io): ResolvedVars {
   const declared = runbook.vars ?? {};
+  // A value that held a secret (a URL's password) is hidden in the journal: read again, as secrets.
+  const hidden = Object.entries(origin.vars)
+    .filter(([name, value]) => Object.hasOwn(declared, name) && value.includes(REDACTED))
+    .map(([name]) => name);
   const cliVars = Object.fromEntries(
-    Object.entries(origin.vars).filter(([name]) => Object.hasOwn(declared, name)),
+    Object.entries(origin.vars).filter(
+      ([name]) => Object.hasOwn(declared, name) && !hidden.includes(name),
+    ),
   );
   const vars = resolveVars(runbook, {
     cliVars,
@@ -216,11 +223,11 @@ function restoreVars(record: RunRecord, origin: RunOrigin, runbook: Runbook, io:
     if (vars.secrets.has(name) || !Object.hasOwn(journalled, name)) continue;
     const value = journalled[name];
     // A value the journal hides (it held a secret) is not restored from it.
-    if (JSON.stringify(value).includes('***')) continue;
+    if (JSON.stringify(value).includes(REDACTED)) continue;
     vars.values[name] = value;
   }
-  const lost = origin.secret_vars.filter(
-    (name) => vars.secrets.has(name) && vars.sources[name] !== 'env',
+  const lost = [...origin.secret_vars.filter((name) => vars.secrets.has(name)), ...hidden].filter(
+    (name) => vars.sources[name] !== 'env',
   );
   if (lost.length > 0) {
     const how = lost.map((name) => {
