@@ -16,7 +16,7 @@ import { readStat } from '../exec/process-tree.js';
 import { sha256 } from '../common/sha256.js';
 import { StateIoError } from '../common/state-files.js';
 import { StateError, UsageError } from '../common/errors.js';
-import { resumeHint, teamMessage, wordEvent, wordResult } from '../report/engine-words.js';
+import { teamMessage, wordEvent, wordResult } from '../report/engine-words.js';
 import { runJunit } from '../report/junit.js';
 import { findRunbook } from '../schema/load.js';
 import { SECTIONS, stepsOf, type Runbook, type Section } from '../schema/runbook.js';
@@ -337,9 +337,6 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
       return unreachable;
     }
   }
-  // Machine output stays one document; a person still reads how to continue.
-  const hint = request.format === 'text' ? undefined : resumeHint(result);
-  if (hint) io.stderr.write(`to continue: ${hint}\n`);
   // A run stopped by its journal failed for want of disk, not because of a step.
   if (result.journal_error !== undefined && result.mode !== 'dry-run') return EXIT.io;
   return exitCodeForRun(result.status);

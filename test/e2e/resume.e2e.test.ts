@@ -224,11 +224,4 @@ describe('runbook resume', () => {
       'warning: --from wipe starts a new run: the outputs of the steps it skips are missing, and later steps read those of diag (to continue a stopped run with its outputs: runbook resume <run-id>)\n',
     );
   });
-
-  it('prints the hint on stderr when stdout is JSON', async () => {
-    const result = await run(['--format', 'json']);
-    expect(result.code).toBe(1);
-    const parsed = JSON.parse(result.stdout) as { run_id: string };
-    expect(result.stderr).toBe(`to continue: runbook resume ${parsed.run_id}\n`);
-  });
 });
