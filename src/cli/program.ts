@@ -10,6 +10,7 @@ import { colorsFor, type Io } from './io.js';
 import { history } from './history.js';
 import { list } from './list.js';
 import { report } from './report.js';
+import { resume } from './resume.js';
 import { run } from './run.js';
 import { schema } from './schema.js';
 import { show } from './show.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   validate,
   schema,
   run,
+  resume,
   history,
   status,
   check,

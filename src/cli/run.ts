@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { newRunId } from '../state/journal.js';
 import { LockedError, type HeldLock } from '../state/lock.js';
 import type { JournalSink, StateStore } from '../state/store.js';
@@ -7,15 +9,18 @@ import { RunningRecord } from '../exec/leftovers.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import { runRedactor, type Redactor } from '../engine/redact.js';
 import { runRunbook } from '../engine/run.js';
-import { parseVarFlags, resolveVars } from '../engine/vars.js';
-import type { EngineEvent, RunResult } from '../engine/events.js';
-import type { Notify } from '../engine/options.js';
+import { parseVarFlags, resolveVars, type ResolvedVars } from '../engine/vars.js';
+import type { EngineEvent, RunMode, RunOrigin, RunResult } from '../engine/events.js';
+import type { Approvals, Notify, Plan } from '../engine/options.js';
+import { outputsRead } from '../engine/context.js';
+import { readStat } from '../exec/process-tree.js';
+import { sha256 } from '../common/sha256.js';
 import { StateIoError } from '../common/state-files.js';
-import { UsageError } from '../common/errors.js';
+import { StateError, UsageError } from '../common/errors.js';
 import { teamMessage, wordEvent, wordResult } from '../report/engine-words.js';
 import { runJunit } from '../report/junit.js';
 import { findRunbook } from '../schema/load.js';
-import { SECTIONS, stepsOf, type Section } from '../schema/runbook.js';
+import { SECTIONS, stepsOf, type Runbook, type Section } from '../schema/runbook.js';
 import { runbookSeverityLevels } from '../schema/semantics.js';
 import type { SeverityPolicy } from '../schema/config.js';
 import { exitCodeForRun, EXIT } from './exit-codes.js';
@@ -24,7 +29,7 @@ import { handleLeftovers } from './leftovers.js';
 import { terminalPrompter } from './prompter.js';
 import { RunView } from '../report/run-view.js';
 import { processes } from './processes.js';
-import { openStateStore, setup } from './setup.js';
+import { openStateStore, setup, type CliSetup } from './setup.js';
 import {
   answerFlag,
   arg,
@@ -104,17 +109,98 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
   }
   await checkAnswers(runbook, answers);
   const vars = resolveVars(runbook, { cliVars, envName: options.env, processEnv: io.env });
+  if (options.from !== undefined) warnFrom(io, runbook, options.from);
+  const mode: RunMode = options.dryRun ? 'dry-run' : options.readOnly ? 'read-only' : 'execute';
+  const hashes = runbookHashes(io.cwd, file, runbook);
+  return executeRun(io, {
+    cli,
+    file,
+    runbook,
+    runId: newRunId(),
+    vars,
+    plan: {
+      mode,
+      ...(only ? { only } : {}),
+      ...(options.from === undefined ? {} : { from: options.from }),
+    },
+    approvals: { steps: new Set(options.approve), all: options.yes ?? false },
+    format: options.format,
+    nonInteractive: options.nonInteractive ?? false,
+    force: options.force ?? false,
+    killOrphans: options.killOrphans ?? false,
+    answers,
+    origin: {
+      runbook_sha256: hashes.file,
+      step_hashes: hashes.steps,
+      dirs: cli.dirs,
+      cwd: io.cwd,
+      vars: Object.fromEntries(Object.entries(cliVars).filter(([name]) => !vars.secrets.has(name))),
+      // Those given on the command line or read from their environment variable: read again from
+      // it on resume (a default or a runbook environment's value is in the file).
+      secret_vars: [...vars.secrets].filter(
+        (name) => vars.sources[name] === 'var' || vars.sources[name] === 'env',
+      ),
+      ...(options.env === undefined ? {} : { environment: options.env }),
+      ...(only ? { only: [...only] } : {}),
+      approved: options.approve,
+      approve_all: options.yes ?? false,
+    },
+  });
+}
+
+/** `--from` starts a new run: the steps it skips give no outputs. Says which of them later steps
+ * read, in one line. */
+function warnFrom(io: Io, runbook: Runbook, from: string): void {
+  const all = stepsOf(runbook).map(({ step }) => step);
+  const index = all.findIndex((step) => step.id === from);
+  const skipped = all.slice(0, index).map((step) => step.id);
+  const read = outputsRead(all.slice(index), skipped);
+  if (read.size === 0) return;
+  io.stderr.write(
+    `warning: --from ${from} starts a new run: the outputs of the steps it skips are missing, and later steps read those of ${[...read.keys()].join(', ')} (to continue a stopped run with its outputs: runbook resume <run-id>)\n`,
+  );
+}
+
+/** A run to start or continue: the runbook, its values, its plan, and how the CLI shows it. */
+export interface RunRequest {
+  cli: CliSetup;
+  file: string;
+  runbook: Runbook;
+  runId: string;
+  vars: ResolvedVars;
+  plan: Plan;
+  /** Approvals given (the severity policy decides what `all` covers). */
+  approvals: Omit<Approvals, 'allCoversDestructive'>;
+  format: 'text' | 'json' | 'junit';
+  nonInteractive: boolean;
+  /** Take the lock from another run. */
+  force: boolean;
+  killOrphans: boolean;
+  /** Recorded in run.start for `runbook resume`; absent when continuing. */
+  origin?: RunOrigin;
+  /** The directory the steps run in; the command's own when absent. */
+  cwd?: string;
+  /** Answers to the questions of manual steps, by step id (`--answer step=value`). */
+  answers?: ReadonlyMap<string, string>;
+}
+
+/** Runs (or continues, with `plan.resume`) a runbook for `run` and `resume`: the lock, the
+ * journal, signals, the view, the engine, and the result in the format asked for. */
+export async function executeRun(io: Io, request: RunRequest): Promise<number> {
+  const { cli, file, runbook, runId, vars, plan } = request;
+  const dryRun = plan.mode === 'dry-run';
+  const allSteps = stepsOf(runbook);
   const redactor = runRedactor(vars, io.env);
 
   // stdin is looked at last: only a terminal session needs it made.
   const interactive =
-    !options.nonInteractive &&
-    options.format === 'text' &&
+    !request.nonInteractive &&
+    request.format === 'text' &&
     io.stdout.isTTY === true &&
     io.stdin.isTTY === true;
   const colors = colorsFor(io.stdout, io.env);
   const view =
-    options.format === 'text' ? await RunView.create(io.stdout, colors, interactive) : undefined;
+    request.format === 'text' ? await RunView.create(io.stdout, colors, interactive) : undefined;
   const policies = runbookSeverityLevels(
     runbook,
     cli.config.schemes,
@@ -124,13 +210,15 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
     const policy = Object.hasOwn(policies, level) ? policies[level] : undefined;
     return policy ? [policy] : [];
   });
-  const notifyOnStart = policies.find((policy) => policy.notify_on_start)?.notify_on_start;
-  const runId = newRunId();
+  // A continued run told the team when it started.
+  const notifyOnStart = plan.resume
+    ? undefined
+    : policies.find((policy) => policy.notify_on_start)?.notify_on_start;
   const store = openStateStore(io.env, cli.config);
   const { stateDir } = store;
-  await handleLeftovers(io, stateDir, runbook.id, options.killOrphans ?? false);
+  await handleLeftovers(io, stateDir, runbook.id, request.killOrphans);
   // A dry run changes nothing, so it needs no lock; a real one runs alone per runbook and host.
-  const lock = options.dryRun
+  const lock = dryRun
     ? undefined
     : lockRun(
         store,
@@ -146,7 +234,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
           started_at: new Date().toISOString(),
           runbook: runbook.id,
         },
-        options.force ?? false,
+        request.force,
       );
   for (const { name, holder, alive } of lock?.takenOver ?? []) {
     io.stderr.write(
@@ -158,14 +246,17 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
   // A plan does nothing, so it goes on without a journal when none can be written.
   let journal: JournalSink | undefined;
   try {
-    journal = store.createJournal(runId);
+    journal = plan.resume ? store.appendJournal(runId) : store.createJournal(runId);
   } catch (error) {
-    if (!(options.dryRun && error instanceof StateIoError)) throw error;
+    if (!(dryRun && error instanceof StateIoError)) {
+      lock?.release();
+      throw error;
+    }
     io.stderr.write(`warning: ${error.message}; the plan is not recorded\n`);
   }
   // Says, until the run ends, where its steps' processes are should it be killed outright.
   let running: RunningRecord | undefined;
-  if (journal && !options.dryRun) {
+  if (journal && !dryRun) {
     try {
       running = RunningRecord.create(stateDir, runId, runbook.id);
     } catch (error) {
@@ -200,6 +291,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
     path: journal.location,
     write: (event: EngineEvent) => journal.write(wordEvent(event)),
   };
+  const pidStart = readStat(process.pid)?.start;
   let result: RunResult | undefined;
   try {
     const facts = await runRunbook({
@@ -211,19 +303,14 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
       redactor,
       hosts: cli.config.hosts,
       env: io.env,
-      cwd: io.cwd,
+      cwd: request.cwd ?? io.cwd,
       signal: controller.signal,
-      plan: {
-        mode: options.dryRun ? 'dry-run' : options.readOnly ? 'read-only' : 'execute',
-        ...(only ? { only } : {}),
-        ...(options.from === undefined ? {} : { from: options.from }),
-      },
+      plan,
       approvals: {
-        steps: new Set(options.approve),
-        all: options.yes ?? false,
+        ...request.approvals,
         allCoversDestructive: !policies.some((policy) => policy.yes_approves_destructive === false),
       },
-      ...(answers.size > 0 ? { answers } : {}),
+      ...(request.answers && request.answers.size > 0 ? { answers: request.answers } : {}),
       policy: {
         escalationTimers: policies.some((policy) => policy.escalation_timers === true),
         ...(notifyOnStart
@@ -238,6 +325,8 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
           show: (event) => view?.onEvent(event),
         },
       },
+      ...(request.origin ? { origin: request.origin } : {}),
+      ...(pidStart === undefined ? {} : { pidStart }),
     });
     result = wordResult(facts);
   } finally {
@@ -252,7 +341,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
 
   if (result.journal_error !== undefined && result.mode === 'dry-run')
     io.stderr.write(`warning: ${result.journal_error}; the plan is not fully recorded\n`);
-  switch (options.format) {
+  switch (request.format) {
     case 'text':
       view?.summary(result);
       break;
@@ -263,7 +352,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
       io.stdout.write(runJunit(result));
       break;
     default: {
-      const unreachable: never = options.format;
+      const unreachable: never = request.format;
       return unreachable;
     }
   }
@@ -272,8 +361,29 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
   return exitCodeForRun(result.status);
 }
 
-/** The sections `--only` names, each checked. */
-function parseOnly(value: string | undefined): Set<Section> | undefined {
+/** The SHA-256 of a runbook file's bytes, and a hash of each step's definition (its first 16 hex
+ * digits), recorded at a run's start so that `runbook resume` can name what changed. */
+export function runbookHashes(
+  cwd: string,
+  file: string,
+  runbook: Runbook,
+): { file: string; steps: Record<string, string> } {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(resolve(cwd, file));
+  } catch (error) {
+    throw new StateError(
+      `cannot read ${file} again: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const steps: Record<string, string> = {};
+  for (const { section, step } of stepsOf(runbook))
+    steps[step.id] = sha256(JSON.stringify({ section, step })).slice(0, 16);
+  return { file: sha256(bytes), steps };
+}
+
+/** `--only`'s sections. */
+export function parseOnly(value: string | undefined): Set<Section> | undefined {
   if (value === undefined) return undefined;
   const sections = value
     .split(',')

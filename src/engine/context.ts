@@ -1,4 +1,4 @@
-import { stepsOf, type Runbook } from '../schema/runbook.js';
+import { stepsOf, type Runbook, type Step } from '../schema/runbook.js';
 import {
   expressionNeeds,
   hasTemplate,
@@ -86,27 +86,69 @@ export function usesExpressions(runbook: Runbook): boolean {
  * expression-form expect) and those of its `${{ }}` templates, wherever they are. */
 function expressionSources(runbook: Runbook): string[] {
   const sources: string[] = [];
-  for (const { step } of stepsOf(runbook)) {
-    if (step.when !== undefined) sources.push(step.when);
-    if (step.capture !== undefined) sources.push(...Object.values(step.capture));
-    if (step.retry?.until !== undefined) sources.push(step.retry.until);
-    if (typeof step.expect === 'string') sources.push(step.expect);
-    else if (Array.isArray(step.expect)) sources.push(...step.expect);
-  }
-  const visit = (value: unknown): void => {
-    if (typeof value === 'string') {
-      if (!hasTemplate(value)) return;
-      try {
-        sources.push(...templateExpressions(value));
-      } catch {
-        // Unterminated: rendering refuses it before anything is evaluated; kept whole all the same.
-        sources.push(value);
-      }
-    } else if (Array.isArray(value)) value.forEach(visit);
-    else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit);
-  };
-  visit(runbook);
+  for (const { step } of stepsOf(runbook)) sources.push(...bareExpressions(step));
+  collectTemplates(runbook, sources);
   return sources;
+}
+
+/** A step's bare expressions: when, capture, retry.until, expression-form expect. */
+function bareExpressions(step: Step): string[] {
+  const sources: string[] = [];
+  if (step.when !== undefined) sources.push(step.when);
+  if (step.capture !== undefined) sources.push(...Object.values(step.capture));
+  if (step.retry?.until !== undefined) sources.push(step.retry.until);
+  if (typeof step.expect === 'string') sources.push(step.expect);
+  else if (Array.isArray(step.expect)) sources.push(...step.expect);
+  return sources;
+}
+
+/** The expressions of every `${{ }}` template in a value, added to `sources`. */
+function collectTemplates(value: unknown, sources: string[]): void {
+  if (typeof value === 'string') {
+    if (!hasTemplate(value)) return;
+    try {
+      sources.push(...templateExpressions(value));
+    } catch {
+      // Unterminated: rendering refuses it before anything is evaluated; kept whole all the same.
+      sources.push(value);
+    }
+  } else if (Array.isArray(value)) for (const item of value) collectTemplates(item, sources);
+  else if (value !== null && typeof value === 'object')
+    for (const item of Object.values(value)) collectTemplates(item, sources);
+}
+
+const OUTPUT_REFERENCE =
+  /\bsteps\s*\.\s*([A-Za-z_][\w-]*)\s*\.\s*outputs\b(?:\s*\.\s*([A-Za-z_]\w*))?/g;
+
+/**
+ * The outputs of other steps that `readers` read, by the id of the step that sets them:
+ * `steps.<id>.outputs.<name>` in their expressions and templates (a kebab-case id also by its
+ * underscore alias). `*` stands for a read of a step's whole `outputs`. Only steps named in `ids`
+ * are looked for.
+ */
+export function outputsRead(
+  readers: readonly Step[],
+  ids: readonly string[],
+): Map<string, Set<string>> {
+  const byName = new Map<string, string>();
+  for (const id of ids) {
+    byName.set(id, id);
+    byName.set(id.replace(/-/g, '_'), id);
+  }
+  const read = new Map<string, Set<string>>();
+  for (const step of readers) {
+    const sources = bareExpressions(step);
+    collectTemplates(step, sources);
+    for (const source of sources)
+      for (const [, name = '', output] of source.matchAll(OUTPUT_REFERENCE)) {
+        const id = byName.get(name);
+        if (id === undefined) continue;
+        const names = read.get(id) ?? new Set<string>();
+        names.add(output ?? '*');
+        read.set(id, names);
+      }
+  }
+  return read;
 }
 
 /** What a runbook's expressions and patterns need loaded (see `expressionNeeds`): nothing for one

@@ -18,6 +18,16 @@ export class Emitter {
 
   readonly emit = (event: EngineEvent): void => {
     const redacted = this.#redactor.redactDeep(event);
+    if (event.type === 'step.end' && redacted.type === 'step.end' && redacted !== event) {
+      // Outputs that held a secret are hidden: say which, for `runbook resume` cannot restore them.
+      const hidden = Object.keys(event.outputs).filter(
+        (name) =>
+          JSON.stringify(event.outputs[name]) !==
+          JSON.stringify(this.#redactor.redactDeep(event.outputs[name])),
+      );
+      if (hidden.length > 0)
+        redacted.redacted_outputs = hidden.map((name) => this.#redactor.redact(name));
+    }
     if (this.#journalError === undefined) {
       try {
         this.#sink?.journal?.write(redacted);

@@ -61,6 +61,34 @@ export interface StepRecord {
   left_running?: LeftProcess[];
 }
 
+/**
+ * What continuing a run needs from its start (`runbook resume`): the file and steps it ran, and how
+ * it was asked for, as facts. Secret values are never in it: secret variables are named only, and
+ * read again from their environment variables when the run continues.
+ */
+export interface RunOrigin {
+  /** SHA-256 of the runbook file's bytes, as the run read it (hex). */
+  runbook_sha256: string;
+  /** A hash of each step's definition, by step id: names the steps a changed file changed. */
+  step_hashes: Record<string, string>;
+  /** The directories the runbook was found in (absolute). */
+  dirs: string[];
+  /** The working directory the run's steps ran in. */
+  cwd: string;
+  /** The values given for non-secret variables, as given (strings, before coercion). */
+  vars: Record<string, string>;
+  /** Secret variables that had a value: their names only. */
+  secret_vars: string[];
+  /** The runbook environment whose values were used. */
+  environment?: string;
+  /** The sections asked for alone; all when absent. */
+  only?: Section[];
+  /** Steps approved by id before the run. */
+  approved: string[];
+  /** Every step that asks was approved before the run. */
+  approve_all: boolean;
+}
+
 export interface RunbookInfo {
   id: string;
   title: string;
@@ -81,7 +109,11 @@ export type EngineEvent =
       user: string;
       host: string;
       pid: number;
+      /** The process's start time (clock ticks after boot, /proc): with the pid, names it. */
+      pid_start?: string;
       journal: string | undefined;
+      /** What `runbook resume` needs to continue the run; absent in older journals. */
+      origin?: RunOrigin;
     }
   | {
       /**
@@ -96,8 +128,14 @@ export type EngineEvent =
       user: string;
       host: string;
       pid: number;
+      pid_start?: string;
       /** The first step this part runs (the first that had not succeeded). */
       from_step: string | undefined;
+      /** Steps of the first parts taken as they were, not run again. */
+      restored?: string[];
+      /** What the person continuing chose to go on despite (`--force`): completed steps whose
+       * definition changed or went, and outputs later steps read that the journal does not hold. */
+      overridden?: { changed_steps: string[]; unavailable_outputs: string[] };
     }
   | {
       type: 'section.start';
@@ -180,7 +218,14 @@ export type EngineEvent =
       contact?: string;
     }
   | { type: 'notify'; ts: string; purpose: 'start' | 'escalation'; ok: boolean; error?: string }
-  | ({ type: 'step.end'; ts: string } & StepRecord)
+  | ({
+      type: 'step.end';
+      ts: string;
+      /** Outputs whose value held a secret, hidden in the journal: not restorable on resume. */
+      redacted_outputs?: string[];
+      /** Outputs the journal cut short (past its bound): not restorable on resume. */
+      cut_outputs?: string[];
+    } & StepRecord)
   | { type: 'section.end'; ts: string; section: Section; status: 'succeeded' | 'failed' | 'halted' }
   | {
       type: 'run.end';

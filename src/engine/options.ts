@@ -1,7 +1,7 @@
 import type { AdapterRegistry } from '../adapters/registry.js';
 import type { HostConfig } from '../schema/config.js';
 import type { Runbook, Section } from '../schema/runbook.js';
-import type { RunMode } from './events.js';
+import type { RunMode, RunOrigin, StepRecord } from './events.js';
 import type { EventSink, ProcessPort, Prompter } from './ports.js';
 import type { Redactor } from './redact.js';
 import type { ResolvedVars } from './vars.js';
@@ -41,6 +41,23 @@ export interface Plan {
   only?: ReadonlySet<Section>;
   /** Skip every step before this one. */
   from?: string;
+  /** Continue a stopped run (its next part) rather than start one. */
+  resume?: Resume;
+}
+
+/** A stopped run continued: what its first parts completed is taken as it was, not run again. */
+export interface Resume {
+  /** The part this is (2 for the first continuation). */
+  part: number;
+  /** The records of the steps that completed, from the journal: their status and outputs are
+   * restored (`steps.<id>.outputs.<name>`, `when:`), and they do not run again. */
+  completed: readonly StepRecord[];
+  /** The first step this part runs. */
+  from: string | undefined;
+  /** Manual steps the person continuing has acknowledged already. */
+  acknowledged: ReadonlySet<string>;
+  /** What the person continuing chose to go on despite (recorded in run.resume). */
+  overridden?: { changed_steps: string[]; unavailable_outputs: string[] };
 }
 
 /** Approvals given before the run, for the steps that ask (destructive, or `confirm: true`). */
@@ -51,6 +68,8 @@ export interface Approvals {
   all: boolean;
   /** False when the runbook's severity policy says `all` does not approve destructive steps. */
   allCoversDestructive: boolean;
+  /** Steps the person continuing a run approved as they did (recorded as theirs). */
+  byPerson?: ReadonlySet<string>;
 }
 
 /** What the severity policy tells the team, as facts (redacted): the CLI words and sends it. */
@@ -90,4 +109,8 @@ export interface EngineOptions extends StepOptions {
   plan: Plan;
   /** The severity policy; none when absent. */
   policy?: RunPolicy;
+  /** What continuing the run later needs (recorded in run.start). */
+  origin?: RunOrigin;
+  /** The start time of this process (/proc), recorded with its pid. */
+  pidStart?: string;
 }

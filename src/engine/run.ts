@@ -64,9 +64,12 @@ class Run {
   readonly #info: RunbookInfo;
   readonly #records: StepRecord[] = [];
   readonly #findings: string[] = [];
+  /** A continued run's completed steps, taken as they were (plan.resume). */
+  readonly #restorable: ReadonlyMap<string, StepRecord>;
 
   constructor(options: EngineOptions, expressions: Expressions) {
     this.#o = options;
+    this.#restorable = new Map(options.plan.resume?.completed.map((record) => [record.id, record]));
     this.#emitter = new Emitter(options.redactor, options.ports.events, options.plan.mode);
     this.#steps = new Steps(options, options.plan, this.#emitter, expressions);
     const { runbook } = options;
@@ -82,18 +85,37 @@ class Run {
   /** `started`: when the run began (monotonicMs()), before its language loaded. */
   async run(started: number): Promise<RunResult> {
     const { runbook, plan } = this.#o;
-    this.#emitter.emit({
-      type: 'run.start',
-      ts: now(),
-      run_id: this.#o.runId,
-      runbook: this.#info,
-      mode: plan.mode,
-      vars: this.#o.vars.values,
-      user: currentUser(),
-      host: hostname(),
-      pid: process.pid,
-      journal: this.#emitter.journalPath,
-    });
+    const pidStart = this.#o.pidStart === undefined ? {} : { pid_start: this.#o.pidStart };
+    if (plan.resume)
+      this.#emitter.emit({
+        type: 'run.resume',
+        ts: now(),
+        run_id: this.#o.runId,
+        part: plan.resume.part,
+        mode: plan.mode,
+        user: currentUser(),
+        host: hostname(),
+        pid: process.pid,
+        ...pidStart,
+        from_step: plan.resume.from,
+        restored: plan.resume.completed.map((record) => record.id),
+        ...(plan.resume.overridden ? { overridden: plan.resume.overridden } : {}),
+      });
+    else
+      this.#emitter.emit({
+        type: 'run.start',
+        ts: now(),
+        run_id: this.#o.runId,
+        runbook: this.#info,
+        mode: plan.mode,
+        vars: this.#o.vars.values,
+        user: currentUser(),
+        host: hostname(),
+        pid: process.pid,
+        ...pidStart,
+        journal: this.#emitter.journalPath,
+        ...(this.#o.origin ? { origin: this.#o.origin } : {}),
+      });
     const stopPolicy =
       plan.mode === 'execute'
         ? await startPolicy(this.#o, this.#steps.context, this.#emitter.emit)
@@ -106,6 +128,11 @@ class Run {
       if (plan.only !== undefined && !plan.only.has(section)) continue;
       const steps = stepsIn(runbook, section);
       if (steps.length === 0) continue;
+      // A section a continued run completed before is taken as it was, without a word.
+      if (steps.every((step) => this.#restorable.has(step.id))) {
+        for (const step of steps) this.#restore(step);
+        continue;
+      }
       halt = await this.#runSection(section, steps);
       if (halt) {
         needsRollback =
@@ -192,15 +219,28 @@ class Run {
         while (steps[index + group.length]?.parallel)
           group.push(steps[index + group.length] as Step);
       index += group.length;
+      const toRun = group.filter((step) => !this.#restore(step));
+      if (toRun.length === 0) continue;
       const halts =
-        group.length === 1
-          ? [await this.#runStep(section, group[0] as Step)]
-          : await Promise.all(group.map((step) => this.#runStep(section, step)));
+        toRun.length === 1
+          ? [await this.#runStep(section, toRun[0] as Step)]
+          : await Promise.all(toRun.map((step) => this.#runStep(section, step)));
       halt = mostSevere(halts);
     }
     const status = !halt ? 'succeeded' : halt.status === 'failed' ? 'failed' : 'halted';
     this.#emitter.emit({ type: 'section.end', ts: now(), section, status });
     return halt;
+  }
+
+  /** Takes a step a continued run completed before as it was: its record, its outputs for the
+   * expressions of later steps, its finding. Returns whether it was one. */
+  #restore(step: Step): boolean {
+    const record = this.#restorable.get(step.id);
+    if (!record) return false;
+    this.#records.push(record);
+    this.#steps.context.setStep(record);
+    if (record.finding) this.#findings.push(record.id);
+    return true;
   }
 
   /** Runs one step through its whole life; returns a Halt when the run must stop. */

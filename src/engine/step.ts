@@ -178,6 +178,16 @@ export class Steps {
   }
 
   async #manual(step: Step, record: StepRecord, text: string): Promise<StepRecord> {
+    if (this.#plan.resume?.acknowledged.has(step.id)) {
+      // Acknowledged by the person continuing the run, as they continued it.
+      const by = currentUser();
+      this.#emitter.emit({ type: 'step.confirm', ts: now(), step: step.id, approved: true, by });
+      return {
+        ...record,
+        attempts: 1,
+        outputs: { instruction: text, acknowledged_by: by, acknowledged_at: now() },
+      };
+    }
     const question = questionOf(step);
     if (question) return this.#answer(step, record, text, question);
     const prompter = this.#options.ports.prompter;

@@ -1,5 +1,6 @@
 import type { Asked, EngineEvent, RunResult } from '../engine/events.js';
 import type { TeamNews } from '../engine/options.js';
+import { formatArgv } from '../common/quote.js';
 
 // The words for what the engine gives as facts: how a run was asked for, in the command line's
 // flags, and what the team is told. The journal, the view and `run --format json` say the same.
@@ -88,4 +89,23 @@ function wordInto<T extends object>(value: T, key: string, words: string | undef
     return [[name, name === key ? words : item]];
   });
   return Object.fromEntries(entries) as T;
+}
+
+/**
+ * How to continue a run that stopped, as a command to paste: `runbook resume <run-id>`, with
+ * `--ack <step>` for a manual step that awaits a person, `--answer <step>=<value>` for one that
+ * asks a question, and `--approve <step>` for a step that needs an approval. Undefined for a run that succeeded, a plan, or one without a journal.
+ */
+export function resumeHint(result: RunResult): string | undefined {
+  if (result.status === 'succeeded' || result.mode !== 'execute' || !result.journal)
+    return undefined;
+  const argv = ['runbook', 'resume', result.run_id];
+  for (const step of result.steps) {
+    if (step.status === 'pending' && step.outputs.question !== undefined)
+      argv.push('--answer', `${step.id}=<value>`);
+    else if (step.status === 'pending' || (step.declined && step.effect === 'manual'))
+      argv.push('--ack', step.id);
+    else if (step.declined && step.status === 'skipped') argv.push('--approve', step.id);
+  }
+  return formatArgv(argv);
 }

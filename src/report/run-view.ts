@@ -6,7 +6,7 @@ import { formatDuration } from '../common/duration.js';
 import type { EngineEvent, RunResult, StepRecord } from '../engine/events.js';
 import type { OutStream } from './out-stream.js';
 import { JOURNAL_STRING_CHARS } from '../state/journal.js';
-import { approverOf, wordEvent, wordResult } from './engine-words.js';
+import { approverOf, resumeHint, wordEvent, wordResult } from './engine-words.js';
 import { visible, visibleDeep } from './visible.js';
 
 /** The spinner, loaded only for a person at a terminal. */
@@ -102,6 +102,17 @@ export class RunView {
             `  resuming run ${event.run_id} (part ${event.part})${event.from_step ? ` from ${event.from_step}` : ''}`,
           ),
         );
+        if (event.restored?.length)
+          this.#line(c.dim(`  restored from the journal: ${event.restored.join(', ')}`));
+        if (event.overridden) {
+          const { changed_steps: changed, unavailable_outputs: unavailable } = event.overridden;
+          if (changed.length > 0)
+            this.#line(c.yellow(`  --force: completed steps changed since: ${changed.join(', ')}`));
+          if (unavailable.length > 0)
+            this.#line(
+              c.yellow(`  --force: outputs not restored whole: ${unavailable.join(', ')}`),
+            );
+        }
         break;
       case 'section.start':
         this.#line('');
@@ -298,17 +309,8 @@ export class RunView {
         return unreachable;
       }
     }
-    if (result.status !== 'succeeded') {
-      const next =
-        result.steps.find((s) => s.status === 'failed' && !s.finding) ??
-        result.steps.find(
-          (s) => s.status === 'pending' || s.declined || s.status === 'interrupted',
-        );
-      if (next && result.mode === 'execute')
-        this.#line(
-          c.dim(`  to continue from there: runbook run ${result.runbook.id} --from ${next.id}`),
-        );
-    }
+    const hint = resumeHint(result);
+    if (hint) this.#line(c.dim(`  to continue: ${hint}`));
     if (result.journal) this.#line(c.dim(`  journal: ${result.journal}`));
   }
 }

@@ -236,7 +236,13 @@ export class FileStateStore implements StateStore {
     }
     const alive =
       (last?.type === 'run.start' || last?.type === 'run.resume') &&
-      this.#alive(last.host, last.pid, last.ts, known?.pid === last.pid ? known.start : undefined);
+      this.#alive(
+        last.host,
+        last.pid,
+        last.ts,
+        // The part's own record of its process's start, else the running record's.
+        last.pid_start ?? (known?.pid === last.pid ? known.start : undefined),
+      );
     return { record: runRecord(read, alive), alive };
   }
 

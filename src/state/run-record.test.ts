@@ -142,3 +142,36 @@ describe('runRecord', () => {
     ]);
   });
 });
+
+describe('a resumed run', () => {
+  it('counts a part that never ended before the next one as crashed', () => {
+    const resume = {
+      type: 'run.resume',
+      ts: '2026-12-06T10:05:00.000Z',
+      run_id: 'r1',
+      part: 2,
+      mode: 'execute',
+      user: 'bob',
+      host: 'bastion-1',
+      pid: 4343,
+      from_step: 'b',
+    };
+    const end = {
+      type: 'run.end',
+      ts: '2026-12-06T10:06:00.000Z',
+      run_id: 'r1',
+      status: 'succeeded',
+      duration_ms: 60_000,
+      findings: [],
+    };
+    const record = runRecord(
+      parseJournal('j', lines(START, step('a', 'succeeded'), resume, step('b', 'succeeded'), end)),
+      false,
+    );
+    expect(record?.parts.map((part) => [part.part, part.status, part.user])).toEqual([
+      [1, 'crashed', 'alice'],
+      [2, 'succeeded', 'bob'],
+    ]);
+    expect(record?.status).toBe('succeeded');
+  });
+});

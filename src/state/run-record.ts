@@ -80,7 +80,10 @@ export function runRecord(read: JournalRead, running: boolean): RunRecord | unde
   for (const event of events) {
     switch (event.type) {
       case 'run.start':
-      case 'run.resume':
+      case 'run.resume': {
+        // A part that never ended, followed by another, was killed: it crashed.
+        const previous = parts.at(-1);
+        if (previous && previous.ended_at === undefined) previous.status = 'crashed';
         parts.push({
           part: event.type === 'run.start' ? 1 : event.part,
           mode: event.mode,
@@ -95,6 +98,7 @@ export function runRecord(read: JournalRead, running: boolean): RunRecord | unde
         });
         started.clear();
         break;
+      }
       case 'step.start':
         started.set(event.step, { section: event.section, ts: event.ts });
         break;

@@ -42,9 +42,6 @@ describe('the step engine, interrupted', () => {
       const result = await child;
       expect(result.code).toBe(130);
       expect(result.stdout).toContain('Interrupted');
-      expect(result.stdout).toContain(
-        'to continue from there: runbook run signals --from long-tree',
-      );
       expect(result.stderr).toContain(`${signal} received`);
       // Killed processes may take a moment to be reaped on a busy machine.
       for (let i = 0; i < 500 && sleepers() > before; i++)
@@ -54,6 +51,8 @@ describe('the step engine, interrupted', () => {
       const runs = execFileSync('ls', [join(state, 'runs')], { encoding: 'utf8' })
         .trim()
         .split('\n');
+      const runId = (runs[0] ?? '').replace(/\.jsonl$/, '');
+      expect(result.stdout.split('\n')).toContain(`  to continue: runbook resume ${runId}`);
       const journal = parseJournal(readFileSync(join(state, 'runs', runs[0] ?? ''), 'utf8'));
       expect(journal.find((e) => e.type === 'step.end' && e.id === 'long-tree')).toMatchObject({
         status: 'interrupted',
