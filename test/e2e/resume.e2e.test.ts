@@ -209,12 +209,12 @@ describe('runbook resume', () => {
     const bad = paste('runbook resume ../../etc/passwd');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe(
-      'runbook: "../../etc/passwd" is not a run id\nhint: a run id looks like 20260101T120000Z-a1b2c3 (the run prints it, and names its journal after it)\n',
+      'runbook: "../../etc/passwd" is not a run id: a run id is made of letters, digits, ".", "_" and "-", never a path\nhint: list the runs with: runbook history\n',
     );
     const none = paste('runbook resume 20260101T000000Z-000000');
     expect(none.code).toBe(2);
     expect(none.stderr).toBe(
-      `runbook: no run 20260101T000000Z-000000 in ${join(dir.path, 'state/runs')}\n`,
+      `runbook: no run "20260101T000000Z-000000" in ${join(dir.path, 'state/runs')}\nhint: list the runs with: runbook history\n`,
     );
   });
 
