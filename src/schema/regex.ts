@@ -54,7 +54,10 @@ function regexOf(re2: typeof Re2Module): Regex {
 
 /** Whether a runbook (or any text of one) has patterns: then its language needs RE2 (see
  * `expressionNeeds`). A pattern is used only by `matches` and by a manual step's
- * `input: { pattern }`, so this never misses one. */
+ * `input: { pattern }` — a `pattern` key, as YAML or JSON writes it — so this never misses one,
+ * and the word "pattern" in a description does not load RE2. */
 export function mentionsPatterns(text: string): boolean {
-  return text.includes('matches') || text.includes('pattern');
+  return text.includes('matches') || PATTERN_KEY.test(text);
 }
+
+const PATTERN_KEY = /\bpattern["']?\s*:/;
