@@ -66,7 +66,10 @@ export async function makeReport(
  * directories. Never throws: a report is made from the journal alone when neither is readable. */
 async function runbookOf(record: RunRecord, cli: CliSetup, io: Io): Promise<RunbookSource> {
   const id = record.runbook.id;
-  const recorded = resolve(io.cwd, record.runbook.file);
+  // A relative file is relative to where the run started, which run.start records (origin.cwd).
+  const start = record.events.find((event) => event.type === 'run.start');
+  const base = (start?.type === 'run.start' ? start.origin?.cwd : undefined) ?? io.cwd;
+  const recorded = resolve(base, record.runbook.file);
   let problem: string | undefined;
   const loaded = await loadRunbookFile(recorded, cli.load);
   if (loaded.runbook?.id === id) return found(loaded.runbook, record.runbook.file);
@@ -75,7 +78,7 @@ async function runbookOf(record: RunRecord, cli: CliSetup, io: Io): Promise<Runb
     const error = loaded.diagnostics.find((d) => d.severity === 'error');
     problem =
       error?.message === 'no such file'
-        ? `${record.runbook.file}: no such file${isAbsolute(record.runbook.file) ? '' : ` (from ${io.cwd})`}`
+        ? `${record.runbook.file}: no such file${isAbsolute(record.runbook.file) ? '' : ` (from ${base})`}`
         : `${record.runbook.file} no longer validates (${error ? `${error.line}:${error.col}: ${error.message}` : 'invalid'})`;
   }
   try {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -380,19 +380,46 @@ describe('runbook report of the demo', () => {
     }
   });
 
-  it('from a directory where the runbook cannot be found: the report from the journal alone, saying what is missing', async () => {
+  it('from another directory: the runbook is found where the run started', async () => {
     const elsewhere = tempDir();
     const result = await runBin(['report', runId], { env: env(), cwd: elsewhere.path });
     elsewhere.remove();
     expect(result.code).toBe(0);
     const md = parseMarkdown(result.stdout);
+    expect(outline(md)).not.toContain('## Missing from this report');
+    expect(outline(md)).toContain('### initial');
+  });
+
+  it('when the runbook file is gone: the report from the journal alone, saying what is missing', async () => {
+    const gone = tempDir();
+    mkdirSync(join(gone.path, 'runbooks'));
+    writeFileSync(
+      join(gone.path, 'runbooks/short-lived.yaml'),
+      'id: short-lived\ntitle: Short-lived\ndiagnosis:\n  - id: look\n    run: "true"\n',
+    );
+    const ran = await runBin(['run', 'short-lived', '--non-interactive', '--format', 'json'], {
+      env: env(),
+      cwd: gone.path,
+    });
+    expect(ran.code).toBe(0);
+    const id = (JSON.parse(ran.stdout) as { run_id: string }).run_id;
+    rmSync(join(gone.path, 'runbooks/short-lived.yaml'));
+    const result = await runBin(['report', id], { env: env(), cwd: gone.path });
+    gone.remove();
+    expect(result.code).toBe(0);
+    const md = parseMarkdown(result.stdout);
     expect(items(section(md, 'Missing from this report')).map((item) => item.text)).toEqual([
-      `the runbook file: runbooks/demo/demo-api-down.yaml: no such file (from ${elsewhere.path}); by id: ${join(elsewhere.path, 'runbooks')}: no such file or directory (give its directory with --dir); its communication templates and post-incident checklist are not in this report`,
+      `the runbook file: runbooks/short-lived.yaml: no such file (from ${gone.path}); by id: no runbook with id "short-lived" in runbooks (give its directory with --dir); its communication templates and post-incident checklist are not in this report`,
     ]);
     expect(section(md, 'Communication').map(textOf)).toEqual([
       expect.stringMatching(/^Not available: /),
     ]);
-    expect(items(section(md, 'Timeline (UTC)'))).toHaveLength(13);
+    expect(items(section(md, 'Timeline (UTC)')).map((item) => item.text.slice(13))).toEqual([
+      expect.stringMatching(/^Run started by .+ \(a real run\)$/),
+      'Diagnosis',
+      expect.stringMatching(/^look: succeeded · write · exit 0 · \d+ms$/),
+      expect.stringMatching(/^Run ended: succeeded after \d+ms$/),
+    ]);
   });
 });
 
