@@ -20,14 +20,6 @@ vars:
   config: { required: true }
   server: { required: true }
 diagnosis:
-  - id: nginx-global
-    uses: nginx.test
-    with: { binary: "\${{ vars.nginx }}", prefix: "\${{ vars.prefix }}", config: "\${{ vars.config }}", global: "\${{ vars.v }}" }
-    continue_on_error: true
-  - id: nginx-reload-global
-    uses: nginx.reload
-    with: { binary: "\${{ vars.nginx }}", prefix: "\${{ vars.prefix }}", config: "\${{ vars.config }}", global: "\${{ vars.v }}" }
-    continue_on_error: true
   - id: nginx-config
     uses: nginx.test
     with: { binary: "\${{ vars.nginx }}", prefix: "\${{ vars.prefix }}", config: "\${{ vars.v }}" }
@@ -109,50 +101,36 @@ describe('hostile values into nginx and curl steps', () => {
   it('are option values nginx and curl refuse, or refused before they run', () => {
     expect(lines).toMatchInlineSnapshot(`
       [
-        "1 nginx-global: failed: exited with code 1 | [emerg] unexpected ";" in command line",
-        "1 nginx-reload-global: failed: exited with code 1 | [emerg] unexpected ";" in command line",
         "1 nginx-config: failed: exited with code 1 | [emerg] open() "<prefix>/<value>" failed (2: No such file or directory)",
         "1 curl-url: failed: curl exit 3: URL using bad/illegal format or missing URL",
         "1 curl-header: succeeded",
         "1 curl-data: succeeded",
         "1 status-url: failed: curl exit 3: URL using bad/illegal format or missing URL",
-        "2 nginx-global: failed: exited with code 1 | [emerg] unexpected end of parameter, expecting ";" in command line",
-        "2 nginx-reload-global: failed: exited with code 1 | [emerg] unexpected end of parameter, expecting ";" in command line",
         "2 nginx-config: failed: exited with code 1 | [emerg] open() "<prefix>/<value>" failed (2: No such file or directory)",
         "2 curl-url: failed: curl exit 3: URL using bad/illegal format or missing URL",
         "2 curl-header: succeeded",
         "2 curl-data: succeeded",
         "2 status-url: failed: curl exit 3: URL using bad/illegal format or missing URL",
-        "3 nginx-global: failed: exited with code 1 | [emerg] unexpected end of parameter, expecting ";" in command line",
-        "3 nginx-reload-global: failed: exited with code 1 | [emerg] unexpected end of parameter, expecting ";" in command line",
         "3 nginx-config: failed: exited with code 1 | [emerg] open() "<prefix>/<value>" failed (2: No such file or directory)",
         "3 curl-url: failed: curl exit 3: URL using bad/illegal format or missing URL",
         "3 curl-header: succeeded",
         "3 curl-data: succeeded",
         "3 status-url: failed: curl exit 3: URL using bad/illegal format or missing URL",
-        "4 nginx-global: failed: exited with code 1 | [emerg] unexpected end of parameter, expecting ";" in command line",
-        "4 nginx-reload-global: failed: exited with code 1 | [emerg] unexpected end of parameter, expecting ";" in command line",
         "4 nginx-config: failed: exited with code 1 | [emerg] open() "<prefix>/<value>" failed (2: No such file or directory)",
         "4 curl-url: failed: curl exit 3: URL using bad/illegal format or missing URL",
         "4 curl-header: succeeded",
         "4 curl-data: succeeded",
         "4 status-url: failed: curl exit 3: URL using bad/illegal format or missing URL",
-        "5 nginx-global: failed: exited with code 1 | [emerg] unexpected end of parameter, expecting ";" in command line",
-        "5 nginx-reload-global: failed: exited with code 1 | [emerg] unexpected end of parameter, expecting ";" in command line",
         "5 nginx-config: failed: nginx.test: with.config: a path cannot start with "-" (after templating)",
         "5 curl-url: failed: could not resolve host <value> (curl exit 6): check the URL",
         "5 curl-header: succeeded",
         "5 curl-data: succeeded",
         "5 status-url: failed: could not resolve host <value> (curl exit 6): check the URL",
-        "6 nginx-global: failed: exited with code 1 | [emerg] unexpected end of parameter, expecting ";" in command line",
-        "6 nginx-reload-global: failed: exited with code 1 | [emerg] unexpected end of parameter, expecting ";" in command line",
         "6 nginx-config: failed: nginx.test: with.config: a path cannot start with "-" (after templating)",
         "6 curl-url: failed: curl exit 3: URL using bad/illegal format or missing URL",
         "6 curl-header: succeeded",
         "6 curl-data: succeeded",
         "6 status-url: failed: curl exit 3: URL using bad/illegal format or missing URL",
-        "7 nginx-global: failed: exited with code 1 | [emerg] unknown directive "two" in command line",
-        "7 nginx-reload-global: failed: exited with code 1 | [emerg] unknown directive "two" in command line",
         "7 nginx-config: failed: nginx.test: with.config: a path cannot contain a line break or NUL character (after templating)",
         "7 curl-url: failed: curl exit 3: URL using bad/illegal format or missing URL",
         "7 curl-header: failed: curl.get: with.headers.x-value: a header value cannot contain a line break (after templating)",

@@ -546,11 +546,13 @@ describe('hostile values in every input of every built-in action', () => {
     expect(result.code).toBe(2);
     expect(result.stdout.split('\n').filter((line) => line.includes(': error: ')))
       .toMatchInlineSnapshot(`
-      [
-        "code-inputs/code.yaml:9:19: error: \`\${{ vars.v }}\` inside sql: its value would become code, not data",
-        "code-inputs/code.yaml:17:19: error: \`\${{ vars.v }}\` inside sql: its value would become code, not data",
-      ]
-    `);
+        [
+          "code-inputs/code.yaml:13:22: error: \`\${{ vars.v }}\` inside global: its value would become code, not data",
+          "code-inputs/code.yaml:21:22: error: \`\${{ vars.v }}\` inside global: its value would become code, not data",
+          "code-inputs/code.yaml:25:19: error: \`\${{ vars.v }}\` inside sql: its value would become code, not data",
+          "code-inputs/code.yaml:33:19: error: \`\${{ vars.v }}\` inside sql: its value would become code, not data",
+        ]
+      `);
   });
 
   it('no command ran: no file was created', () => {
