@@ -1,5 +1,4 @@
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import type * as Crypto from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
@@ -15,7 +14,7 @@ import { LockedError, type HeldLock } from '../state/lock.js';
 import { runRedactor } from '../engine/redact.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
 import { RunbookError, UsageError } from '../common/errors.js';
-import { importLazily, loader } from '../common/lazy.js';
+import { sha256 } from './crypto.js';
 import { loadRequest } from '../adapters/support/request.js';
 import { nagiosText, prometheusText } from '../report/check.js';
 import { DURATION_PATTERN, parseDuration, withinMaxDuration } from '../common/duration.js';
@@ -233,9 +232,6 @@ async function selectTargets(
   return { targets, failed };
 }
 
-/** node:crypto costs ~4 ms to load, so only the command that needs it loads it. */
-const loadCrypto = loader('node:crypto', () => importLazily<typeof Crypto>('node:crypto'));
-
 /** Names the lock of one selection: the same command line waits on itself, not on others. */
 async function selectionKey(
   ids: readonly string[],
@@ -250,8 +246,7 @@ async function selectionKey(
     options.env ? `--env=${options.env}` : '',
     resolve(cwd, options.dir ?? ''),
   ];
-  const { createHash } = await loadCrypto();
-  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
+  return (await sha256(parts.join('\0'))).slice(0, 16);
 }
 
 function write(

@@ -73,7 +73,7 @@ async function resumeCommand(runId: string, options: ResumeOptions, io: Io): Pro
   const answers = parseAnswerFlags(options.answer);
   await checkAnswers(runbook, answers);
 
-  const hashes = runbookHashes(runIo.cwd, file, runbook);
+  const hashes = await runbookHashes(runIo.cwd, file, runbook);
   const plan = planResume(record, origin, runbook, hashes.steps, hashes.file);
   const changed = [
     ...plan.changed.map((id) => `${id} (changed)`),

@@ -14,7 +14,7 @@ import type { EngineEvent, RunMode, RunOrigin, RunResult } from '../engine/event
 import type { Approvals, Notify, Plan } from '../engine/options.js';
 import { outputsRead } from '../engine/context.js';
 import { readStat } from '../exec/process-tree.js';
-import { sha256 } from '../common/sha256.js';
+import { loadCrypto } from './crypto.js';
 import { StateIoError } from '../common/state-files.js';
 import { StateError, UsageError } from '../common/errors.js';
 import { teamMessage, wordEvent, wordResult } from '../report/engine-words.js';
@@ -111,7 +111,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
   const vars = resolveVars(runbook, { cliVars, envName: options.env, processEnv: io.env });
   if (options.from !== undefined) warnFrom(io, runbook, options.from);
   const mode: RunMode = options.dryRun ? 'dry-run' : options.readOnly ? 'read-only' : 'execute';
-  const hashes = runbookHashes(io.cwd, file, runbook);
+  const hashes = await runbookHashes(io.cwd, file, runbook);
   return executeRun(io, {
     cli,
     file,
@@ -363,11 +363,11 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
 
 /** The SHA-256 of a runbook file's bytes, and a hash of each step's definition (its first 16 hex
  * digits), recorded at a run's start so that `runbook resume` can name what changed. */
-export function runbookHashes(
+export async function runbookHashes(
   cwd: string,
   file: string,
   runbook: Runbook,
-): { file: string; steps: Record<string, string> } {
+): Promise<{ file: string; steps: Record<string, string> }> {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(resolve(cwd, file));
@@ -376,6 +376,9 @@ export function runbookHashes(
       `cannot read ${file} again: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  const { createHash } = await loadCrypto();
+  const sha256 = (data: string | Uint8Array): string =>
+    createHash('sha256').update(data).digest('hex');
   const steps: Record<string, string> = {};
   for (const { section, step } of stepsOf(runbook))
     steps[step.id] = sha256(JSON.stringify({ section, step })).slice(0, 16);
