@@ -105,7 +105,7 @@ const SYNCED_AT_ONCE: ReadonlySet<EngineEvent['type']> = new Set([
  * A sync costs milliseconds on a real disk; after each of 50 trivial steps it would cost more than
  * the steps (docs/performance.md#durable-journal).
  */
-export const SYNC_WINDOW_MS = 100;
+export const SYNC_WINDOW_MS = 250;
 
 /** The append-only event log of one run: JSON Lines, each event written (and so flushed to the
  * kernel) as it happens, so a killed process loses nothing that was reported. An event is written
