@@ -182,11 +182,7 @@ export class Steps {
       // Acknowledged by the person continuing the run, as they continued it.
       const by = currentUser();
       this.#emitter.emit({ type: 'step.confirm', ts: now(), step: step.id, approved: true, by });
-      return {
-        ...record,
-        attempts: 1,
-        outputs: { instruction: text, acknowledged_by: by, acknowledged_at: now() },
-      };
+      return acknowledged(record, text, by, 0);
     }
     const question = questionOf(step);
     if (question) return this.#answer(step, record, text, question);
@@ -203,20 +199,8 @@ export class Steps {
     const answer = await prompter.acknowledge({ step: step.id, name: step.name, text });
     const duration = Math.round(monotonicMs() - started);
     if (!answer)
-      return {
-        ...record,
-        status: 'skipped',
-        declined: true,
-        duration_ms: duration,
-        outputs: { instruction: text },
-        reason: `manual step ${step.id} was not acknowledged`,
-      };
-    return {
-      ...record,
-      attempts: 1,
-      duration_ms: duration,
-      outputs: { instruction: text, acknowledged_by: answer.by, acknowledged_at: now() },
-    };
+      return notDone(record, text, duration, `manual step ${step.id} was not acknowledged`);
+    return acknowledged(record, text, answer.by, duration);
   }
 
   /** A manual step that asks (docs/format.md#answers): answered with the run, or at the prompter,
@@ -231,17 +215,18 @@ export class Steps {
       answerProblem(question, value, (pattern, candidate) =>
         this.context.expressions.regex.test(pattern, candidate),
       );
-    const answered = (value: string, by: string, duration: number): StepRecord => ({
-      ...record,
-      attempts: 1,
-      duration_ms: duration,
-      outputs: {
-        instruction: text,
-        acknowledged_by: by,
-        acknowledged_at: now(),
-        ...answerOutputs(question, value),
-      },
-    });
+    const answered = (value: string, by: string, duration: number, before: boolean): StepRecord => {
+      this.#emitter.emit({
+        type: 'step.answer',
+        ts: now(),
+        step: step.id,
+        name: question.name,
+        value,
+        by,
+        given_before: before,
+      });
+      return acknowledged(record, text, by, duration, answerOutputs(question, value));
+    };
     const given = this.#options.answers?.get(step.id);
     if (given !== undefined) {
       const problem = check(given);
@@ -252,17 +237,7 @@ export class Steps {
           outputs: { instruction: text },
           reason: `the answer given for ${step.id} is not accepted: ${problem}`,
         };
-      const by = currentUser();
-      this.#emitter.emit({
-        type: 'step.answer',
-        ts: now(),
-        step: step.id,
-        name: question.name,
-        value: given,
-        by,
-        given_before: true,
-      });
-      return answered(given, by, 0);
+      return answered(given, currentUser(), 0, true);
     }
     const ask = this.#options.ports.prompter?.ask;
     if (!ask)
@@ -276,15 +251,7 @@ export class Steps {
     const started = monotonicMs();
     const answer = await ask({ step: step.id, name: step.name, text, question, check });
     const duration = Math.round(monotonicMs() - started);
-    if (!answer)
-      return {
-        ...record,
-        status: 'skipped',
-        declined: true,
-        duration_ms: duration,
-        outputs: { instruction: text },
-        reason: `manual step ${step.id} was not answered`,
-      };
+    if (!answer) return notDone(record, text, duration, `manual step ${step.id} was not answered`);
     // The prompter checks as the person types; a prompter that did not is held to it here.
     const problem = check(answer.value);
     if (problem)
@@ -295,15 +262,34 @@ export class Steps {
         outputs: { instruction: text },
         reason: `the answer to ${step.id} is not accepted: ${problem}`,
       };
-    this.#emitter.emit({
-      type: 'step.answer',
-      ts: now(),
-      step: step.id,
-      name: question.name,
-      value: answer.value,
-      by: answer.by,
-      given_before: false,
-    });
-    return answered(answer.value, answer.by, duration);
+    return answered(answer.value, answer.by, duration, false);
   }
+}
+
+/** A manual step done: acknowledged (and, for a question, answered) by `by`. */
+function acknowledged(
+  record: StepRecord,
+  text: string,
+  by: string,
+  duration: number,
+  answer: Record<string, unknown> = {},
+): StepRecord {
+  return {
+    ...record,
+    attempts: 1,
+    duration_ms: duration,
+    outputs: { instruction: text, acknowledged_by: by, acknowledged_at: now(), ...answer },
+  };
+}
+
+/** A manual step the person declined to acknowledge or answer: the run stops there. */
+function notDone(record: StepRecord, text: string, duration: number, reason: string): StepRecord {
+  return {
+    ...record,
+    status: 'skipped',
+    declined: true,
+    duration_ms: duration,
+    outputs: { instruction: text },
+    reason,
+  };
 }
