@@ -4,19 +4,12 @@ import { answerOutputs, answerProblem, questionOf, questionText } from './answer
 import { loadExpressions } from './expressions.js';
 import { parseRunbook, type ParseOptions } from './load.js';
 import { loadRegex } from './regex.js';
+import { TEST_CONFIG } from '../../test/helpers/config.js';
 
 const OPTIONS: ParseOptions = {
   adapters: await createRegistry().load(),
   expressions: await loadExpressions(),
-  config: {
-    file: undefined,
-    dirs: [],
-    schemes: { default: ['P0', 'P1', 'P2', 'P3', 'P4'] },
-    defaultScheme: 'default',
-    stateDir: undefined,
-    hosts: {},
-    adapters: [],
-  },
+  config: TEST_CONFIG,
   strict: false,
 };
 

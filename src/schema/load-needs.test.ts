@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../adapters/registry.js';
 import { loadRunbookFile, type LoadOptions } from './load.js';
+import { TEST_CONFIG } from '../../test/helpers/config.js';
 
 // Loading a file loads what validating it needs, read from the file itself: these tests load each
 // language afresh (a test file has its own modules), so a need left out would show.
@@ -13,15 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const OPTIONS: LoadOptions = {
   registry: createRegistry(),
-  config: {
-    file: undefined,
-    dirs: [],
-    schemes: { default: ['P0', 'P1', 'P2', 'P3', 'P4'] },
-    defaultScheme: 'default',
-    stateDir: undefined,
-    hosts: {},
-    adapters: [],
-  },
+  config: TEST_CONFIG,
 };
 
 async function problems(name: string, steps: string): Promise<string[]> {

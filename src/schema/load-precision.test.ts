@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRegistry } from '../adapters/registry.js';
 import { loadExpressions } from './expressions.js';
 import { parseRunbook, type ParseOptions } from './load.js';
+import { TEST_CONFIG } from '../../test/helpers/config.js';
 
 // What the corpus of bad files (test/fixtures/corpus/) found: files that passed and then failed at run time, and problems
 // reported with the wrong words or at the wrong place.
@@ -9,15 +10,7 @@ import { parseRunbook, type ParseOptions } from './load.js';
 const OPTIONS: ParseOptions = {
   adapters: await createRegistry().load(),
   expressions: await loadExpressions(),
-  config: {
-    file: undefined,
-    dirs: [],
-    schemes: { default: ['P0', 'P1', 'P2', 'P3', 'P4'] },
-    defaultScheme: 'default',
-    stateDir: undefined,
-    hosts: {},
-    adapters: [],
-  },
+  config: TEST_CONFIG,
   strict: false,
 };
 

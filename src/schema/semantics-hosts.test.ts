@@ -3,6 +3,7 @@ import { createRegistry } from '../adapters/registry.js';
 import type { HostConfig } from './config.js';
 import { loadExpressions } from './expressions.js';
 import { parseRunbook } from './load.js';
+import { TEST_CONFIG } from '../../test/helpers/config.js';
 
 const ADAPTERS = await createRegistry().load();
 const EXPRESSIONS = await loadExpressions();
@@ -12,15 +13,7 @@ function problems(steps: string, hosts: Record<string, HostConfig> = {}): string
   const loaded = parseRunbook('on-hosts.yaml', Buffer.from(source, 'utf8'), {
     adapters: ADAPTERS,
     expressions: EXPRESSIONS,
-    config: {
-      file: undefined,
-      dirs: [],
-      schemes: { default: ['P0', 'P1', 'P2', 'P3', 'P4'] },
-      defaultScheme: 'default',
-      stateDir: undefined,
-      hosts,
-      adapters: [],
-    },
+    config: { ...TEST_CONFIG, hosts },
   });
   return loaded.diagnostics.map(
     (d) => `${d.line}:${d.col} ${d.message}${d.hint ? ` (${d.hint})` : ''}`,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRegistry } from '../adapters/registry.js';
 import { loadExpressions } from './expressions.js';
 import { parseRunbook } from './load.js';
+import { TEST_CONFIG } from '../../test/helpers/config.js';
 
 // Validation checks expressions with the expression language, which loads on first need.
 const EXPRESSIONS = await loadExpressions();
@@ -17,15 +18,7 @@ function diagnose(source: string): string[] {
   const loaded = parseRunbook('nested.yaml', Buffer.from(source, 'utf8'), {
     adapters: ADAPTERS,
     expressions: EXPRESSIONS,
-    config: {
-      file: undefined,
-      dirs: [],
-      schemes: { default: ['P0', 'P1', 'P2', 'P3', 'P4'] },
-      defaultScheme: 'default',
-      stateDir: undefined,
-      hosts: {},
-      adapters: [],
-    },
+    config: TEST_CONFIG,
   });
   return loaded.diagnostics.map(
     (d) => `${d.line}:${d.col} ${d.severity}: ${d.message}${d.hint ? ` (${d.hint})` : ''}`,
