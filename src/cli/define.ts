@@ -106,6 +106,17 @@ export const envFlag = flag.string(
   '--env <name>',
   'use the values of one of the runbook’s environments',
 );
+/** What `run` and `resume` share about approving, prompting and printing a run. */
+export const yesFlag = flag.boolean('-y, --yes', 'approve steps that need confirmation');
+export const nonInteractiveFlag = flag.boolean(
+  '--non-interactive',
+  'never prompt: confirmations need --yes/--approve; manual steps stay pending',
+);
+export const runFormatFlag = flag.choice('--format <format>', 'text, json or junit', [
+  'text',
+  'json',
+  'junit',
+]);
 /** Answers to manual steps' questions (docs/format.md#answers), read by src/cli/answers.ts. */
 export const answerFlag = flag.list(
   '--answer <step=value>',

@@ -9,7 +9,16 @@ import { stepsOf, type Runbook } from '../schema/runbook.js';
 import { originOf, planResume } from '../state/resume.js';
 import { findRun } from '../state/find-run.js';
 import type { RunRecord } from '../state/run-record.js';
-import { answerFlag, arg, defineCommand, flag, type Values } from './define.js';
+import {
+  answerFlag,
+  nonInteractiveFlag,
+  runFormatFlag,
+  yesFlag,
+  arg,
+  defineCommand,
+  flag,
+  type Values,
+} from './define.js';
 import { checkAnswers, parseAnswerFlags } from './answers.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
@@ -26,13 +35,10 @@ const flags = {
     '--approve <step>',
     'approve a step that needs confirmation as you continue (repeatable)',
   ),
-  yes: flag.boolean('-y, --yes', 'approve steps that need confirmation'),
+  yes: yesFlag,
   answer: answerFlag,
-  nonInteractive: flag.boolean(
-    '--non-interactive',
-    'never prompt: confirmations need --yes/--approve; manual steps stay pending',
-  ),
-  format: flag.choice('--format <format>', 'text, json or junit', ['text', 'json', 'junit']),
+  nonInteractive: nonInteractiveFlag,
+  format: runFormatFlag,
 };
 
 type ResumeOptions = Values<typeof flags>;

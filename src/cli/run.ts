@@ -32,6 +32,9 @@ import { processes } from './processes.js';
 import { openStateStore, setup, type CliSetup } from './setup.js';
 import {
   answerFlag,
+  nonInteractiveFlag,
+  runFormatFlag,
+  yesFlag,
   arg,
   defineCommand,
   dirFlag,
@@ -49,13 +52,10 @@ const flags = {
   dir: dirFlag,
   dryRun: flag.boolean('--dry-run', 'execute nothing; print every step and its exact command'),
   readOnly: flag.boolean('--read-only', 'run read steps for real; plan the rest'),
-  yes: flag.boolean('-y, --yes', 'approve steps that need confirmation'),
+  yes: yesFlag,
   approve: flag.list('--approve <step>', 'approve one step that needs confirmation (repeatable)'),
   answer: answerFlag,
-  nonInteractive: flag.boolean(
-    '--non-interactive',
-    'never prompt: confirmations need --yes/--approve; manual steps stay pending',
-  ),
+  nonInteractive: nonInteractiveFlag,
   var: varFlag,
   env: envFlag,
   only: flag.string('--only <sections>', 'run only these sections (comma-separated)'),
@@ -65,7 +65,7 @@ const flags = {
     '--kill-orphans',
     'first end the processes that earlier runs left running when they were killed',
   ),
-  format: flag.choice('--format <format>', 'text, json or junit', ['text', 'json', 'junit']),
+  format: runFormatFlag,
 };
 
 type RunOptions = Values<typeof flags>;
