@@ -14,7 +14,7 @@ import {
   type Adapter,
   type Effect,
 } from './adapter.js';
-import { tryParseJson } from './support/process-outcome.js';
+import { tryParseJson } from '../common/json.js';
 import { parseDuration } from '../common/duration.js';
 import { linkSignal } from '../common/abort.js';
 import { monotonicMs } from '../common/clock.js';

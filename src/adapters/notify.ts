@@ -8,7 +8,7 @@ import {
   timeoutSchema as duration,
 } from './support/undici.js';
 import { defineAction, type ActionOutcome, type Adapter } from './adapter.js';
-import { tryParseJson } from './support/process-outcome.js';
+import { tryParseJson } from '../common/json.js';
 import { parseDuration } from '../common/duration.js';
 import { linkSignal } from '../common/abort.js';
 import { monotonicMs } from '../common/clock.js';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { tryParseJson } from '../common/json.js';
 import { StateIoError } from '../common/state-files.js';
 import type { EngineEvent } from '../engine/events.js';
 
@@ -49,12 +50,7 @@ export function parseJournal(path: string, text: string): JournalRead {
 }
 
 function parseEvent(line: string): EngineEvent | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
+  const value = tryParseJson(line);
   if (
     value === null ||
     typeof value !== 'object' ||

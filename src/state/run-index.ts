@@ -4,6 +4,7 @@ import { readOwnFile, writeAll, writeAtomic } from '../common/state-files.js';
 import type { EngineEvent, RunbookInfo, RunMode } from '../engine/events.js';
 import type { RunRecord, RunState, Stopped } from './run-record.js';
 import type { RunSummary } from './store.js';
+import { tryParseJson } from '../common/json.js';
 
 // The index of the local file store (docs/architecture.md#state): `runs/index.jsonl`, beside the
 // journals. A run appends one line when it starts (and one per resumed part) and one when it ends,
@@ -149,13 +150,7 @@ export function parseIndex(text: string): IndexLine[] {
 }
 
 function parseLine(text: string): IndexLine | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  return checkLine(value);
+  return checkLine(tryParseJson(text));
 }
 
 function checkLine(value: unknown): IndexLine | undefined {

@@ -1,4 +1,4 @@
-import { tryParseJson } from '../support/process-outcome.js';
+import { tryParseJson } from '../../common/json.js';
 import { WRITE_OUT_MARKER } from './argv.js';
 
 const MAX_BODY_CHARS = 4 * 1024 * 1024;

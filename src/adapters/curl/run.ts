@@ -1,5 +1,6 @@
 import type { ActionContext, ActionOutcome } from '../adapter.js';
-import { processOutcome, tryParseJson } from '../support/process-outcome.js';
+import { tryParseJson } from '../../common/json.js';
+import { processOutcome } from '../support/process-outcome.js';
 import { firstLine } from '../support/lines.js';
 import { formatDuration, parseDuration } from '../../common/duration.js';
 import { DEFAULT_TIMEOUT } from './inputs.js';

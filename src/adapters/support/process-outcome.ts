@@ -1,3 +1,4 @@
+import { tryParseJson } from '../../common/json.js';
 import type { ActionOutcome } from '../adapter.js';
 import type { ExecResult } from '../../exec/local.js';
 import { formatDuration } from '../../common/duration.js';
@@ -42,14 +43,4 @@ function describeFailure(result: ExecResult, timeoutMs: number | undefined): str
 
 export function trimFinalNewline(text: string): string {
   return text.replace(/\r?\n$/, '');
-}
-
-export function tryParseJson(text: string): unknown {
-  const trimmed = text.trim();
-  if (!trimmed || !/^[[{"]/.test(trimmed)) return undefined;
-  try {
-    return JSON.parse(trimmed) as unknown;
-  } catch {
-    return undefined;
-  }
 }
