@@ -68,11 +68,12 @@ export class FileStateStore implements StateStore {
   }
 
   createJournal(runId: string): JournalSink {
-    return this.#sink(Journal.open(this.stateDir, runId));
+    return this.#sink(Journal.open(this.stateDir, runId), []);
   }
 
   appendJournal(runId: string): JournalSink {
-    return this.#sink(Journal.append(this.stateDir, runId));
+    const journal = Journal.append(this.stateDir, runId);
+    return this.#sink(journal, readJournal(journal.path).events.map(withoutOutputs));
   }
 
   acquireLocks(names: readonly string[], holder: LockHolder, force: boolean): HeldLock {
@@ -175,15 +176,20 @@ export class FileStateStore implements StateStore {
   }
 
   /** A sink that writes the journal, and the index lines of the run's start and end. */
-  #sink(journal: Journal): JournalSink {
+  #sink(journal: Journal, earlier: EngineEvent[]): JournalSink {
     const runsDir = dirname(journal.path);
+    // The run's events, as written (a step's outputs left out): its summary at the end is made
+    // from them, over every part, without reading the journal back.
+    const events = earlier;
     const index = (event: EngineEvent): void => {
       try {
         if (event.type === 'run.start' || event.type === 'run.resume')
           appendIndex(runsDir, [startLine(event, this.#probe.start(event.pid)?.ticks)]);
         else if (event.type === 'run.end') {
-          // The whole run's summary, over every part: the journal says it.
-          const record = runRecord(readJournal(journal.path), false);
+          const record = runRecord(
+            { path: journal.path, events, torn: false, unreadable: 0 },
+            false,
+          );
           if (record) appendIndex(runsDir, [endLine(record)]);
         }
       } catch {
@@ -194,6 +200,8 @@ export class FileStateStore implements StateStore {
       location: journal.path,
       write: (event) => {
         journal.write(event);
+        // Kept without a step's outputs (which may be megabytes): the summary needs none.
+        events.push(withoutOutputs(event));
         if (event.type === 'run.start' || event.type === 'run.resume' || event.type === 'run.end')
           index(event);
       },
@@ -298,4 +306,9 @@ function matches(filter: RunFilter, summary: RunSummary): boolean {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** An event as a run's summary needs it: a step's end without its outputs. */
+function withoutOutputs(event: EngineEvent): EngineEvent {
+  return event.type === 'step.end' ? { ...event, outputs: {} } : event;
 }
