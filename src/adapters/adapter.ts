@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { once } from '../common/once.js';
+import type { OutputSpecs } from './outputs.js';
 
 /** What a step may do to the world. Drives dry-run, read-only mode and confirmations. */
 export type Effect = 'read' | 'write' | 'destructive';
@@ -77,6 +78,8 @@ export interface Action<S extends z.ZodType = z.ZodType> {
   summary: string;
   input: S;
   effect: Effect;
+  /** Every output it can give, by name (docs/adapters.md#outputs): validation refuses others. */
+  outputs: OutputSpecs;
   /** The exact command line or request this input would make. Secrets are redacted by the engine. */
   describe(input: z.output<S>): string;
   run(input: z.output<S>, ctx: ActionContext): Promise<ActionOutcome>;
@@ -109,6 +112,8 @@ export interface AnyAction {
   summary: string;
   input: z.ZodType;
   effect: Effect;
+  /** Every output it can give; undefined for a third-party action, whose outputs are not known. */
+  outputs?: OutputSpecs;
   describe(input: unknown): string;
   run(input: unknown, ctx: ActionContext): Promise<ActionOutcome>;
   local?: boolean;
@@ -150,6 +155,7 @@ export function defineAction<S extends z.ZodType>(action: Action<S>): AnyAction 
       return action.input;
     },
     effect: action.effect,
+    outputs: action.outputs,
     describe: (input) => action.describe(input as z.output<S>),
     run: (input, ctx) => action.run(input as z.output<S>, ctx),
     ...(action.local === undefined ? {} : { local: action.local }),

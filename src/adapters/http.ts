@@ -18,6 +18,15 @@ import { tryParseJson } from '../common/json.js';
 import { parseDuration } from '../common/duration.js';
 import { linkSignal } from '../common/abort.js';
 import { monotonicMs } from '../common/clock.js';
+import { o } from './outputs.js';
+
+const HTTP_OUTPUTS = {
+  status: o('int', 'the HTTP status code'),
+  latency_ms: o('int', 'milliseconds from sending the request to reading the whole body'),
+  headers: o('map', 'response headers, lowercase names, repeated ones joined with ", "'),
+  body: o('string', 'the response body (up to 4 MiB)'),
+  json: o('dyn', 'the body parsed as JSON, when it parses'),
+};
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const DEFAULT_TIMEOUT = '10s';
@@ -145,6 +154,7 @@ function method(name: string, effect: Effect): Action<typeof requestInput> {
     summary: `HTTP ${name}: outputs status, latency_ms, headers, body and json`,
     input: requestInput,
     effect,
+    outputs: HTTP_OUTPUTS,
     describe: (input) => describeRequest(name, input),
     run: (input, ctx) => send(name, input, ctx.signal),
     local: true,

@@ -11,6 +11,7 @@ import { defineAction, type ActionOutcome, type Adapter } from './adapter.js';
 import { tryParseJson } from '../common/json.js';
 import { parseDuration } from '../common/duration.js';
 import { linkSignal } from '../common/abort.js';
+import { o } from './outputs.js';
 import { monotonicMs } from '../common/clock.js';
 
 const DEFAULT_TIMEOUT = '10s';
@@ -148,6 +149,13 @@ async function send(post: Post, signal: AbortSignal): Promise<ActionOutcome> {
   }
 }
 
+const POST_OUTPUTS = {
+  status: o('int', 'the HTTP status code'),
+  latency_ms: o('int', 'milliseconds from sending the message to reading the answer'),
+  body: o('string', 'the answer body'),
+  json: o('dyn', 'the answer body parsed as JSON, when it parses'),
+};
+
 export const notify = {
   name: 'notify',
   summary: 'Post incident messages: Slack incoming webhooks and generic JSON webhooks (undici)',
@@ -156,6 +164,7 @@ export const notify = {
       summary: 'Post a message to a Slack incoming webhook: outputs status, latency_ms, body',
       input: slackInput,
       effect: 'write',
+      outputs: POST_OUTPUTS,
       local: true,
       redactInput: { except: ['webhook_url'] },
       describe: (input) => describePost(slackPost(input)),
@@ -165,6 +174,7 @@ export const notify = {
       summary: 'POST a JSON payload to a webhook: outputs status, latency_ms, body and json',
       input: webhookInput,
       effect: 'write',
+      outputs: POST_OUTPUTS,
       local: true,
       redactInput: { except: ['url', 'headers'] },
       describe: (input) => describePost(webhookPost(input)),

@@ -4,6 +4,7 @@ import { findBinary } from '../exec/local.js';
 import { formatArgv } from '../common/quote.js';
 import { processOutcome } from './support/process-outcome.js';
 import { lineMatching } from './support/lines.js';
+import { PROCESS_OUTPUTS } from './outputs.js';
 
 /** What a `run:` step becomes. The engine has already rendered `${{ }}` values into `command`,
  * shell-quoted for the string form; the argv form never sees a shell. */
@@ -28,6 +29,7 @@ export const shell = {
     run: defineLazyAction(runInput, {
       summary: 'Run a command and capture stdout, stderr, exit_code (and json when stdout parses)',
       effect: 'write',
+      outputs: PROCESS_OUTPUTS,
       describe: (input) =>
         input.display ??
         (typeof input.command === 'string' ? input.command : formatArgv(input.command)),

@@ -78,8 +78,10 @@ function checkAdapter(value: unknown, entry: string): Adapter {
       fail(`${where} needs effect read, write or destructive`);
     if (typeof action?.describe !== 'function' || typeof action.run !== 'function')
       fail(`${where} needs describe() and run()`);
+    // Its outputs are not known: validation does not guess them.
+    const { outputs: _outputs, ...rest } = action as unknown as AnyAction;
     actions[actionName] = {
-      ...(action as unknown as AnyAction),
+      ...rest,
       summary: typeof action?.summary === 'string' ? action.summary : '',
     };
   }

@@ -487,3 +487,16 @@ export function referencedOutputs(source: string): Array<[string, string]> {
   }
   return [...found.values()];
 }
+
+/** The step's own outputs an expression reads: `outputs.NAME`, `outputs["NAME"]` (not those of
+ * `steps.x.outputs`). */
+export function referencedOwnOutputs(source: string): string[] {
+  const names = new Set<string>();
+  for (const match of source.matchAll(
+    /(?<![.\w])outputs(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([^"']+)["']\s*\])/g,
+  )) {
+    const name = match[1] ?? match[2];
+    if (name) names.add(name);
+  }
+  return [...names];
+}

@@ -2,10 +2,12 @@ import type { Diagnostic } from '../common/errors.js';
 import { EFFECT_RANK, type CodeInputs, type Effect } from '../adapters/adapter.js';
 import type { LoadedAdapters } from '../adapters/registry.js';
 import { ANSWER_OUTPUT, MANUAL_OUTPUTS } from './answers.js';
+import { PROCESS_OUTPUTS } from '../adapters/outputs.js';
 import {
   hasTemplate,
   referencedNames,
   referencedOutputs,
+  referencedOwnOutputs,
   templateExpressions,
   type Expressions,
 } from './expressions.js';
@@ -55,6 +57,8 @@ interface ExpressionFindings {
   steps: string[];
   /** The outputs of steps it reads: [step, output]. */
   outputs: Array<[string, string]>;
+  /** The step's own outputs it reads (`outputs.NAME`). */
+  own: string[];
   vars: string[];
 }
 
@@ -77,7 +81,7 @@ function analyzeExpression(
   if (found) return found;
   const syntax = expressions.checkSyntax(sourceText);
   found = syntax
-    ? { syntax, types: undefined, patterns: [], steps: [], outputs: [], vars: [] }
+    ? { syntax, types: undefined, patterns: [], steps: [], outputs: [], own: [], vars: [] }
     : {
         syntax: undefined,
         types:
@@ -88,6 +92,7 @@ function analyzeExpression(
           .flatMap((pattern) => expressions.regex.problem(pattern) ?? []),
         steps: referencedNames(sourceText, 'steps'),
         outputs: referencedOutputs(sourceText),
+        own: outputs ? referencedOwnOutputs(sourceText) : [],
         vars: referencedNames(sourceText, 'vars'),
       };
   if (known.size >= FINDINGS_KEPT) known.clear();
@@ -209,6 +214,36 @@ export function checkSemantics(
     manualOutputs.set(alias(step.id), names);
   }
 
+  // Every other step's outputs, when known: what its action declares (src/adapters/outputs.ts),
+  // plus its captures. A third-party action's are not known, and not checked.
+  const stepOutputs = new Map<string, { names: string[]; of: string }>();
+  for (const { step } of steps) {
+    if (typeof step.id !== 'string' || step.manual !== undefined) continue;
+    const declared = declaredOutputs(step, options.adapters);
+    if (!declared) continue;
+    const names = [...declared.names, ...(isObject(step.capture) ? Object.keys(step.capture) : [])];
+    const known = { names, of: declared.of };
+    stepOutputs.set(step.id, known);
+    stepOutputs.set(alias(step.id), known);
+  }
+  /** The step's outputs has no `output`: the diagnostic's message and hint. */
+  const noOutput = (
+    stepName: string,
+    output: string,
+    sourceText: string,
+  ): [string, { hint: string }] | undefined => {
+    const manual = manualOutputs.get(stepName);
+    const other = stepOutputs.get(stepName);
+    const known = manual ?? other?.names;
+    if (!known || known.includes(output)) return undefined;
+    const guess = suggest(output, known);
+    const what = manual ? `manual step "${stepName}"` : `step "${stepName}" (${other?.of ?? ''})`;
+    return [
+      `${what} has no output "${output}"${sourceText ? ` in \`${sourceText}\`` : ''}`,
+      { hint: guess ? `did you mean "${guess}"?` : `its outputs: ${known.join(', ')}` },
+    ];
+  };
+
   /** Where an expression sits: in which step (by run order), and whether it sees `outputs`. */
   interface Scope {
     step?: { index: number; id: string } | undefined;
@@ -216,6 +251,24 @@ export function checkSemantics(
     /** A condition (when, until, expect): it must be able to be true. */
     condition?: boolean;
   }
+  /** An unknown step: the nearest id of a step that runs before this one (in the way an
+   * expression writes it), else of one that runs after, said so. */
+  const unknownStepHint = (name: string, scope: Scope): { hint?: string } => {
+    const before: string[] = [];
+    const after: string[] = [];
+    for (const [id, index] of order) {
+      if (id.includes('-')) continue; // its alias is listed too, and is how an expression says it
+      (scope.step === undefined || index < scope.step.index ? before : after).push(id);
+    }
+    const earlier = suggest(name, before);
+    if (earlier) return { hint: `did you mean "${earlier}"?` };
+    const later = suggest(name, after);
+    if (later && scope.step)
+      return {
+        hint: `did you mean "${later}"? it runs after "${scope.step.id}", so it has no value here yet`,
+      };
+    return later ? { hint: `did you mean "${later}"?` } : {};
+  };
   const checkExpression = (
     path: PathSegment[],
     expression: string,
@@ -259,12 +312,7 @@ export function checkSemantics(
         at(path, `\`${sourceText}\`: ${patternProblem}`, { hint: RE2_HINT });
       for (const name of found.steps) {
         if (!referable.has(name)) {
-          const guess = suggest(name, [...referable]);
-          at(
-            path,
-            `unknown step "${name}" in \`${sourceText}\``,
-            guess ? { hint: `did you mean "${guess}"?` } : {},
-          );
+          at(path, `unknown step "${name}" in \`${sourceText}\``, unknownStepHint(name, scope));
           continue;
         }
         const referenced = order.get(name);
@@ -285,13 +333,14 @@ export function checkSemantics(
           );
       }
       for (const [stepName, output] of found.outputs) {
-        const known = manualOutputs.get(stepName);
-        if (!known || known.includes(output)) continue;
-        const guess = suggest(output, known);
-        at(path, `manual step "${stepName}" has no output "${output}" in \`${sourceText}\``, {
-          hint: guess ? `did you mean "${guess}"?` : `its outputs: ${known.join(', ')}`,
-        });
+        const problem = noOutput(stepName, output, sourceText);
+        if (problem) at(path, ...problem);
       }
+      if (scope.step !== undefined)
+        for (const output of found.own) {
+          const problem = noOutput(scope.step.id, output, sourceText);
+          if (problem) at(path, ...problem);
+        }
       for (const name of found.vars) {
         if (!varNames.includes(name)) {
           const guess = suggest(name, varNames);
@@ -437,6 +486,21 @@ export function checkSemantics(
           typeof expr === 'string' &&
           checkExpression([...path, 'expect', i], expr, true, ownCondition),
       );
+    if (typeof step.id === 'string' && step.manual === undefined) {
+      if (isObject(step.expect))
+        for (const key of Object.keys(step.expect)) {
+          if (key === '__proto__') continue; // reported below
+          const problem = noOutput(step.id, key.split('.')[0] ?? key, '');
+          if (problem) at([...path, 'expect'], problem[0], { ...problem[1], key });
+        }
+      if (isObject(step.dry_run) && isObject(step.dry_run.outputs))
+        for (const key of Object.keys(step.dry_run.outputs)) {
+          if (key === '__proto__') continue; // reported below
+          const problem = noOutput(step.id, key, '');
+          if (problem)
+            at([...path, 'dry_run', 'outputs'], `dry_run: ${problem[0]}`, { ...problem[1], key });
+        }
+    }
     if (isObject(step.expect)) {
       for (const [key, value] of Object.entries(step.expect)) {
         if (isObject(value) && typeof value.matches === 'string') {
@@ -583,6 +647,20 @@ function checkCodeInputs(
       }),
     );
   return out;
+}
+
+/** The outputs a step's action declares, and the action's name; undefined when not known. */
+function declaredOutputs(
+  step: Raw,
+  adapters: LoadedAdapters,
+): { names: string[]; of: string } | undefined {
+  if (step.run !== undefined) return { names: Object.keys(PROCESS_OUTPUTS), of: 'run:' };
+  if (typeof step.uses !== 'string') return undefined;
+  const [adapterName = '', actionName = ''] = step.uses.split('.');
+  const adapter = adapters.adapter(adapterName);
+  if (!adapter || !Object.hasOwn(adapter.actions, actionName)) return undefined;
+  const outputs = adapter.actions[actionName]?.outputs;
+  return outputs ? { names: Object.keys(outputs), of: step.uses } : undefined;
 }
 
 function checkHost(

@@ -3,6 +3,7 @@ import { binaryPreflight } from '../support/preflight.js';
 import { getInput, requestInput } from './inputs.js';
 import { CURL, describeCurl, getCall, requestCall } from './argv.js';
 import { MIN_VERSION, runCurl } from './run.js';
+import { CURL_OUTPUTS } from './outputs.js';
 
 /** curl on PATH, recent enough for the JSON write-out. */
 export async function curlPreflight(env: Record<string, string | undefined>): Promise<Preflight> {
@@ -34,6 +35,7 @@ export const curl = {
       summary: `curl GET (or HEAD): ${OUTPUTS}`,
       input: getInput,
       effect: 'read',
+      outputs: CURL_OUTPUTS,
       describe: (input) => describeCurl(getCall(input)),
       run: (input, ctx) => runCurl(getCall(input), ctx),
     }),
@@ -41,6 +43,7 @@ export const curl = {
       summary: `curl with any method and a body (a write): ${OUTPUTS}`,
       input: requestInput,
       effect: 'write',
+      outputs: CURL_OUTPUTS,
       describe: (input) => describeCurl(requestCall(input)),
       run: (input, ctx) => runCurl(requestCall(input), ctx),
     }),

@@ -38,6 +38,7 @@ import {
 import { parseInspect, parseLogs, parsePs, parseStats } from './parse.js';
 import { parsePrune, parseSystemDf } from './parse-system.js';
 import { engineDown, judgeVersion } from './errors.js';
+import { DOCKER_OUTPUTS } from './outputs.js';
 
 const VERSION_FORMAT =
   'client {{.Client.Version}}{{if .Server}}, engine {{.Server.Version}} (API {{.Server.APIVersion}}){{end}}';
@@ -71,6 +72,7 @@ function lifecycle(verb: 'restart' | 'stop', summary: string): AnyAction {
     summary,
     input: restartInput,
     effect: 'write',
+    outputs: DOCKER_OUTPUTS.lifecycle,
     describe: (input) => describeDocker(input, args(input)),
     run: (input, ctx) =>
       runDocker(ctx, dockerRequest(input, args(input)), () => ({ container: input.container }), [
@@ -89,6 +91,7 @@ export const docker = {
         'List containers: outputs containers (id, name, image, state, status, health, ports, labels…), count, running, states',
       input: psInput,
       effect: 'read',
+      outputs: DOCKER_OUTPUTS.ps,
       describe: (input) => describeDocker(input, psArgs(input)),
       run: (input, ctx) =>
         runDocker(ctx, dockerRequest(input, psArgs(input)), (result) => parsePs(result.stdout)),
@@ -98,6 +101,7 @@ export const docker = {
         'Inspect one container: outputs state (status, running, exit_code, restart_count, oom_killed, health…), config, restart_policy, mounts',
       input: inspectInput,
       effect: 'read',
+      outputs: DOCKER_OUTPUTS.inspect,
       describe: (input) => describeDocker(input, inspectArgs(input)),
       run: (input, ctx) =>
         runDocker(ctx, dockerRequest(input, inspectArgs(input)), (result) =>
@@ -109,6 +113,7 @@ export const docker = {
         'Read the log of a container: outputs stdout and stderr apart, lines (stream, time, text) in order, matches',
       input: logsInput,
       effect: 'read',
+      outputs: DOCKER_OUTPUTS.logs,
       describe: (input) => describeDocker(input, logsArgs(input)),
       run: (input, ctx) =>
         runDocker(
@@ -123,6 +128,7 @@ export const docker = {
         'Resource use now: outputs containers with cpu_percent, mem_usage_bytes, mem_limit_bytes, mem_percent, pids',
       input: statsInput,
       effect: 'read',
+      outputs: DOCKER_OUTPUTS.stats,
       describe: (input) => describeDocker(input, statsArgs(input)),
       run: (input, ctx) =>
         runDocker(ctx, dockerRequest(input, statsArgs(input)), (result) =>
@@ -135,6 +141,7 @@ export const docker = {
       summary: 'Start a stopped container',
       input: startInput,
       effect: 'write',
+      outputs: DOCKER_OUTPUTS.lifecycle,
       describe: (input) => describeDocker(input, ['start', input.container]),
       run: (input, ctx) =>
         runDocker(
@@ -148,6 +155,7 @@ export const docker = {
       summary: 'Run a command in a running container: outputs stdout, stderr, exit_code',
       input: execInput,
       effect: 'write',
+      outputs: DOCKER_OUTPUTS.exec,
       describe: (input) => describeDocker(input, execArgs(input)),
       run: (input, ctx) => runDocker(ctx, dockerRequest(input, execArgs(input), input.env)),
     }),
@@ -156,6 +164,7 @@ export const docker = {
         'Disk used by images, containers, volumes and build cache: outputs types, size_bytes, reclaimable_bytes',
       input: systemDfInput,
       effect: 'read',
+      outputs: DOCKER_OUTPUTS.system_df,
       describe: (input) => describeDocker(input, ['system', 'df', '--format', JSON_FORMAT]),
       run: (input, ctx) =>
         runDocker(ctx, dockerRequest(input, ['system', 'df', '--format', JSON_FORMAT]), (result) =>
@@ -167,6 +176,7 @@ export const docker = {
         'Remove stopped containers, unused networks, dangling images (all: every unused image; volumes): outputs deleted, reclaimed_bytes',
       input: pruneInput,
       effect: 'destructive',
+      outputs: DOCKER_OUTPUTS.system_prune,
       describe: (input) => describeDocker(input, pruneArgs(input)),
       run: (input, ctx) =>
         runDocker(

@@ -35,6 +35,7 @@ import {
   parseStubStatus,
   rateLimitOutputs,
 } from './parse.js';
+import { NGINX_OUTPUTS } from './outputs.js';
 
 async function testConfig(input: ControlInput, ctx: ActionContext): Promise<ActionOutcome> {
   const outcome = await runTool(ctx, nginxRequest(input, TEST));
@@ -109,6 +110,7 @@ export const nginx = {
       summary: `nginx -t ${CONTROL_FLAGS}: outputs valid, syntax_ok, config_file, errors and warnings (file, line, message)`,
       input: controlInput,
       effect: 'read',
+      outputs: NGINX_OUTPUTS.test,
       describe: (input) => describeRequest(nginxRequest(input, TEST)),
       run: testConfig,
       codeInputs: GLOBAL_CODE,
@@ -117,6 +119,7 @@ export const nginx = {
       summary: `nginx -s reload ${CONTROL_FLAGS}: signals the master to re-read its configuration (old workers serve for ~100 ms more); outputs signalled, errors`,
       input: controlInput,
       effect: 'write',
+      outputs: NGINX_OUTPUTS.reload,
       describe: (input) => describeRequest(nginxRequest(input, RELOAD)),
       run: reload,
       codeInputs: GLOBAL_CODE,
@@ -126,6 +129,7 @@ export const nginx = {
         'GET a stub_status (or health) URL with curl: outputs status, latency_ms, and active_connections, accepts, handled, requests, reading, writing, waiting, dropped',
       input: statusInput,
       effect: 'read',
+      outputs: NGINX_OUTPUTS.status,
       describe: (input) => describeCurl(statusCall(input)),
       run: status,
     }),
@@ -134,6 +138,7 @@ export const nginx = {
         'Rejections by limit_req in the error log ("limiting requests"): outputs count, zones, clients, entries (time, client, zone, excess, request), delayed',
       input: rateLimitedInput,
       effect: 'read',
+      outputs: NGINX_OUTPUTS.rate_limited,
       describe: (input) => describeRequest(rateLimitedRequest(input)),
       run: rateLimited,
     }),

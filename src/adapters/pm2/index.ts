@@ -12,6 +12,7 @@ import {
 } from './inputs.js';
 import { appCall, commandLine, logsArgs, restartCall, scaleCall, startCall } from './argv.js';
 import { detail, matchesApp, parseLogs, processOutputs } from './parse.js';
+import { PM2_OUTPUTS } from './outputs.js';
 import { change, listProcesses, runPm2 } from './run.js';
 
 /** Version of the pm2 package the binary belongs to, read from its package.json: running
@@ -49,6 +50,7 @@ export const pm2 = {
         'Processes from pm2 jlist: processes (name, pm_id, status, pid, cpu, memory bytes, restarts, unstable_restarts, uptime_s, exec_mode, instances), count, online, pids, and with app its status ("missing" when pm2 has no such app)',
       input: statusInput,
       effect: 'read',
+      outputs: PM2_OUTPUTS.list,
       describe: (input) => commandLine({ args: ['jlist'], pm2_home: input.pm2_home }),
       run: async (input, ctx) => {
         const { outcome, processes } = await listProcesses(ctx, input.pm2_home);
@@ -65,6 +67,7 @@ export const pm2 = {
         "One app's processes from pm2 jlist with where they run from (script, cwd, interpreter, log files, dates, exit_code, restart limits); fails when pm2 has no such app",
       input: appInput,
       effect: 'read',
+      outputs: PM2_OUTPUTS.list,
       describe: (input) => commandLine({ args: ['jlist'], pm2_home: input.pm2_home }),
       run: async (input, ctx) => {
         const { outcome, processes, entries } = await listProcesses(ctx, input.pm2_home);
@@ -84,6 +87,7 @@ export const pm2 = {
         'pm2 restart <app>: outputs pids_before and, afterwards, processes, pids, count, online and status',
       input: restartInput,
       effect: 'write',
+      outputs: PM2_OUTPUTS.restart,
       describe: (input) => commandLine(restartCall('restart', input)),
       run: (input, ctx) =>
         change(ctx, restartCall('restart', input), input.app, { pidsBefore: true }),
@@ -93,6 +97,7 @@ export const pm2 = {
         'pm2 reload <app> (zero-downtime in cluster mode): outputs pids_before and, afterwards, processes, pids, count, online and status',
       input: restartInput,
       effect: 'write',
+      outputs: PM2_OUTPUTS.restart,
       describe: (input) => commandLine(restartCall('reload', input)),
       run: (input, ctx) =>
         change(ctx, restartCall('reload', input), input.app, { pidsBefore: true }),
@@ -102,6 +107,7 @@ export const pm2 = {
         'pm2 scale <app> <instances>: outputs, afterwards, processes, pids, count, online and status',
       input: scaleInput,
       effect: 'write',
+      outputs: PM2_OUTPUTS.change,
       describe: (input) => commandLine(scaleCall(input)),
       run: (input, ctx) => change(ctx, scaleCall(input), input.app),
     }),
@@ -110,6 +116,7 @@ export const pm2 = {
         'pm2 start an ecosystem file or a script: outputs, afterwards, processes, pids, count, online and status (of name or only)',
       input: startInput,
       effect: 'write',
+      outputs: PM2_OUTPUTS.change,
       describe: (input) => commandLine(startCall(input)),
       run: (input, ctx) => change(ctx, startCall(input), input.name ?? input.only),
     }),
@@ -117,6 +124,7 @@ export const pm2 = {
       summary: 'pm2 stop <app>: outputs, afterwards, processes, count, online and status',
       input: appInput,
       effect: 'write',
+      outputs: PM2_OUTPUTS.change,
       describe: (input) => commandLine(appCall('stop', input)),
       run: (input, ctx) => change(ctx, appCall('stop', input), input.app),
     }),
@@ -125,6 +133,7 @@ export const pm2 = {
         'pm2 delete <app>: stops it and removes it from pm2; outputs, afterwards, count and status ("missing")',
       input: appInput,
       effect: 'destructive',
+      outputs: PM2_OUTPUTS.change,
       describe: (input) => commandLine(appCall('delete', input)),
       run: (input, ctx) => change(ctx, appCall('delete', input), input.app),
     }),
@@ -133,6 +142,7 @@ export const pm2 = {
         'pm2 logs <app> --nostream --lines N: outputs lines (text), entries (pm_id, app, file, text), files and stdout',
       input: logsInput,
       effect: 'read',
+      outputs: PM2_OUTPUTS.logs,
       describe: (input) => commandLine({ args: logsArgs(input), pm2_home: input.pm2_home }),
       run: async (input, ctx) => {
         const outcome = await runPm2(ctx, { args: logsArgs(input), pm2_home: input.pm2_home });

@@ -81,6 +81,8 @@ function runSql(input: SqlInput, readOnly: boolean, ctx: ActionContext): Promise
   return runPsql(ctx, command, (stdout) => parseSqlOutput(stdout, command.mode));
 }
 
+import { PSQL_OUTPUTS } from './outputs.js';
+
 const TARGET = 'psql';
 
 const commands = {
@@ -105,6 +107,7 @@ export const psql = {
         'Run SQL (write). A query gives rows (JSON-typed: NULL is null), row_count and columns; another statement gives command (its tag, e.g. UPDATE 3) and row_count',
       input: queryInput,
       effect: 'write',
+      outputs: PSQL_OUTPUTS.query,
       describe: (input) => describeSql(input, false),
       run: (input, ctx) => runSql(input, false, ctx),
       codeInputs: SQL_CODE,
@@ -114,6 +117,7 @@ export const psql = {
         'Run one query inside a READ ONLY transaction (read): rows, row_count, columns. Writes fail; functions with effects outside the data (pg_terminate_backend) still run',
       input: selectInput,
       effect: 'read',
+      outputs: PSQL_OUTPUTS.select,
       describe: (input) => describeSql(input, true),
       run: (input, ctx) => runSql(input, true, ctx),
       codeInputs: SQL_CODE,
@@ -123,6 +127,7 @@ export const psql = {
         'Client connections (not counting this one): total, max_connections, usage_pct, by_state {active, idle, idle_in_transaction, …}',
       input: connectionsInput,
       effect: 'read',
+      outputs: PSQL_OUTPUTS.connections,
       describe: (input) => describeCommand(commands.connections(input)),
       run: (input, ctx) => runPsql(ctx, commands.connections(input), connectionsOutputs),
     }),
@@ -131,6 +136,7 @@ export const psql = {
         'Queries running longer than threshold, longest first: queries [{pid, duration_s, state, query, usename, application_name, …}], count, pids, longest_s',
       input: longRunningInput,
       effect: 'read',
+      outputs: PSQL_OUTPUTS.long_running,
       describe: (input) => describeCommand(commands.longRunning(input)),
       run: (input, ctx) => runPsql(ctx, commands.longRunning(input), longRunningOutputs),
     }),
@@ -139,6 +145,7 @@ export const psql = {
         'pg_terminate_backend for backends whose query (or transaction) is older than older_than, filtered by state (default active), user, database, pids; never its own. Outputs terminated, not_terminated, backends, count',
       input: terminateInput,
       effect: 'destructive',
+      outputs: PSQL_OUTPUTS.terminate,
       describe: (input) => describeCommand(commands.terminate(input)),
       run: (input, ctx) => runPsql(ctx, commands.terminate(input), terminateOutputs),
     }),
@@ -147,6 +154,7 @@ export const psql = {
         'ALTER DATABASE … SET default_transaction_read_only = on|off: new sessions of the database become read-only (or writable again); open sessions keep theirs. Outputs database, read_only, connections',
       input: readOnlyInput,
       effect: 'destructive',
+      outputs: PSQL_OUTPUTS.read_only,
       describe: (input) => describeCommand(commands.readOnly(input)),
       run: (input, ctx) => runPsql(ctx, commands.readOnly(input), parseObject),
     }),

@@ -22,6 +22,7 @@ import {
 } from './argv.js';
 import { journalOutputs, parseJournal, parseShow, statusOutputs } from './parse.js';
 import { managerDown, toolError } from './errors.js';
+import { SYSTEMD_OUTPUTS } from './outputs.js';
 
 /** `systemctl is-active` exits 3 for any state but active (inactive, failed, activating…). */
 const NOT_ACTIVE_EXIT = 3;
@@ -103,6 +104,7 @@ function control(verb: ControlVerb) {
     summary: `systemctl ${verb} <unit>: outputs exit_code, stdout, stderr`,
     input: unitInput,
     effect: CONTROL_VERBS[verb],
+    outputs: SYSTEMD_OUTPUTS.control,
     describe: (input) => describeRequest(controlRequest(verb, input)),
     run: async (input, ctx) => (await runSystemd(ctx, controlRequest(verb, input))).outcome,
   });
@@ -118,6 +120,7 @@ export const systemd = {
         'systemctl show <unit>: outputs active, active_state, sub_state, load_state, result, main_pid, started_at, restarts, memory_bytes',
       input: unitInput,
       effect: 'read',
+      outputs: SYSTEMD_OUTPUTS.status,
       describe: (input) => describeRequest(statusRequest(input)),
       run: status,
     }),
@@ -126,6 +129,7 @@ export const systemd = {
         'systemctl is-active <unit>: outputs active (boolean) and state; an inactive unit is an answer, not a failure',
       input: unitInput,
       effect: 'read',
+      outputs: SYSTEMD_OUTPUTS.is_active,
       describe: (input) => describeRequest(isActiveRequest(input)),
       run: isActive,
     }),
@@ -138,6 +142,7 @@ export const systemd = {
         'journalctl -u <unit> -o json: outputs entries (timestamp, message, priority, level, pid), count, errors, warnings, text',
       input: journalInput,
       effect: 'read',
+      outputs: SYSTEMD_OUTPUTS.journal,
       describe: (input) => describeRequest(journalRequest(input)),
       run: journal,
     }),

@@ -35,6 +35,7 @@ import {
 } from './parse.js';
 import { WORKER_NOT_FOUND, cleanOutcome } from './errors.js';
 import { runTail } from './tail.js';
+import { WRANGLER_OUTPUTS } from './outputs.js';
 
 /** Runs wrangler; a failure's `error` is wrangler's own message, without colours. */
 async function runWrangler(
@@ -118,6 +119,7 @@ export const wrangler = {
         'Recent deployments, newest first: deployments, current_version_id, previous_version_id',
       input: nameInput,
       effect: 'read',
+      outputs: WRANGLER_OUTPUTS.deployments,
       describe: (input) => formatArgv(deploymentsArgv(input.name)),
       run: (input, ctx) => runWrangler(ctx, deploymentsArgv(input.name), parseDeployments),
     }),
@@ -125,6 +127,7 @@ export const wrangler = {
       summary: 'The active deployment: deployment, version_id (most traffic), versions',
       input: nameInput,
       effect: 'read',
+      outputs: WRANGLER_OUTPUTS.deployment_status,
       describe: (input) => formatArgv(deploymentStatusArgv(input.name)),
       run: (input, ctx) =>
         runWrangler(ctx, deploymentStatusArgv(input.name), parseDeploymentStatus),
@@ -133,6 +136,7 @@ export const wrangler = {
       summary: 'Recent Versions, newest first: versions (id, tag, message, …), latest_version_id',
       input: nameInput,
       effect: 'read',
+      outputs: WRANGLER_OUTPUTS.versions,
       describe: (input) => formatArgv(versionsArgv(input.name)),
       run: (input, ctx) => runWrangler(ctx, versionsArgv(input.name), parseVersions),
     }),
@@ -140,6 +144,7 @@ export const wrangler = {
       summary: 'One Version: version (tag, message, compatibility date, handlers, bindings)',
       input: versionInput,
       effect: 'read',
+      outputs: WRANGLER_OUTPUTS.version,
       describe: (input) => formatArgv(versionViewArgv(input.name, input.version_id)),
       run: (input, ctx) =>
         runWrangler(ctx, versionViewArgv(input.name, input.version_id), parseVersionView),
@@ -149,6 +154,7 @@ export const wrangler = {
         'Serve an earlier Version to 100% of traffic: version_id, active_version_id, deployment',
       input: rollbackInput,
       effect: 'destructive',
+      outputs: WRANGLER_OUTPUTS.rollback,
       describe: (input) => formatArgv(rollbackArgv(input)),
       run: runRollback,
     }),
@@ -156,6 +162,7 @@ export const wrangler = {
       summary: 'Set (rotate) a secret of a Worker; the value goes to wrangler on stdin',
       input: secretPutInput,
       effect: 'destructive',
+      outputs: WRANGLER_OUTPUTS.secret_put,
       describe: (input) => formatArgv(secretPutArgv(input.name, input.key)),
       run: runSecretPut,
     }),
@@ -163,6 +170,7 @@ export const wrangler = {
       summary: 'Who the credentials belong to: logged_in, auth_type, email, accounts',
       input: z.strictObject({}),
       effect: 'read',
+      outputs: WRANGLER_OUTPUTS.whoami,
       describe: () => formatArgv(whoamiArgv()),
       run: (_input, ctx) => runWhoami(ctx),
     }),
@@ -171,6 +179,7 @@ export const wrangler = {
         'Live invocation logs for a while: events (outcome, request, logs, exceptions), count',
       input: tailInput,
       effect: 'read',
+      outputs: WRANGLER_OUTPUTS.tail,
       describe: describeTail,
       run: runTail,
     }),
