@@ -1,4 +1,5 @@
 import type { Preflight } from '../adapters/adapter.js';
+import { formatOutputs } from '../adapters/outputs.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { setup } from './setup.js';
@@ -39,6 +40,8 @@ async function listAdapters(options: { json: boolean | undefined }, io: Io): Pro
           name: `${adapter.name}.${name}`,
           effect: action.effect,
           summary: action.summary,
+          // null for a third-party action: its outputs are not declared.
+          outputs: action.outputs ?? null,
         })),
       };
     }),
@@ -63,6 +66,8 @@ async function listAdapters(options: { json: boolean | undefined }, io: Io): Pro
       io.stdout.write(
         `    ${action.name.padEnd(28)} ${effect.padEnd(11)} ${c.dim(action.summary)}\n`,
       );
+      if (action.outputs)
+        io.stdout.write(`      ${c.dim(`outputs: ${formatOutputs(action.outputs)}`)}\n`);
     }
   }
   return EXIT.ok;

@@ -3,6 +3,7 @@ import { stepEffect } from '../engine/prepare.js';
 import { findRunbook } from '../schema/load.js';
 import { SECTIONS, stepsOf, type Runbook, type Step } from '../schema/runbook.js';
 import { severityText } from './catalog.js';
+import { PROCESS_OUTPUTS } from '../adapters/outputs.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { setup } from './setup.js';
@@ -25,14 +26,20 @@ async function showRunbook(
   const cli = await setup(io, { dir: options.dir });
   const { file, runbook } = await findRunbook(id, cli.dirs, cli.load);
   if (!runbook) return EXIT.usage;
-  if (options.json) {
-    io.stdout.write(`${JSON.stringify({ file, ...runbook }, null, 2)}\n`);
-    return EXIT.ok;
-  }
-  // Each step's effect is its action's: the adapters its steps name are loaded for it.
+  // Each step's effect and outputs are its action's: the adapters its steps name are loaded.
   const adapters = await cli.registry.load(
     stepsOf(runbook).flatMap(({ step }) => (step.uses ? [step.uses.split('.')[0] ?? ''] : [])),
   );
+  if (options.json) {
+    // `step_outputs`: each step's output names (its action's, then its captures), when known.
+    const stepOutputs = Object.fromEntries(
+      stepsOf(runbook).map(({ step }) => [step.id, outputNames(step, adapters) ?? null]),
+    );
+    io.stdout.write(
+      `${JSON.stringify({ file, ...runbook, step_outputs: stepOutputs }, null, 2)}\n`,
+    );
+    return EXIT.ok;
+  }
   // What the file says is shown as text, never as control sequences (see report/visible.ts).
   io.stdout.write(
     renderRunbook(visibleDeep(runbook), visible(file), adapters, colorsFor(io.stdout, io.env)),
@@ -133,7 +140,23 @@ function renderStep(
   ];
   for (const line of what.trim().split('\n')) lines.push(`      ${c.dim(line)}`);
   if (step.when) lines.push(`      when: ${step.when}`);
+  const outputs = outputNames(step, adapters);
+  if (outputs) lines.push(`      ${c.dim(`outputs: ${outputs.join(', ')}`)}`);
   return lines;
+}
+
+/** A step's output names: its action's (src/adapters/outputs.ts), then its captures; undefined
+ * when its action's are not known (a manual step's are in docs/format.md#answers, a third-party
+ * action's are not declared). */
+function outputNames(step: Step, adapters: LoadedAdapters): string[] | undefined {
+  const declared =
+    step.run !== undefined
+      ? PROCESS_OUTPUTS
+      : step.uses !== undefined
+        ? adapters.action(step.uses)?.outputs
+        : undefined;
+  if (!declared) return undefined;
+  return [...new Set([...Object.keys(declared), ...Object.keys(step.capture ?? {})])];
 }
 
 function capitalize(text: string): string {

@@ -56,6 +56,8 @@ export interface Diagnostic {
   /** The source line the position is on, for the caret display. */
   sourceLine?: string;
   hint?: string;
+  /** The lint rule that found it (docs/lint.md), when one did. */
+  rule?: string;
 }
 
 /** One or more runbooks are invalid; carries every problem found, not the first. */

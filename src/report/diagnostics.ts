@@ -6,9 +6,10 @@ import { visibleDeep } from './visible.js';
 export function formatDiagnostic(diagnostic: Diagnostic, colors: ChalkInstance): string {
   // File names, messages and source lines come from the files: nothing in them reaches the
   // terminal as a control sequence.
-  const { file, line, col, severity, message, sourceLine, hint } = visibleDeep(diagnostic);
+  const { file, line, col, severity, message, sourceLine, hint, rule } = visibleDeep(diagnostic);
   const label = severity === 'error' ? colors.red.bold('error') : colors.yellow.bold('warning');
-  const lines = [`${colors.bold(`${file}:${line}:${col}`)}: ${label}: ${message}`];
+  const tag = rule === undefined ? '' : ` ${colors.dim(`[${rule}]`)}`;
+  const lines = [`${colors.bold(`${file}:${line}:${col}`)}: ${label}: ${message}${tag}`];
   if (sourceLine !== undefined && sourceLine.trim() !== '') {
     const gutter = String(line).length;
     const shown = sourceLine.replace(/\t/g, ' ');

@@ -22,9 +22,23 @@ export function runbookJsonSchema(adapters: LoadedAdapters): JsonObject {
       const action = adapters.action(name);
       const input = action ? actionInputSchema(action.input) : {};
       delete input.$schema;
+      // Its outputs, described for editors (dry_run.outputs may also name the step's captures).
+      const outputs = Object.fromEntries(
+        Object.entries(action?.outputs ?? {}).map(([output, spec]) => [
+          output,
+          { description: `${spec.type}${spec.nullable ? ' or null' : ''}: ${spec.description}` },
+        ]),
+      );
       return {
         if: { properties: { uses: { const: name } }, required: ['uses'] },
-        then: { properties: { with: allowTemplates(input) } },
+        then: {
+          properties: {
+            with: allowTemplates(input),
+            ...(Object.keys(outputs).length === 0
+              ? {}
+              : { dry_run: { properties: { outputs: { properties: outputs } } } }),
+          },
+        },
       };
     });
   }

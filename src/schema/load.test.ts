@@ -440,14 +440,14 @@ describe('parseRunbook: severity', () => {
 describe('parseRunbook: --strict', () => {
   const destructive = (guard: string) =>
     withStep(
-      `resolution:\n  - id: purge\n    run: rm -rf /var/cache/api\n    effect: destructive\n${guard}`,
+      `verification: [{ id: check, run: "true" }]\nresolution:\n  - id: purge\n    run: rm -rf /var/cache/api\n    effect: destructive\n${guard}`,
     );
 
   it('fails a destructive step without a guard only under --strict', () => {
     expect(problems(destructive(''))).toEqual([]);
     expect(problems(destructive(''), { strict: true })).toMatchInlineSnapshot(`
       [
-        "4:9 error destructive step "purge" has no guard",
+        "5:9 error destructive step "purge" has no guard",
       ]
     `);
     expect(hints(destructive(''), { strict: true })).toEqual([

@@ -248,6 +248,15 @@ function buildSchemas() {
           template: z.string().optional(),
         })
         .optional(),
+      lint: z
+        .strictObject({
+          ignore: z
+            .record(z.string(), z.string())
+            .optional()
+            .describe('Lint rules switched off for this runbook, each with the reason why'),
+        })
+        .optional()
+        .describe('The lint rules of validate --strict (docs/lint.md)'),
     })
     .meta({ id: 'Runbook', title: 'runbook' });
   return { stepSchema, varDefinition, runbookSchema };

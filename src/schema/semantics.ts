@@ -13,6 +13,7 @@ import {
 } from './expressions.js';
 import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
 import { checkShellValues } from './semantics-shell.js';
+import { LINT_RULES, LINT_RULE_IDS, secretLike, type LintRule } from './lint.js';
 import { suggest } from './suggest.js';
 import { accepts } from './zod-accept.js';
 import { diagnosticsFromZod, zodIssues } from './zod-diagnostics.js';
@@ -105,7 +106,11 @@ const ACTIONS = ['run', 'uses', 'manual'] as const;
 /** The keys of a step whose strings may hold `${{ }}`, besides its expressions. */
 const TEMPLATED_KEYS = ['run', 'with', 'manual', 'name', 'env'] as const;
 
-type At = (path: PathSegment[], message: string, extra?: Partial<Diagnostic>) => void;
+type At = (
+  path: PathSegment[],
+  message: string,
+  extra?: Partial<Diagnostic> & { key?: string },
+) => void;
 
 /** A manual step's question (docs/format.md#answers): `input:` or `choices:`, on a manual step,
  * with an RE2 pattern, a name of its own and choices each once. */
@@ -163,6 +168,16 @@ export function checkSemantics(
     out.push(source.diagnosticAtPath(path, message, extra));
   };
 
+  /** A lint rule's finding: an error under --strict (docs/lint.md), else nothing. */
+  const lint = (
+    rule: LintRule,
+    path: PathSegment[],
+    message: string,
+    extra: Partial<Diagnostic> & { key?: string } = {},
+  ): void => {
+    if (options.strict) at(path, message, { hint: LINT_RULES[rule].hint, ...extra, rule });
+  };
+
   const steps = collectSteps(data);
   if (steps.length === 0) {
     at([], 'a runbook needs at least one step or detection check', {
@@ -187,6 +202,18 @@ export function checkSemantics(
         { hint: 'step ids must be unique in a runbook' },
       );
     else stepIds.set(step.id, path);
+  }
+  const byAlias = new Map<string, string>();
+  for (const [id, path] of stepIds) {
+    const key = id.replace(/_/g, '-');
+    const other = byAlias.get(key);
+    if (other === undefined) byAlias.set(key, id);
+    else
+      lint(
+        'step-id-dash-underscore',
+        [...path, 'id'],
+        `step ids "${other}" and "${id}" differ only by - and _: both are steps.${key.replace(/-/g, '_')} in an expression`,
+      );
   }
   /** `my-step` is also `my_step` in an expression. */
   const alias = (id: string): string => (id.includes('-') ? id.replace(/-/g, '_') : id);
@@ -459,15 +486,33 @@ export function checkSemantics(
       );
     }
     const effect = declared ?? actionEffect;
+    if (effect === 'destructive' && step.when === undefined && step.confirm !== true)
+      lint(
+        'destructive-without-guard',
+        [...path, 'id'],
+        `destructive step "${String(step.id)}" has no guard`,
+      );
     if (
-      options.strict &&
-      effect === 'destructive' &&
-      step.when === undefined &&
-      step.confirm !== true
-    ) {
-      at([...path, 'id'], `destructive step "${String(step.id)}" has no guard`, {
-        hint: 'add a when: condition or confirm: true',
-      });
+      typeof step.uses === 'string' &&
+      /^(?:http|curl)\./.test(step.uses) &&
+      step.timeout === undefined &&
+      !(isObject(step.with) && step.with.timeout !== undefined)
+    )
+      lint(
+        'http-without-timeout',
+        [...path, 'uses'],
+        `${step.uses} step "${String(step.id)}" has no timeout`,
+      );
+    if (options.strict) {
+      for (const key of ['run', 'with', 'env'] as const)
+        for (const [where, what] of secretsIn([...path, key], step[key]))
+          lint('literal-secret', where, `this looks like ${what}, written into the runbook`);
+      if (typeof step.when === 'string' && alwaysFalse(step.when, expressions))
+        lint(
+          'unreachable-step',
+          [...path, 'when'],
+          `step "${String(step.id)}" never runs: \`${step.when}\` is always false`,
+        );
     }
 
     for (const key of ['when'] as const)
@@ -520,7 +565,22 @@ export function checkSemantics(
       hint: 'rename it',
     });
 
-  checkSeverity(data, options, at);
+  checkSeverity(data, options, (path, message, extra) =>
+    at(path, message, {
+      hint: LINT_RULES['severity-outside-scheme'].hint,
+      ...extra,
+      rule: 'severity-outside-scheme',
+    }),
+  );
+  const hasSteps = (section: string): boolean =>
+    Array.isArray(data[section]) && data[section].length > 0;
+  if (hasSteps('resolution') && !hasSteps('verification'))
+    lint(
+      'resolution-without-verification',
+      ['resolution'],
+      'the runbook resolves but never verifies: it has resolution: steps and no verification: steps',
+      { key: 'resolution' },
+    );
   if (isObject(data.communication)) checkStrings(['communication'], data.communication);
 
   if (isObject(data.environments)) {
@@ -573,7 +633,57 @@ export function checkSemantics(
       hint: `rename the file to ${data.id}.yaml or change the id`,
     });
   }
-  return out;
+  const ignored = checkIgnores(data, at);
+  return ignored.size === 0 ? out : out.filter((d) => d.rule === undefined || !ignored.has(d.rule));
+}
+
+/** The rules `lint: { ignore: }` switches off: each a known rule with a reason. */
+function checkIgnores(data: Raw, at: At): Set<string> {
+  const ignored = new Set<string>();
+  if (!isObject(data.lint) || !isObject(data.lint.ignore)) return ignored;
+  for (const [rule, reason] of Object.entries(data.lint.ignore)) {
+    const path: PathSegment[] = ['lint', 'ignore'];
+    if (!(LINT_RULE_IDS as string[]).includes(rule)) {
+      const guess = suggest(rule, LINT_RULE_IDS);
+      at(path, `unknown lint rule "${rule}"`, {
+        key: rule,
+        hint: guess ? `did you mean "${guess}"?` : `rules: ${LINT_RULE_IDS.join(', ')}`,
+      });
+      continue;
+    }
+    if (typeof reason === 'string' && reason.trim() === '') {
+      at([...path, rule], `lint rule "${rule}" is ignored without a reason`, {
+        hint: 'say why it does not apply to this runbook',
+      });
+      continue;
+    }
+    ignored.add(rule);
+  }
+  return ignored;
+}
+
+/** Where a value's strings hold a literal that looks like a secret, and what it looks like. */
+function secretsIn(path: PathSegment[], value: unknown): Array<[PathSegment[], string]> {
+  if (typeof value === 'string') {
+    const what = secretLike(value);
+    return what ? [[path, what]] : [];
+  }
+  if (Array.isArray(value))
+    return value.flatMap((item, index) => secretsIn([...path, index], item));
+  if (isObject(value))
+    return Object.entries(value).flatMap(([key, item]) => secretsIn([...path, key], item));
+  return [];
+}
+
+/** A `when:` that refers to nothing and is false: the step can never run. */
+function alwaysFalse(source: string, expressions: Expressions): boolean {
+  if (/\b(?:vars|env|steps|runbook|run|outputs)\b/.test(source)) return false;
+  if (expressions.checkSyntax(source) !== undefined) return false;
+  try {
+    return expressions.evaluate(source, {}) === false;
+  } catch {
+    return false;
+  }
 }
 
 /**
