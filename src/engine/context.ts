@@ -10,12 +10,21 @@ import {
 } from '../schema/expressions.js';
 import { mentionsPatterns } from '../schema/regex.js';
 import type { RunMode, StepRecord } from './events.js';
+import { planningExpressions } from './plan-values.js';
+import type { Placeholders } from './vars.js';
 
 /** What expressions see: vars, env (declared only), steps, runbook, run — and, while a step's
  * expect/capture/until is evaluated, that step's `outputs`. Values are kept converted for CEL.
  * It carries the language the run's expressions are evaluated in (`loadExpressionsFor`). */
 export class ExpressionContext {
   readonly expressions: Expressions;
+  /** What templates are rendered with: in a plan, the language that shows what it cannot know
+   * (plan-values.ts); else `expressions`. */
+  readonly rendering: Expressions;
+  /** The required variables a plan has no value for (vars.ts). */
+  readonly placeholders: Placeholders | undefined;
+  /** The placeholders a plan put in commands so far; undefined outside a plan. */
+  readonly shown: ReadonlySet<string> | undefined;
   readonly #base: Record<string, unknown>;
   readonly #steps: Record<string, unknown> = {};
 
@@ -27,9 +36,16 @@ export class ExpressionContext {
     runId: string;
     mode: RunMode;
     startedAt: string;
+    placeholders?: Placeholders | undefined;
   }) {
     const { runbook } = input;
     this.expressions = input.expressions;
+    this.placeholders = input.placeholders;
+    if (input.mode === 'dry-run') {
+      const shown = new Set<string>();
+      this.shown = shown;
+      this.rendering = planningExpressions(input.expressions, input.placeholders, shown);
+    } else this.rendering = input.expressions;
     this.#base = {
       vars: toCel(input.vars),
       env: toCel(input.env),
