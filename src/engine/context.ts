@@ -167,6 +167,26 @@ export function outputsRead(
   return read;
 }
 
+/** The variables that `steps` read in their expressions and templates (`vars.x`, `vars["x"]`);
+ * undefined when one reads `vars` as a whole (`vars[name]`), which may be any of them. */
+export function varsRead(steps: readonly Step[]): Set<string> | undefined {
+  const read = new Set<string>();
+  for (const step of steps) {
+    const sources = bareExpressions(step);
+    collectTemplates(step, sources);
+    for (const source of sources)
+      for (const match of source.matchAll(VARS_REFERENCE)) {
+        const name = match[1] ?? match[2];
+        if (name === undefined) return undefined;
+        read.add(name);
+      }
+  }
+  return read;
+}
+
+const VARS_REFERENCE =
+  /(?<![.\w])vars\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)|\s*\[\s*["']([^"']+)["']\s*\])?/g;
+
 /** What a runbook's expressions and patterns need loaded (see `expressionNeeds`): nothing for one
  * of plain shell steps. */
 export function expressionNeedsOf(runbook: Runbook): ExpressionNeeds {
