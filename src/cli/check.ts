@@ -12,6 +12,7 @@ import {
 import { newRunId } from '../state/journal.js';
 import { LockedError, type HeldLock } from '../state/lock.js';
 import { runRedactor } from '../engine/redact.js';
+import { varsRead } from '../engine/context.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
 import { RunbookError, UsageError } from '../common/errors.js';
 import { sha256 } from './crypto.js';
@@ -218,10 +219,13 @@ async function selectTargets(
         : Object.fromEntries(Object.entries(cliVars).filter(([name]) => declared.includes(name)));
     const hasEnv = options.env === undefined || chosen.length === 1 || runbook.environments;
     try {
+      // Only the values its checks read are needed: a variable of resolution steps is not.
+      const needed = varsRead(checkStepsOf(runbook).map(({ step }) => step));
       const vars = resolveVars(runbook, {
         cliVars: own,
         envName: hasEnv ? options.env : undefined,
         processEnv: io.env,
+        ...(needed ? { needed } : {}),
       });
       targets.push({ runbook, file, vars, redactor: runRedactor(vars, io.env) });
     } catch (error) {

@@ -34,12 +34,13 @@ async function diagnose(id: string, options: Values<typeof flags>, io: Io): Prom
     cliVars: parseVarFlags(options.var),
     envName: options.env,
     processEnv: io.env,
-    allowMissing: true,
+    // Each missing value stands as `<name>`, as in a dry run; its requirement names it.
+    placeholders: true,
   });
-  const missingVars = (vars.missing ?? []).map((text) => {
-    const [name = text, how = ''] = text.split(/ \((.*)\)$/);
-    return { name, how: `pass ${how}` };
-  });
+  const missingVars = (vars.missingVars ?? []).map(({ name, how }) => ({
+    name,
+    how: `pass ${how}`,
+  }));
   const requirements = await diagnoseRunbook({
     runbook,
     registry: cli.registry,

@@ -9,7 +9,13 @@ import { RunningRecord } from '../exec/leftovers.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import { runRedactor, type Redactor } from '../engine/redact.js';
 import { runRunbook } from '../engine/run.js';
-import { parseVarFlags, resolveVars, type ResolvedVars } from '../engine/vars.js';
+import {
+  missingValuesError,
+  parseVarFlags,
+  resolveVars,
+  type ResolvedVars,
+} from '../engine/vars.js';
+import { missingVarsWarning } from '../report/plan-warning.js';
 import type { EngineEvent, RunMode, RunOrigin, RunResult } from '../engine/events.js';
 import type { Approvals, Notify, Plan } from '../engine/options.js';
 import { outputsRead } from '../engine/context.js';
@@ -60,6 +66,10 @@ const flags = {
   env: envFlag,
   only: flag.string('--only <sections>', 'run only these sections (comma-separated)'),
   from: flag.string('--from <step>', 'skip every step before this one'),
+  requireVars: flag.boolean(
+    '--require-vars',
+    'with --dry-run: refuse, as a real run does, when a required variable has no value',
+  ),
   force: flag.boolean('--force', 'run even if another run of this runbook holds its lock'),
   killOrphans: flag.boolean(
     '--kill-orphans',
@@ -108,7 +118,17 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
       throw new UsageError(`--approve ${step}: runbook ${runbook.id} has no such step`);
   }
   await checkAnswers(runbook, answers);
-  const vars = resolveVars(runbook, { cliVars, envName: options.env, processEnv: io.env });
+  // A plan shows a required value it lacks as a placeholder, unless told to refuse as a run does.
+  const vars = resolveVars(runbook, {
+    cliVars,
+    envName: options.env,
+    processEnv: io.env,
+    placeholders: options.dryRun === true,
+  });
+  if (vars.missingVars?.length) {
+    if (options.requireVars || !options.dryRun) throw missingValuesError(runbook, vars);
+    if (options.format === 'text') io.stderr.write(`warning: ${missingVarsWarning(vars)}\n`);
+  }
   if (options.from !== undefined) warnFrom(io, runbook, options.from);
   const mode: RunMode = options.dryRun ? 'dry-run' : options.readOnly ? 'read-only' : 'execute';
   const hashes = await runbookHashes(io.cwd, file, runbook);
@@ -346,10 +366,10 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
       view?.summary(result);
       break;
     case 'json':
-      io.stdout.write(runJson(result, exitCodeForRun(result.status)));
+      io.stdout.write(runJson(result, exitCodeForRun(result.status), vars));
       break;
     case 'junit':
-      io.stdout.write(runJunit(result));
+      io.stdout.write(runJunit(result, vars));
       break;
     default: {
       const unreachable: never = request.format;

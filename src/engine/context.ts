@@ -10,12 +10,21 @@ import {
 } from '../schema/expressions.js';
 import { mentionsPatterns } from '../schema/regex.js';
 import type { RunMode, StepRecord } from './events.js';
+import { planningExpressions } from './plan-values.js';
+import type { Placeholders } from './vars.js';
 
 /** What expressions see: vars, env (declared only), steps, runbook, run — and, while a step's
  * expect/capture/until is evaluated, that step's `outputs`. Values are kept converted for CEL.
  * It carries the language the run's expressions are evaluated in (`loadExpressionsFor`). */
 export class ExpressionContext {
   readonly expressions: Expressions;
+  /** What templates are rendered with: in a plan, the language that shows what it cannot know
+   * (plan-values.ts); else `expressions`. */
+  readonly rendering: Expressions;
+  /** The required variables a plan has no value for (vars.ts). */
+  readonly placeholders: Placeholders | undefined;
+  /** The placeholders a plan put in commands so far; undefined outside a plan. */
+  readonly shown: ReadonlySet<string> | undefined;
   readonly #base: Record<string, unknown>;
   readonly #steps: Record<string, unknown> = {};
 
@@ -27,9 +36,16 @@ export class ExpressionContext {
     runId: string;
     mode: RunMode;
     startedAt: string;
+    placeholders?: Placeholders | undefined;
   }) {
     const { runbook } = input;
     this.expressions = input.expressions;
+    this.placeholders = input.placeholders;
+    if (input.mode === 'dry-run') {
+      const shown = new Set<string>();
+      this.shown = shown;
+      this.rendering = planningExpressions(input.expressions, input.placeholders, shown);
+    } else this.rendering = input.expressions;
     this.#base = {
       vars: toCel(input.vars),
       env: toCel(input.env),
@@ -150,6 +166,26 @@ export function outputsRead(
   }
   return read;
 }
+
+/** The variables that `steps` read in their expressions and templates (`vars.x`, `vars["x"]`);
+ * undefined when one reads `vars` as a whole (`vars[name]`), which may be any of them. */
+export function varsRead(steps: readonly Step[]): Set<string> | undefined {
+  const read = new Set<string>();
+  for (const step of steps) {
+    const sources = bareExpressions(step);
+    collectTemplates(step, sources);
+    for (const source of sources)
+      for (const match of source.matchAll(VARS_REFERENCE)) {
+        const name = match[1] ?? match[2];
+        if (name === undefined) return undefined;
+        read.add(name);
+      }
+  }
+  return read;
+}
+
+const VARS_REFERENCE =
+  /(?<![.\w])vars\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)|\s*\[\s*["']([^"']+)["']\s*\])?/g;
 
 /** What a runbook's expressions and patterns need loaded (see `expressionNeeds`): nothing for one
  * of plain shell steps. */

@@ -6,6 +6,7 @@ import { ExpressionError } from '../schema/expressions.js';
 import { stepsOf, type Runbook } from '../schema/runbook.js';
 import { ExpressionContext, loadExpressionsFor } from './context.js';
 import { runRedactor } from './redact.js';
+import { holdsPlaceholder } from './plan-values.js';
 import { renderValue } from './render.js';
 import type { ResolvedVars } from './vars.js';
 
@@ -70,6 +71,7 @@ export async function diagnoseRunbook(input: {
     runId: 'doctor',
     mode: 'dry-run',
     startedAt: new Date().toISOString(),
+    placeholders: input.vars.placeholders,
   });
   const checks: Array<Promise<void>> = [];
   for (const { name, how } of input.missingVars) {
@@ -141,12 +143,14 @@ export async function diagnoseRunbook(input: {
     if (step.uses?.startsWith('http.') && step.with && step.on === undefined) {
       let url: unknown;
       try {
-        url = (renderValue(step.with, context.get(), expressions) as { url?: unknown }).url;
+        url = (renderValue(step.with, context.get(), context.rendering) as { url?: unknown }).url;
       } catch (error) {
         if (!(error instanceof ExpressionError)) throw error;
-        continue; // It depends on an earlier step's outputs: it can only be known during a run.
+        continue;
       }
-      if (typeof url !== 'string') continue;
+      // One that depends on an earlier step's outputs can only be known during a run; one built
+      // from a variable without a value, once it has one (the variable is named above).
+      if (typeof url !== 'string' || holdsPlaceholder(url, context.shown ?? new Set())) continue;
       checks.push(
         need('target', url, step.id, async () => {
           let target: URL;

@@ -44,6 +44,9 @@ export interface StepRecord {
   reason?: string;
   /** How the run was asked for, when that is why: worded after the reason (see Asked). */
   asked?: Asked;
+  /** A plan's step whose `when:` it could not decide (it reads a value the plan does not have):
+   * planned as if it held, on this condition. */
+  condition?: string;
   /** A detection check whose expectation failed: the symptom is present. */
   finding?: boolean;
   /** A confirmation was refused or a manual step not acknowledged: the run stops (exit 3). */

@@ -6,6 +6,8 @@ import type { ExpressionContext } from './context.js';
 import type { StepRecord } from './events.js';
 import type { StepOptions } from './options.js';
 import type { Redactor } from './redact.js';
+import { z } from 'zod';
+import { holdsPlaceholder } from './plan-values.js';
 import { renderArgv, renderShellCommand, renderText, renderValue } from './render.js';
 
 /** A step ready to run: its action and rendered input, and the command people are shown. */
@@ -43,16 +45,16 @@ export async function prepareStep(
       kind: 'manual',
       effect: 'manual',
       command: undefined,
-      text: renderText(step.manual, context.get(), context.expressions),
+      text: renderText(step.manual, context.get(), context.rendering),
     };
   const host =
     step.on !== undefined && Object.hasOwn(scope.hosts, step.on) ? scope.hosts[step.on] : undefined;
   if (step.on !== undefined && !host)
     throw new PrepareError(`on: ${step.on}: no such host under hosts: in runbook.config.yaml`);
-  const { uses, input, env } = renderInput(step, context.get(), context.expressions);
+  const { uses, input, env } = renderInput(step, context.get(), context.rendering);
   const action = await scope.registry.action(uses);
   if (!action) throw new PrepareError(`unknown action ${uses}`);
-  const parsed = parseInput(step, uses, action, input);
+  const parsed = parseInput(step, uses, action, input, context.shown);
   if (host && action.local) throw new PrepareError(`${uses} runs here: on: does not apply to it`);
   const described = action.describe(parsed);
   return {
@@ -121,15 +123,51 @@ function renderInput(
 /** The input as its action takes it. A `run:` step's input is built by renderInput, all text, from
  * the validated runbook (the command's values go by environment, so its text is never empty);
  * `uses:` inputs are parsed. */
-function parseInput(step: Step, uses: string, action: AnyAction, input: unknown): unknown {
+function parseInput(
+  step: Step,
+  uses: string,
+  action: AnyAction,
+  input: unknown,
+  shown: ReadonlySet<string> | undefined,
+): unknown {
   if (step.run !== undefined) return input;
-  const parsed = action.input.safeParse(input);
+  let parsed = action.input.safeParse(input);
+  if (parsed.success) return parsed.data;
+  // In a plan, an input that holds a placeholder where the action wants a value of a form
+  // (`<database_url>` for a postgres:// URL) is taken as text, so that the plan shows it.
+  const lenient = shown && planInput(action.input, input, parsed.error.issues, shown);
+  if (lenient) parsed = lenient.safeParse(input);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const where = issue?.path.length ? `with.${issue.path.join('.')}: ` : '';
   throw new PrepareError(
     `${uses}: ${where}${issue?.message ?? 'invalid input'} (after templating)`,
   );
+}
+
+/** An action's input schema with each field whose value holds a placeholder, and that its own
+ * schema refuses, taken as text; undefined when some refused field holds none. */
+function planInput(
+  schema: z.ZodType,
+  input: unknown,
+  issues: readonly z.core.$ZodIssue[],
+  shown: ReadonlySet<string>,
+): z.ZodType | undefined {
+  if (!(schema instanceof z.ZodObject) || input === null || typeof input !== 'object')
+    return undefined;
+  const fields: Record<string, z.ZodType> = {};
+  for (const issue of issues) {
+    const key = issue.path[0];
+    if (typeof key !== 'string' || !Object.hasOwn(input, key)) return undefined;
+    const value = (input as Record<string, unknown>)[key];
+    if (typeof value !== 'string' || !holdsPlaceholder(value, shown)) return undefined;
+    fields[key] = z.string();
+  }
+  try {
+    return schema.safeExtend(fields);
+  } catch {
+    return undefined; // An object schema with refinements of its own cannot be extended.
+  }
 }
 
 /** The input of shell.run for a command: values by environment, the display with them inlined. */

@@ -122,16 +122,18 @@ export class Redactor {
 }
 
 /** The redactor of one run: credential-named environment variables, variables marked secret,
- * and the password of any URL a variable holds (a credential even when not marked secret). */
+ * and the password of any URL a variable holds (a credential even when not marked secret). A
+ * placeholder (`<name>`, a plan's stand-in for a missing value) is no secret and stays visible. */
 export function runRedactor(
-  vars: Pick<ResolvedVars, 'values' | 'secrets'>,
+  vars: Pick<ResolvedVars, 'values' | 'secrets' | 'placeholders'>,
   env: Record<string, string | undefined>,
 ): Redactor {
   const redactor = new Redactor();
+  const standIns = vars.placeholders;
   redactor.addFromEnv(env);
-  for (const name of vars.secrets) redactor.add(vars.values[name]);
-  for (const value of Object.values(vars.values)) {
-    if (typeof value === 'string') redactor.addUrlPassword(value);
+  for (const name of vars.secrets) if (!standIns?.vars.has(name)) redactor.add(vars.values[name]);
+  for (const [name, value] of Object.entries(vars.values)) {
+    if (typeof value === 'string' && !standIns?.vars.has(name)) redactor.addUrlPassword(value);
   }
   return redactor;
 }

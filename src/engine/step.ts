@@ -17,6 +17,10 @@ import {
   type Question,
 } from '../schema/answers.js';
 import { currentUser } from './user.js';
+import { unknownIn } from './plan-values.js';
+
+/** The reason of a plan's step that could not be planned whole: its inputs did not render. */
+export const NOT_PLANNED = 'not evaluated in a dry run';
 
 /** A step's record before it runs, to be completed. */
 type Blank = (
@@ -50,6 +54,7 @@ export class Steps {
       runId: options.runId,
       mode: plan.mode,
       startedAt: new Date().toISOString(),
+      placeholders: plan.mode === 'dry-run' ? options.vars.placeholders : undefined,
     });
     this.#attempts = new Attempts(options, this.context, emitter);
     this.#awaiting = plan.from;
@@ -87,13 +92,16 @@ export class Steps {
     const effect = prepared?.effect ?? stepEffect(step, undefined);
     const command = prepared?.command;
     const gated = this.#gate(step, (status) => blank(status, effect, command));
-    if (gated) return gated;
+    if (gated && !('undecided' in gated)) return gated;
+    // A condition a plan cannot decide: the step is planned as if it held, and says so.
+    const undecided = gated && { condition: gated.undecided, reason: gated.reason };
     if (!prepared) {
       const message = prepareError?.message ?? 'could not be prepared';
       if (mode === 'dry-run')
         return {
           ...blank('planned', effect, undefined),
-          reason: `not evaluated in a dry run: ${message}`,
+          ...undecided,
+          reason: `${NOT_PLANNED}: ${message}`,
         };
       return { ...blank('failed', effect, undefined), reason: message };
     }
@@ -113,6 +121,7 @@ export class Steps {
       return {
         ...blank('planned', effect, command),
         outputs,
+        ...undecided,
         ...(mode === 'read-only' ? { asked: { kind: 'read-only', effect } as const } : {}),
       };
     }
@@ -131,8 +140,12 @@ export class Steps {
     return this.#attempts.run(section, step, prepared, blank('succeeded', effect, command));
   }
 
-  /** What keeps a step from starting: the plan's start, an interruption, its `when:`. */
-  #gate(step: Step, blank: (status: StepRecord['status']) => StepRecord): StepRecord | undefined {
+  /** What keeps a step from starting: the plan's start, an interruption, its `when:`; or, in a
+   * plan, a `when:` it cannot decide (one that reads a value the plan does not have). */
+  #gate(
+    step: Step,
+    blank: (status: StepRecord['status']) => StepRecord,
+  ): StepRecord | { undecided: string; reason: string } | undefined {
     if (this.#awaiting !== undefined) {
       if (step.id === this.#awaiting) this.#awaiting = undefined;
       else return { ...blank('skipped'), asked: { kind: 'before-from', from: this.#awaiting } };
@@ -140,6 +153,11 @@ export class Steps {
     if (this.#options.signal.aborted)
       return { ...blank('interrupted'), reason: 'interrupted before it started' };
     if (step.when === undefined) return undefined;
+    const dryRun = this.#plan.mode === 'dry-run';
+    // Evaluated against a placeholder, it would be decided on a value the real run never sees.
+    const unknown = dryRun ? unknownIn(step.when, this.context.placeholders) : undefined;
+    if (unknown)
+      return { undecided: step.when, reason: `condition not decided in a dry run: ${unknown}` };
     try {
       const value = this.context.expressions.evaluate(step.when, this.context.get());
       if (value !== true)
@@ -147,10 +165,10 @@ export class Steps {
       return undefined;
     } catch (error) {
       if (!(error instanceof ExpressionError)) throw error;
-      if (this.#plan.mode === 'dry-run')
+      if (dryRun)
         return {
-          ...blank('planned'),
-          reason: `condition not evaluated in a dry run: ${error.message}`,
+          undecided: step.when,
+          reason: `condition not decided in a dry run: ${error.message}`,
         };
       return {
         ...blank('failed'),

@@ -247,3 +247,81 @@ describe('parseVarFlags', () => {
     expect(error.hint).toBe('e.g. --var api_url=https://staging.example.com');
   });
 });
+
+describe('resolveVars: a plan without some required values', () => {
+  const PLAN: Runbook = {
+    id: 'db-down',
+    title: 'Database down',
+    vars: {
+      database_url: { required: true, secret: true, env: 'DATABASE_URL' },
+      option: { required: true, choices: ['rollback', 'scale'] },
+      app_dir: { required: true, env: 'APP_DIR' },
+      region: { default: 'eu' },
+    },
+    diagnosis: [{ id: 'a', run: 'true' }],
+  };
+  const plan = (processEnv: Record<string, string> = {}, needed?: ReadonlySet<string>) =>
+    resolveVars(PLAN, {
+      cliVars: {},
+      envName: undefined,
+      processEnv,
+      placeholders: true,
+      ...(needed ? { needed } : {}),
+    });
+
+  it('gives each missing value its placeholder, env: names included, and lists them', () => {
+    const resolved = plan({ APP_DIR: '/srv/app' });
+    expect(resolved.values).toEqual({
+      database_url: '<database_url>',
+      option: '<option>',
+      app_dir: '/srv/app',
+      region: 'eu',
+    });
+    expect(resolved.declaredEnv).toEqual({ APP_DIR: '/srv/app', DATABASE_URL: '<database_url>' });
+    expect(resolved.missingVars).toEqual([
+      { name: 'database_url', secret: true, how: '--var database_url=… or $DATABASE_URL' },
+      { name: 'option', secret: false, how: '--var option=…' },
+    ]);
+    expect([...(resolved.placeholders?.vars ?? [])]).toEqual(['database_url', 'option']);
+    expect([...(resolved.placeholders?.env ?? [])]).toEqual([['DATABASE_URL', 'database_url']]);
+  });
+
+  it('without placeholders the same values are refused, as a real run refuses them', () => {
+    expect(
+      usageError(() =>
+        resolveVars(PLAN, { cliVars: {}, envName: undefined, processEnv: { APP_DIR: '/a' } }),
+      ),
+    ).toEqual({
+      message:
+        'runbook db-down needs values for: database_url (--var database_url=… or $DATABASE_URL), option (--var option=…)',
+      hint: 'pass them with --var name=value or set the environment variables',
+    });
+  });
+
+  it('needs only the variables named in `needed` (check: those its checks read)', () => {
+    expect(
+      usageError(() =>
+        resolveVars(PLAN, {
+          cliVars: {},
+          envName: undefined,
+          processEnv: {},
+          needed: new Set(['app_dir', 'region']),
+        }),
+      ).message,
+    ).toBe('runbook db-down needs a value for: app_dir (--var app_dir=… or $APP_DIR)');
+    expect(() =>
+      resolveVars(PLAN, {
+        cliVars: {},
+        envName: undefined,
+        processEnv: { APP_DIR: '/a' },
+        needed: new Set(['app_dir']),
+      }),
+    ).not.toThrow();
+    expect(plan({}, new Set(['option'])).values).toEqual({
+      database_url: null,
+      option: '<option>',
+      app_dir: null,
+      region: 'eu',
+    });
+  });
+});

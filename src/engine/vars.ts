@@ -12,6 +12,31 @@ export interface ResolvedVars {
   sources: Record<string, 'var' | 'environment' | 'env' | 'default' | 'unset'>;
   /** Required variables that have no value, described with how to give one. */
   missing?: string[];
+  /** The same, one by one: each name, whether it is secret, and how to give it. */
+  missingVars?: MissingVar[];
+  /** Required variables without a value that hold a placeholder (`<name>`) instead, for a plan
+   * (docs/commands.md#dry-runs-and-read-only-runs); their `env:` names hold it too. Never secrets. */
+  placeholders?: Placeholders;
+}
+
+/** A required variable without a value. */
+export interface MissingVar {
+  name: string;
+  secret: boolean;
+  /** How to give it: `--var name=…` or `--var name=… or $ENV`. */
+  how: string;
+}
+
+/** The variables (and their `env:` names) that stand as placeholders in a plan. */
+export interface Placeholders {
+  vars: ReadonlySet<string>;
+  /** The `env:` names of those variables, each to its variable's name. */
+  env: ReadonlyMap<string, string>;
+}
+
+/** What a variable without a value shows as in a plan: `<name>`. */
+export function placeholder(name: string): string {
+  return `<${name}>`;
 }
 
 type Scalar = string | number | boolean | null;
@@ -29,6 +54,11 @@ export function resolveVars(
     processEnv: Record<string, string | undefined>;
     /** Report required variables without a value in `missing` instead of refusing (doctor). */
     allowMissing?: boolean;
+    /** Report them, and give each the value `<name>` (a plan: `run --dry-run`, doctor). */
+    placeholders?: boolean;
+    /** Only these variables are needed (`check`: those its checks read); the others may lack a
+     * value even when required. All are when absent. */
+    needed?: ReadonlySet<string>;
   },
 ): ResolvedVars {
   const declared = runbook.vars ?? {};
@@ -63,7 +93,8 @@ export function resolveVars(
   }
 
   const resolved: ResolvedVars = { values: {}, secrets: new Set(), declaredEnv: {}, sources: {} };
-  const missing: string[] = [];
+  const missing: MissingVar[] = [];
+  const placeholders = { vars: new Set<string>(), env: new Map<string, string>() };
   for (const [name, raw] of Object.entries(declared)) {
     const definition = definitionOf(raw);
     if (definition.secret) resolved.secrets.add(name);
@@ -82,29 +113,53 @@ export function resolveVars(
       [value, resolved.sources[name]] = [definition.default, 'default'];
     else {
       resolved.sources[name] = 'unset';
-      if (definition.required)
-        missing.push(
-          definition.env
-            ? `${name} (--var ${name}=… or $${definition.env})`
-            : `${name} (--var ${name}=…)`,
-        );
       value = null;
+      if (definition.required && (input.needed?.has(name) ?? true)) {
+        missing.push({
+          name,
+          secret: definition.secret === true,
+          how: definition.env ? `--var ${name}=… or $${definition.env}` : `--var ${name}=…`,
+        });
+        if (input.placeholders) {
+          value = placeholder(name);
+          placeholders.vars.add(name);
+          if (
+            definition.env !== undefined &&
+            !Object.hasOwn(resolved.declaredEnv, definition.env)
+          ) {
+            resolved.declaredEnv[definition.env] = value as string;
+            placeholders.env.set(definition.env, name);
+          }
+        }
+      }
     }
-    if (definition.choices && value !== null && !definition.choices.includes(value as Scalar)) {
+    if (
+      definition.choices &&
+      value !== null &&
+      !placeholders.vars.has(name) &&
+      !definition.choices.includes(value as Scalar)
+    ) {
       throw new UsageError(
         `variable ${name} is ${JSON.stringify(value)}, not one of ${definition.choices.map((c) => JSON.stringify(c)).join(', ')}`,
       );
     }
     resolved.values[name] = value;
   }
-  resolved.missing = missing;
-  if (missing.length > 0 && !input.allowMissing) {
-    throw new UsageError(
-      `runbook ${runbook.id} needs ${missing.length === 1 ? 'a value' : 'values'} for: ${missing.join(', ')}`,
-      'pass them with --var name=value or set the environment variables',
-    );
-  }
+  resolved.missing = missing.map(({ name, how }) => `${name} (${how})`);
+  resolved.missingVars = missing;
+  if (input.placeholders) resolved.placeholders = placeholders;
+  if (missing.length > 0 && !input.allowMissing && !input.placeholders)
+    throw missingValuesError(runbook, resolved);
   return resolved;
+}
+
+/** The refusal of a run whose required variables lack values (`--require-vars` for a plan). */
+export function missingValuesError(runbook: Runbook, resolved: ResolvedVars): UsageError {
+  const missing = resolved.missing ?? [];
+  return new UsageError(
+    `runbook ${runbook.id} needs ${missing.length === 1 ? 'a value' : 'values'} for: ${missing.join(', ')}`,
+    'pass them with --var name=value or set the environment variables',
+  );
 }
 
 /** `record[key]` for the record's own keys only: a variable may be called `constructor`. */

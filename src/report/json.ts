@@ -1,14 +1,24 @@
 import type { Diagnostic } from '../common/errors.js';
 import type { CheckResult } from '../engine/check.js';
 import type { RunResult } from '../engine/events.js';
+import type { ResolvedVars } from '../engine/vars.js';
+import { missingVarsJson, missingVarsWarning } from './plan-warning.js';
 
 // The documents of `--format json` (docs/commands.md): their keys are a contract, extended but
 // never renamed. Each renderer returns the text, ending with a newline.
 
 const document = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
-/** `run --format json`. `exitCode` is the one the CLI exits with for the run's status. */
-export function runJson(result: RunResult, exitCode: number): string {
+/** `run --format json`. `exitCode` is the one the CLI exits with for the run's status. A plan
+ * (`--dry-run`) also lists the required variables it had no value for (`missing_vars`), and its
+ * warning about them (`warnings`). */
+export function runJson(
+  result: RunResult,
+  exitCode: number,
+  vars?: Pick<ResolvedVars, 'missingVars'>,
+): string {
+  const plan = result.mode === 'dry-run' && vars !== undefined;
+  const warnings = plan && vars.missingVars?.length ? [missingVarsWarning(vars)] : [];
   return document({
     run_id: result.run_id,
     runbook: result.runbook.id,
@@ -30,6 +40,7 @@ export function runJson(result: RunResult, exitCode: number): string {
       outputs: step.outputs,
       attempts: step.attempts,
       ...(step.reason ? { reason: step.reason } : {}),
+      ...(step.condition === undefined ? {} : { condition: step.condition }),
       ...(step.finding ? { finding: true } : {}),
       ...(step.warnings?.length ? { warnings: step.warnings } : {}),
       ...(step.declined ? { declined: true } : {}),
@@ -37,6 +48,8 @@ export function runJson(result: RunResult, exitCode: number): string {
       ...(step.hint === undefined ? {} : { hint: step.hint }),
       ...(step.left_running ? { left_running: step.left_running } : {}),
     })),
+    ...(plan ? { missing_vars: missingVarsJson(vars) } : {}),
+    ...(warnings.length ? { warnings } : {}),
   });
 }
 

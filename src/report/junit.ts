@@ -1,5 +1,8 @@
 import type { Diagnostic } from '../common/errors.js';
 import type { RunResult } from '../engine/events.js';
+import type { ResolvedVars } from '../engine/vars.js';
+import { NOT_PLANNED } from '../engine/step.js';
+import { missingVarsWarning } from './plan-warning.js';
 
 function escape(text: string): string {
   return (
@@ -42,11 +45,19 @@ export function validationJunit(
   ].join('\n');
 }
 
-/** `run --format junit`: one test case per step. */
-export function runJunit(result: RunResult): string {
+/** `run --format junit`: one test case per step. In a plan (`--dry-run`) a planned step passes
+ * (its command is its output, after its condition when the plan could not decide it), a step
+ * skipped or not planned whole is skipped, and the required variables the plan had no value for
+ * are its suite's properties and warning (docs/commands.md#output-formats). */
+export function runJunit(result: RunResult, vars?: Pick<ResolvedVars, 'missingVars'>): string {
+  const plan = result.mode === 'dry-run';
+  const passes = (step: RunResult['steps'][number]): boolean =>
+    step.status === 'succeeded' ||
+    (plan && step.status === 'planned' && !step.reason?.startsWith(NOT_PLANNED));
   const failures = result.steps.filter((s) => s.status === 'failed' && !s.finding).length;
   const skipped = result.steps.filter(
-    (s) => s.status === 'skipped' || s.status === 'planned' || s.status === 'pending',
+    (s) =>
+      !passes(s) && (s.status === 'skipped' || s.status === 'planned' || s.status === 'pending'),
   ).length;
   const seconds = (ms: number): string => (ms / 1000).toFixed(3);
   const cases = result.steps.map((step) => {
@@ -56,18 +67,39 @@ export function runJunit(result: RunResult): string {
       inner.push(
         `      <failure message="${escape(step.reason ?? 'failed')}" type="failed">${escape(step.stderr_tail ?? '')}</failure>`,
       );
-    else if (step.status !== 'succeeded')
+    else if (!passes(step))
       inner.push(
         `      <skipped message="${escape(`${step.status}${step.reason ? `: ${step.reason}` : ''}`)}"/>`,
       );
-    if (step.command) inner.push(`      <system-out>${escape(step.command)}</system-out>`);
+    const out = [
+      ...(step.condition === undefined ? [] : [`if ${step.condition}`]),
+      ...(step.command ? [step.command] : []),
+    ];
+    if (out.length) inner.push(`      <system-out>${escape(out.join('\n'))}</system-out>`);
     return [open, ...inner, '    </testcase>'].join('\n');
   });
+  const missing = plan ? (vars?.missingVars ?? []) : [];
+  const properties = missing.length
+    ? [
+        '    <properties>',
+        ...missing.map(
+          ({ name }) => `      <property name="missing_var" value="${escape(name)}"/>`,
+        ),
+        '    </properties>',
+      ]
+    : [];
+  const warning = missing.length
+    ? [
+        `    <system-err>${escape(`warning: ${missingVarsWarning({ missingVars: missing })}`)}</system-err>`,
+      ]
+    : [];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="runbook run" tests="${result.steps.length}" failures="${failures}" time="${seconds(result.duration_ms)}">`,
     `  <testsuite name="${escape(result.runbook.id)}" tests="${result.steps.length}" failures="${failures}" skipped="${skipped}" errors="0" time="${seconds(result.duration_ms)}">`,
+    ...properties,
     ...cases,
+    ...warning,
     '  </testsuite>',
     '</testsuites>',
     '',

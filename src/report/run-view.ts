@@ -207,7 +207,8 @@ export class RunView {
           ? c.cyan(' [manual]')
           : '';
     const symbol = this.#symbol(step);
-    this.#line(`  ${symbol} ${label}${effect}${duration}`);
+    const condition = step.condition === undefined ? '' : c.yellow(`  if ${step.condition}`);
+    this.#line(`  ${symbol} ${label}${effect}${duration}${condition}`);
     const shown =
       step.status === 'planned' ||
       step.status === 'failed' ||

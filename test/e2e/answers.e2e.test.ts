@@ -133,7 +133,7 @@ describe('answers given with the run', () => {
     expect((await plan()).at(-1)).toEqual([
       'roll-back',
       'planned',
-      "condition not evaluated in a dry run: `steps.decide.outputs.answer == 'rollback'`: No such key: answer",
+      "condition not decided in a dry run: `steps.decide.outputs.answer == 'rollback'`: No such key: answer",
     ]);
   });
 });

@@ -6,6 +6,8 @@ export interface PlannedStep {
   command: string | null;
   /** A manual step's instruction, the values `dry_run:` assumes; absent when there are none. */
   outputs?: Record<string, unknown>;
+  /** The `when:` it is planned on, when the plan could not decide it. */
+  condition?: string;
   reason?: string;
 }
 
@@ -24,6 +26,7 @@ export function plannedStep(
     effect: string;
     command: string | null;
     outputs?: Record<string, unknown>;
+    condition?: string;
     reason?: string;
   },
   clock: RunClock,

@@ -51,10 +51,11 @@ function worded(value, clock) {
 }
 
 /** A step of a dry run's JSON document as the file keeps it: id, section, status, effect, command,
- * its outputs when it has any (a manual step's instruction, the values `dry_run:` assumes) and,
- * when it is skipped, why; in clock words. */
+ * its outputs when it has any (a manual step's instruction, the values `dry_run:` assumes), the
+ * condition it is planned on when the plan could not decide it and, when it is skipped, why; in
+ * clock words. */
 export function plannedStep(step, clock) {
-  const { id, section, status, effect, command, outputs, reason } = step;
+  const { id, section, status, effect, command, outputs, condition, reason } = step;
   return {
     id,
     section,
@@ -62,6 +63,7 @@ export function plannedStep(step, clock) {
     effect,
     command: command === null ? null : clockWords(command, clock),
     ...(Object.keys(outputs ?? {}).length === 0 ? {} : { outputs: worded(outputs, clock) }),
+    ...(condition === undefined ? {} : { condition }),
     ...(reason === undefined ? {} : { reason: clockWords(reason, clock) }),
   };
 }
