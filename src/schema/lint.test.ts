@@ -108,6 +108,12 @@ describe('lint rules of --strict', () => {
     ]);
   });
 
+  it('literal-secret: the source line shown under the diagnostic hides the secret', () => {
+    const text = `id: api-down\ntitle: API down\n${VERIFY}diagnosis:\n  - id: a\n    env: { KEY: "x AKIAIOSFODNN7EXAMPLE y" }\n    run: "true"\n`;
+    const [found] = parseRunbook('api-down.yaml', Buffer.from(text), OPTIONS).diagnostics;
+    expect(found?.sourceLine).toBe('    env: { KEY: "x AKIA… y" }');
+  });
+
   it('recognises token shapes and random literals, not hex digests or paths', () => {
     expect(secretLike('xoxb-123456789012-abcdefghij')).toBe('a Slack token');
     expect(secretLike('-----BEGIN RSA PRIVATE KEY-----')).toBe('a private key');

@@ -70,13 +70,28 @@ function entropy(text: string): number {
 
 /** What secret a literal text looks like, or undefined. `${{ }}` parts are not literal. */
 export function secretLike(text: string): string | undefined {
+  return findSecret(text)?.what;
+}
+
+/** The secret-looking literal in a text, and what it looks like; undefined when none. */
+export function findSecret(text: string): { what: string; found: string } | undefined {
   const literal = text.replace(/\$\{\{[\s\S]*?\}\}/g, ' ');
-  for (const [pattern, what] of SECRET_PATTERNS) if (pattern.test(literal)) return what;
+  for (const [pattern, what] of SECRET_PATTERNS) {
+    const match = pattern.exec(literal);
+    if (match) return { what, found: match[0] };
+  }
   for (const match of literal.matchAll(CANDIDATE)) {
     const word = match[0];
     if (!/[0-9]/.test(word) || !/[a-z]/.test(word) || !/[A-Z]/.test(word)) continue;
     if (word.includes('/') && !/[+=]/.test(word)) continue; // a path
-    if (entropy(word) > 4.2) return 'a random-looking literal (high entropy)';
+    if (entropy(word) > 4.2)
+      return { what: 'a random-looking literal (high entropy)', found: word };
   }
   return undefined;
+}
+
+/** A found secret as a diagnostic shows it: its first four characters, the rest hidden, so that
+ * `validate` does not print a credential into a CI log (docs/lint.md). */
+export function maskSecret(line: string, found: string): string {
+  return line.split(found).join(`${found.slice(0, 4)}…`);
 }

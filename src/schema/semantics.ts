@@ -13,7 +13,7 @@ import {
 } from './expressions.js';
 import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
 import { checkShellValues } from './semantics-shell.js';
-import { LINT_RULES, LINT_RULE_IDS, secretLike, type LintRule } from './lint.js';
+import { LINT_RULES, LINT_RULE_IDS, findSecret, maskSecret, type LintRule } from './lint.js';
 import { suggest } from './suggest.js';
 import { accepts } from './zod-accept.js';
 import { diagnosticsFromZod, zodIssues } from './zod-diagnostics.js';
@@ -505,8 +505,12 @@ export function checkSemantics(
       );
     if (options.strict) {
       for (const key of ['run', 'with', 'env'] as const)
-        for (const [where, what] of secretsIn([...path, key], step[key]))
+        for (const [where, { what, found }] of secretsIn([...path, key], step[key])) {
           lint('literal-secret', where, `this looks like ${what}, written into the runbook`);
+          const shown = out.at(-1);
+          if (shown?.sourceLine !== undefined)
+            shown.sourceLine = maskSecret(shown.sourceLine, found);
+        }
       if (typeof step.when === 'string' && alwaysFalse(step.when, expressions))
         lint(
           'unreachable-step',
@@ -663,10 +667,13 @@ function checkIgnores(data: Raw, at: At): Set<string> {
 }
 
 /** Where a value's strings hold a literal that looks like a secret, and what it looks like. */
-function secretsIn(path: PathSegment[], value: unknown): Array<[PathSegment[], string]> {
+function secretsIn(
+  path: PathSegment[],
+  value: unknown,
+): Array<[PathSegment[], { what: string; found: string }]> {
   if (typeof value === 'string') {
-    const what = secretLike(value);
-    return what ? [[path, what]] : [];
+    const secret = findSecret(value);
+    return secret ? [[path, secret]] : [];
   }
   if (Array.isArray(value))
     return value.flatMap((item, index) => secretsIn([...path, index], item));
