@@ -24,6 +24,8 @@ have /usr/bin/time || need+=(time)
 have zsh || need+=(zsh)
 have fish || need+=(fish)
 have git || need+=(git)
+# test/helpers/junit.ts reads every JUnit output with libxml2.
+have xmllint || need+=(libxml2-utils)
 ((${#need[@]})) || exit 0
 
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
