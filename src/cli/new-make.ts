@@ -22,6 +22,11 @@ export async function newRunbook(id: string, options: NewOptions, io: Io): Promi
       `invalid runbook id ${JSON.stringify(id)}: an id is kebab-case (lowercase letters, digits and hyphens, starting with a letter or digit)`,
       'for example: runbook new api-down',
     );
+  if (options.dir?.startsWith('-'))
+    throw new UsageError(
+      `--dir needs a directory (got ${JSON.stringify(options.dir)})`,
+      'write ./-name for a directory whose name starts with -',
+    );
   const cli = await setup(io, { dir: options.dir });
   const dir = cli.dirs[0] ?? resolve(io.cwd, 'runbooks');
   const runbookFile = join(dir, `${id}.yaml`);
@@ -34,7 +39,7 @@ export async function newRunbook(id: string, options: NewOptions, io: Io): Promi
     );
   const files = renderTemplate(id, options.template, dir);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     writeFileSync(runbookFile, files.runbook);
     writeFileSync(scenarioFile, files.scenarios);
   } catch (error) {
@@ -70,6 +75,16 @@ function modeline(dir: string, schemaFile: string): string {
   const path = relative(dir, schemaFile);
   const shown = isAbsolute(path) ? path : path.split(sep).join('/');
   return `# yaml-language-server: $schema=${shown}\n`;
+}
+
+/** mkdir -p, one level at a time: Node's recursive mkdirSync never returns under /proc. */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let at = dir; !existsSync(at); at = dirname(at)) {
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  for (const path of missing) mkdirSync(path);
 }
 
 /** The directory holding this installation's package.json and schema/ (a checkout, or the

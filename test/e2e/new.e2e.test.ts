@@ -221,6 +221,23 @@ scenarios:
     );
   });
 
+  it('refuses a flag as the directory, and a directory it cannot make (exit 2)', async () => {
+    expect(await runBin(['new', 'x', '--dir', '--help'], { cwd: dir.path })).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr:
+        'runbook: --dir needs a directory (got "--help")\nhint: write ./-name for a directory whose name starts with -\n',
+    });
+    expect(
+      await runBin(['new', 'x', '--dir', '/proc/runbook-new'], { cwd: dir.path }),
+    ).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr:
+        "runbook: cannot write in /proc/runbook-new: ENOENT: no such file or directory, mkdir '/proc/runbook-new'\n",
+    });
+  });
+
   it('refuses an unknown template (exit 2)', async () => {
     const result = await runBin(['new', 'x', '--from-template', 'k8s'], { cwd: dir.path });
     expect(result).toMatchObject({
