@@ -20,6 +20,12 @@ have runuser || need+=(util-linux)
 have tmux || need+=(tmux)
 have mkfifo || need+=(coreutils)
 have /usr/bin/time || need+=(time)
+# The shell completion tests run the scripts in each shell (test/e2e/completion.e2e.test.ts).
+have zsh || need+=(zsh)
+have fish || need+=(fish)
+have git || need+=(git)
+# test/helpers/junit.ts reads every JUnit output with libxml2.
+have xmllint || need+=(libxml2-utils)
 ((${#need[@]})) || exit 0
 
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)

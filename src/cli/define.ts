@@ -61,6 +61,9 @@ export const flag = {
 export interface Arg<T> {
   spec: string;
   description: string;
+  /** What shell completion offers for it (src/cli/completion-make.ts); by default runbook ids
+   * for `id`/`ids`, paths for `paths`, nothing for the rest. */
+  completes?: 'runbook-ids' | 'paths' | 'nothing';
   readonly value?: T;
 }
 
@@ -85,6 +88,8 @@ export interface Command<
 > {
   name: string;
   summary: string;
+  /** Left out of help and completion: for the completion scripts' own use. */
+  hidden?: boolean;
   args: A;
   flags: F;
   handler(args: Values<A>, flags: Values<F>, io: Io): Promise<number>;

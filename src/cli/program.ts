@@ -3,12 +3,14 @@ import { InvalidRunbookError, RunbookError } from '../common/errors.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { adapters } from './adapters.js';
 import { check } from './check.js';
+import { completionCommand, completionIds } from './completion.js';
 import type { Command, Flag } from './define.js';
 import { doctor } from './doctor.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { history } from './history.js';
 import { list } from './list.js';
+import { newCommand } from './new.js';
 import { report } from './report.js';
 import { resume } from './resume.js';
 import { run } from './run.js';
@@ -31,6 +33,10 @@ export const COMMANDS: readonly Command[] = [
   adapters,
   doctor,
   report,
+  // Fitting into editors and shells (docs/ci.md).
+  newCommand,
+  completionCommand(() => COMMANDS),
+  completionIds,
 ];
 
 /** Parses argv, runs one command, and turns any error into a message and an exit code. */
@@ -49,7 +55,9 @@ export async function runProgram(argv: readonly string[], io: Io): Promise<numbe
       writeErr: (text) => io.stderr.write(text),
     });
   for (const command of COMMANDS) {
-    const sub = program.command(command.name).description(command.summary);
+    const sub = program
+      .command(command.name, { hidden: command.hidden === true })
+      .description(command.summary);
     for (const arg of Object.values(command.args)) sub.argument(arg.spec, arg.description);
     const options = Object.entries(command.flags).map(
       ([key, flag]) => [key, optionOf(flag)] as const,

@@ -12,11 +12,17 @@ function escape(text: string): string {
       .replace(/>/g, '&gt;')
       .replace(/"/g, '&quot;')
       // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
   );
 }
 
-/** `validate --format junit`: one test case per file, a failure per error. */
+/** An attribute's value: a raw line break or tab in one would be read as a space. */
+function attr(text: string): string {
+  return escape(text).replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;');
+}
+
+/** `validate --format junit`: one test case per file; an invalid file's failure says its first
+ * error in the message (what CI shows in a list) and every error in the text. */
 export function validationJunit(
   files: ReadonlyArray<{ file: string; diagnostics: readonly Diagnostic[] }>,
 ): string {
@@ -24,13 +30,13 @@ export function validationJunit(
   const cases = files.map(({ file, diagnostics }) => {
     const errors = diagnostics.filter((d) => d.severity === 'error');
     if (errors.length === 0)
-      return `    <testcase classname="runbook.validate" name="${escape(file)}"/>`;
+      return `    <testcase classname="runbook.validate" name="${attr(file)}"/>`;
     const body = errors
       .map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}${d.hint ? ` (${d.hint})` : ''}`)
       .join('\n');
     return [
-      `    <testcase classname="runbook.validate" name="${escape(file)}">`,
-      `      <failure message="${escape(`${errors.length} problem${errors.length === 1 ? '' : 's'}`)}" type="invalid">${escape(body)}</failure>`,
+      `    <testcase classname="runbook.validate" name="${attr(file)}">`,
+      `      <failure message="${attr(failureMessage(errors))}" type="invalid">${escape(body)}</failure>`,
       '    </testcase>',
     ].join('\n');
   });
@@ -43,6 +49,13 @@ export function validationJunit(
     '</testsuites>',
     '',
   ].join('\n');
+}
+
+function failureMessage(errors: readonly Diagnostic[]): string {
+  const [first] = errors;
+  if (!first) return 'invalid';
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+  return `${first.line}:${first.col}: ${first.message}${more}`;
 }
 
 /** `run --format junit`: one test case per step. In a plan (`--dry-run`) a planned step passes
@@ -61,15 +74,15 @@ export function runJunit(result: RunResult, vars?: Pick<ResolvedVars, 'missingVa
   ).length;
   const seconds = (ms: number): string => (ms / 1000).toFixed(3);
   const cases = result.steps.map((step) => {
-    const open = `    <testcase classname="${escape(`${result.runbook.id}.${step.section}`)}" name="${escape(step.id)}" time="${seconds(step.duration_ms)}">`;
+    const open = `    <testcase classname="${attr(`${result.runbook.id}.${step.section}`)}" name="${attr(step.id)}" time="${seconds(step.duration_ms)}">`;
     const inner: string[] = [];
     if (step.status === 'failed' && !step.finding)
       inner.push(
-        `      <failure message="${escape(step.reason ?? 'failed')}" type="failed">${escape(step.stderr_tail ?? '')}</failure>`,
+        `      <failure message="${attr(step.reason ?? 'failed')}" type="failed">${escape(step.stderr_tail ?? '')}</failure>`,
       );
     else if (!passes(step))
       inner.push(
-        `      <skipped message="${escape(`${step.status}${step.reason ? `: ${step.reason}` : ''}`)}"/>`,
+        `      <skipped message="${attr(`${step.status}${step.reason ? `: ${step.reason}` : ''}`)}"/>`,
       );
     const out = [
       ...(step.condition === undefined ? [] : [`if ${step.condition}`]),
@@ -82,9 +95,7 @@ export function runJunit(result: RunResult, vars?: Pick<ResolvedVars, 'missingVa
   const properties = missing.length
     ? [
         '    <properties>',
-        ...missing.map(
-          ({ name }) => `      <property name="missing_var" value="${escape(name)}"/>`,
-        ),
+        ...missing.map(({ name }) => `      <property name="missing_var" value="${attr(name)}"/>`),
         '    </properties>',
       ]
     : [];
@@ -96,7 +107,7 @@ export function runJunit(result: RunResult, vars?: Pick<ResolvedVars, 'missingVa
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="runbook run" tests="${result.steps.length}" failures="${failures}" time="${seconds(result.duration_ms)}">`,
-    `  <testsuite name="${escape(result.runbook.id)}" tests="${result.steps.length}" failures="${failures}" skipped="${skipped}" errors="0" time="${seconds(result.duration_ms)}">`,
+    `  <testsuite name="${attr(result.runbook.id)}" tests="${result.steps.length}" failures="${failures}" skipped="${skipped}" errors="0" time="${seconds(result.duration_ms)}">`,
     ...properties,
     ...cases,
     ...warning,

@@ -1,0 +1,100 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { UsageError } from '../common/errors.js';
+import { displayPath } from '../schema/load.js';
+import { ID_PATTERN } from '../schema/runbook.js';
+import { EXIT } from './exit-codes.js';
+import type { Io } from './io.js';
+import { setup } from './setup.js';
+import type { TemplateName } from './new.js';
+import { TEMPLATES } from './templates.js';
+
+export interface NewOptions {
+  template: TemplateName;
+  dir: string | undefined;
+  force: boolean | undefined;
+}
+
+/** `runbook new <id>`: writes `<dir>/<id>.yaml` and `<dir>/<id>.test.yaml` from a template. */
+export async function newRunbook(id: string, options: NewOptions, io: Io): Promise<number> {
+  if (!ID_PATTERN.test(id))
+    throw new UsageError(
+      `invalid runbook id ${JSON.stringify(id)}: an id is kebab-case (lowercase letters, digits and hyphens, starting with a letter or digit)`,
+      'for example: runbook new api-down',
+    );
+  if (options.dir?.startsWith('-'))
+    throw new UsageError(
+      `--dir needs a directory (got ${JSON.stringify(options.dir)})`,
+      'write ./-name for a directory whose name starts with -',
+    );
+  const cli = await setup(io, { dir: options.dir });
+  const dir = cli.dirs[0] ?? resolve(io.cwd, 'runbooks');
+  const runbookFile = join(dir, `${id}.yaml`);
+  const scenarioFile = join(dir, `${id}.test.yaml`);
+  const existing = [runbookFile, scenarioFile].filter((file) => existsSync(file));
+  if (existing.length > 0 && !options.force)
+    throw new UsageError(
+      `${existing.map((file) => displayPath(file, io.cwd)).join(' and ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written`,
+      'pass --force to overwrite, or choose another id',
+    );
+  const files = renderTemplate(id, options.template, dir);
+  try {
+    makeDirectory(dir);
+    writeFileSync(runbookFile, files.runbook);
+    writeFileSync(scenarioFile, files.scenarios);
+  } catch (error) {
+    throw new UsageError(
+      `cannot write in ${displayPath(dir, io.cwd)}: ${(error as Error).message}`,
+    );
+  }
+  io.stdout.write(
+    `wrote ${displayPath(runbookFile, io.cwd)}\nwrote ${displayPath(scenarioFile, io.cwd)}\n` +
+      `next: runbook validate --strict ${displayPath(runbookFile, io.cwd)}\n`,
+  );
+  return EXIT.ok;
+}
+
+/** The two files of a template for `id`, as written into `dir`. */
+export function renderTemplate(
+  id: string,
+  template: TemplateName,
+  dir: string,
+): { runbook: string; scenarios: string } {
+  const { runbook, scenarios } = TEMPLATES[template];
+  const schemaDir = join(packageRoot(), 'schema');
+  const title = `${id.charAt(0).toUpperCase()}${id.slice(1).replace(/-/g, ' ')}`;
+  return {
+    runbook: `${modeline(dir, join(schemaDir, 'runbook.schema.json'))}id: ${id}\n${runbook.replace('__ID__', title)}`,
+    scenarios: `${modeline(dir, join(schemaDir, 'scenario.schema.json'))}runbook: ${id}\n${scenarios}`,
+  };
+}
+
+/** The editor's schema line: the path from the new file's directory to the schema of this
+ * runbook installation, as the shipped runbooks have it (docs/format.md). */
+function modeline(dir: string, schemaFile: string): string {
+  const path = relative(dir, schemaFile);
+  const shown = isAbsolute(path) ? path : path.split(sep).join('/');
+  return `# yaml-language-server: $schema=${shown}\n`;
+}
+
+/** mkdir -p, one level at a time: Node's recursive mkdirSync never returns under /proc. */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let at = dir; !existsSync(at); at = dirname(at)) {
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  for (const path of missing) mkdirSync(path);
+}
+
+/** The directory holding this installation's package.json and schema/ (a checkout, or the
+ * package npm installed): the nearest one above this module, whether it runs from src/ or dist/. */
+function packageRoot(): string {
+  let dir = import.meta.dirname;
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'schema'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return resolve(import.meta.dirname, '..');
+    dir = parent;
+  }
+}
