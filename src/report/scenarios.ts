@@ -1,7 +1,12 @@
 import type { ChalkInstance } from 'chalk';
 import type { RunbookCoverage, ScenarioFileResult } from '../scenario/suite.js';
 import { formatDiagnostic } from './diagnostics.js';
-import { visible } from './visible.js';
+import { visible as visibleText } from './visible.js';
+
+/** Text from a file, shown on one line: no control sequence, and a newline as a backslash and n. */
+function visible(text: string): string {
+  return visibleText(text).replace(/\r?\n/g, '\\n');
+}
 
 /** What `runbook test` shows (docs/commands.md#test): each file's scenarios, and the coverage
  * of `when:` sides when asked. */
