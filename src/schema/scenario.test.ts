@@ -1,8 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRegistry } from '../adapters/registry.js';
 import { loadExpressions } from './expressions.js';
 import { parseRunbook, type ParseOptions } from './load.js';
-import { checkScenarios, parseScenarioFile } from './scenario.js';
+import { checkScenarios, parseScenarioFile, scenarioFileSchema } from './scenario.js';
+import { parseYaml } from './yaml-source.js';
 import { TEST_CONFIG } from '../../test/helpers/config.js';
 
 const OPTIONS: ParseOptions = {
@@ -120,5 +123,22 @@ describe('scenario files', () => {
       '1:1 a scenario file is a mapping with scenarios: (see docs/testing.md)',
     ]);
     expect(problems('scenarios: []\n')).toEqual(['1:1 scenarios: needs at least 1 item']);
+  });
+
+  it('gives every shipped scenario file exactly the data zod gives it, without zod’s parse', () => {
+    const root = join(import.meta.dirname, '../../runbooks');
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' })
+      .filter((name) => name.endsWith('.test.yaml'))
+      .sort();
+    // Every runbook has one; more may come.
+    expect(files.length).toBeGreaterThanOrEqual(42);
+    for (const name of files) {
+      const bytes = readFileSync(join(root, name));
+      const parsed = parseScenarioFile(name, bytes);
+      const read = parseYaml(name, bytes, 'scenario file');
+      if (!parsed.ok || !read.ok) throw new Error(`${name} does not parse`);
+      expect(parsed.diagnostics, name).toEqual([]);
+      expect(parsed.file, name).toStrictEqual(scenarioFileSchema().parse(read.data));
+    }
   });
 });

@@ -5,6 +5,7 @@ import { questionOf } from './answers.js';
 import { ID_PATTERN, SECTIONS, stepsOf, type Runbook, type Section, type Step } from './runbook.js';
 import { suggest } from './suggest.js';
 import { LIMITS, parseYaml, type PathSegment, type YamlSource } from './yaml-source.js';
+import { accepts } from './zod-accept.js';
 import { diagnosticsFromZod, zodIssues } from './zod-diagnostics.js';
 
 /** The scenario file format of `runbook test` (docs/testing.md): `<id>.test.yaml` beside the
@@ -140,6 +141,9 @@ export function parseScenarioFile(shown: string, bytes: Uint8Array): ParsedScena
     return { ok: false, diagnostics };
   }
   const schema = scenarioFileSchema();
+  // The schema has no defaults or transforms: data it surely accepts is what zod would give.
+  if (accepts(schema, data) && !diagnostics.some((d) => d.severity === 'error'))
+    return { ok: true, source, file: data as ScenarioFile, diagnostics };
   const result = schema.safeParse(data);
   if (!result.success) {
     diagnostics.push(...diagnosticsFromZod(source, zodIssues(result), schema));
