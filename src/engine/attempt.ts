@@ -127,9 +127,18 @@ export class Attempts {
   ): Promise<Attempt> {
     const results = this.#options.ports.results;
     const outcome = results
-      ? results({ section, step, attempt, command: prepared.command, timeoutMs })
+      ? results({
+          section,
+          step,
+          action: prepared.action,
+          attempt,
+          command: prepared.command,
+          timeoutMs,
+        })
       : await this.#act(section, step, prepared, timeoutMs);
     const outputs = { ...outcome.outputs };
+    if ('asShown' in outcome && outcome.asShown === true)
+      return { outcome, outputs, done: outcome.ok, reason: outcome.error, warnings: [], ran: true };
     if (outcome.unavailable) {
       // Nothing it returned is an answer: no expression reads its outputs, and its error stays
       // the tool's own message rather than becoming a "No such key" of an output it never gave.

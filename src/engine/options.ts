@@ -106,6 +106,10 @@ export interface StepOptions extends RunContext {
   answers?: ReadonlyMap<string, string>;
   /** Retry delays are not waited (`runbook test`, whose results are given, not awaited). */
   noDelays?: boolean;
+  /** The time as expressions see it, standing still (`runbook test`, docs/testing.md): the run's
+   * `run.started_at` and a manual step's `acknowledged_at`, as an ISO 8601 UTC time. The real
+   * time when absent. */
+  fixedTime?: string;
 }
 
 /** A whole run (`runbook run`). */

@@ -1,5 +1,6 @@
 import type {
   ActionOutcome,
+  AnyAction,
   Effect,
   ProcessRunner,
   ProcessScope,
@@ -37,13 +38,22 @@ export interface ProcessPort {
 export type ActionResults = (request: {
   section: Section;
   step: Step;
+  /** The step's action (for `run:` steps, shell.run). */
+  action: AnyAction;
   /** The try, from 1 (a step's `retry:` tries again). */
   attempt: number;
   /** The exact command or request, redacted, as the step would have run it. */
   command: string;
   /** The step's timeout, when it has one. */
   timeoutMs: number | undefined;
-}) => ActionOutcome;
+}) => GivenOutcome;
+
+/** A result given by the `results` port. */
+export interface GivenOutcome extends ActionOutcome {
+  /** Taken as it is, not judged: no `capture:`, `expect:` or `retry.until` applies to it (a step
+   * a scenario does not list runs as its dry run shows it, docs/testing.md). */
+  asShown?: boolean;
+}
 
 /** What a person chose for a failed step. */
 export type FailureChoice = 'retry' | 'skip' | 'abort';

@@ -41,7 +41,12 @@ export function testText(report: TestReport, colors: ChalkInstance): string {
     for (const scenario of file.scenarios) {
       const mark = scenario.status === 'passed' ? colors.green('✓') : colors.red('✗');
       out.push(`  ${mark} ${visible(scenario.name)} ${colors.dim(`(${scenario.duration_ms} ms)`)}`);
-      for (const failure of scenario.failures) out.push(`      ${visible(failure)}`);
+      // A failure's further lines (a long string's difference, src/scenario/expect.ts) are
+      // indented under its first; every line is shown on its own.
+      for (const failure of scenario.failures)
+        failure
+          .split('\n')
+          .forEach((line, n) => out.push(`${n === 0 ? '      ' : '        '}${visible(line)}`));
     }
   }
   if (report.coverage) {

@@ -23,7 +23,7 @@ export function compareExpectations(expect: Scenario['expect'], observed: Observ
   const failures: string[] = [];
   if (expect.ran !== undefined && !isDeepStrictEqual(expect.ran, observed.ran))
     failures.push(
-      `ran: expected ${list(expect.ran)}, got ${list(observed.ran)}${observed.reason ? ` (the run ended ${observed.status}: ${observed.reason})` : ''}`,
+      `ran: expected ${list(expect.ran)}, got ${list(observed.ran)}${observed.reason ? ` (the run ended ${observed.status}: ${oneLine(observed.reason)})` : ''}`,
     );
   for (const id of expect.skipped ?? [])
     if (observed.ran.includes(id))
@@ -32,10 +32,10 @@ export function compareExpectations(expect: Scenario['expect'], observed: Observ
     const record = observed.records.get(id);
     if (!record)
       failures.push(`commands.${id}: expected ${show(command)}, but ${id} was not reached`);
+    else if (record.command === undefined)
+      failures.push(`commands.${id}: expected ${show(command)}, got no command (a manual step)`);
     else if (record.command !== command)
-      failures.push(
-        `commands.${id}: expected ${show(command)}, got ${record.command === undefined ? 'no command (a manual step)' : show(record.command)}`,
-      );
+      failures.push(mismatch(`commands.${id}`, command, record.command));
   }
   for (const [id, outputs] of Object.entries(expect.outputs ?? {})) {
     const record = observed.records.get(id);
@@ -44,6 +44,8 @@ export function compareExpectations(expect: Scenario['expect'], observed: Observ
         failures.push(`outputs.${id}.${name}: expected ${show(value)}, but ${id} was not reached`);
         continue;
       }
+      // null: the step has no such output, or it is null.
+      if (value === null && (record.outputs[name] ?? null) === null) continue;
       if (!Object.hasOwn(record.outputs, name)) {
         const has = Object.keys(record.outputs);
         failures.push(
@@ -53,14 +55,18 @@ export function compareExpectations(expect: Scenario['expect'], observed: Observ
       }
       const actual = plain(record.outputs[name]);
       if (!isDeepStrictEqual(plain(value), actual))
-        failures.push(`outputs.${id}.${name}: expected ${show(value)}, got ${show(actual)}`);
+        failures.push(
+          typeof value === 'string' && typeof actual === 'string'
+            ? mismatch(`outputs.${id}.${name}`, value, actual)
+            : `outputs.${id}.${name}: expected ${show(value)}, got ${show(actual)}`,
+        );
     }
   }
   if (expect.findings !== undefined && !isDeepStrictEqual(expect.findings, observed.findings))
     failures.push(`findings: expected ${list(expect.findings)}, got ${list(observed.findings)}`);
   if (expect.status !== undefined && expect.status !== observed.status)
     failures.push(
-      `status: expected ${expect.status}, got ${observed.status}${observed.reason ? ` (${observed.reason})` : ''}`,
+      `status: expected ${expect.status}, got ${observed.status}${observed.reason ? ` (${oneLine(observed.reason)})` : ''}`,
     );
   if (expect.exit_code !== undefined && expect.exit_code !== observed.exitCode)
     failures.push(`exit_code: expected ${expect.exit_code}, got ${observed.exitCode}`);
@@ -71,6 +77,46 @@ export function compareExpectations(expect: Scenario['expect'], observed: Observ
         : `rollback: expected it not to run, but it ran (${observed.rolledBack.join(', ')})`,
     );
   return failures;
+}
+
+/** Strings longer than this are compared by where they first differ, not shown whole. */
+const LONG = 60;
+/** Characters shown on each side of the first difference. */
+const WINDOW = 24;
+
+/**
+ * Two strings that differ. Short ones are shown whole; for a long one, where they first differ:
+ * the lengths, the character, and a window of each around it (JSON-escaped), with a caret under
+ * the difference on the lines after the first.
+ */
+export function mismatch(what: string, expected: string, actual: string): string {
+  if (expected.length <= LONG && actual.length <= LONG)
+    return `${what}: expected ${show(expected)}, got ${show(actual)}`;
+  let at = 0;
+  while (at < expected.length && at < actual.length && expected[at] === actual[at]) at++;
+  const start = Math.max(0, at - WINDOW);
+  const window = (text: string): { shown: string; caret: number } => {
+    const before = JSON.stringify(text.slice(start, at)).slice(1, -1);
+    const rest = JSON.stringify(text.slice(at, at + WINDOW)).slice(1, -1);
+    const head = start > 0 ? '…' : '';
+    const tail = at + WINDOW < text.length ? '…' : '';
+    return { shown: `${head}${before}${rest}${tail}`, caret: head.length + before.length };
+  };
+  const e = window(expected);
+  const a = window(actual);
+  const line = expected.slice(0, at).split('\n').length;
+  const col = at - expected.lastIndexOf('\n', at - 1);
+  return [
+    `${what}: differs at character ${at + 1} (line ${line}, column ${col}); expected ${expected.length} characters, got ${actual.length}`,
+    `expected: ${e.shown}`,
+    `     got: ${a.shown}`,
+    `          ${' '.repeat(Math.min(e.caret, a.caret))}^`,
+  ].join('\n');
+}
+
+/** A message on one line: a newline in it as a backslash and n. */
+function oneLine(text: string): string {
+  return text.replace(/\r?\n/g, '\\n');
 }
 
 /** Why a step that should not have run did: a when: that was true, or none. */

@@ -1,4 +1,4 @@
-import type { ActionOutcome } from '../adapters/adapter.js';
+import type { ActionOutcome, OkOf } from '../adapters/adapter.js';
 import type { AdapterRegistry } from '../adapters/registry.js';
 import { RunbookError } from '../common/errors.js';
 import { formatDuration } from '../common/duration.js';
@@ -11,12 +11,15 @@ import { runRunbook } from '../engine/run.js';
 import { resolveVars } from '../engine/vars.js';
 import { questionText } from '../schema/answers.js';
 import type { HostConfig } from '../schema/config.js';
-import { stepsOf, type Runbook, type Step } from '../schema/runbook.js';
-import { yesNo, type Scenario, type StepResult } from '../schema/scenario.js';
+import { stepsOf, type Runbook } from '../schema/runbook.js';
+import { answerKind, yesNo, type Scenario, type StepResult } from '../schema/scenario.js';
 import { compareExpectations } from './expect.js';
 
 /** Who acknowledges and answers in a scenario: recorded as `acknowledged_by`. */
 export const SCENARIO_USER = 'runbook test';
+
+/** The time as a scenario's run sees it, unless the scenario says `at:` (docs/testing.md). */
+export const SCENARIO_TIME = '2026-01-01T00:00:00.000Z';
 
 /** Which sides of a step's `when:` a run took. */
 export interface WhenSides {
@@ -85,6 +88,16 @@ export async function runScenario(
     return done([`${error.message}${error.hint ? ` (${error.hint})` : ''}`]);
   }
   const ran: Array<{ id: string; section: string }> = [];
+  const answers = scenario.answers ?? {};
+  // interactive: false runs as --non-interactive: confirmations answered yes are approved as with
+  // --approve, questions answered as with --answer; nobody is there for anything else.
+  const interactive = scenario.interactive !== false;
+  const byKind = (kind: ReturnType<typeof answerKind>) =>
+    Object.entries(answers).filter(([id]) => {
+      const step = steps.get(id);
+      return step !== undefined && answerKind(step) === kind;
+    });
+  const steps = new Map(stepsOf(runbook).map(({ step }) => [step.id, step]));
   let result;
   try {
     result = await runRunbook({
@@ -104,10 +117,25 @@ export async function runScenario(
         ...(scenario.from === undefined ? {} : { from: scenario.from }),
       },
       noDelays: true,
+      fixedTime: scenario.at === undefined ? SCENARIO_TIME : new Date(scenario.at).toISOString(),
       policy: { escalationTimers: false },
+      ...(interactive
+        ? {}
+        : {
+            approvals: {
+              steps: new Set(
+                byKind('confirm')
+                  .filter(([, value]) => yesNo(value) === true)
+                  .map(([id]) => id),
+              ),
+              all: false,
+              allCoversDestructive: true,
+            },
+            answers: new Map(byKind('question').map(([id, value]) => [id, String(value)])),
+          }),
       ports: {
         processes: refusingProcesses(options.describeRemote, refused),
-        prompter: scriptedPrompter(scenario.answers ?? {}),
+        ...(interactive ? { prompter: scriptedPrompter(answers) } : {}),
         results: scriptedResults(scenario.steps ?? {}),
         events: {
           show: (event) => {
@@ -124,17 +152,17 @@ export async function runScenario(
   const failures = refused.map(
     (what) => `a process was asked for (${what}): a scenario gives every step's result`,
   );
-  failures.push(
-    ...compareExpectations(scenario.expect, {
-      ran: ran.map((step) => step.id),
-      findings: result.findings,
-      status: result.status,
-      reason: result.reason,
-      exitCode: options.exitCode(result.status),
-      rolledBack: ran.filter((step) => step.section === 'rollback').map((step) => step.id),
-      records,
-    }),
-  );
+  const compared = compareExpectations(scenario.expect, {
+    ran: ran.map((step) => step.id),
+    findings: result.findings,
+    status: result.status,
+    reason: result.reason,
+    exitCode: options.exitCode(result.status),
+    rolledBack: ran.filter((step) => step.section === 'rollback').map((step) => step.id),
+    records,
+  });
+  failures.push(...compared);
+  if (failures.length > 0) failures.push(...unlistedHints(runbook, scenario, result.steps));
   return done(failures, whenSides(runbook, result.steps));
 }
 
@@ -167,24 +195,73 @@ export function whenSides(
   return sides;
 }
 
+/**
+ * What to add, for each step the scenario does not list that failed, or whose outputs a failed
+ * expression of another step read: such a step ran as its dry run shows it, which may not be
+ * what the steps after it need.
+ */
+function unlistedHints(
+  runbook: Runbook,
+  scenario: Scenario,
+  records: readonly StepRecord[],
+): string[] {
+  const listed = new Set(Object.keys(scenario.steps ?? {}));
+  const unlisted = new Set(
+    stepsOf(runbook)
+      .filter(({ step }) => step.manual === undefined && !listed.has(step.id))
+      .map(({ step }) => step.id),
+  );
+  const ranUnlisted = records.filter((record) => unlisted.has(record.id) && record.attempts > 0);
+  const hints: string[] = [];
+  for (const record of ranUnlisted) {
+    const read = records.some(
+      (other) =>
+        other.status === 'failed' &&
+        other.reason !== undefined &&
+        new RegExp(
+          `steps\\.(?:${escapeRegex(record.id)}|${escapeRegex(record.id.replace(/-/g, '_'))})\\b`,
+        ).test(other.reason),
+    );
+    if (record.status === 'failed' || read)
+      hints.push(
+        `${record.id} is not under steps:, so it ran as its dry run shows it (${dryRunShown(runbook, record.id)}); add what it returns: steps: { ${record.id}: { outputs: { … } } }`,
+      );
+  }
+  return hints;
+}
+
+function dryRunShown(runbook: Runbook, id: string): string {
+  const step = stepsOf(runbook).find((entry) => entry.step.id === id)?.step;
+  const outputs = step?.dry_run?.outputs;
+  return outputs && Object.keys(outputs).length > 0
+    ? `outputs ${Object.keys(outputs).join(', ')}`
+    : 'no outputs';
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** The results a scenario gives its steps, one per try (the last repeats); a step it does not
- * list gives its `dry_run.outputs`, or none, and exit code 0. */
+ * list runs as its dry run shows it: its `dry_run.outputs` as they are (or none), not judged by
+ * its `capture:`, `expect:` or `retry.until`, exit code 0. */
 function scriptedResults(steps: NonNullable<Scenario['steps']>): ActionResults {
-  return ({ step, attempt, timeoutMs }) => {
+  return ({ step, action, attempt, timeoutMs }) => {
     const given = Object.hasOwn(steps, step.id) ? steps[step.id] : undefined;
-    const results = given === undefined ? [] : Array.isArray(given) ? given : [given];
-    const result = results[Math.min(attempt, results.length) - 1];
-    return outcomeOf(result, step, timeoutMs);
+    if (given === undefined)
+      return { ok: true, exitCode: 0, outputs: { ...step.dry_run?.outputs }, asShown: true };
+    const results = Array.isArray(given) ? given : [given];
+    const result = results[Math.min(attempt, results.length) - 1] ?? {};
+    return outcomeOf(result, timeoutMs, action.okOf);
   };
 }
 
 /** A scenario's step result as the action would have returned it. */
 export function outcomeOf(
-  result: StepResult | undefined,
-  step: Step,
+  result: StepResult,
   timeoutMs: number | undefined,
+  okOf?: OkOf,
 ): ActionOutcome {
-  if (!result) return { ok: true, exitCode: 0, outputs: { ...step.dry_run?.outputs } };
   if (result.timeout)
     return {
       ok: false,
@@ -211,8 +288,16 @@ export function outcomeOf(
     if (json !== undefined) outputs.json = json;
   }
   Object.assign(outputs, result.outputs);
-  const ok = result.ok ?? (exitCode === 0 && result.error === undefined);
-  const error = result.error ?? (ok ? undefined : `exited with code ${exitCode}`);
+  // What the outputs say of success, as the action itself decides it (an HTTP status of 400 or
+  // more), unless the result says it outright.
+  const said =
+    result.ok === undefined && result.exit_code === undefined && result.error === undefined
+      ? okOf?.(outputs)
+      : undefined;
+  const ok = result.ok ?? said?.ok ?? (exitCode === 0 && result.error === undefined);
+  const error =
+    result.error ??
+    (said && !said.ok ? said.error : ok ? undefined : `exited with code ${exitCode}`);
   return {
     ok,
     exitCode,

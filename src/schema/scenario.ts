@@ -80,6 +80,16 @@ function buildSchemas() {
       .optional()
       .describe('As --only'),
     from: stepId.optional().describe('As --from'),
+    at: z.iso
+      .datetime({ offset: true, error: 'expected an ISO 8601 time, such as 2026-01-01T00:00:00Z' })
+      .optional()
+      .describe(
+        'The time the run sees (run.started_at), standing still; 2026-01-01T00:00:00Z by default',
+      ),
+    interactive: z
+      .boolean()
+      .optional()
+      .describe('false: runs as --non-interactive (an unanswered manual step is pending)'),
     steps: z
       .record(stepId, z.union([stepResult, z.array(stepResult).min(1)]))
       .optional()
@@ -271,7 +281,13 @@ export function checkScenarios(
     for (const [id, value] of Object.entries(scenario.answers ?? {})) {
       const step = steps.get(id)?.step;
       if (!step) continue;
-      const problem = answerProblemFor(step, value);
+      const problem =
+        scenario.interactive === false && answerKind(step) === 'acknowledge' && yesNo(value)
+          ? {
+              message: `step "${id}" cannot be acknowledged in a scenario with interactive: false`,
+              hint: 'a --non-interactive run leaves a manual step pending: expect status: pending, or drop interactive: false',
+            }
+          : answerProblemFor(step, value);
       if (problem)
         diagnostics.push(
           source.diagnosticAtPath([...at, 'answers', id], problem.message, { hint: problem.hint }),
