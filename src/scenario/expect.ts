@@ -83,6 +83,8 @@ export function compareExpectations(expect: Scenario['expect'], observed: Observ
 const LONG = 60;
 /** Characters shown on each side of the first difference. */
 const WINDOW = 24;
+/** An actual string up to this long is shown whole too, under the difference. */
+const WHOLE = 400;
 
 /**
  * Two strings that differ. Short ones are shown whole; for a long one, where they first differ:
@@ -111,6 +113,8 @@ export function mismatch(what: string, expected: string, actual: string): string
     `expected: ${e.shown}`,
     `     got: ${a.shown}`,
     `          ${' '.repeat(Math.min(e.caret, a.caret))}^`,
+    // Whole, when that is short enough to copy into the scenario.
+    ...(actual.length <= WHOLE ? [`got, whole: ${show(actual)}`] : []),
   ].join('\n');
 }
 

@@ -153,6 +153,7 @@ describe('runbook test: the runner follow-ups', () => {
           'expected: …gment/segment/end?state=unlocked',
           '     got: …gment/segment/end?state=locked',
           '                                   ^',
+          `got, whole: "${long}locked"`,
         ].join('\n'),
         'outputs.read-state.state: expected null, got "locked"',
       ],
