@@ -1,5 +1,6 @@
 // The architecture's one-way imports, one rule per layer (docs/architecture.md):
-//   cli → (report, import) → state → engine → schema → adapters → exec, and everything → common.
+//   cli → (report, import) → (state, scenario) → engine → schema → adapters → exec, and
+//   everything → common. src/scenario runs `runbook test`'s scenarios through the engine.
 // The engine receives its process runner (src/engine/ports.ts) and never imports exec; only exec
 // starts processes; only cli and report print or prompt. test/integration/lint/layers.int.test.ts
 // proves that a crossing import fails. Beside them, lazyLoadingConfig keeps lazy imports inside
@@ -13,9 +14,10 @@ export const LAYERS = {
   schema: ['adapters'],
   engine: ['schema', 'adapters'],
   state: ['engine', 'schema', 'adapters'],
-  report: ['state', 'engine', 'schema', 'adapters'],
+  scenario: ['engine', 'schema', 'adapters'],
+  report: ['state', 'scenario', 'engine', 'schema', 'adapters'],
   import: ['schema'],
-  cli: ['state', 'engine', 'schema', 'report', 'import', 'adapters', 'exec'],
+  cli: ['state', 'scenario', 'engine', 'schema', 'report', 'import', 'adapters', 'exec'],
 };
 
 const PRINTING = ['chalk', 'ora', '@inquirer/prompts'];

@@ -93,7 +93,15 @@ export interface Action<S extends z.ZodType = z.ZodType> {
   redactInput?: { except: readonly string[] };
   /** Inputs whose text is code for the tool; see CodeInputs. */
   codeInputs?: CodeInputs;
+  /** Whether outputs given rather than run (`runbook test`) mean success, as `run()` decides it
+   * from the same outputs: an HTTP status of 400 or more fails. See OkOf. */
+  okOf?: OkOf;
 }
+
+/** Whether an action with these outputs succeeded, and why not; undefined when they do not say. */
+export type OkOf = (
+  outputs: Readonly<Record<string, unknown>>,
+) => { ok: true } | { ok: false; error: string } | undefined;
 
 /**
  * Inputs whose text the tool runs as code (psql's `sql`, the command string of shell.run).
@@ -119,7 +127,15 @@ export interface AnyAction {
   local?: boolean;
   redactInput?: { except: readonly string[] };
   codeInputs?: CodeInputs;
+  okOf?: OkOf;
 }
+
+/** An HTTP action's success by its `status` output, as the http and curl adapters decide it. */
+export const httpStatusOk: OkOf = (outputs) => {
+  const status = outputs.status;
+  if (typeof status !== 'number') return undefined;
+  return status > 0 && status < 400 ? { ok: true } : { ok: false, error: `HTTP ${status}` };
+};
 
 export interface Adapter {
   name: string;
@@ -161,5 +177,6 @@ export function defineAction<S extends z.ZodType>(action: Action<S>): AnyAction 
     ...(action.local === undefined ? {} : { local: action.local }),
     ...(action.redactInput === undefined ? {} : { redactInput: action.redactInput }),
     ...(action.codeInputs === undefined ? {} : { codeInputs: action.codeInputs }),
+    ...(action.okOf === undefined ? {} : { okOf: action.okOf }),
   };
 }

@@ -9,6 +9,7 @@ import {
 } from './support/undici.js';
 import {
   defineAction,
+  httpStatusOk,
   type Action,
   type ActionOutcome,
   type Adapter,
@@ -158,6 +159,7 @@ function method(name: string, effect: Effect): Action<typeof requestInput> {
     describe: (input) => describeRequest(name, input),
     run: (input, ctx) => send(name, input, ctx.signal),
     local: true,
+    okOf: httpStatusOk,
   };
 }
 

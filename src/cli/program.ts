@@ -17,6 +17,7 @@ import { run } from './run.js';
 import { schema } from './schema.js';
 import { show } from './show.js';
 import { status } from './status.js';
+import { test } from './test.js';
 import { validate } from './validate.js';
 
 /** Every command, in the order help lists them. Adding one: its file, and this list. */
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   list,
   show,
   validate,
+  test,
   schema,
   run,
   resume,

@@ -65,7 +65,7 @@ export class Attempts {
     let tries = 0;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       tries = attempt;
-      last = await this.#attempt(section, step, prepared, timeoutMs);
+      last = await this.#attempt(section, step, prepared, timeoutMs, attempt);
       if (last.done || last.outcome.interrupted || signal.aborted || attempt === attempts) break;
       this.#emitter.emit({
         type: 'step.retry',
@@ -77,7 +77,7 @@ export class Attempts {
         reason: last.reason ?? 'not yet',
         delay_ms: delay,
       });
-      await sleep(delay, signal);
+      if (!this.#options.noDelays) await sleep(delay, signal);
     }
     const tried: StepRecord = {
       ...record,
@@ -123,13 +123,28 @@ export class Attempts {
     step: Step,
     prepared: PreparedAction,
     timeoutMs: number | undefined,
+    attempt: number,
   ): Promise<Attempt> {
-    const outcome = await this.#act(section, step, prepared, timeoutMs);
+    const results = this.#options.ports.results;
+    const outcome = results
+      ? results({
+          section,
+          step,
+          action: prepared.action,
+          attempt,
+          command: prepared.command,
+          timeoutMs,
+        })
+      : await this.#act(section, step, prepared, timeoutMs);
     const outputs = { ...outcome.outputs };
+    if ('asShown' in outcome && outcome.asShown === true)
+      return { outcome, outputs, done: outcome.ok, reason: outcome.error, warnings: [], ran: true };
     if (outcome.unavailable) {
       // Nothing it returned is an answer: no expression reads its outputs, and its error stays
       // the tool's own message rather than becoming a "No such key" of an output it never gave.
-      const hint = outcome.hint ?? (await this.#preflightHint(prepared, step));
+      // A given result was not run here: this machine's tools say nothing of it.
+      const hint =
+        outcome.hint ?? (results ? undefined : await this.#preflightHint(prepared, step));
       return {
         outcome: hint === undefined ? outcome : { ...outcome, hint },
         outputs,

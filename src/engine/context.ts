@@ -202,5 +202,11 @@ export function expressionNeedsOf(runbook: Runbook): ExpressionNeeds {
 /** The language a runbook's expressions are evaluated in, with what they need (see
  * expressions.ts). */
 export function loadExpressionsFor(runbook: Runbook): Promise<Expressions> {
-  return loadExpressions(expressionNeedsOf(runbook));
+  let needs = NEEDS.get(runbook);
+  if (!needs) NEEDS.set(runbook, (needs = expressionNeedsOf(runbook)));
+  return loadExpressions(needs);
 }
+
+/** What each runbook's expressions need, worked out once per loaded runbook: `runbook test` runs
+ * one many times. */
+const NEEDS = new WeakMap<Runbook, ExpressionNeeds>();

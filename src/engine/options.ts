@@ -2,7 +2,7 @@ import type { AdapterRegistry } from '../adapters/registry.js';
 import type { HostConfig } from '../schema/config.js';
 import type { Runbook, Section } from '../schema/runbook.js';
 import type { RunMode, RunOrigin, StepRecord } from './events.js';
-import type { EventSink, ProcessPort, Prompter } from './ports.js';
+import type { ActionResults, EventSink, ProcessPort, Prompter } from './ports.js';
 import type { Redactor } from './redact.js';
 import type { ResolvedVars } from './vars.js';
 
@@ -32,6 +32,8 @@ export interface Ports {
   prompter?: Prompter;
   /** Where events go: the journal and the view. */
   events?: EventSink;
+  /** Gives each action's result instead of running it (`runbook test`); absent in real runs. */
+  results?: ActionResults;
 }
 
 /** Which steps a run runs, and whether for real. */
@@ -102,6 +104,12 @@ export interface StepOptions extends RunContext {
   /** Answers to manual steps' questions given with the run, by step id (already checked against
    * their patterns and choices); the others are asked of the prompter, or else stay pending. */
   answers?: ReadonlyMap<string, string>;
+  /** Retry delays are not waited (`runbook test`, whose results are given, not awaited). */
+  noDelays?: boolean;
+  /** The time as expressions see it, standing still (`runbook test`, docs/testing.md): the run's
+   * `run.started_at` and a manual step's `acknowledged_at`, as an ISO 8601 UTC time. The real
+   * time when absent. */
+  fixedTime?: string;
 }
 
 /** A whole run (`runbook run`). */

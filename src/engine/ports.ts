@@ -1,4 +1,6 @@
 import type {
+  ActionOutcome,
+  AnyAction,
   Effect,
   ProcessRunner,
   ProcessScope,
@@ -6,7 +8,7 @@ import type {
   SshHost,
 } from '../adapters/adapter.js';
 import type { Question } from '../schema/answers.js';
-import type { Section } from '../schema/runbook.js';
+import type { Section, Step } from '../schema/runbook.js';
 import type { EngineEvent } from './events.js';
 
 // The engine's ports: what the CLI hands it to reach processes and people (docs/architecture.md).
@@ -26,6 +28,31 @@ export interface ProcessPort {
   describeRemote(host: SshHost, description: string): string;
   /** Where a program is on PATH, without running anything. */
   findBinary(name: string, env: Record<string, string | undefined>): Promise<string | undefined>;
+}
+
+/**
+ * Where each action's result comes from instead of running the action (`runbook test`,
+ * docs/testing.md): the engine asks it once per try, with the step's rendered command, and judges
+ * what it returns by `capture:`, `expect:` and `retry.until` as it would a real result.
+ */
+export type ActionResults = (request: {
+  section: Section;
+  step: Step;
+  /** The step's action (for `run:` steps, shell.run). */
+  action: AnyAction;
+  /** The try, from 1 (a step's `retry:` tries again). */
+  attempt: number;
+  /** The exact command or request, redacted, as the step would have run it. */
+  command: string;
+  /** The step's timeout, when it has one. */
+  timeoutMs: number | undefined;
+}) => GivenOutcome;
+
+/** A result given by the `results` port. */
+export interface GivenOutcome extends ActionOutcome {
+  /** Taken as it is, not judged: no `capture:`, `expect:` or `retry.until` applies to it (a step
+   * a scenario does not list runs as its dry run shows it, docs/testing.md). */
+  asShown?: boolean;
 }
 
 /** What a person chose for a failed step. */

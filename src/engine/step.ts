@@ -53,7 +53,7 @@ export class Steps {
       env: options.vars.declaredEnv,
       runId: options.runId,
       mode: plan.mode,
-      startedAt: new Date().toISOString(),
+      startedAt: options.fixedTime ?? new Date().toISOString(),
       placeholders: plan.mode === 'dry-run' ? options.vars.placeholders : undefined,
     });
     this.#attempts = new Attempts(options, this.context, emitter);
@@ -200,7 +200,7 @@ export class Steps {
       // Acknowledged by the person continuing the run, as they continued it.
       const by = currentUser();
       this.#emitter.emit({ type: 'step.confirm', ts: now(), step: step.id, approved: true, by });
-      return acknowledged(record, text, by, 0);
+      return acknowledged(record, text, by, 0, this.#options.fixedTime);
     }
     const question = questionOf(step);
     if (question) return this.#answer(step, record, text, question);
@@ -218,7 +218,7 @@ export class Steps {
     const duration = Math.round(monotonicMs() - started);
     if (!answer)
       return notDone(record, text, duration, `manual step ${step.id} was not acknowledged`);
-    return acknowledged(record, text, answer.by, duration);
+    return acknowledged(record, text, answer.by, duration, this.#options.fixedTime);
   }
 
   /** A manual step that asks (docs/format.md#answers): answered with the run, or at the prompter,
@@ -243,7 +243,14 @@ export class Steps {
         by,
         given_before: before,
       });
-      return acknowledged(record, text, by, duration, answerOutputs(question, value));
+      return acknowledged(
+        record,
+        text,
+        by,
+        duration,
+        this.#options.fixedTime,
+        answerOutputs(question, value),
+      );
     };
     const given = this.#options.answers?.get(step.id);
     if (given !== undefined) {
@@ -290,13 +297,14 @@ function acknowledged(
   text: string,
   by: string,
   duration: number,
+  at: string | undefined,
   answer: Record<string, unknown> = {},
 ): StepRecord {
   return {
     ...record,
     attempts: 1,
     duration_ms: duration,
-    outputs: { instruction: text, acknowledged_by: by, acknowledged_at: now(), ...answer },
+    outputs: { instruction: text, acknowledged_by: by, acknowledged_at: at ?? now(), ...answer },
   };
 }
 

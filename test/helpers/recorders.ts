@@ -103,10 +103,11 @@ export function makeRecorders(dir: string, tools: readonly string[] = TOOLS): Re
   return { bin, calls: () => (existsSync(log) ? readFileSync(log, 'utf8') : '') };
 }
 
-/** The ids of the runbooks in a directory (file names without .yaml), sorted. */
+/** The ids of the runbooks in a directory (file names without .yaml), sorted; scenario files
+ * (`<id>.test.yaml`) are not runbooks. */
 export function runbookIds(dir: string): string[] {
   return readdirSync(dir)
-    .filter((file) => file.endsWith('.yaml'))
+    .filter((file) => file.endsWith('.yaml') && !file.endsWith('.test.yaml'))
     .map((file) => file.replace(/\.yaml$/, ''))
     .sort();
 }

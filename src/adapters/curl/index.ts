@@ -1,4 +1,4 @@
-import { defineAction, type Adapter, type Preflight } from '../adapter.js';
+import { defineAction, httpStatusOk, type Adapter, type Preflight } from '../adapter.js';
 import { binaryPreflight } from '../support/preflight.js';
 import { getInput, requestInput } from './inputs.js';
 import { CURL, describeCurl, getCall, requestCall } from './argv.js';
@@ -38,6 +38,7 @@ export const curl = {
       outputs: CURL_OUTPUTS,
       describe: (input) => describeCurl(getCall(input)),
       run: (input, ctx) => runCurl(getCall(input), ctx),
+      okOf: httpStatusOk,
     }),
     request: defineAction({
       summary: `curl with any method and a body (a write): ${OUTPUTS}`,
@@ -46,6 +47,7 @@ export const curl = {
       outputs: CURL_OUTPUTS,
       describe: (input) => describeCurl(requestCall(input)),
       run: (input, ctx) => runCurl(requestCall(input), ctx),
+      okOf: httpStatusOk,
     }),
   },
   preflight: ({ env }) => curlPreflight(env),
