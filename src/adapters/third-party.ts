@@ -4,9 +4,20 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../common/errors.js';
 import { importLazily } from '../common/lazy.js';
 import type { Adapter, AnyAction, Effect } from './adapter.js';
+import type { OutputSpec, OutputSpecs, OutputType } from './outputs.js';
 
 const EFFECTS: readonly Effect[] = ['read', 'write', 'destructive'];
 const NAME = /^[a-z][a-z0-9_-]*$/;
+const OUTPUT_TYPES: readonly OutputType[] = [
+  'string',
+  'int',
+  'double',
+  'bool',
+  'list',
+  'map',
+  'dyn',
+];
+const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * Loads the adapters named in runbook.config.yaml `adapters:` — module paths or package names,
@@ -78,11 +89,14 @@ function checkAdapter(value: unknown, entry: string): Adapter {
       fail(`${where} needs effect read, write or destructive`);
     if (typeof action?.describe !== 'function' || typeof action.run !== 'function')
       fail(`${where} needs describe() and run()`);
-    // Its outputs are not known: validation does not guess them.
-    const { outputs: _outputs, ...rest } = action as unknown as AnyAction;
+    // Its outputs, when it declares them, are checked as the built-in ones are; when it does
+    // not, they are not known, and validation does not guess them (docs/adapters.md#outputs).
+    const { outputs: declared, ...rest } = action as unknown as AnyAction;
+    const outputs = declared === undefined ? undefined : outputSpecs(declared, where, fail);
     actions[actionName] = {
       ...rest,
       summary: typeof action?.summary === 'string' ? action.summary : '',
+      ...(outputs ? { outputs } : {}),
     };
   }
   const preflight =
@@ -96,4 +110,30 @@ function checkAdapter(value: unknown, entry: string): Adapter {
     actions,
     preflight,
   };
+}
+
+/** A third-party action's `outputs:`: `{ <name>: { type, description, nullable? } }`. */
+function outputSpecs(value: unknown, where: string, fail: (problem: string) => never): OutputSpecs {
+  const shape = `{ <name>: { type: ${OUTPUT_TYPES.join('|')}, description, nullable? } }`;
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return fail(`${where} has outputs that are not ${shape}`);
+  const specs: Record<string, OutputSpec> = {};
+  for (const [name, raw] of Object.entries(value as Record<string, unknown>)) {
+    const spec = raw as Partial<Record<keyof OutputSpec, unknown>> | null;
+    if (
+      !OUTPUT_NAME.test(name) ||
+      !spec ||
+      typeof spec !== 'object' ||
+      !OUTPUT_TYPES.includes(spec.type as OutputType) ||
+      typeof spec.description !== 'string' ||
+      (spec.nullable !== undefined && typeof spec.nullable !== 'boolean')
+    )
+      return fail(`${where} has an invalid output "${name}": it should be ${shape}`);
+    specs[name] = {
+      type: spec.type as OutputType,
+      description: spec.description,
+      ...(spec.nullable === true ? { nullable: true } : {}),
+    };
+  }
+  return specs;
 }

@@ -32,7 +32,10 @@ export function validationJunit(
     if (errors.length === 0)
       return `    <testcase classname="runbook.validate" name="${attr(file)}"/>`;
     const body = errors
-      .map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}${d.hint ? ` (${d.hint})` : ''}`)
+      .map(
+        (d) =>
+          `${d.file}:${d.line}:${d.col}: ${d.message}${d.rule ? ` [${d.rule}]` : ''}${d.hint ? ` (${d.hint})` : ''}`,
+      )
       .join('\n');
     return [
       `    <testcase classname="runbook.validate" name="${attr(file)}">`,

@@ -32,6 +32,16 @@ describe('outputs an action declares', () => {
     ]);
   });
 
+  it('reads an expect: key as a path into an output: rows[0].pending is in rows', () => {
+    expect(
+      problems(
+        `${VERIFY}detection:\n  checks:\n    - id: backlog\n      uses: psql.select\n      with: { url: "postgres://127.0.0.1/q", sql: "select 1 as pending" }\n      expect: { row_count: 1, "rows[0].pending": { warn: 5 }, "rowz[0].pending": 1 }\n`,
+      ),
+    ).toEqual([
+      '9:63 error step "backlog" (psql.select) has no output "rowz" (did you mean "rows"?)',
+    ]);
+  });
+
   it("refuses another step's output its action cannot give, listing its outputs", () => {
     expect(
       problems(

@@ -539,7 +539,7 @@ export function checkSemantics(
       if (isObject(step.expect))
         for (const key of Object.keys(step.expect)) {
           if (key === '__proto__') continue; // reported below
-          const problem = noOutput(step.id, key.split('.')[0] ?? key, '');
+          const problem = noOutput(step.id, key.split(/[.[]/)[0] ?? key, '');
           if (problem) at([...path, 'expect'], problem[0], { ...problem[1], key });
         }
       if (isObject(step.dry_run) && isObject(step.dry_run.outputs))

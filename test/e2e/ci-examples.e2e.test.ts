@@ -194,9 +194,24 @@ describe('examples/ci: checks only the runbooks a change touches', () => {
     expect(new RegExp(hook?.files ?? '^$').test('runbooks/workers/worker-stuck.yaml')).toBe(true);
     expect(sh(hook?.entry ?? 'false').code).toBe(2);
 
+    // A change its scenarios catch (the app it restarts) is refused by runbook test.
     writeFileSync(file, before.replace('default: my-app', 'default: worker'));
     git('add', file);
-    const accepted = sh('git commit -qm "another app"');
+    const caught = sh('git commit -qm "another app"');
+    expect(caught.code).toBe(1);
+    expect(caught.out).toContain('== runbook test\n');
+    expect(caught.out).toContain(
+      'commands.restart: expected "pm2 restart my-app", got "pm2 restart worker"',
+    );
+    expect(git('rev-parse', 'HEAD')).toBe(head);
+
+    // A change its scenarios still pass (a new title): validated, tested and dry-run, then committed.
+    const retitled = before.replace(/^title: .*$/m, 'title: Worker stuck (reviewed)');
+    expect(retitled).not.toBe(before);
+    writeFileSync(file, retitled);
+    git('add', file);
+    const accepted = sh('git commit -qm "a clearer title"');
+    expect(accepted.out).toContain('== runbook test\n');
     expect(accepted.out).toContain('== runbook run worker-stuck --dry-run');
     expect(accepted.code).toBe(0);
     expect(git('rev-parse', 'HEAD')).not.toBe(head);

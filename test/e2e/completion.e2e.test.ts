@@ -29,6 +29,7 @@ const COMMANDS = [
   'list',
   'show',
   'validate',
+  'test',
   'schema',
   'run',
   'resume',

@@ -61,9 +61,13 @@ describe('validate --format junit, read as CI reads it', () => {
               classname: 'runbook.validate',
               name: 'guarded.yaml',
               failure: {
-                message: '1:5: id "other-name" does not match the file name "guarded" (and 1 more)',
+                message: '1:5: id "other-name" does not match the file name "guarded" (and 2 more)',
                 type: 'invalid',
-                text: 'guarded.yaml:1:5: id "other-name" does not match the file name "guarded" (rename the file to other-name.yaml or change the id)\nguarded.yaml:4:9: destructive step "wipe" has no guard (add a when: condition or confirm: true)',
+                text: [
+                  'guarded.yaml:1:5: id "other-name" does not match the file name "guarded" (rename the file to other-name.yaml or change the id)',
+                  'guarded.yaml:3:1: the runbook resolves but never verifies: it has resolution: steps and no verification: steps [resolution-without-verification] (add a verification: step that shows the fix worked (a health check, a query))',
+                  'guarded.yaml:4:9: destructive step "wipe" has no guard [destructive-without-guard] (add a when: condition or confirm: true)',
+                ].join('\n'),
               },
             },
           ],

@@ -90,6 +90,23 @@ function deploymentOf(raw) {
   };
 }
 
+// What each action's outputs are called and hold: runbook validate refuses an expression that
+// reads another name, and runbook adapters and show list them (docs/adapters.md#outputs).
+const REQUEST_OUTPUTS = {
+  status: { type: 'int', description: 'HTTP status of the Vercel API' },
+  latency_ms: { type: 'int', description: 'How long the request took, in milliseconds' },
+};
+const DEPLOYMENT_OUTPUTS = {
+  id: { type: 'string', description: 'Deployment id (dpl_…)' },
+  url: { type: 'string', description: 'Deployment URL' },
+  name: { type: 'string', description: 'Project name' },
+  state: { type: 'string', description: 'READY, ERROR, BUILDING, QUEUED, CANCELED' },
+  target: { type: 'string', nullable: true, description: 'production, or null for a preview' },
+  created_at: { type: 'string', description: 'When it was created (ISO 8601)' },
+  creator: { type: 'string', nullable: true, description: 'Who deployed it' },
+  commit: { type: 'string', nullable: true, description: 'Git commit it was built from' },
+};
+
 export default {
   name: 'vercel',
   summary:
@@ -99,6 +116,20 @@ export default {
       summary:
         'List recent deployments of a project, newest first: deployments, latest, previous_ready',
       effect: 'read',
+      outputs: {
+        ...REQUEST_OUTPUTS,
+        deployments: {
+          type: 'list',
+          description: 'Deployments, newest first (as inspect gives one)',
+        },
+        count: { type: 'int', description: 'How many deployments' },
+        latest: { type: 'map', nullable: true, description: 'The newest deployment' },
+        previous_ready: {
+          type: 'map',
+          nullable: true,
+          description: 'The newest READY deployment after the latest: what a rollback goes back to',
+        },
+      },
       input: z.strictObject({
         ...common,
         limit: z.int().min(1).max(100).optional().describe('How many (default 10)'),
@@ -129,6 +160,12 @@ export default {
     inspect: {
       summary: 'One deployment by id or URL: state, target, url, aliases',
       effect: 'read',
+      outputs: {
+        ...REQUEST_OUTPUTS,
+        ...DEPLOYMENT_OUTPUTS,
+        aliases: { type: 'list', description: 'Its aliases (domains)' },
+        error_message: { type: 'string', nullable: true, description: 'Why its build failed' },
+      },
       input: z.strictObject({
         ...common,
         project: common.project.optional(),
@@ -158,6 +195,10 @@ export default {
     rollback: {
       summary: 'Roll production back to an earlier deployment (instant rollback)',
       effect: 'destructive',
+      outputs: {
+        ...REQUEST_OUTPUTS,
+        deployment: { type: 'string', description: 'The deployment production was rolled back to' },
+      },
       input: z.strictObject({
         ...common,
         deployment: z.string().min(1).describe('The deployment id to roll back to'),

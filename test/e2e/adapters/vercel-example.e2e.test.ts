@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rmSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -129,8 +129,12 @@ describe('a third-party adapter (examples/adapters/vercel)', () => {
     expect(schema.stdout).toContain('"const": "vercel.rollback"');
     const adapters = JSON.parse(
       (await runCli(['adapters', '--json'], { cwd: dir.path })).stdout,
-    ) as Array<{ name: string; actions: Array<{ name: string; effect: string }> }>;
-    expect(adapters.find((a) => a.name === 'vercel')?.actions).toEqual([
+    ) as Array<{
+      name: string;
+      actions: Array<{ name: string; effect: string; summary: string; outputs: object | null }>;
+    }>;
+    const actions = adapters.find((a) => a.name === 'vercel')?.actions ?? [];
+    expect(actions.map(({ name, effect, summary }) => ({ name, effect, summary }))).toEqual([
       {
         name: 'vercel.ls',
         effect: 'read',
@@ -148,6 +152,36 @@ describe('a third-party adapter (examples/adapters/vercel)', () => {
         summary: 'Roll production back to an earlier deployment (instant rollback)',
       },
     ]);
+    // The outputs it declares are listed, and validation holds expressions to them.
+    expect(actions.map((action) => Object.keys(action.outputs ?? {}))).toEqual([
+      ['status', 'latency_ms', 'deployments', 'count', 'latest', 'previous_ready'],
+      [
+        'status',
+        'latency_ms',
+        'id',
+        'url',
+        'name',
+        'state',
+        'target',
+        'created_at',
+        'creator',
+        'commit',
+        'aliases',
+        'error_message',
+      ],
+      ['status', 'latency_ms', 'deployment'],
+    ]);
+    writeFileSync(
+      join(dir.path, 'runbooks/agent-factory/misread.yaml'),
+      'id: misread\ntitle: t\ndiagnosis:\n  - id: a\n    uses: vercel.ls\n    with: { project: x }\n    capture: { last: outputs.previous_redy }\n',
+    );
+    const misread = await runCli(['validate'], { cwd: dir.path });
+    expect(misread.code).toBe(2);
+    expect(misread.stdout).toContain(
+      'misread.yaml:7:22: error: step "a" (vercel.ls) has no output "previous_redy" in `outputs.previous_redy`',
+    );
+    expect(misread.stdout).toContain('did you mean "previous_ready"?');
+    rmSync(join(dir.path, 'runbooks/agent-factory/misread.yaml'));
     writeFileSync(
       join(dir.path, 'runbooks/agent-factory/typo.yaml'),
       'id: typo\ntitle: t\ndiagnosis:\n  - id: a\n    uses: vercel.ls\n    with: { projct: x }\n',
@@ -267,6 +301,17 @@ describe('a third-party adapter (examples/adapters/vercel)', () => {
     const result = await runBin(['adapters'], { cwd: broken.path });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('bad.mjs action bad.go needs a zod schema as input');
+    // Outputs declared in a shape validation cannot use: refused, naming the output.
+    writeFileSync(
+      join(broken.path, 'odd.mjs'),
+      "const input = { safeParse: () => ({ success: true, data: {} }) };\nexport default { name: 'odd', actions: { go: { input, effect: 'read', describe: () => 'go', run: async () => ({ ok: true, exitCode: 0, outputs: {} }), outputs: { rows: { type: 'table' } } } } };\n",
+    );
+    writeFileSync(join(broken.path, 'runbook.config.yaml'), 'adapters: [./odd.mjs]\n');
+    const odd = await runBin(['adapters'], { cwd: broken.path });
+    expect(odd.code).toBe(2);
+    expect(odd.stderr).toContain(
+      'odd.mjs action odd.go has an invalid output "rows": it should be { <name>: { type: string|int|double|bool|list|map|dyn, description, nullable? } }',
+    );
     writeFileSync(
       join(broken.path, 'runbook.config.yaml'),
       'adapters: [no-such-adapter-package]\n',
