@@ -1,3 +1,4 @@
+import { shellQuote } from '../common/quote.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../common/errors.js';
@@ -47,9 +48,10 @@ export async function newRunbook(id: string, options: NewOptions, io: Io): Promi
       `cannot write in ${displayPath(dir, io.cwd)}: ${(error as Error).message}`,
     );
   }
+  const shown = shellQuote(displayPath(runbookFile, io.cwd));
   io.stdout.write(
     `wrote ${displayPath(runbookFile, io.cwd)}\nwrote ${displayPath(scenarioFile, io.cwd)}\n` +
-      `next: runbook validate --strict ${displayPath(runbookFile, io.cwd)}\n`,
+      `next: runbook validate --strict ${shown} && runbook test ${shown}\n`,
   );
   return EXIT.ok;
 }

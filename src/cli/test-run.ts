@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { NotFoundError, UsageError } from '../common/errors.js';
 import { displayPath, findRunbook, findRunbookFiles, loadRunbookFile } from '../schema/load.js';
 import { ID_PATTERN } from '../schema/runbook.js';
+import { SCENARIO_SUFFIX } from '../schema/scenario.js';
 import {
   coverageOf,
   findScenarioFiles,
@@ -33,7 +34,16 @@ export async function testCommand(
   const paths: string[] = [];
   for (const target of targets.length > 0 ? targets : cli.dirs) {
     const path = resolve(io.cwd, target);
-    if (existsSync(path)) {
+    if (existsSync(path) && /\.ya?ml$/.test(path) && !SCENARIO_SUFFIX.test(path)) {
+      // A runbook file: its scenarios are the file beside it.
+      const scenarios = scenarioFileOf(path);
+      if (!existsSync(scenarios))
+        throw new UsageError(
+          `${target} has no scenarios: ${displayPath(scenarios, io.cwd)} does not exist`,
+          'write one beside it (docs/testing.md)',
+        );
+      paths.push(scenarios);
+    } else if (existsSync(path)) {
       paths.push(path);
       if (!/\.ya?ml$/.test(path)) dirs.push(path);
     } else if (ID_PATTERN.test(target) && targets.length > 0) {

@@ -38,7 +38,7 @@ describe('runbook new', () => {
       );
       expect(made).toMatchObject({ code: 0, stderr: '' });
       expect(made.stdout).toBe(
-        `wrote rb/api-${template}.yaml\nwrote rb/api-${template}.test.yaml\nnext: runbook validate --strict rb/api-${template}.yaml\n`,
+        `wrote rb/api-${template}.yaml\nwrote rb/api-${template}.test.yaml\nnext: runbook validate --strict rb/api-${template}.yaml && runbook test rb/api-${template}.yaml\n`,
       );
       const validated = await runBin(['validate', '--strict', 'rb'], { cwd: dir.path });
       expect(validated).toMatchObject({ code: 0, stdout: '✓ 1 runbook valid\n', stderr: '' });
@@ -184,7 +184,7 @@ scenarios:
     expect(result).toMatchObject({
       code: 0,
       stdout:
-        'wrote mine/disk-full.yaml\nwrote mine/disk-full.test.yaml\nnext: runbook validate --strict mine/disk-full.yaml\n',
+        'wrote mine/disk-full.yaml\nwrote mine/disk-full.test.yaml\nnext: runbook validate --strict mine/disk-full.yaml && runbook test mine/disk-full.yaml\n',
     });
     expect(readFileSync(join(dir.path, 'mine/disk-full.yaml'), 'utf8')).toContain(
       '\nid: disk-full\ntitle: Disk full\nseverity: P3\ntags: [disk]\n',

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,6 +84,20 @@ describe('runbook test (the built CLI)', () => {
         }
       ).runbooks[0]?.diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`),
     ).toEqual(['3:38 unknown step "tel": runbook fx has no such step']);
+    // A runbook file stands for the scenario file beside it.
+    const byRunbook = await runBin(['test', 'runbooks/demo/demo-api-down.yaml', '--json'], { env });
+    expect([byRunbook.code, (JSON.parse(byRunbook.stdout) as { passed: number }).passed]).toEqual([
+      0, 3,
+    ]);
+    writeFileSync(
+      join(dir.path, 'lonely.yaml'),
+      'id: lonely\ntitle: t\ndiagnosis: [{ id: a, run: "true" }]\n',
+    );
+    const lonely = await runBin(['test', join(dir.path, 'lonely.yaml')], { env, cwd: dir.path });
+    expect([lonely.code, lonely.stderr]).toEqual([
+      2,
+      `runbook: ${join(dir.path, 'lonely.yaml')} has no scenarios: lonely.test.yaml does not exist\nhint: write one beside it (docs/testing.md)\n`,
+    ]);
     const unknown = await runBin(['test', 'no-such-runbook'], { env });
     expect(unknown.code).toBe(2);
     expect(calls()).toBe('');
