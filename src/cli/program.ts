@@ -87,8 +87,17 @@ export async function runProgram(argv: readonly string[], io: Io): Promise<numbe
       exitCode = await command.handler(args as never, flags as never, io);
     });
   }
+  // `runbook nosuch --help` is an unknown command (exit 2, with a suggestion), not a request for
+  // the general help, which commander would answer first.
+  const [first] = argv;
+  const unknownCommand =
+    first !== undefined &&
+    !first.startsWith('-') &&
+    first !== 'help' &&
+    !program.commands.some((known) => known.name() === first || known.aliases().includes(first));
+  const words = unknownCommand ? argv.filter((word) => word !== '--help' && word !== '-h') : argv;
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync([...words], { from: 'user' });
     return exitCode;
   } catch (error) {
     return handleError(error, io);

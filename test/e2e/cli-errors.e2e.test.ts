@@ -38,6 +38,7 @@ describe('bad input: one clear message, a documented exit code, never a stack tr
 
   it.each([
     [['frobnicate'], "unknown command 'frobnicate'"],
+    [['tset', '--help'], "unknown command 'tset'\n(Did you mean test?)"],
     [['run'], "missing required argument 'id'"],
     [['run', 'demo-api-down', '--bogus'], "unknown option '--bogus'"],
     [['run', 'no-such-runbook'], 'no runbook with id "no-such-runbook"'],
