@@ -108,9 +108,22 @@ function optionOf(flag: Flag<unknown>): Option {
   const option = new Option(flag.spec, flag.description);
   switch (flag.kind) {
     case 'boolean':
-    case 'string':
       if (flag.default !== undefined) option.default(flag.default);
       return option;
+    case 'string':
+      if (flag.default !== undefined) option.default(flag.default);
+      // `--dir --help` gives --dir no value: the next word is an option, not a directory named so
+      // (one that is can be written ./--help).
+      return option.argParser((value: string) => {
+        if (value.startsWith('--'))
+          throw new CommanderError(
+            EXIT.usage,
+            'runbook.optionValue',
+            `error: ${option.long ?? flag.spec} needs a value, and got the option ${value}` +
+              `\nhint: put its value right after ${option.long ?? flag.spec}`,
+          );
+        return value;
+      });
     case 'list':
       return option
         .default([])
@@ -143,7 +156,8 @@ function handleError(error: unknown, io: Io): number {
       error.code === 'commander.help'
     )
       return EXIT.ok;
-    if (error.code === 'runbook.format') io.stderr.write(`${error.message}\n`);
+    if (error.code === 'runbook.format' || error.code === 'runbook.optionValue')
+      io.stderr.write(`${error.message}\n`);
     return EXIT.usage;
   }
   if (error instanceof InvalidRunbookError) {

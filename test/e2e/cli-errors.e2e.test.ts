@@ -39,6 +39,11 @@ describe('bad input: one clear message, a documented exit code, never a stack tr
   it.each([
     [['frobnicate'], "unknown command 'frobnicate'"],
     [['tset', '--help'], "unknown command 'tset'\n(Did you mean test?)"],
+    [['list', '--dir', '--help'], 'error: --dir needs a value, and got the option --help'],
+    [
+      ['run', 'demo-api-down', '--from', '--dry-run'],
+      'error: --from needs a value, and got the option --dry-run\nhint: put its value right after --from',
+    ],
     [['run'], "missing required argument 'id'"],
     [['run', 'demo-api-down', '--bogus'], "unknown option '--bogus'"],
     [['run', 'no-such-runbook'], 'no runbook with id "no-such-runbook"'],

@@ -226,7 +226,13 @@ scenarios:
       code: 2,
       stdout: '',
       stderr:
-        'runbook: --dir needs a directory (got "--help")\nhint: write ./-name for a directory whose name starts with -\n',
+        'error: --dir needs a value, and got the option --help\nhint: put its value right after --dir\n',
+    });
+    expect(await runBin(['new', 'x', '--dir', '-x'], { cwd: dir.path })).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr:
+        'runbook: --dir needs a directory (got "-x")\nhint: write ./-name for a directory whose name starts with -\n',
     });
     expect(
       await runBin(['new', 'x', '--dir', '/proc/runbook-new'], { cwd: dir.path }),
