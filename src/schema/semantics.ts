@@ -883,7 +883,13 @@ function checkSeverity(
 ): void {
   const reference = data.severity_scheme;
   if (isObject(reference)) {
-    // The schema has checked its shape; a level twice or a warn_from outside it is for here.
+    // Semantics read the raw file: a shape the schema refused is reported there, not here.
+    const { levels, warn_from: from } = reference;
+    const valid =
+      Array.isArray(levels) &&
+      levels.every((level) => typeof level === 'string') &&
+      (from === undefined || typeof from === 'string');
+    if (!valid) return;
     const definition = reference as unknown as SchemeDefinition;
     for (const problem of schemeProblems(definition))
       atScheme(['severity_scheme', ...problem.path], problem.message, { hint: problem.hint });

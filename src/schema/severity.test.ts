@@ -120,9 +120,13 @@ describe('a severity scheme of the runbook’s own', () => {
       '3:50 warn_from "Bee" is not one of the levels (A, B, A) (name the most severe level that a failed check reports as WARNING)',
     ]);
     expect(problems(runbook('severity_scheme: { levels: [] }'))).toEqual([
-      '3:28 severity_scheme.levels: expected at least 1 item (add at least one)',
+      '3:20 severity_scheme.levels: needs at least 1 item ()',
     ]);
     expect(problems(runbook('severity_scheme: { level: [A] }'))).toEqual([
+      '3:1 missing required key "levels" ()',
+      '3:20 unknown key "level" (did you mean "levels"?)',
+    ]);
+    expect(problems(runbook('severity_scheme: 3'))).toEqual([
       '3:18 severity_scheme: expected a scheme name such as p1-p4, or a scheme of its own: { levels: [SEV1, SEV2, SEV3] } ()',
     ]);
   });
