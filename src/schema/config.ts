@@ -225,6 +225,16 @@ export async function loadConfig(
   const base = dirname(file);
   const warnFrom: Record<string, string> = { ...BUILTIN_WARN_FROM };
   const problems: Diagnostic[] = [];
+  // zod drops a `__proto__` key (it would set the prototype): the file's own says it was there.
+  const written = (parsed.data as { severity_schemes?: unknown }).severity_schemes;
+  if (typeof written === 'object' && written !== null && Object.hasOwn(written, '__proto__'))
+    problems.push(
+      parsed.source.diagnosticAtPath(
+        ['severity_schemes', '__proto__'],
+        '"__proto__" cannot be a scheme name: it would be lost when the config is read',
+        { hint: 'rename it' },
+      ),
+    );
   for (const [name, entry] of Object.entries(config.severity_schemes ?? {})) {
     // A scheme given here replaces the built-in one of that name, warn_from included.
     const definition = Array.isArray(entry) ? { levels: entry } : entry;

@@ -214,5 +214,13 @@ describe('the state check gives a failed expectation', () => {
       '2:48 warn_from "lo" is not one of the levels (high, low, high) (name the most severe level that a failed check reports as WARNING)',
       '3:12 severity level "a" is listed twice (list each level once, most severe first)',
     ]);
+    const proto = await configFrom('severity_schemes:\n  __proto__: [A]\n').catch(
+      (e: unknown) => e,
+    );
+    expect(
+      (proto as InvalidRunbookError).diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`),
+    ).toEqual([
+      '2:3 "__proto__" cannot be a scheme name: it would be lost when the config is read',
+    ]);
   });
 });
