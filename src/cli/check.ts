@@ -21,6 +21,8 @@ import { nagiosText, prometheusText } from '../report/check.js';
 import { DURATION_PATTERN, parseDuration, withinMaxDuration } from '../common/duration.js';
 import { findRunbook } from '../schema/load.js';
 import type { Runbook } from '../schema/runbook.js';
+import { failedExpectationState, resolveScheme } from '../schema/severity.js';
+import { runbookSeverityLevels } from '../schema/semantics.js';
 import { loadCatalog, matchesSelection } from './catalog.js';
 import { exitCodeForCheck, NAGIOS_EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
@@ -227,7 +229,17 @@ async function selectTargets(
         processEnv: io.env,
         ...(needed ? { needed } : {}),
       });
-      targets.push({ runbook, file, vars, redactor: runRedactor(vars, io.env) });
+      const scheme = resolveScheme(runbook.severity_scheme, cli.config);
+      targets.push({
+        runbook,
+        file,
+        vars,
+        redactor: runRedactor(vars, io.env),
+        failedExpectation: failedExpectationState(
+          runbookSeverityLevels(runbook, cli.config.schemes, cli.config.defaultScheme),
+          scheme,
+        ),
+      });
     } catch (error) {
       if (!(error instanceof RunbookError)) throw error;
       failed.push(unknownResult(runbook.id, `cannot check: ${error.message}`, runbook));

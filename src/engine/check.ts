@@ -42,6 +42,10 @@ export interface CheckTarget {
   file: string;
   vars: ResolvedVars;
   redactor: Redactor;
+  /** The state of a failed expectation, by the runbook's severity (schema/severity.ts
+   * failedExpectationState); CRITICAL when not given. A value past its `crit:` level is CRITICAL
+   * regardless. */
+  failedExpectation?: CheckState;
 }
 
 export interface CheckOptions {
@@ -86,7 +90,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckResult[]> {
     return checkStepsOf(target.runbook).map(
       ({ section, step }) =>
         () =>
-          checkOne(target.runbook, section, step, options, run, deadline),
+          checkOne(target, section, step, options, run, deadline),
     );
   });
   const results: CheckResult[] = new Array<CheckResult>(jobs.length);
@@ -126,13 +130,14 @@ export function unknownResult(runbook: string, summary: string, info?: Runbook):
 }
 
 async function checkOne(
-  runbook: Runbook,
+  target: CheckTarget,
   section: Section,
   step: Step,
   options: CheckOptions,
   run: ReturnType<typeof stepRunner>,
   deadline: AbortSignal,
 ): Promise<CheckResult> {
+  const { runbook } = target;
   const result = (state: NagiosState, summary: string, durationMs = 0): CheckResult => ({
     runbook: runbook.id,
     id: step.id,
@@ -167,14 +172,28 @@ async function checkOne(
   const duration = Math.round(monotonicMs() - started);
   if (!outcome) return result('UNKNOWN', 'did not finish within the command --timeout', duration);
   const { record, verdict } = outcome;
-  const graded = result(stateOf(record, verdict?.state), '', duration);
+  // Failed by its expect: (the reason is the verdict's), not by the action, graded by severity.
+  const byExpectation =
+    record.status === 'failed' &&
+    record.attempts > 0 &&
+    record.unavailable !== true &&
+    verdict?.state === 'CRITICAL' &&
+    !verdict.pastCritical &&
+    record.reason === verdict.failures.join('; ');
+  const state = byExpectation
+    ? (target.failedExpectation ?? 'CRITICAL')
+    : stateOf(record, verdict?.state);
+  const graded = result(state, '', duration);
   for (const [name, value] of Object.entries(verdict?.values ?? {})) graded.values[name] = value;
   for (const name of record.captured ?? []) {
     const value = record.outputs[name];
     if (typeof value === 'number' && Number.isFinite(value) && !(name in graded.values))
       graded.values[name] = { value };
   }
-  graded.summary = summaryOf(record, graded.state, verdict?.warnings ?? [], graded.values);
+  graded.summary =
+    byExpectation && state === 'WARNING'
+      ? `${record.reason ?? 'failed'} (WARNING: the runbook's severity is ${severityOf(runbook) ?? ''})`
+      : summaryOf(record, graded.state, verdict?.warnings ?? [], graded.values);
   return graded;
 }
 

@@ -18,6 +18,7 @@ describe('evaluateExpect: plain values', () => {
     expect(check({ status: 200, 'json.ok': true }, { status: 200, json: { ok: true } })).toEqual({
       state: 'OK',
       failures: [],
+      pastCritical: false,
       warnings: [],
       values: {},
     });
@@ -118,6 +119,7 @@ describe('evaluateExpect: warn and crit levels', () => {
     expect(check(latency, { latency_ms: 1500 })).toMatchInlineSnapshot(`
       {
         "failures": [],
+        "pastCritical": false,
         "state": "WARNING",
         "values": {
           "latency_ms": {
@@ -144,6 +146,7 @@ describe('evaluateExpect: warn and crit levels', () => {
     expect(check(disk, { free_mb: 300 })).toMatchInlineSnapshot(`
       {
         "failures": [],
+        "pastCritical": false,
         "state": "WARNING",
         "values": {
           "free_mb": {
@@ -157,6 +160,7 @@ describe('evaluateExpect: warn and crit levels', () => {
         ],
       }
     `);
+    expect(check(disk, { free_mb: 50 }).pastCritical).toBe(true);
     expect(check(disk, { free_mb: 50 }).failures).toMatchInlineSnapshot(`
       [
         "free_mb is 50, past the critical level < 100",
@@ -169,6 +173,7 @@ describe('evaluateExpect: warn and crit levels', () => {
     expect(check({ restarts: { crit: 10 } }, { restarts: 5 })).toEqual({
       state: 'OK',
       failures: [],
+      pastCritical: false,
       warnings: [],
       values: { restarts: { value: 5, crit: 10 } },
     });
@@ -259,6 +264,7 @@ describe('getPath', () => {
     expect(check(expectation, outputs)).toEqual({
       state: 'CRITICAL',
       failures: ['constructor is missing, expected 2', '__proto__ is missing, expected 1'],
+      pastCritical: false,
       warnings: [],
       values: {},
     });

@@ -8,6 +8,8 @@ export interface ExpectResult {
   state: CheckState;
   /** One line per failed (CRITICAL) assertion. */
   failures: string[];
+  /** A number is past its `crit:` level: CRITICAL whatever the runbook's severity. */
+  pastCritical: boolean;
   /** One line per WARNING level passed. */
   warnings: string[];
   /** Numeric values that had levels, for perfdata and metrics. */
@@ -26,7 +28,13 @@ export function evaluateExpect(
   context: Record<string, unknown>,
   expressions: Expressions,
 ): ExpectResult {
-  const result: ExpectResult = { state: 'OK', failures: [], warnings: [], values: {} };
+  const result: ExpectResult = {
+    state: 'OK',
+    failures: [],
+    pastCritical: false,
+    warnings: [],
+    values: {},
+  };
   const sources =
     typeof expect === 'string' ? [expect] : Array.isArray(expect) ? expect : undefined;
   if (sources) {
@@ -100,9 +108,10 @@ function checkMatcher(
   };
   const below = matcher.below === true;
   const past = (level: number): boolean => (below ? number < level : number > level);
-  if (crit !== undefined && past(crit))
+  if (crit !== undefined && past(crit)) {
     fail(`past the critical level ${below ? '<' : '>'} ${crit}`);
-  else if (warn !== undefined && past(warn))
+    result.pastCritical = true;
+  } else if (warn !== undefined && past(warn))
     result.warnings.push(
       `${path} is ${show(actual)}, past the warning level ${below ? '<' : '>'} ${warn}`,
     );

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { InvalidRunbookError } from '../common/errors.js';
+import { InvalidRunbookError, type Diagnostic } from '../common/errors.js';
 import { once } from '../common/once.js';
+import { schemeProblems } from './severity.js';
 import { parseYaml } from './yaml-source.js';
 import { diagnosticsFromZod } from './zod-diagnostics.js';
 
@@ -20,6 +21,12 @@ export const BUILTIN_SCHEMES: Readonly<Record<string, readonly string[]>> = {
   'critical-warning-info': ['critical', 'warning', 'info'],
 };
 
+/** Per built-in scheme, the first level from which `runbook check` grades a failed expectation
+ * WARNING (docs/monitoring.md#states). The numbered scales say nothing: every level is CRITICAL. */
+export const BUILTIN_WARN_FROM: Readonly<Record<string, string>> = {
+  'critical-warning-info': 'warning',
+};
+
 function builtinSchemes(): Record<string, string[]> {
   return Object.fromEntries(
     Object.entries(BUILTIN_SCHEMES).map(([name, levels]) => [name, [...levels]]),
@@ -34,10 +41,26 @@ const buildConfigSchema = () =>
       .optional()
       .describe('Where runbooks are found (relative to this file)'),
     severity_schemes: z
-      .record(z.string(), z.array(z.string().min(1)).min(1))
+      .record(
+        z.string(),
+        z.union(
+          [
+            z.array(z.string().min(1)).min(1),
+            z.strictObject({
+              levels: z.array(z.string().min(1)).min(1),
+              warn_from: z
+                .string()
+                .min(1)
+                .optional()
+                .describe('From this level on, check grades a failed expectation WARNING'),
+            }),
+          ],
+          { error: 'expected a list of levels, or { levels, warn_from }' },
+        ),
+      )
       .optional()
       .describe(
-        'Named severity scales, most severe first, e.g. { pscale: [P1, P2, P3, P4] }; added to (or replacing) the built-in default, p0-p3, p1-p4, sev1-sev5 and critical-warning-info',
+        'Named severity scales, most severe first, e.g. { pscale: [P1, P2, P3, P4] } or { sev: { levels: [SEV1, SEV2, SEV3], warn_from: SEV3 } }; added to (or replacing) the built-in default, p0-p3, p1-p4, sev1-sev5 and critical-warning-info',
       ),
     default_severity_scheme: z.string().optional(),
     max_file_bytes: z
@@ -140,6 +163,8 @@ export interface Config {
   file: string | undefined;
   dirs: string[];
   schemes: Record<string, string[]>;
+  /** Scheme name → the level from which `check` grades a failed expectation WARNING. */
+  warnFrom?: Record<string, string>;
   defaultScheme: string;
   stateDir: string | undefined;
   /** Hosts for `on:`, with file paths resolved. */
@@ -181,6 +206,7 @@ export async function loadConfig(
       file: undefined,
       dirs: [resolve(cwd, 'runbooks')],
       schemes,
+      warnFrom: { ...BUILTIN_WARN_FROM },
       defaultScheme: 'default',
       stateDir: undefined,
       hosts: {},
@@ -197,7 +223,35 @@ export async function loadConfig(
     );
   const config = result.data;
   const base = dirname(file);
-  Object.assign(schemes, config.severity_schemes);
+  const warnFrom: Record<string, string> = { ...BUILTIN_WARN_FROM };
+  const problems: Diagnostic[] = [];
+  // zod drops a `__proto__` key (it would set the prototype): the file's own says it was there.
+  const written = (parsed.data as { severity_schemes?: unknown }).severity_schemes;
+  if (typeof written === 'object' && written !== null && Object.hasOwn(written, '__proto__'))
+    problems.push(
+      parsed.source.diagnosticAtPath(
+        ['severity_schemes', '__proto__'],
+        '"__proto__" cannot be a scheme name: it would be lost when the config is read',
+        { hint: 'rename it' },
+      ),
+    );
+  for (const [name, entry] of Object.entries(config.severity_schemes ?? {})) {
+    // A scheme given here replaces the built-in one of that name, warn_from included.
+    const definition = Array.isArray(entry) ? { levels: entry } : entry;
+    schemes[name] = definition.levels;
+    delete warnFrom[name];
+    if (definition.warn_from !== undefined) warnFrom[name] = definition.warn_from;
+    for (const { message, path, hint } of schemeProblems(definition))
+      problems.push(
+        parsed.source.diagnosticAtPath(
+          // The short form is the list itself: [levels, 2] is [2] in it.
+          ['severity_schemes', name, ...(Array.isArray(entry) ? path.slice(1) : path)],
+          message,
+          { hint },
+        ),
+      );
+  }
+  if (problems.length > 0) throw new InvalidRunbookError(problems);
   const defaultScheme = config.default_severity_scheme ?? 'default';
   if (!Object.hasOwn(schemes, defaultScheme)) {
     throw new InvalidRunbookError([
@@ -214,6 +268,7 @@ export async function loadConfig(
     file,
     dirs: (config.dirs ?? ['runbooks']).map((dir) => resolve(base, dir)),
     schemes,
+    warnFrom,
     defaultScheme,
     stateDir: config.state_dir === undefined ? undefined : resolve(base, config.state_dir),
     hosts: Object.fromEntries(

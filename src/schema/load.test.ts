@@ -431,7 +431,7 @@ describe('parseRunbook: severity', () => {
     );
     expect(problems(source)).toMatchInlineSnapshot(`
       [
-        "5:19 error severity "P7" is not a level of scheme "default" (P0, P1, P2, P3, P4)",
+        "5:34 error severity "P7" is not a level of scheme "default" (P0, P1, P2, P3, P4)",
       ]
     `);
   });

@@ -185,10 +185,26 @@ function buildSchemas() {
       service: z.string().optional(),
       severity: severity.optional(),
       severity_scheme: z
-        .string()
+        .union(
+          [
+            z.string().min(1),
+            z.strictObject({
+              levels: z.array(z.string().min(1)).min(1).describe('The levels, most severe first'),
+              warn_from: z
+                .string()
+                .min(1)
+                .optional()
+                .describe('From this level on, check grades a failed expectation WARNING'),
+            }),
+          ],
+          {
+            error:
+              'expected a scheme name such as p1-p4, or a scheme of its own: { levels: [SEV1, SEV2, SEV3] }',
+          },
+        )
         .optional()
         .describe(
-          'A severity scheme: built in (default, p0-p3, p1-p4, sev1-sev5, critical-warning-info) or named in runbook.config.yaml',
+          'A severity scheme: built in (default, p0-p3, p1-p4, sev1-sev5, critical-warning-info), named in runbook.config.yaml, or its own { levels, warn_from }',
         ),
       owner: z.string().optional(),
       tags: z.array(z.string()).optional(),

@@ -14,6 +14,13 @@ import {
 import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
 import { checkShellValues } from './semantics-shell.js';
 import { LINT_RULES, LINT_RULE_IDS, findSecret, maskSecret, type LintRule } from './lint.js';
+import {
+  resolveScheme,
+  schemeProblems,
+  suggestLevel,
+  type SchemeDefinition,
+  type SchemeReference,
+} from './severity.js';
 import { suggest } from './suggest.js';
 import { accepts } from './zod-accept.js';
 import { diagnosticsFromZod, zodIssues } from './zod-diagnostics.js';
@@ -569,12 +576,16 @@ export function checkSemantics(
       hint: 'rename it',
     });
 
-  checkSeverity(data, options, (path, message, extra) =>
-    at(path, message, {
-      hint: LINT_RULES['severity-outside-scheme'].hint,
-      ...extra,
-      rule: 'severity-outside-scheme',
-    }),
+  checkSeverity(
+    data,
+    options,
+    (path, message, extra) =>
+      at(path, message, {
+        hint: LINT_RULES['severity-outside-scheme'].hint,
+        ...extra,
+        rule: 'severity-outside-scheme',
+      }),
+    at,
   );
   const hasSteps = (section: string): boolean =>
     Array.isArray(data[section]) && data[section].length > 0;
@@ -867,25 +878,44 @@ function checkSeverity(
   data: Raw,
   options: SemanticOptions,
   at: (path: PathSegment[], message: string, extra?: Partial<Diagnostic>) => void,
+  /** For a scheme's own definition: an error of the file, not of the lint rule. */
+  atScheme: (path: PathSegment[], message: string, extra?: Partial<Diagnostic>) => void,
 ): void {
-  let schemeName = options.defaultScheme;
-  if (typeof data.severity_scheme === 'string') {
-    if (Object.hasOwn(options.schemes, data.severity_scheme)) schemeName = data.severity_scheme;
-    else {
-      at(['severity_scheme'], `unknown severity scheme "${data.severity_scheme}"`, {
-        hint: `known: ${Object.keys(options.schemes).join(', ')} (define more in runbook.config.yaml)`,
-      });
-      return;
-    }
+  const reference = data.severity_scheme;
+  if (isObject(reference)) {
+    // Semantics read the raw file: a shape the schema refused is reported there, not here.
+    const { levels, warn_from: from } = reference;
+    const valid =
+      Array.isArray(levels) &&
+      levels.every((level) => typeof level === 'string') &&
+      (from === undefined || typeof from === 'string');
+    if (!valid) return;
+    const definition = reference as unknown as SchemeDefinition;
+    for (const problem of schemeProblems(definition))
+      atScheme(['severity_scheme', ...problem.path], problem.message, { hint: problem.hint });
+  } else if (reference !== undefined && typeof reference !== 'string') return;
+  const scheme = resolveScheme(reference as SchemeReference | undefined, options);
+  if (!scheme) {
+    const known = Object.keys(options.schemes);
+    const guess = suggest(String(reference), known);
+    at(['severity_scheme'], `unknown severity scheme "${String(reference)}"`, {
+      hint: guess
+        ? `did you mean "${guess}"? (known: ${known.join(', ')})`
+        : `known: ${known.join(', ')} (define more in runbook.config.yaml, or write its own: { levels: [...] })`,
+    });
+    return;
   }
-  const levels = options.schemes[schemeName] ?? [];
+  const { levels } = scheme;
   const checkLevels = (path: PathSegment[], value: unknown): void => {
     for (const level of severityLevels(value)) {
-      if (!levels.includes(level))
-        at(
-          path,
-          `severity "${level}" is not a level of scheme "${schemeName}" (${levels.join(', ')})`,
-        );
+      if (levels.includes(level)) continue;
+      const guess = suggestLevel(level, levels);
+      // A list points at its item; a string (P2/P9) at itself.
+      at(
+        Array.isArray(value) ? [...path, value.indexOf(level)] : path,
+        `severity "${level}" is not a level of scheme "${scheme.name}" (${levels.join(', ')})`,
+        guess ? { hint: `did you mean "${guess}"?` } : {},
+      );
     }
   };
   checkLevels(['severity'], data.severity);
@@ -913,11 +943,17 @@ export function severityLevels(value: unknown, scheme?: readonly string[]): stri
 
 /** The levels of a runbook's severity, with dash ranges expanded through its scheme. */
 export function runbookSeverityLevels(
-  runbook: { severity?: string | string[] | undefined; severity_scheme?: string | undefined },
+  runbook: {
+    severity?: string | string[] | undefined;
+    severity_scheme?: SchemeReference | undefined;
+  },
   schemes: Record<string, string[]>,
   defaultScheme: string,
 ): string[] {
-  return severityLevels(runbook.severity, schemes[runbook.severity_scheme ?? defaultScheme]);
+  return severityLevels(
+    runbook.severity,
+    resolveScheme(runbook.severity_scheme, { schemes, defaultScheme })?.levels,
+  );
 }
 
 function isTemplateString(value: unknown): boolean {

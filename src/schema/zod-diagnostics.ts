@@ -26,17 +26,24 @@ export function diagnosticsFromZod(
   issues: readonly Issue[],
   schema: z.ZodType,
   prefix: readonly PathSegment[] = [],
+  /** Where in `schema` the issues are: inside a union's branch, the path to that union. */
+  within: readonly PathSegment[] = [],
 ): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   for (const issue of issues) {
     const path = [...prefix, ...(issue.path as PathSegment[])];
     const branch = issue.code === 'invalid_union' ? likeliestBranch(issue.errors) : undefined;
     if (branch) {
-      diagnostics.push(...diagnosticsFromZod(source, branch, schema, path));
+      diagnostics.push(
+        ...diagnosticsFromZod(source, branch, schema, path, [
+          ...within,
+          ...(issue.path as PathSegment[]),
+        ]),
+      );
       continue;
     }
     if (issue.code === 'unrecognized_keys') {
-      const known = knownKeys(schema, issue.path as PathSegment[]);
+      const known = knownKeys(schema, [...within, ...(issue.path as PathSegment[])]);
       // A `__proto__` key is reported once, wherever it is, by semantics.ts.
       for (const key of issue.keys.filter((name) => name !== '__proto__')) {
         const guess = suggest(key, known);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,43 @@ describe('the packed install, run from another directory', () => {
     const result = await runbook(['validate', '--strict', shipped]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('✓ 42 runbooks valid\n');
+  });
+
+  it('validates them as a user types it, with no config file anywhere', async () => {
+    // Their severity schemes (p0-p3, p1-p4) are built in, not read from the repository's config.
+    const result = await runbook(['validate', shipped]);
+    expect([result.code, result.stdout, result.stderr]).toEqual([0, '✓ 42 runbooks valid\n', '']);
+  });
+
+  it("knows every built-in severity scheme and a runbook's own, and grades check by them", async () => {
+    const own = join(elsewhere, 'own');
+    mkdirSync(own);
+    const check = (id: string, head: string) =>
+      writeFileSync(
+        join(own, `${id}.yaml`),
+        `id: ${id}\ntitle: ${id}\n${head}\ndetection:\n  checks:\n` +
+          '    - { id: probe, effect: read, run: echo up, expect: { stdout: { contains: down } } }\n',
+      );
+    check('sev', 'severity_scheme: sev1-sev5\nseverity: SEV2-SEV3');
+    check('alert', 'severity_scheme: critical-warning-info\nseverity: warning');
+    check('own', 'severity_scheme: { levels: [high, low], warn_from: low }\nseverity: high');
+    const valid = await runbook(['validate', own]);
+    expect([valid.code, valid.stdout, valid.stderr]).toEqual([0, '✓ 3 runbooks valid\n', '']);
+    const graded = await runbook([
+      'check',
+      '--dir',
+      own,
+      'sev',
+      'alert',
+      'own',
+      '--format',
+      'json',
+    ]);
+    const doc = JSON.parse(graded.stdout) as { checks: Array<{ runbook: string; state: string }> };
+    expect([graded.code, doc.checks.map((c) => `${c.runbook} ${c.state}`)]).toEqual([
+      2,
+      ['sev CRITICAL', 'alert WARNING', 'own CRITICAL'],
+    ]);
   });
 
   it('dry-runs a shipped runbook', async () => {
