@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_LIBRARY_ITEMS } from './cel-library.js';
+import { formatPatternProblem, MAX_LIBRARY_ITEMS } from './cel-library.js';
 import { loadExpressions, toCel } from './expressions.js';
 
 // The expression language loads on first need; these tests use all of it.
@@ -164,6 +164,23 @@ describe('format', () => {
     expect(failure('format("%.21f", 1.0)')).toBe(
       '`format("%.21f", 1.0)`: format: %.21f has 21 decimals, more than 20',
     );
+  });
+});
+
+describe('formatPatternProblem', () => {
+  it('says what format says of a pattern, before any value is known', () => {
+    for (const [pattern, count] of [
+      ['%x', 1],
+      ['100%', 0],
+      ['%d %d', 1],
+      ['%d', 2],
+      ['%.21f', 1],
+      ['%.f', 1],
+    ] as const) {
+      const source = `format("${pattern}"${', 1'.repeat(count)})`;
+      expect(`\`${source}\`: ${formatPatternProblem(pattern, count)}`).toBe(failure(source));
+    }
+    expect(formatPatternProblem('%s is %.2f%% (%d)', 3)).toBeUndefined();
   });
 });
 

@@ -15,6 +15,28 @@ export const MAX_LIBRARY_ITEMS = 100_000;
  *
  * Values come as cel-js gives them: an int is a bigint, a double a number.
  */
+/**
+ * What `format` would refuse in every run, known from its pattern and the number of values given
+ * (validation checks a pattern written as a literal): the messages are the ones `format` gives.
+ */
+export function formatPatternProblem(pattern: string, count: number): string | undefined {
+  let used = 0;
+  for (const [directive, digits, verb] of pattern.matchAll(/%(?:\.(\d+))?(.?)/g)) {
+    if (verb === '%' && digits === undefined) continue;
+    const known = verb === 'f' || ((verb === 's' || verb === 'd') && digits === undefined);
+    if (!known)
+      return `format: ${directive === '%' ? 'a lone %' : directive} is not supported (use %d, %f, %.2f, %s, or %% for a percent sign)`;
+    if (digits !== undefined && Number(digits) > 20)
+      return `format: ${directive} has ${Number(digits)} decimals, more than 20`;
+    if (used >= count)
+      return `format: "${pattern}" has more directives than the ${count} value${count === 1 ? '' : 's'} given (${directive} has none)`;
+    used++;
+  }
+  if (used < count)
+    return `format: "${pattern}" has ${used} directive${used === 1 ? '' : 's'} for ${count} values`;
+  return undefined;
+}
+
 export function registerLibrary(environment: Environment): void {
   const limit = 100_000;
   const INT_MIN = -(2n ** 63n);

@@ -1,6 +1,8 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { registerLibrary } from './cel-library.js';
 
+export { formatPatternProblem } from './cel-library.js';
+
 /** The CEL environment of runbook expressions (loaded on first need: see expressions.ts), whose
  * `matches` runs `test` (RE2's, see regex.ts). */
 export function createEnvironment(

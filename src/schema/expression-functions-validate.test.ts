@@ -72,6 +72,30 @@ describe('expression functions at validate time', () => {
   });
 });
 
+describe('format patterns written as literals', () => {
+  it('are checked whatever the values are, as format would refuse them in every run', () => {
+    expect(
+      problems(
+        [
+          'diagnosis:',
+          '  - id: s',
+          '    run: "true"',
+          '    capture:',
+          '      a: format("%x", outputs.exit_code)',
+          '      b: format("%d of %d", outputs.exit_code)',
+          '      c: format("%.2f%%", outputs.exit_code)',
+          '      d: "[1].map(x, format(\'%5d\', x))"',
+          '',
+        ].join('\n'),
+      ),
+    ).toEqual([
+      '7:10 `format("%x", outputs.exit_code)`: format: %x is not supported (use %d, %f, %.2f, %s, or %% for a percent sign)',
+      '8:10 `format("%d of %d", outputs.exit_code)`: format: "%d of %d" has more directives than the 1 value given (%d has none)',
+      "10:10 `[1].map(x, format('%5d', x))`: format: %5 is not supported (use %d, %f, %.2f, %s, or %% for a percent sign)",
+    ]);
+  });
+});
+
 describe('captures that read captures of the same step', () => {
   it('a capture reads the captures above it as outputs.<name>', () => {
     expect(
