@@ -103,6 +103,10 @@ describe('sort, distinct, count_by', () => {
         outputs: { rows: [{ status: 'failed' }, { status: 'ok' }, { status: 'failed' }] },
       }),
     ).toBe(2);
+    expect(failure('count_by(outputs.xs)', { outputs: { xs: [1, '1'] } })).toBe(
+      '`count_by(outputs.xs)`: count_by: the list mixes ints and strings',
+    );
+    expect(evaluate('count_by([true, false, true])')).toEqual({ true: 2, false: 1 });
     expect(failure('count_by([1.5])')).toBe(
       '`count_by([1.5])`: count_by: a double cannot be a map key (count strings, ints or bools: map each item to one first)',
     );

@@ -182,6 +182,9 @@ export function registerLibrary(environment: Environment): void {
         throw new Error(
           `count_by: a ${type} cannot be a map key (count strings, ints or bools: map each item to one first)`,
         );
+      // 1 and "1" would be one key once written as JSON: one kind of key per map.
+      if (type !== typeName(list[0]))
+        throw new Error(`count_by: the list mixes ${typeName(list[0])}s and ${type}s`);
       counts.set(item, (counts.get(item) ?? 0n) + 1n);
     }
     return counts;
