@@ -1,7 +1,7 @@
 import type { ActionOutcome } from '../adapters/adapter.js';
 import { sshPreflight } from '../adapters/support/preflight.js';
 import { parseDuration } from '../common/duration.js';
-import { ExpressionBoundError, ExpressionError } from '../schema/expressions.js';
+import { ExpressionBoundError, ExpressionError, toCel } from '../schema/expressions.js';
 import type { Section, Step } from '../schema/runbook.js';
 import type { ExpressionContext } from './context.js';
 import { now, type Emitter } from './emitter.js';
@@ -215,9 +215,17 @@ export class Attempts {
     try {
       const { expressions } = this.#context;
       if (step.capture) {
-        const context = this.#context.withOutputs(outputs);
+        // In order, each seeing the ones before it: `b: outputs.a * 2` reads capture `a`
+        // (docs/format.md#capture).
+        let context = this.#context.withOutputs(outputs);
         for (const [name, expression] of Object.entries(step.capture)) {
-          outputs[name] = expressions.evaluate(expression, context);
+          const value = expressions.evaluate(expression, context);
+          outputs[name] = value;
+          // Added to the converted outputs (a fresh copy), not converted all again.
+          const seen = context.outputs;
+          if (seen instanceof Map) seen.set(name, toCel(value));
+          else if (name in Object.prototype) context = this.#context.withOutputs(outputs);
+          else (seen as Record<string, unknown>)[name] = toCel(value);
         }
       }
       if (step.expect !== undefined && ran) {

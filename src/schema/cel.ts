@@ -1,4 +1,7 @@
 import { Environment } from '@marcbachmann/cel-js';
+import { registerLibrary } from './cel-library.js';
+
+export { formatPatternProblem } from './cel-library.js';
 
 /** The CEL environment of runbook expressions (loaded on first need: see expressions.ts), whose
  * `matches` runs `test` (RE2's, see regex.ts). */
@@ -8,6 +11,7 @@ export function createEnvironment(
 ): Environment {
   const environment = new Environment(environmentOptions(declared === undefined));
   configureEnvironment(environment, test);
+  registerLibrary(environment);
   // Validation declares what an expression may refer to, so an unknown root is an error there.
   for (const name of declared ?? []) environment.registerVariable(name, 'dyn');
   return environment;

@@ -7,6 +7,7 @@ import {
   type MessagePort,
 } from 'node:worker_threads';
 import { configureEnvironment, environmentOptions } from './cel.js';
+import { registerLibrary } from './cel-library.js';
 
 /**
  * Evaluation with a bound, for expressions that can grow without one: a comprehension over a list
@@ -102,6 +103,7 @@ const test = (pattern, text) => {
 };
 const environment = new Environment(workerData.options);
 (${configureEnvironment.toString()})(environment, test);
+(${registerLibrary.toString()})(environment);
 const { port, flag } = workerData;
 let budget = 0;
 const tooLarge = new Error('stopped: its result is too large (more than ${MAX_VALUES} values)');

@@ -109,6 +109,8 @@ interface Language {
   bound: Bound;
   compiled: Map<string, Compiled>;
   checkers: Map<boolean | 'constant', Environment>;
+  /** See cel-library.ts. */
+  formatPatternProblem(pattern: string, count: number): string | undefined;
 }
 
 function languageOf(cel: typeof CelModule, regex: Regex, bound: Bound): Expressions {
@@ -121,6 +123,7 @@ function languageOf(cel: typeof CelModule, regex: Regex, bound: Bound): Expressi
     bound,
     compiled: new Map(),
     checkers: new Map(),
+    formatPatternProblem: cel.formatPatternProblem,
   };
   return {
     regex,
@@ -289,13 +292,33 @@ function checkExpressionTypes(
     const type = result.type ?? 'dyn';
     if (condition && type !== 'bool' && type !== 'dyn')
       return `\`${source}\` is ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}, never true or false: a condition needs a comparison such as \`x == "yes"\``;
-    return undefined;
+    const format = formatProblem(language, compileExpression(language, source).parsed.ast);
+    return format === undefined ? undefined : `\`${source}\`: ${format}`;
   }
   const message = firstLine(result.error);
   const unknown = /^Unknown variable: (\S+)/.exec(message);
   if (unknown)
     return `\`${source}\`: unknown name "${unknown[1] ?? ''}" (expressions see ${[...EXPRESSION_ROOTS, ...(withOutputs ? ['outputs'] : [])].join(', ')})`;
   return `\`${source}\`: ${message}`;
+}
+
+/** What a `format` call whose pattern is a literal would fail with in every run (see
+ * cel-library.ts), whatever its values are. */
+function formatProblem(language: Language, ast: unknown): string | undefined {
+  if (!isNode(ast)) return undefined;
+  const args = Array.isArray(ast.args) ? (ast.args as unknown[]) : [];
+  if (ast.op === 'call' && args[0] === 'format' && Array.isArray(args[1])) {
+    const [pattern, ...values] = args[1] as unknown[];
+    if (isNode(pattern) && pattern.op === 'value' && typeof pattern.args === 'string') {
+      const problem = language.formatPatternProblem(pattern.args, values.length);
+      if (problem) return problem;
+    }
+  }
+  for (const child of children(ast)) {
+    const problem = formatProblem(language, child);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 /**

@@ -250,13 +250,13 @@ export function checkSemantics(
 
   // Every other step's outputs, when known: what its action declares (src/adapters/outputs.ts),
   // plus its captures. A third-party action's are not known, and not checked.
-  const stepOutputs = new Map<string, { names: string[]; of: string }>();
+  const stepOutputs = new Map<string, { names: string[]; of: string; action: string[] }>();
   for (const { step } of steps) {
     if (typeof step.id !== 'string' || step.manual !== undefined) continue;
     const declared = declaredOutputs(step, options.adapters);
     if (!declared) continue;
     const names = [...declared.names, ...(isObject(step.capture) ? Object.keys(step.capture) : [])];
-    const known = { names, of: declared.of };
+    const known = { names, of: declared.of, action: declared.names };
     stepOutputs.set(step.id, known);
     stepOutputs.set(alias(step.id), known);
   }
@@ -282,6 +282,9 @@ export function checkSemantics(
   interface Scope {
     step?: { index: number; id: string } | undefined;
     outputs?: boolean;
+    /** In a capture: its name, and the captures evaluated after it (itself first), which it
+     * cannot read yet. */
+    capture?: { name: string; later: string[] };
     /** A condition (when, until, expect): it must be able to be true. */
     condition?: boolean;
   }
@@ -374,6 +377,22 @@ export function checkSemantics(
         for (const output of found.own) {
           const problem = noOutput(scope.step.id, output, sourceText);
           if (problem) at(path, ...problem);
+          else if (scope.capture) {
+            const { name, later } = scope.capture;
+            // Captures are evaluated in order, each seeing those before it: a later one (or
+            // itself) has no value yet, unless the action gives an output of that name.
+            const action = stepOutputs.get(scope.step.id)?.action;
+            if (action && !action.includes(output) && later.includes(output))
+              at(
+                path,
+                output === name
+                  ? `capture "${name}" reads itself in \`${sourceText}\``
+                  : `capture "${name}" reads outputs.${output}, captured after it, in \`${sourceText}\``,
+                {
+                  hint: `captures are evaluated in order, each seeing the ones above it${output === name ? '' : `: move "${output}" above "${name}"`}`,
+                },
+              );
+          }
         }
       for (const name of found.vars) {
         if (!varNames.includes(name)) {
@@ -531,9 +550,17 @@ export function checkSemantics(
         checkExpression([...path, key], step[key], true, { step: stepAt, condition: true });
     if (isObject(step.retry) && typeof step.retry.until === 'string')
       checkExpression([...path, 'retry', 'until'], step.retry.until, true, ownCondition);
-    if (isObject(step.capture))
-      for (const [name, expr] of Object.entries(step.capture))
-        if (typeof expr === 'string') checkExpression([...path, 'capture', name], expr, true, own);
+    if (isObject(step.capture)) {
+      const names = Object.keys(step.capture);
+      names.forEach((name, at) => {
+        const expr = (step.capture as Raw)[name];
+        if (typeof expr === 'string')
+          checkExpression([...path, 'capture', name], expr, true, {
+            ...own,
+            capture: { name, later: names.slice(at) },
+          });
+      });
+    }
     if (typeof step.expect === 'string')
       checkExpression([...path, 'expect'], step.expect, true, ownCondition);
     if (Array.isArray(step.expect))

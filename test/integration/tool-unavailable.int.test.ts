@@ -125,7 +125,7 @@ const absent = [
   },
   {
     adapter: 'nginx',
-    step: ['uses: nginx.test', 'capture: { ok: outputs.ok }'],
+    step: ['uses: nginx.test', 'capture: { ok: outputs.valid }'],
     reason: 'nginx: command not found (is it installed and on PATH?)',
     hint: 'install nginx (apt-get install nginx), or give actions binary: /usr/sbin/nginx',
   },
