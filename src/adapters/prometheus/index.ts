@@ -43,16 +43,16 @@ async function send(
       );
     const parsed = parseAnswer(response.statusCode, tryParseJson(text), range);
     if (parsed.ok) return { ok: true, exitCode: null, outputs: parsed.outputs };
-    const hint =
-      parsed.error.startsWith('not an answer') && response.statusCode === 404
-        ? `is ${api.base.href} the Prometheus server's base URL?`
-        : undefined;
-    return {
-      ok: false,
-      exitCode: null,
-      outputs: parsed.outputs,
-      error: hint ? `${parsed.error}: ${hint}` : parsed.error,
-    };
+    const status = response.statusCode;
+    const why =
+      status === 401
+        ? `HTTP 401 from ${url.host}: it asks for authentication (give basic_auth or bearer_token)`
+        : status === 403
+          ? `HTTP 403 from ${url.host}: the credentials given are not allowed`
+          : parsed.error.startsWith('not an answer') && status === 404
+            ? `${parsed.error}: is ${api.base.href} the Prometheus server's base URL?`
+            : parsed.error;
+    return { ok: false, exitCode: null, outputs: parsed.outputs, error: why };
   } catch (error) {
     const outcome = requestFailure(error, {
       signal,
