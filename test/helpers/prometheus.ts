@@ -116,7 +116,9 @@ scrape_configs:
         last = String(error);
       }
       if (Date.now() > deadline)
-        throw new Error(`${query} did not become ${value} in ${timeoutMs} ms; last: ${last}\n${log}`);
+        throw new Error(
+          `${query} did not become ${value} in ${timeoutMs} ms; last: ${last}\n${log}`,
+        );
       // Each answer is awaited before the next question: the pause only spaces out the polls.
       await new Promise((next) => setTimeout(next, 100));
     }
