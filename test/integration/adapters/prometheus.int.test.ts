@@ -3,7 +3,9 @@ import type { ActionContext, ActionOutcome } from '../../../src/adapters/adapter
 import { prometheus } from '../../../src/adapters/prometheus/index.js';
 import { localExec } from '../../../src/exec/local.js';
 import { timeoutSignal } from '../../../src/common/abort.js';
-import { startServer, type TestServer } from '../../helpers/cli.js';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, startServer, tempDir, type TestServer } from '../../helpers/cli.js';
 import {
   BASIC_PASSWORD,
   BASIC_USER,
@@ -184,28 +186,31 @@ describe('prometheus.range', () => {
   });
 });
 
+let proxy: TestServer;
+const proxyUrl = (): string => proxy.url;
+const TOKEN = 'tok-3f9a1c77e2';
+
+beforeAll(async () => {
+  // An authenticating proxy in front of the open server: Prometheus itself takes basic auth only.
+  proxy = await startServer((request, response) => {
+    if (request.headers.authorization !== `Bearer ${TOKEN}`)
+      return void response.writeHead(401).end('Unauthorized\n');
+    void fetch(`${prom.url}${request.url ?? ''}`).then(async (answer) =>
+      response
+        .writeHead(answer.status, { 'content-type': 'application/json' })
+        .end(await answer.text()),
+    );
+  });
+});
+afterAll(() => proxy?.close());
+
 describe('authentication', () => {
   let secured: PrometheusFixture;
-  let proxy: TestServer;
-  const TOKEN = 'tok-3f9a1c77e2';
 
   beforeAll(async () => {
     secured = await startPrometheus(METRICS, { auth: true });
-    // An authenticating proxy in front of the open server: Prometheus itself takes basic auth only.
-    proxy = await startServer((request, response) => {
-      if (request.headers.authorization !== `Bearer ${TOKEN}`)
-        return void response.writeHead(401).end('Unauthorized\n');
-      void fetch(`${prom.url}${request.url ?? ''}`).then(async (answer) =>
-        response
-          .writeHead(answer.status, { 'content-type': 'application/json' })
-          .end(await answer.text()),
-      );
-    });
   }, 90_000);
-  afterAll(async () => {
-    await secured?.close();
-    await proxy?.close();
-  });
+  afterAll(() => secured?.close());
 
   it('sends basic_auth, and says when the server asks for it', async () => {
     const action = prometheus.actions.query;
@@ -242,5 +247,80 @@ describe('authentication', () => {
     const outcome = await action.run(input, context());
     expect(outcome.outputs.value).toBe(59);
     expect(proxy.requests.at(-1)?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+});
+
+describe('prometheus steps in a runbook, through the CLI', () => {
+  const dir = tempDir('rb-prometheus-');
+  afterAll(() => dir.remove());
+  const RUNBOOK = `id: queue-backlog
+title: Queue backlog
+service: shop
+severity: P2
+vars:
+  prometheus: { default: "http://127.0.0.1:9" }
+  token: { env: PROM_TOKEN, secret: true, required: true }
+detection:
+  checks:
+    - id: depth
+      uses: prometheus.query
+      with:
+        url: "\${{ vars.prometheus }}"
+        query: 'sum(shop_queue_depth{job="exporter"})'
+        bearer_token: "\${{ vars.token }}"
+      expect: { value: { warn: 5, crit: 100 } }
+diagnosis:
+  - id: orders
+    uses: prometheus.range
+    with:
+      url: "\${{ vars.prometheus }}"
+      query: sum by (region) (shop_orders_total)
+      start: 10s
+      step: 5s
+      bearer_token: "\${{ vars.token }}"
+    capture:
+      regions: outputs.series.map(s, s.labels.region)
+`;
+
+  beforeAll(() => {
+    mkdirSync(join(dir.path, 'runbooks'));
+    writeFileSync(join(dir.path, 'runbooks/queue-backlog.yaml'), RUNBOOK);
+  });
+
+  const cli = (args: string[]) =>
+    runCli([...args, '--dir', join(dir.path, 'runbooks'), '--var', `prometheus=${proxyUrl()}`], {
+      cwd: dir.path,
+      env: { PROM_TOKEN: TOKEN, RUNBOOK_STATE_DIR: join(dir.path, 'state') },
+    });
+
+  it('grades a check by the value, and keeps the token out of every output', async () => {
+    const check = await cli(['check', 'queue-backlog', '--format', 'prometheus']);
+    expect(check.stderr).toBe('');
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain(
+      'runbook_check_value_value{runbook="queue-backlog",check="depth",service="shop",severity="P2"} 7.5\n',
+    );
+    const run = await cli(['run', 'queue-backlog', '--format', 'json']);
+    const doc = JSON.parse(run.stdout) as {
+      steps: Array<{
+        id: string;
+        status: string;
+        command: string;
+        outputs: Record<string, unknown>;
+      }>;
+    };
+    const orders = doc.steps.find((step) => step.id === 'orders');
+    expect(orders?.status).toBe('succeeded');
+    expect(orders?.outputs.regions).toEqual(['eu', 'us']);
+    expect(orders?.command).toBe(
+      `GET ${proxyUrl()}/api/v1/query_range?query=sum%20by%20(region)%20(shop_orders_total)&start=now-10s&end=now&step=5 (bearer token)`,
+    );
+    const journals = readdirSync(join(dir.path, 'state'), { recursive: true, encoding: 'utf8' });
+    const texts = journals
+      .filter((name) => name.endsWith('.jsonl'))
+      .map((name) => readFileSync(join(dir.path, 'state', name), 'utf8'));
+    expect(texts.length).toBeGreaterThan(0);
+    for (const text of [check.stdout, run.stdout, run.stderr, ...texts])
+      expect(text).not.toContain(TOKEN);
   });
 });
