@@ -31,7 +31,8 @@ export interface PrometheusFixture {
 
 /**
  * A real Prometheus on 127.0.0.1 and a free port, its storage in a temp dir, scraping an exporter
- * the fixture starts (a Node HTTP server serving `metrics`) every second as job `exporter`. With
+ * the fixture starts (a Node HTTP server serving `metrics`) every second as job `exporter`, and
+ * itself as job `prometheus` (as docs/adapters.md#prometheus's example has it). With
  * `auth`, the API asks for basic authentication (BASIC_USER, BASIC_PASSWORD).
  */
 export async function startPrometheus(
@@ -62,7 +63,10 @@ scrape_configs:
   - job_name: exporter
     static_configs:
       - targets: ['${instance}']
-`,
+  - job_name: prometheus
+    static_configs:
+      - targets: ['127.0.0.1:${port}']
+${options.auth ? `    basic_auth: { username: ${BASIC_USER}, password: '${BASIC_PASSWORD}' }\n` : ''}`,
   );
   const args = [
     `--config.file=${config}`,
@@ -126,6 +130,7 @@ scrape_configs:
 
   try {
     await waitFor(`up{job="exporter"}`, '1');
+    await waitFor(`up{job="prometheus"}`, '1');
   } catch (error) {
     await close();
     throw error;

@@ -5,7 +5,7 @@ import { localExec } from '../../../src/exec/local.js';
 import { timeoutSignal } from '../../../src/common/abort.js';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, startServer, tempDir, type TestServer } from '../../helpers/cli.js';
+import { ROOT, runCli, startServer, tempDir, type TestServer } from '../../helpers/cli.js';
 import {
   BASIC_PASSWORD,
   BASIC_USER,
@@ -322,5 +322,42 @@ diagnosis:
     expect(texts.length).toBeGreaterThan(0);
     for (const text of [check.stdout, run.stdout, run.stderr, ...texts])
       expect(text).not.toContain(TOKEN);
+  });
+});
+
+describe("docs/adapters.md's example", () => {
+  const dir = tempDir('rb-prometheus-doc-');
+  afterAll(() => dir.remove());
+
+  it('checks and runs against a Prometheus scraping itself', async () => {
+    const doc = readFileSync(join(ROOT, 'docs/adapters.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('\n## Prometheus\n'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    expect(yaml.startsWith('id: prometheus-self\n')).toBe(true);
+    mkdirSync(join(dir.path, 'runbooks'));
+    writeFileSync(join(dir.path, 'runbooks/prometheus-self.yaml'), yaml);
+    const args = ['--dir', join(dir.path, 'runbooks'), '--var', `prometheus=${prom.url}`];
+    const env = { RUNBOOK_STATE_DIR: join(dir.path, 'state') };
+    const check = await runCli(['check', 'prometheus-self', ...args], { cwd: dir.path, env });
+    expect(check.stderr).toBe('');
+    expect(check.stdout.split('\n')[0]).toBe('RUNBOOK OK - 1 check OK');
+    expect(check.code).toBe(0);
+    const run = await runCli(['run', 'prometheus-self', ...args, '--format', 'json'], {
+      cwd: dir.path,
+      env,
+    });
+    const result = JSON.parse(run.stdout) as {
+      status: string;
+      steps: Array<{ id: string; status: string; outputs: Record<string, unknown> }>;
+    };
+    expect(result.steps.map((step) => [step.id, step.status])).toEqual([
+      ['self-up', 'succeeded'],
+      ['head-series', 'succeeded'],
+    ]);
+    expect(result.steps[0]?.outputs.value).toBe(1);
+    expect(result.steps[1]?.outputs.series_count).toBe(1);
+    expect(result.steps[1]?.outputs.points).toBeGreaterThanOrEqual(1);
+    expect(result.status).toBe('succeeded');
+    expect(run.code).toBe(0);
   });
 });
