@@ -27,6 +27,15 @@ describe('describeApiRequest', () => {
     );
   });
 
+  it('takes credentials in the URL as basic auth, even when not valid percent-encoding', () => {
+    const request = queryRequest(query({ url: 'http://a%E0:p%ZZ@prom:9090', query: 'up' }), 0);
+    if (typeof request === 'string') throw new Error(request);
+    expect(request.authorization).toBe(`Basic ${Buffer.from('a%E0:p%ZZ').toString('base64')}`);
+    expect(describeApiRequest(request)).toBe(
+      'GET http://prom:9090/api/v1/query?query=up (basic auth as a%E0)',
+    );
+  });
+
   it('says why a URL cannot be used', () => {
     expect(
       describeApiRequest(queryRequest(query({ url: 'http://prom:9090/?x=1', query: 'up' }), 0)),

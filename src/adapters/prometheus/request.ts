@@ -68,8 +68,8 @@ function request(
     params.push(['timeout', `${parseDuration(input.timeout) / 1000}s`]);
   let authorization: string | undefined;
   let auth: string | undefined;
-  const user = decodeURIComponent(base.username);
-  const password = decodeURIComponent(base.password);
+  const user = decoded(base.username);
+  const password = decoded(base.password);
   base.username = '';
   base.password = '';
   if (input.bearer_token !== undefined) {
@@ -81,6 +81,15 @@ function request(
     auth = `basic auth as ${credentials.username}`;
   }
   return { base, path, params, authorization, auth };
+}
+
+/** A URL's percent-encoded part as text; as written when it is not valid percent-encoding. */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 /** The URL the request goes to. */
