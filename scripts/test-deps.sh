@@ -24,6 +24,9 @@ have /usr/bin/time || need+=(time)
 have zsh || need+=(zsh)
 have fish || need+=(fish)
 have git || need+=(git)
+# The Prometheus adapter's tests start a real Prometheus; check's exposition is linted by promtool.
+have /usr/bin/prometheus || need+=(prometheus)
+have promtool || need+=(prometheus)
 # test/helpers/junit.ts reads every JUnit output with libxml2.
 have xmllint || need+=(libxml2-utils)
 ((${#need[@]})) || exit 0

@@ -96,5 +96,8 @@ describe('AdapterRegistry', () => {
     expect(r.names()).toContain('nginx');
     expect((await r.load([])).list().map((a) => a.name)).toEqual(['shell']);
     expect((await r.action('nginx.reload'))?.effect).toBe('write');
+    expect((await r.load([])).list().map((a) => a.name)).toEqual(['shell', 'nginx']);
+    expect((await r.action('prometheus.range'))?.effect).toBe('read');
+    expect((await r.load([])).list().map((a) => a.name)).toEqual(['shell', 'nginx', 'prometheus']);
   });
 });

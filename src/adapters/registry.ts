@@ -16,6 +16,9 @@ const BUILTIN_LOADERS: Record<string, Loader<Adapter>> = {
   systemd: loader('adapter systemd', () => import('./systemd/index.js').then((m) => m.systemd)),
   curl: loader('adapter curl', () => import('./curl/index.js').then((m) => m.curl)),
   nginx: loader('adapter nginx', () => import('./nginx/index.js').then((m) => m.nginx)),
+  prometheus: loader('adapter prometheus', () =>
+    import('./prometheus/index.js').then((m) => m.prometheus),
+  ),
 };
 
 /**

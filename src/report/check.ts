@@ -72,6 +72,74 @@ function oneLine(text: string): string {
   return visible(text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '/'));
 }
 
+/** Units a value's name may end in (or hold as one `_` word), with the base unit Prometheus asks
+ * for and the conversion: docs/monitoring.md#prometheus. */
+const UNITS: Record<string, { base: string; scale: (value: number) => number }> = {};
+const unit = (base: string, scale: (value: number) => number, ...words: string[]): void => {
+  for (const word of words) UNITS[word] = { base, scale };
+};
+unit('seconds', (v) => v / 1e9, 'ns', 'nanos', 'nanosecond', 'nanoseconds');
+unit('seconds', (v) => v / 1e6, 'us', 'micros', 'microsecond', 'microseconds');
+unit('seconds', (v) => v / 1000, 'ms', 'msec', 'millis', 'millisecond', 'milliseconds');
+unit('seconds', (v) => v, 's', 'sec', 'secs', 'second', 'seconds');
+unit('seconds', (v) => v * 60, 'min', 'mins', 'minute', 'minutes');
+unit('seconds', (v) => v * 3600, 'h', 'hr', 'hrs', 'hour', 'hours');
+unit('seconds', (v) => v * 86400, 'd', 'day', 'days');
+unit('seconds', (v) => v * 604800, 'week', 'weeks');
+unit('bytes', (v) => v, 'b', 'byte', 'bytes');
+unit('bytes', (v) => v / 8, 'bit', 'bits');
+unit('bytes', (v) => v * 1e3, 'kb', 'kilobyte', 'kilobytes');
+unit('bytes', (v) => v * 1e6, 'mb', 'megabyte', 'megabytes');
+unit('bytes', (v) => v * 1e9, 'gb', 'gigabyte', 'gigabytes');
+unit('bytes', (v) => v * 1e12, 'tb', 'terabyte', 'terabytes');
+unit('bytes', (v) => v * 1e15, 'pb', 'petabyte', 'petabytes');
+unit('bytes', (v) => v * 2 ** 10, 'kib', 'kibibyte', 'kibibytes');
+unit('bytes', (v) => v * 2 ** 20, 'mib', 'mebibyte', 'mebibytes');
+unit('bytes', (v) => v * 2 ** 30, 'gib', 'gibibyte', 'gibibytes');
+unit('bytes', (v) => v * 2 ** 40, 'tib', 'tebibyte', 'tebibytes');
+unit('ratio', (v) => v / 100, 'pct', 'percent', 'percentage');
+
+/** Words `promtool check metrics` refuses as a `_`-separated part of a gauge's name: abbreviated
+ * units and metric types. One left over after the unit is converted is joined to the word before. */
+const REFUSED = new Set([
+  ...['s', 'ms', 'us', 'ns', 'sec', 'b', 'kb', 'mb', 'gb', 'tb', 'pb', 'm', 'h', 'd'],
+  ...['counter', 'gauge', 'histogram', 'summary', 'untyped'],
+]);
+/** Last words reserved for counters, histograms and summaries; a gauge drops them. */
+const RESERVED_LAST = new Set(['total', 'count', 'sum', 'bucket']);
+
+/** `runbook_check_value_<name>` in Prometheus's naming: snake_case, the unit last and in base units
+ * (`latency_ms` → `latency_seconds`, the value divided by 1000; `used_pct` → `used_ratio`). */
+export function valueMetric(name: string): {
+  name: string;
+  unit: string | undefined;
+  scale: (value: number) => number;
+} {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word !== '');
+  if (words.length > 1 && RESERVED_LAST.has(words[words.length - 1] ?? '')) words.pop();
+  let found: { base: string; scale: (value: number) => number } | undefined;
+  for (let i = words.length - 1; i >= 0; i--) {
+    const hit = UNITS[words[i] ?? ''];
+    if (hit) {
+      found = hit;
+      words.splice(i, 1);
+      words.push(hit.base);
+      break;
+    }
+  }
+  const parts = ['runbook', 'check', 'value'];
+  for (const [i, word] of words.entries()) {
+    if (REFUSED.has(word) || (i === words.length - 1 && RESERVED_LAST.has(word)))
+      parts[parts.length - 1] += word;
+    else parts.push(word);
+  }
+  return { name: parts.join('_'), unit: found?.base, scale: found?.scale ?? ((value) => value) };
+}
+
 /** Prometheus text exposition (version 0.0.4) of the results. */
 export function prometheusText(checks: readonly CheckResult[]): string {
   const families = new Map<string, { help: string; samples: string[] }>();
@@ -99,12 +167,17 @@ export function prometheusText(checks: readonly CheckResult[]): string {
       labels,
       check.duration_ms / 1000,
     );
+    const taken = new Set<string>();
     for (const [name, { value }] of Object.entries(check.values)) {
+      const metric = valueMetric(name);
+      let family = metric.name;
+      for (let n = 2; taken.has(family); n++) family = `${metric.name}_${n}`;
+      taken.add(family);
       add(
-        `runbook_check_value_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`,
-        `The value ${name} reported by the check.`,
+        family,
+        `The value ${name} reported by the check${metric.unit ? `, in ${metric.unit}` : ''}.`,
         labels,
-        value,
+        metric.scale(value),
       );
     }
   }

@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { readSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prometheusText } from '../../src/report/check.js';
 import { runCli, startServer, tempDir, type TestServer } from '../helpers/cli.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
 
@@ -15,6 +16,15 @@ let server: TestServer;
 const dir = tempDir('check-');
 const runbooks = join(dir.path, 'runbooks');
 const state = join(dir.path, 'state');
+
+/** `promtool check metrics` (Debian's prometheus package) on `text` given on stdin. */
+function promtoolCheck(text: string): { status: number | null; stdout: string; stderr: string } {
+  const { status, stdout, stderr } = spawnSync('promtool', ['check', 'metrics'], {
+    input: text,
+    encoding: 'utf8',
+  });
+  return { status, stdout, stderr };
+}
 
 function runbook(name: string, body: string): void {
   writeFileSync(join(runbooks, `${name}.yaml`), body);
@@ -267,10 +277,16 @@ describe('machine-readable outputs', () => {
     const labels = 'check="health",runbook="web",service="web",severity="P2"';
     expect(samples.get(`runbook_check_state{${labels}}`)).toBe(1);
     expect(samples.get(`runbook_check_duration_seconds{${labels}}`)).toBeGreaterThan(0.3);
-    expect(samples.get(`runbook_check_value_latency_ms{${labels}}`)).toBeGreaterThanOrEqual(2400);
+    // latency_ms in base units: seconds.
+    expect(samples.get(`runbook_check_value_latency_seconds{${labels}}`)).toBeGreaterThanOrEqual(
+      2.4,
+    );
+    expect(samples.has(`runbook_check_value_latency_ms{${labels}}`)).toBe(false);
     expect(
       samples.get('runbook_check_state{check="touch",runbook="guarded",service="web",severity=""}'),
     ).toBe(3);
+    // Prometheus's own linter accepts it: exit 0 and not a word on either stream.
+    expect(promtoolCheck(result.stdout)).toEqual({ status: 0, stdout: '', stderr: '' });
   });
 
   it('--prometheus-textfile replaces the file atomically (a reader keeps the old one whole)', async () => {
@@ -303,6 +319,31 @@ describe('machine-readable outputs', () => {
         'runbook_check_state{check="health",runbook="web",service="web",severity="P2"}',
       ),
     ).toBe(0);
+  });
+});
+
+describe('promtool check metrics', () => {
+  it('accepts the exposition whatever the values are called', () => {
+    const names = [
+      ...['latency_ms', 'latencyMs', 'lag_s', 'uptime_sec', 'p99_ms_max', 'age_d', 'age_h', 'm'],
+      ...['disk_free_gb', 'heap_mib', 'sent_kb', 'wal_b', 'used_pct', 'rows[0].n', 'errors_total'],
+      ...['rows_count', 'count', 'total', 'queue_gauge_len', 'summary', 'a:b', '延迟', 'x\n"y'],
+      ...['latency_s', 'latency_seconds', 'bytes_total', 'le', 'quantile_sum', 'a_m_ms'],
+    ];
+    const text = prometheusText([
+      {
+        runbook: 'api "quoted"',
+        id: 'health\nsecond',
+        service: undefined,
+        severity: 'critical',
+        state: 'WARNING',
+        summary: '',
+        values: Object.fromEntries(names.map((name, i) => [name, { value: i + 0.5 }])),
+        duration_ms: 12,
+      },
+    ]);
+    expect(text.match(/^runbook_check_value\w*\{/gm)).toHaveLength(names.length);
+    expect(promtoolCheck(text)).toEqual({ status: 0, stdout: '', stderr: '' });
   });
 });
 

@@ -143,6 +143,7 @@ describe('runbook doctor and runbook adapters', () => {
       'nginx',
       'notify',
       'pm2',
+      'prometheus',
       'psql',
       'shell',
       'systemd',
@@ -155,6 +156,13 @@ describe('runbook doctor and runbook adapters', () => {
     expect(byName.get('psql')?.actions).toContainEqual(
       expect.objectContaining({ name: 'psql.terminate', effect: 'destructive' }),
     );
+    expect(byName.get('prometheus')).toMatchObject({
+      found: true,
+      actions: [
+        expect.objectContaining({ name: 'prometheus.query', effect: 'read' }),
+        expect.objectContaining({ name: 'prometheus.range', effect: 'read' }),
+      ],
+    });
     const text = await runCli(['adapters']);
     expect(text.stdout).toMatch(/docker.system_prune\s+destructive/);
   });

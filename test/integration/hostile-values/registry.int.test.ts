@@ -104,6 +104,22 @@ const BASES: Record<string, Array<Record<string, unknown>>> = {
   'nginx.reload': [CONTROL],
   'nginx.status': [{ url: 'http://127.0.0.1:9/status', timeout: '2s', headers: { 'x-v': 'x' } }],
   'nginx.test': [CONTROL],
+  'prometheus.query': [
+    { url: SERVER, query: 'up', time: '5m', timeout: '5s', bearer_token: 'x' },
+    { url: SERVER, query: 'up', basic_auth: { username: 'x', password: 'x' } },
+  ],
+  'prometheus.range': [
+    {
+      url: SERVER,
+      query: 'up',
+      start: '1h',
+      end: '5m',
+      step: '1m',
+      timeout: '5s',
+      bearer_token: 'x',
+    },
+    { url: SERVER, query: 'up', start: 0, step: 60, basic_auth: { username: 'x', password: 'x' } },
+  ],
   'notify.slack': [
     { webhook_url: SERVER, text: 'x', channel: '#ops', username: 'bot', timeout: '5s' },
   ],
