@@ -87,10 +87,16 @@ async function send(
   // undici sends no credentials from a URL: `user:password@` becomes Basic authentication, unless
   // the step gives its own Authorization header.
   if (url.username !== '' || url.password !== '') {
+    let credentials: string;
+    try {
+      credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    } catch {
+      return failure(
+        'the user name or password in the URL is not valid percent-encoding (write % as %25)',
+      );
+    }
     if (!Object.keys(headers).some((name) => name.toLowerCase() === 'authorization'))
-      headers.authorization = `Basic ${Buffer.from(
-        `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
-      ).toString('base64')}`;
+      headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
     url.username = '';
     url.password = '';
   }

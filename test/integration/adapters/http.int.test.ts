@@ -44,6 +44,20 @@ describe('http with credentials in the URL', () => {
     );
   });
 
+  it('refuses credentials that are not valid percent-encoding, sending nothing', async () => {
+    const action = http.actions.get;
+    const before = server.requests.length;
+    const input = action.input.parse({
+      url: server.url.replace('http://', 'http://a%E0:b@') + '/status',
+    });
+    const outcome = await action.run(input, context());
+    expect([outcome.ok, outcome.error]).toEqual([
+      false,
+      'the user name or password in the URL is not valid percent-encoding (write % as %25)',
+    ]);
+    expect(server.requests.length).toBe(before);
+  });
+
   it('keeps the Authorization header a step gives', async () => {
     const action = http.actions.get;
     const input = action.input.parse({
