@@ -1,5 +1,5 @@
 import { defineAction, httpStatusOk, type ActionOutcome, type Adapter } from '../adapter.js';
-import { failure, loadRequest, requestFailure } from '../support/undici.js';
+import { failure, loadRequest, readWhole, requestFailure } from '../support/undici.js';
 import { linkSignal } from '../../common/abort.js';
 import { parseDuration } from '../../common/duration.js';
 import { tryParseJson } from '../../common/json.js';
@@ -68,23 +68,6 @@ async function send(
   } finally {
     linked.dispose();
   }
-}
-
-/** The whole body as text; undefined (the stream closed) when it is over `maxBytes`: a JSON
- * answer cut off would not parse. */
-async function readWhole(body: unknown, maxBytes: number): Promise<string | undefined> {
-  const stream = body as AsyncIterable<Buffer> & { destroy(): void };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      stream.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 const nowSeconds = (): number => Date.now() / 1000;

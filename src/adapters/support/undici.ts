@@ -22,6 +22,18 @@ export const headersSchema = z.record(
 
 /** A response body as text, cut off (and the stream closed) past `maxBytes`. */
 export async function readBody(body: unknown, maxBytes: number): Promise<string> {
+  return (await readUpTo(body, maxBytes)).text;
+}
+
+/** The whole body as text; undefined (the stream closed) when it is over `maxBytes`: a JSON
+ * answer cut off would not parse. */
+export async function readWhole(body: unknown, maxBytes: number): Promise<string | undefined> {
+  const { text, cut } = await readUpTo(body, maxBytes);
+  return cut ? undefined : text;
+}
+
+/** The body up to `maxBytes`, and whether there was more (the stream is then closed). */
+async function readUpTo(body: unknown, maxBytes: number): Promise<{ text: string; cut: boolean }> {
   const stream = body as AsyncIterable<Buffer> & { destroy(): void };
   const chunks: Buffer[] = [];
   let size = 0;
@@ -29,11 +41,11 @@ export async function readBody(body: unknown, maxBytes: number): Promise<string>
     size += chunk.length;
     if (size > maxBytes) {
       stream.destroy();
-      break;
+      return { text: Buffer.concat(chunks).toString('utf8'), cut: true };
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return { text: Buffer.concat(chunks).toString('utf8'), cut: false };
 }
 
 export function failure(error: string): ActionOutcome {
