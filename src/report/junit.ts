@@ -3,23 +3,7 @@ import type { RunResult } from '../engine/events.js';
 import type { ResolvedVars } from '../engine/vars.js';
 import { NOT_PLANNED } from '../engine/step.js';
 import { missingVarsWarning } from './plan-warning.js';
-
-function escape(text: string): string {
-  return (
-    text
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
-      .replace(/"/g, '&quot;')
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-  );
-}
-
-/** An attribute's value: a raw line break or tab in one would be read as a space. */
-function attr(text: string): string {
-  return escape(text).replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;');
-}
+import { attr, escape } from './xml.js';
 
 /** `validate --format junit`: one test case per file; an invalid file's failure says its first
  * error in the message (what CI shows in a list) and every error in the text. */

@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import type { RunbookCoverage, ScenarioFileResult } from '../scenario/suite.js';
 import { formatDiagnostic } from './diagnostics.js';
 import { visible as visibleText } from './visible.js';
+import { attr, escape } from './xml.js';
 
 /** Text from a file, shown on one line: no control sequence, and a newline as a backslash and n. */
 function visible(text: string): string {
@@ -137,7 +138,7 @@ export function testJunit(report: TestReport): string {
     errors += e;
     suites.push(
       [
-        `  <testsuite name="${escape(id)}" file="${escape(file)}" tests="${cases.length}" failures="${f}" errors="${e}" time="${seconds(time)}">`,
+        `  <testsuite name="${attr(id)}" file="${attr(file)}" tests="${cases.length}" failures="${f}" errors="${e}" time="${seconds(time)}">`,
         ...cases,
         '  </testsuite>',
       ].join('\n'),
@@ -145,10 +146,10 @@ export function testJunit(report: TestReport): string {
   };
   const coverageCase = (runbook: RunbookCoverage): string =>
     runbook.uncovered.length === 0
-      ? `    <testcase classname="${escape(runbook.id)}" name="when: coverage"/>`
+      ? `    <testcase classname="${attr(runbook.id)}" name="when: coverage"/>`
       : [
-          `    <testcase classname="${escape(runbook.id)}" name="when: coverage">`,
-          `      <failure message="${escape(`${runbook.uncovered.length} when: side${runbook.uncovered.length === 1 ? '' : 's'} not covered`)}" type="coverage">${escape(runbook.uncovered.join('\n'))}</failure>`,
+          `    <testcase classname="${attr(runbook.id)}" name="when: coverage">`,
+          `      <failure message="${attr(`${runbook.uncovered.length} when: side${runbook.uncovered.length === 1 ? '' : 's'} not covered`)}" type="coverage">${escape(runbook.uncovered.join('\n'))}</failure>`,
           '    </testcase>',
         ].join('\n');
   for (const file of report.files) {
@@ -163,21 +164,21 @@ export function testJunit(report: TestReport): string {
         .join('\n');
       cases.push(
         [
-          `    <testcase classname="${escape(file.id)}" name="${escape(file.file)}">`,
-          `      <error message="${escape(`${invalid.length} problem${invalid.length === 1 ? '' : 's'} in the scenario file or its runbook`)}" type="invalid">${escape(body)}</error>`,
+          `    <testcase classname="${attr(file.id)}" name="${attr(file.file)}">`,
+          `      <error message="${attr(`${invalid.length} problem${invalid.length === 1 ? '' : 's'} in the scenario file or its runbook`)}" type="invalid">${escape(body)}</error>`,
           '    </testcase>',
         ].join('\n'),
       );
     }
     for (const scenario of file.scenarios) {
-      const head = `    <testcase classname="${escape(file.id)}" name="${escape(scenario.name)}" time="${seconds(scenario.duration_ms)}"`;
+      const head = `    <testcase classname="${attr(file.id)}" name="${attr(scenario.name)}" time="${seconds(scenario.duration_ms)}"`;
       if (scenario.status === 'passed') cases.push(`${head}/>`);
       else {
         f++;
         cases.push(
           [
             `${head}>`,
-            `      <failure message="${escape(scenario.failures[0] ?? 'failed')}" type="scenario">${escape(scenario.failures.join('\n'))}</failure>`,
+            `      <failure message="${attr(scenario.failures[0] ?? 'failed')}" type="scenario">${escape(scenario.failures.join('\n'))}</failure>`,
             '    </testcase>',
           ].join('\n'),
         );
@@ -227,16 +228,4 @@ function indent(text: string, by: number): string {
     .split('\n')
     .map((line) => `${' '.repeat(by)}${line}`)
     .join('\n');
-}
-
-function escape(text: string): string {
-  return (
-    text
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
-      .replace(/"/g, '&quot;')
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
-  );
 }
