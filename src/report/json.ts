@@ -73,6 +73,14 @@ export function checkJson(state: string, results: readonly CheckResult[], error?
 }
 
 /** `validate --format json`: each file with its errors and warnings, and the counts. */
+/** A diagnostic as JSON shows it: the source line is for the caret display only. */
+export function diagnosticJson({
+  sourceLine: _line,
+  ...diagnostic
+}: Diagnostic): Omit<Diagnostic, 'sourceLine'> {
+  return diagnostic;
+}
+
 export function validationJson(
   files: ReadonlyArray<{
     file: string;
@@ -81,7 +89,7 @@ export function validationJson(
   }>,
 ): string {
   const of = (diagnostics: readonly Diagnostic[], severity: Diagnostic['severity']) =>
-    diagnostics.filter((d) => d.severity === severity).map(({ sourceLine: _s, ...d }) => d);
+    diagnostics.filter((d) => d.severity === severity).map(diagnosticJson);
   const errors = files.reduce((n, f) => n + of(f.diagnostics, 'error').length, 0);
   const warnings = files.reduce((n, f) => n + of(f.diagnostics, 'warning').length, 0);
   return document({

@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { RunbookCoverage, ScenarioFileResult } from '../scenario/suite.js';
 import { formatDiagnostic } from './diagnostics.js';
+import { diagnosticJson } from './json.js';
 import { visible as visibleText } from './visible.js';
 import { attr, escape } from './xml.js';
 
@@ -104,7 +105,7 @@ export function testJson(report: TestReport, exitCode: number): string {
         failures: scenario.failures,
         duration_ms: scenario.duration_ms,
       })),
-      diagnostics: file.diagnostics.map(({ sourceLine: _line, ...diagnostic }) => diagnostic),
+      diagnostics: file.diagnostics.map(diagnosticJson),
     })),
     ...(report.coverage
       ? {
