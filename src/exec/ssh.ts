@@ -20,13 +20,18 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * which the shell reads (`read` never reads past a line), evaluates, then it runs the command with
  * the rest of stdin (the request's own input). sshd does not signal a command when the client goes
  * away (a step's timeout or an interruption kills only the local ssh), so a watcher kills the
- * session's process group once the sshd process that started it is gone.
+ * session's process group once the sshd process that started it is gone: when the shell's parent
+ * is no longer the one it started under (read from /proc where there is one), or, where there is
+ * no /proc, when that process is gone. A client that goes away while the session starts can leave
+ * the shell starting with its parent already gone (PPID 1, or a subreaper): that counts as gone
+ * at once, or the command would outlive the step forever.
  */
-const REMOTE_RUNNER = [
+export const REMOTE_RUNNER = [
   'IFS= read -r n || exit 1; s=; while [ "$n" -gt 0 ]; do IFS= read -r l; s="$s$l',
   '"; n=$((n - 1)); done; eval "$s"',
   'exec 3<&0; "$@" <&3 3<&- & c=$!',
-  '(trap "" TERM; while [ -d "/proc/$PPID" ] || kill -0 "$PPID" 2>/dev/null; do sleep 1; done; kill -TERM 0; sleep 2; kill -KILL 0) </dev/null >/dev/null 2>&1 3<&- & w=$!',
+  'p=$PPID; up() { [ "$p" -ne 1 ] || return 1; if [ -r "/proc/$$/stat" ]; then read -r _ _ _ q _ <"/proc/$$/stat" && [ "$q" = "$p" ]; else kill -0 "$p" 2>/dev/null; fi; }',
+  '(trap "" TERM; while up; do sleep 1; done; kill -TERM 0; sleep 2; kill -KILL 0) </dev/null >/dev/null 2>&1 3<&- & w=$!',
   'wait "$c"; s=$?; kill -KILL "$w" 2>/dev/null; exit "$s"',
 ].join('\n');
 
