@@ -73,7 +73,12 @@ export function expandSteps(
   depth = 0,
 ): ExpandedStep[] {
   const out: ExpandedStep[] = [];
-  const sections = only ? [only] : SECTIONS;
+  // A called resolution or verification brings the called runbook's rollback, run on a failure.
+  const sections: readonly Section[] = !only
+    ? SECTIONS
+    : only === 'resolution' || only === 'verification'
+      ? [only, 'rollback']
+      : [only];
   for (const section of sections)
     for (const step of sectionSteps(runbook, section)) {
       const id = calledId(prefix, step.id);
@@ -143,12 +148,15 @@ export function checkCalls(
   runbook: Runbook,
   lookup: RunbookLookup,
   ids: readonly string[],
+  /** Runbooks known to be there but invalid (their files' errors say why): not reported here. */
+  invalid: ReadonlySet<string> = new Set(),
 ): CallProblem[] {
   const problems: CallProblem[] = [];
   for (const site of callSites(runbook)) {
     const path = stepPath(site.section, site.index);
     const { target, step } = site;
     const called = lookup(target.runbook);
+    if (!called && invalid.has(target.runbook)) continue;
     if (!called) {
       const near = suggest(target.runbook, ids);
       problems.push({
