@@ -886,6 +886,11 @@ function protoKeyParents(
 /** What a `call:` step may hold besides its call (docs/format.md#sub-runbooks): the rest belongs to
  * the steps it calls. A section it names is one there is. */
 function checkCallStep(path: PathSegment[], step: Raw, at: At): void {
+  // `runbook check` runs detection checks one by one, for real: each is one action.
+  if (path[0] === 'detection')
+    at([...path, 'call'], 'call: does not go in detection.checks', {
+      hint: 'runbook check runs each detection check on its own: call from diagnosis: or later',
+    });
   for (const key of CALL_STEP_REFUSES)
     if (step[key] !== undefined)
       at([...path, key], `${key}: does not go with call:`, {

@@ -304,6 +304,10 @@ describe('a call step in the file', () => {
       'bad.yaml',
       Buffer.from(`id: bad
 title: Bad
+detection:
+  checks:
+    - id: probe
+      call: drain-node
 resolution:
   - id: drain
     call: drain-node#resolutoin
@@ -323,9 +327,10 @@ resolution:
         (d) => `${d.line}:${d.col} ${d.message}${d.hint ? ` (${d.hint})` : ''}`,
       ),
     ).toEqual([
-      '5:11 call: unknown section "resolutoin" (did you mean "resolution"?)',
-      "6:5 retry: does not go with call: (retry: belongs on the called runbook's steps)",
-      '8:11 a step has exactly one action, but this one has run and call (split it into two steps)',
+      '6:13 call: does not go in detection.checks (runbook check runs each detection check on its own: call from diagnosis: or later)',
+      '9:11 call: unknown section "resolutoin" (did you mean "resolution"?)',
+      "10:5 retry: does not go with call: (retry: belongs on the called runbook's steps)",
+      '12:11 a step has exactly one action, but this one has run and call (split it into two steps)',
     ]);
   });
 });
