@@ -1,7 +1,7 @@
 import { UsageError } from '../common/errors.js';
 import { answerProblem, questionOf, questionText } from '../schema/answers.js';
 import { loadRegex } from '../schema/regex.js';
-import { stepsOf, type Runbook } from '../schema/runbook.js';
+import { stepsOf, type Runbook, type Step } from '../schema/runbook.js';
 
 /**
  * `--answer step=value` (docs/commands.md): the answers to manual steps' questions given with a
@@ -32,9 +32,10 @@ export function parseAnswerFlags(values: readonly string[]): Map<string, string>
 export async function checkAnswers(
   runbook: Runbook,
   answers: ReadonlyMap<string, string>,
+  /** Its steps with those of the runbooks it calls, under their ids in a run; its own when absent. */
+  steps: ReadonlyArray<{ step: Step }> = stepsOf(runbook),
 ): Promise<void> {
   if (answers.size === 0) return;
-  const steps = stepsOf(runbook);
   const asking = steps.flatMap(({ step }) => (questionOf(step) ? [step.id] : []));
   for (const [id, value] of answers) {
     const found = steps.find(({ step }) => step.id === id)?.step;

@@ -5,7 +5,7 @@ import type { RunOrigin } from '../engine/events.js';
 import { REDACTED } from '../engine/redact.js';
 import { resolveVars, type ResolvedVars } from '../engine/vars.js';
 import { findRunbook } from '../schema/load.js';
-import { stepsOf, type Runbook } from '../schema/runbook.js';
+import type { Runbook, Step } from '../schema/runbook.js';
 import { originOf, planResume } from '../state/resume.js';
 import { findRun } from '../state/find-run.js';
 import type { RunRecord } from '../state/run-record.js';
@@ -23,6 +23,7 @@ import { checkAnswers, parseAnswerFlags } from './answers.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { executeRun, runbookHashes } from './run.js';
+import { asRunSteps, withCalls } from './calls.js';
 import { openStateStore, setup } from './setup.js';
 
 const flags = {
@@ -75,12 +76,14 @@ async function resumeCommand(runId: string, options: ResumeOptions, io: Io): Pro
   const cli = origin.cwd === io.cwd ? here : await setup(runIo);
   const { file, runbook } = await findRunbook(record.runbook.id, origin.dirs, cli.load);
   if (!runbook) return EXIT.usage;
-  checkSteps(runbook, options);
+  const called = await withCalls(cli, file, runbook, origin.dirs);
+  const runSteps = asRunSteps(called.steps);
+  checkSteps(runbook, options, runSteps);
   const answers = parseAnswerFlags(options.answer);
-  await checkAnswers(runbook, answers);
+  await checkAnswers(runbook, answers, runSteps);
 
   const hashes = await runbookHashes(runIo.cwd, file, runbook);
-  const plan = planResume(record, origin, runbook, hashes.steps, hashes.file);
+  const plan = planResume(record, origin, runbook, hashes.steps, hashes.file, runSteps);
   const changed = [
     ...plan.changed.map((id) => `${id} (changed)`),
     ...plan.removed.map((id) => `${id} (removed)`),
@@ -118,6 +121,7 @@ async function resumeCommand(runId: string, options: ResumeOptions, io: Io): Pro
     cli: { ...cli, dirs: origin.dirs },
     file,
     runbook,
+    calls: called.calls,
     runId: record.run_id,
     vars,
     answers,
@@ -173,8 +177,12 @@ function refuseUnresumable(record: RunRecord): void {
 }
 
 /** `--ack` and `--approve` name steps of the runbook; `--ack` a manual one. */
-function checkSteps(runbook: Runbook, options: ResumeOptions): void {
-  const steps = new Map(stepsOf(runbook).map(({ step }) => [step.id, step]));
+function checkSteps(
+  runbook: Runbook,
+  options: ResumeOptions,
+  all: ReadonlyArray<{ step: Step }>,
+): void {
+  const steps = new Map(all.map(({ step }) => [step.id, step]));
   for (const [name, ids] of [
     ['--ack', options.ack],
     ['--approve', options.approve],

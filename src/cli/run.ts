@@ -53,6 +53,8 @@ import { checkAnswers, parseAnswerFlags } from './answers.js';
 import { currentUser } from '../engine/user.js';
 import { timeoutSignal } from '../common/abort.js';
 import { runJson } from '../report/json.js';
+import { asRunSteps, withCalls } from './calls.js';
+import type { CallableRunbook } from '../engine/options.js';
 
 const flags = {
   dir: dirFlag,
@@ -107,6 +109,9 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
 
   const only = parseOnly(options.only);
   const allSteps = stepsOf(runbook);
+  const called = await withCalls(cli, file, runbook);
+  // A called step is approved and answered by its id in the run (`<call>/<step>`).
+  const runSteps = asRunSteps(called.steps);
   if (options.from !== undefined && !allSteps.some(({ step }) => step.id === options.from)) {
     throw new UsageError(
       `--from ${options.from}: runbook ${runbook.id} has no such step`,
@@ -114,10 +119,10 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
     );
   }
   for (const step of options.approve) {
-    if (!allSteps.some((s) => s.step.id === step))
+    if (!runSteps.some((s) => s.step.id === step))
       throw new UsageError(`--approve ${step}: runbook ${runbook.id} has no such step`);
   }
-  await checkAnswers(runbook, answers);
+  await checkAnswers(runbook, answers, runSteps);
   // A plan shows a required value it lacks as a placeholder, unless told to refuse as a run does.
   const vars = resolveVars(runbook, {
     cliVars,
@@ -136,6 +141,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
     cli,
     file,
     runbook,
+    calls: called.calls,
     runId: newRunId(),
     vars,
     plan: {
@@ -186,6 +192,8 @@ export interface RunRequest {
   cli: CliSetup;
   file: string;
   runbook: Runbook;
+  /** The runbooks its `call:` steps reach, by id (src/cli/calls.ts). */
+  calls?: ReadonlyMap<string, CallableRunbook>;
   runId: string;
   vars: ResolvedVars;
   plan: Plan;
@@ -317,6 +325,7 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
     const facts = await runRunbook({
       runbook,
       file,
+      ...(request.calls && request.calls.size > 0 ? { calls: request.calls } : {}),
       registry: cli.registry,
       runId,
       vars,

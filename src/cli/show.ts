@@ -9,6 +9,8 @@ import { colorsFor, type Io } from './io.js';
 import { setup } from './setup.js';
 import { arg, defineCommand, dirFlag, jsonFlag } from './define.js';
 import { visible, visibleDeep } from '../report/visible.js';
+import { callLabel, callTarget, type ExpandedStep } from '../schema/calls.js';
+import { withCalls } from './calls.js';
 
 export const show = defineCommand({
   name: 'show',
@@ -26,23 +28,40 @@ async function showRunbook(
   const cli = await setup(io, { dir: options.dir });
   const { file, runbook } = await findRunbook(id, cli.dirs, cli.load);
   if (!runbook) return EXIT.usage;
+  const { steps: expanded } = await withCalls(cli, file, runbook);
   // Each step's effect and outputs are its action's: the adapters its steps name are loaded.
   const adapters = await cli.registry.load(
-    stepsOf(runbook).flatMap(({ step }) => (step.uses ? [step.uses.split('.')[0] ?? ''] : [])),
+    expanded.flatMap(({ step }) => (step.uses ? [step.uses.split('.')[0] ?? ''] : [])),
   );
   if (options.json) {
     // `step_outputs`: each step's output names (its action's, then its captures), when known.
     const stepOutputs = Object.fromEntries(
       stepsOf(runbook).map(({ step }) => [step.id, outputNames(step, adapters) ?? null]),
     );
+    // `called_steps`: the steps of the runbooks its calls reach, by their ids in a run.
+    const calledSteps = expanded
+      .filter((entry) => entry.depth > 0)
+      .map((entry) => ({
+        id: entry.id,
+        runbook: entry.runbook.id,
+        section: entry.section,
+        ...(entry.step.name ? { name: entry.step.name } : {}),
+        effect: showEffect(entry.step, adapters),
+      }));
     io.stdout.write(
-      `${JSON.stringify({ file, ...runbook, step_outputs: stepOutputs }, null, 2)}\n`,
+      `${JSON.stringify({ file, ...runbook, step_outputs: stepOutputs, ...(calledSteps.length > 0 ? { called_steps: calledSteps } : {}) }, null, 2)}\n`,
     );
     return EXIT.ok;
   }
   // What the file says is shown as text, never as control sequences (see report/visible.ts).
   io.stdout.write(
-    renderRunbook(visibleDeep(runbook), visible(file), adapters, colorsFor(io.stdout, io.env)),
+    renderRunbook(
+      visibleDeep(runbook),
+      visible(file),
+      adapters,
+      colorsFor(io.stdout, io.env),
+      visibleDeep(expanded),
+    ),
   );
   return EXIT.ok;
 }
@@ -52,6 +71,7 @@ function renderRunbook(
   file: string,
   adapters: LoadedAdapters,
   c: ReturnType<typeof colorsFor>,
+  expanded: readonly ExpandedStep[],
 ): string {
   const out: string[] = [];
   const meta = [severityText(runbook), runbook.service, ...(runbook.tags ?? []).map((t) => `#${t}`)]
@@ -88,7 +108,18 @@ function renderRunbook(
     const steps = (section === 'detection' ? runbook.detection?.checks : runbook[section]) ?? [];
     if (!steps.length) continue;
     out.push('', c.bold(section === 'detection' ? 'Detection checks' : capitalize(section)));
-    steps.forEach((step, index) => out.push(...renderStep(step, index, adapters, c)));
+    steps.forEach((step, index) => {
+      out.push(...renderStep(step, step.id, index, 0, adapters, c));
+      // The steps it calls, indented under it, by their ids in a run (docs/format.md#sub-runbooks).
+      const inner = expanded.filter((entry) => entry.id.startsWith(`${step.id}/`));
+      const counts = new Map<string, number>();
+      for (const entry of inner) {
+        const parent = entry.id.slice(0, entry.id.lastIndexOf('/'));
+        const at = counts.get(parent) ?? 0;
+        counts.set(parent, at + 1);
+        out.push(...renderStep(entry.step, entry.id, at, entry.depth, adapters, c));
+      }
+    });
   }
   if (runbook.escalation?.length) {
     out.push('', c.bold('Escalation'));
@@ -114,34 +145,49 @@ function renderRunbook(
   return `${out.join('\n')}\n`;
 }
 
+/** A step's effect as show gives it: `call` for a step that calls a runbook. */
+function showEffect(step: Step, adapters: LoadedAdapters): string {
+  if (step.call !== undefined) return 'call';
+  return stepEffect(step, step.uses ? adapters.action(step.uses)?.effect : undefined);
+}
+
+/** `id`: its id in a run; `depth`: how deep in calls it is, for its indentation. */
 function renderStep(
   step: Step,
+  id: string,
   index: number,
+  depth: number,
   adapters: LoadedAdapters,
   c: ReturnType<typeof colorsFor>,
 ): string[] {
-  const effect = stepEffect(step, step.uses ? adapters.action(step.uses)?.effect : undefined);
+  const effect = showEffect(step, adapters);
   const tag =
     effect === 'destructive'
       ? c.red(effect)
       : effect === 'write'
         ? c.yellow(effect)
-        : c.dim(effect);
+        : effect === 'call'
+          ? c.cyan(effect)
+          : c.dim(effect);
+  const target = callTarget(step.call);
   const what =
     step.manual !== undefined
       ? step.manual
-      : step.uses !== undefined
-        ? `${step.uses} ${JSON.stringify(step.with ?? {})}`
-        : Array.isArray(step.run)
-          ? JSON.stringify(step.run)
-          : (step.run ?? '');
+      : target
+        ? `${callLabel(target)}${step.with ? ` with ${JSON.stringify(step.with)}` : ''}`
+        : step.uses !== undefined
+          ? `${step.uses} ${JSON.stringify(step.with ?? {})}`
+          : Array.isArray(step.run)
+            ? JSON.stringify(step.run)
+            : (step.run ?? '');
+  const pad = '    '.repeat(depth);
   const lines = [
-    `  ${String(index + 1).padStart(2)}. ${c.bold(step.id)} ${tag}${step.name ? `  ${step.name}` : ''}`,
+    `${pad}  ${String(index + 1).padStart(2)}. ${c.bold(id)} ${tag}${step.name ? `  ${step.name}` : ''}`,
   ];
-  for (const line of what.trim().split('\n')) lines.push(`      ${c.dim(line)}`);
-  if (step.when) lines.push(`      when: ${step.when}`);
+  for (const line of what.trim().split('\n')) lines.push(`${pad}      ${c.dim(line)}`);
+  if (step.when) lines.push(`${pad}      when: ${step.when}`);
   const outputs = outputNames(step, adapters);
-  if (outputs) lines.push(`      ${c.dim(`outputs: ${outputs.join(', ')}`)}`);
+  if (outputs) lines.push(`${pad}      ${c.dim(`outputs: ${outputs.join(', ')}`)}`);
   return lines;
 }
 

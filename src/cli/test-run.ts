@@ -73,6 +73,7 @@ export async function testCommand(
     cwd: io.cwd,
     describeRemote,
     exitCode: exitCodeForRun,
+    dirs: cli.dirs,
   };
   const results: ScenarioFileResult[] = [];
   for (const file of files) results.push(await runScenarioFile(file, cli.load, runOptions));

@@ -1,5 +1,10 @@
-import { resolve } from 'node:path';
-import type { Diagnostic } from '../common/errors.js';
+import { basename, extname, resolve } from 'node:path';
+import { NotFoundError, type Diagnostic } from '../common/errors.js';
+import { callSites, checkCalls } from '../schema/calls.js';
+import { locate } from '../schema/load-calls.js';
+import type { LoadOptions } from '../schema/load.js';
+import type { Runbook } from '../schema/runbook.js';
+import type { CliSetup } from './setup.js';
 import { displayPath, findRunbookFiles, loadRunbookFile } from '../schema/load.js';
 import { formatDiagnostic } from '../report/diagnostics.js';
 import { validationJunit } from '../report/junit.js';
@@ -30,6 +35,8 @@ interface FileResult {
   file: string;
   id: string | undefined;
   diagnostics: Diagnostic[];
+  /** The runbook, when the file holds a valid one: its calls are checked once all are read. */
+  runbook?: Runbook | undefined;
 }
 
 async function validateFiles(
@@ -51,6 +58,7 @@ async function validateFiles(
       file: loaded.file,
       id: loaded.runbook?.id,
       diagnostics: loaded.diagnostics,
+      runbook: loaded.runbook,
     };
     const id = loaded.runbook?.id;
     if (id) {
@@ -68,6 +76,7 @@ async function validateFiles(
     }
     results.push(result);
   }
+  await checkFileCalls(results, files, cli, load);
   const errors = results.reduce(
     (n, r) => n + r.diagnostics.filter((d) => d.severity === 'error').length,
     0,
@@ -82,10 +91,10 @@ async function validateFiles(
 
   switch (options.format) {
     case 'json':
-      io.stdout.write(validationJson(results));
+      io.stdout.write(validationJson(results.map(({ runbook: _runbook, ...result }) => result)));
       break;
     case 'junit':
-      io.stdout.write(validationJunit(results));
+      io.stdout.write(validationJunit(results.map(({ runbook: _runbook, ...result }) => result)));
       break;
     case 'text': {
       const colors = colorsFor(io.stdout, io.env);
@@ -113,4 +122,48 @@ async function validateFiles(
   }
   // Nothing to validate is a mistake in the paths given (a directory named x.yaml, say), not a pass.
   return errors > 0 || files.length === 0 ? EXIT.usage : EXIT.ok;
+}
+
+/**
+ * The calls of the runbooks read (docs/format.md#sub-runbooks), checked against the runbooks read
+ * and those of the runbook directories, so that validating one file still finds the runbooks it
+ * calls. The directories are read only when some runbook calls.
+ */
+async function checkFileCalls(
+  results: FileResult[],
+  files: readonly string[],
+  cli: CliSetup,
+  load: LoadOptions,
+): Promise<void> {
+  const calling = results.filter((result) => result.runbook && callSites(result.runbook).length);
+  if (calling.length === 0) return;
+  const byId = new Map<string, Runbook>();
+  for (const { runbook } of results)
+    if (runbook && !byId.has(runbook.id)) byId.set(runbook.id, runbook);
+  let catalog: string[] = [];
+  try {
+    catalog = await findRunbookFiles(cli.dirs);
+  } catch (error) {
+    // Runbook directories that cannot be listed: calls are checked against the files given.
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+  const read = new Set(files);
+  for (const file of catalog) {
+    if (read.has(file)) continue;
+    const loaded = await loadRunbookFile(file, load);
+    if (loaded.runbook && !byId.has(loaded.runbook.id)) byId.set(loaded.runbook.id, loaded.runbook);
+  }
+  const ids = [...byId.keys()];
+  // A file that does not hold a valid runbook is taken to define the id of its name.
+  const invalid = new Set(
+    results.flatMap((result) =>
+      result.runbook ? [] : [basename(result.file, extname(result.file))],
+    ),
+  );
+  for (const result of calling) {
+    const problems = checkCalls(result.runbook as Runbook, (id) => byId.get(id), ids, invalid);
+    if (problems.length === 0) continue;
+    result.diagnostics.push(...locate(result.file, problems, cli.load));
+    result.diagnostics.sort((a, b) => a.line - b.line || a.col - b.col);
+  }
 }

@@ -62,6 +62,8 @@ export interface StepRecord {
   hint?: string;
   /** Processes it started that were to be killed (a timeout, an interruption) but could not be. */
   left_running?: LeftProcess[];
+  /** A `call:` step: the runbook it called, `id` or `id#section` (docs/format.md#sub-runbooks). */
+  call?: string;
 }
 
 /**
@@ -239,6 +241,27 @@ export type EngineEvent =
       findings: string[];
       reason?: string;
       asked?: Asked;
+    }
+  | {
+      /** A `call:` step starts the runbook it calls (docs/format.md#sub-runbooks): the steps until
+       * its call.end are that runbook's, their ids `<step>/<called step id>`. */
+      type: 'call.start';
+      ts: string;
+      /** The calling step's id (itself a path inside an outer call). */
+      step: string;
+      runbook: RunbookInfo;
+      /** The one section called; the whole runbook when absent. */
+      section?: Section;
+      /** The called runbook's values (secrets redacted). */
+      vars: Record<string, unknown>;
+    }
+  | {
+      type: 'call.end';
+      ts: string;
+      step: string;
+      status: 'succeeded' | 'failed' | 'halted';
+      /** The called runbook's rollback ran, after one of its steps failed. */
+      rolled_back?: boolean;
     };
 
 export interface RunResult {

@@ -112,8 +112,17 @@ export interface StepOptions extends RunContext {
   fixedTime?: string;
 }
 
+/** A runbook a `call:` step may reach, loaded before the run (src/schema/load-calls.ts). */
+export interface CallableRunbook {
+  /** Its file, as reported. */
+  file: string;
+  runbook: Runbook;
+}
+
 /** A whole run (`runbook run`). */
 export interface EngineOptions extends StepOptions {
+  /** The runbooks its `call:` steps reach, by id (docs/format.md#sub-runbooks); none when absent. */
+  calls?: ReadonlyMap<string, CallableRunbook>;
   plan: Plan;
   /** The severity policy; none when absent. */
   policy?: RunPolicy;

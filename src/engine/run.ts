@@ -11,6 +11,16 @@ import { severityText, startPolicy } from './policy.js';
 import { Steps } from './step.js';
 import { currentUser } from './user.js';
 import { monotonicMs } from '../common/clock.js';
+import { MAX_CALL_DEPTH, callDepth, callLabel, callTarget } from '../schema/calls.js';
+import {
+  CallError,
+  callCommand,
+  callEffect,
+  callOutputs,
+  callVars,
+  calledSections,
+  calledSteps,
+} from './call.js';
 
 /** Why a run stops. */
 interface Halt {
@@ -56,6 +66,15 @@ export function stepRunner(
   };
 }
 
+/** The runbook whose steps are running: the run's own, or one a `call:` step called
+ * (docs/format.md#sub-runbooks), with its own values and expressions' context. */
+interface Scope {
+  runbook: Runbook;
+  steps: Steps;
+  /** What its step ids start with in the run: '' for the run's own, else `<call-id>/`. */
+  prefix: string;
+}
+
 /** One run: its sections in order, each step's halt, the rollback, and the run's record. */
 class Run {
   readonly #o: EngineOptions;
@@ -66,12 +85,15 @@ class Run {
   readonly #findings: string[] = [];
   /** A continued run's completed steps, taken as they were (plan.resume). */
   readonly #restorable: ReadonlyMap<string, StepRecord>;
+  /** The run's own runbook, its steps. */
+  readonly #root: Scope;
 
   constructor(options: EngineOptions, expressions: Expressions) {
     this.#o = options;
     this.#restorable = new Map(options.plan.resume?.completed.map((record) => [record.id, record]));
     this.#emitter = new Emitter(options.redactor, options.ports.events, options.plan.mode);
     this.#steps = new Steps(options, options.plan, this.#emitter, expressions);
+    this.#root = { runbook: options.runbook, steps: this.#steps, prefix: '' };
     const { runbook } = options;
     this.#info = {
       id: runbook.id,
@@ -206,8 +228,11 @@ class Run {
     section: Section,
     steps: readonly Step[],
     why?: { note: string } | { asked: Asked },
+    scope: Scope = this.#root,
   ): Promise<Halt | undefined> {
-    this.#emitter.emit({ type: 'section.start', ts: now(), section, ...why });
+    // A called runbook's sections are inside its call (call.start, call.end).
+    const own = scope === this.#root;
+    if (own) this.#emitter.emit({ type: 'section.start', ts: now(), section, ...why });
     let halt: Halt | undefined;
     for (let index = 0; index < steps.length && !halt;) {
       if (this.#emitter.stopped) {
@@ -219,38 +244,50 @@ class Run {
         while (steps[index + group.length]?.parallel)
           group.push(steps[index + group.length] as Step);
       index += group.length;
-      const toRun = group.filter((step) => !this.#restore(step));
+      const toRun = group.filter((step) => !this.#restore(step, scope));
       if (toRun.length === 0) continue;
       const halts =
         toRun.length === 1
-          ? [await this.#runStep(section, toRun[0] as Step)]
-          : await Promise.all(toRun.map((step) => this.#runStep(section, step)));
+          ? [await this.#runStep(section, toRun[0] as Step, scope)]
+          : await Promise.all(toRun.map((step) => this.#runStep(section, step, scope)));
       halt = mostSevere(halts);
     }
     const status = !halt ? 'succeeded' : halt.status === 'failed' ? 'failed' : 'halted';
-    this.#emitter.emit({ type: 'section.end', ts: now(), section, status });
+    if (own) this.#emitter.emit({ type: 'section.end', ts: now(), section, status });
     return halt;
+  }
+
+  /** Records a finished step where the expressions of its runbook see it: by its own id there. */
+  #setStep(record: StepRecord, scope: Scope): void {
+    scope.steps.context.setStep(
+      scope.prefix === '' ? record : { ...record, id: record.id.slice(scope.prefix.length) },
+    );
   }
 
   /** Takes a step a continued run completed before as it was: its record, its outputs for the
    * expressions of later steps, its finding. Returns whether it was one. */
-  #restore(step: Step): boolean {
+  #restore(step: Step, scope: Scope = this.#root): boolean {
     const record = this.#restorable.get(step.id);
     if (!record) return false;
     this.#records.push(record);
-    this.#steps.context.setStep(record);
+    this.#setStep(record, scope);
     if (record.finding) this.#findings.push(record.id);
     return true;
   }
 
   /** Runs one step through its whole life; returns a Halt when the run must stop. */
-  async #runStep(section: Section, step: Step): Promise<Halt | undefined> {
-    let record = await this.#steps.run(section, step);
+  async #runStep(section: Section, step: Step, scope: Scope): Promise<Halt | undefined> {
+    // A call's own steps had the person's call on their failures (below): the call is not retried.
+    const called = step.call !== undefined;
+    let record = called
+      ? await this.#runCall(section, step, scope)
+      : await scope.steps.run(section, step);
     let rollback = false;
     // With a person at the terminal, a failure is theirs to call: retry, skip, or stop the run.
     const onFailure = this.#o.ports.prompter?.onFailure;
     while (
       onFailure &&
+      !called &&
       record.status === 'failed' &&
       !record.declined &&
       section !== 'detection' &&
@@ -269,12 +306,12 @@ class Run {
       const by = currentUser();
       this.#emitter.emit({ type: 'step.decision', ts: now(), step: step.id, choice, by });
       if (choice === 'retry') {
-        record = await this.#steps.run(section, step);
+        record = await scope.steps.run(section, step);
         continue;
       }
       const reason = record.reason ?? 'failed';
       if (choice === 'abort' && (section === 'resolution' || section === 'verification'))
-        rollback = await this.#offerRollback(step);
+        rollback = await this.#offerRollback(step, scope);
       record =
         choice === 'skip'
           ? { ...record, status: 'skipped', reason: `skipped by ${by} after it failed: ${reason}` }
@@ -285,22 +322,169 @@ class Run {
             };
     }
     this.#records.push(record);
-    this.#steps.context.setStep(record);
+    this.#setStep(record, scope);
     this.#emitter.emit({ type: 'step.end', ts: now(), ...record });
     if (record.finding) this.#findings.push(record.id);
     const halt = haltOf(record, section === 'detection' || step.continue_on_error === true);
     return halt && rollback ? { ...halt, rollback } : halt;
   }
 
+  /**
+   * A `call:` step (docs/format.md#sub-runbooks): the runbook it names, or one section of it, runs
+   * here, its steps as the run's own (the same approvals, prompts, journal and view) under the ids
+   * `<step>/<id>`; when one of its resolution or verification steps fails, its own rollback runs.
+   * Returns the calling step's record: how the called steps ended, and the outputs of the last
+   * that ran. Kept apart so that a step run once per item can call per item.
+   */
+  async #runCall(section: Section, step: Step, scope: Scope): Promise<StepRecord> {
+    const target = callTarget(step.call);
+    const command = target ? callCommand(target) : 'call';
+    const label = target ? callLabel(target) : '';
+    const started = monotonicMs();
+    const blank = (status: StepRecord['status']): StepRecord => ({
+      id: step.id,
+      name: step.name,
+      section,
+      status,
+      effect: 'read',
+      command: undefined,
+      exit_code: null,
+      duration_ms: 0,
+      outputs: {},
+      attempts: 0,
+      call: label,
+    });
+    const gated = scope.steps.gate(step, blank);
+    if (gated && !('undecided' in gated)) return gated;
+    const undecided = gated && { condition: gated.undecided, reason: gated.reason };
+    const found = target && this.#o.calls?.get(target.runbook);
+    if (!target || !found) return { ...blank('failed'), reason: `${command}: no such runbook` };
+    if (callDepth(step.id) >= MAX_CALL_DEPTH)
+      return {
+        ...blank('failed'),
+        reason: `${command}: calls are nested deeper than ${MAX_CALL_DEPTH}`,
+      };
+    const { plan } = this.#o;
+    let vars;
+    try {
+      vars = callVars(step, found.runbook, scope.steps.context, this.#o, plan.mode === 'dry-run');
+    } catch (error) {
+      if (!(error instanceof CallError)) throw error;
+      return { ...blank('failed'), reason: `${command}: ${error.message}` };
+    }
+    const options = { ...this.#o, runbook: found.runbook, file: found.file, vars };
+    const expressions = await loadExpressionsFor(found.runbook);
+    const inner: Scope = {
+      runbook: found.runbook,
+      steps: new Steps(options, { mode: plan.mode, ...pick(plan) }, this.#emitter, expressions),
+      prefix: `${step.id}/`,
+    };
+    this.#emitter.emit({
+      type: 'step.start',
+      ts: now(),
+      section,
+      step: step.id,
+      name: step.name,
+      effect: 'read',
+      command: undefined,
+    });
+    this.#emitter.emit({
+      type: 'call.start',
+      ts: now(),
+      step: step.id,
+      runbook: {
+        id: found.runbook.id,
+        title: found.runbook.title,
+        severity: severityText(found.runbook),
+        service: found.runbook.service,
+        file: found.file,
+      },
+      ...(target.section ? { section: target.section } : {}),
+      vars: vars.values,
+    });
+    const first = this.#records.length;
+    let halt: Halt | undefined;
+    let failedIn: Section | undefined;
+    for (const called of calledSections(target)) {
+      const steps = calledSteps(found.runbook, called, step.id);
+      if (steps.length === 0) continue;
+      halt = await this.#runSection(called, steps, undefined, inner);
+      if (halt) {
+        failedIn = called;
+        break;
+      }
+    }
+    const rollback = found.runbook.rollback ?? [];
+    const rollsBack =
+      halt !== undefined &&
+      (halt.status === 'failed' || halt.rollback === true) &&
+      (failedIn === 'resolution' || failedIn === 'verification') &&
+      rollback.length > 0 &&
+      !this.#emitter.stopped;
+    if (rollsBack) {
+      const rolledBack = await this.#runSection(
+        'rollback',
+        calledSteps(found.runbook, 'rollback', step.id),
+        undefined,
+        inner,
+      );
+      if (rolledBack && rolledBack.status !== 'failed' && halt)
+        halt = { ...rolledBack, reason: `${halt.reason}; rollback: ${rolledBack.reason}` };
+    }
+    const mine = this.#records
+      .slice(first)
+      .filter((record) => record.id.lastIndexOf('/') === step.id.length);
+    this.#emitter.emit({
+      type: 'call.end',
+      ts: now(),
+      step: step.id,
+      status: !halt ? 'succeeded' : halt.status === 'failed' ? 'failed' : 'halted',
+      ...(rollsBack ? { rolled_back: true } : {}),
+    });
+    const record: StepRecord = {
+      ...blank('succeeded'),
+      effect: callEffect(mine),
+      duration_ms: Math.round(monotonicMs() - started),
+      attempts: 1,
+      outputs: callOutputs(mine),
+      ...undecided,
+    };
+    if (plan.mode !== 'execute' && !halt) return { ...record, status: 'planned' };
+    if (!halt) return record;
+    switch (halt.status) {
+      case 'failed':
+        return { ...record, status: 'failed', reason: halt.reason };
+      case 'declined':
+        return {
+          ...record,
+          status: 'skipped',
+          declined: true,
+          reason: halt.reason,
+          ...(halt.asked ? { asked: halt.asked } : {}),
+        };
+      case 'pending':
+        return { ...record, status: 'pending', reason: halt.reason };
+      case 'interrupted':
+        return { ...record, status: 'interrupted', reason: halt.reason };
+      default: {
+        const unreachable: never = halt.status;
+        throw new Error(`unknown halt ${String(unreachable)}`);
+      }
+    }
+  }
+
   /** The person stopped the run at a failed step: they are offered the runbook's rollback, when it
    * has one the plan runs. Their choice is journaled; returns it. */
-  async #offerRollback(step: Step): Promise<boolean> {
+  async #offerRollback(step: Step, scope: Scope): Promise<boolean> {
     const offer = this.#o.ports.prompter?.offerRollback;
-    const rollback = this.#o.runbook.rollback ?? [];
+    const rollback = scope.runbook.rollback ?? [];
     const { only } = this.#o.plan;
     if (!offer || rollback.length === 0 || (only !== undefined && !only.has('rollback')))
       return false;
-    const accepted = await offer({ step: step.id, steps: rollback.map((s) => s.id) });
+    const accepted = await offer({
+      step: step.id,
+      steps: rollback.map((s) => `${scope.prefix}${s.id}`),
+    });
     this.#emitter.emit({
       type: 'rollback.offer',
       ts: now(),
@@ -370,4 +554,11 @@ function mostSevere(halts: Array<Halt | undefined>): Halt | undefined {
 
 function stepsIn(runbook: Runbook, section: Section): Step[] {
   return (section === 'detection' ? runbook.detection?.checks : runbook[section]) ?? [];
+}
+
+/** What a called runbook's steps keep of the run's plan: a continued run's completed steps and
+ * acknowledgements (by their ids in the run). Where the plan starts, and its sections, are the
+ * caller's. */
+function pick(plan: EngineOptions['plan']): Pick<EngineOptions['plan'], 'resume'> {
+  return plan.resume ? { resume: plan.resume } : {};
 }

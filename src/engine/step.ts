@@ -140,6 +140,14 @@ export class Steps {
     return this.#attempts.run(section, step, prepared, blank('succeeded', effect, command));
   }
 
+  /** The gates of a step that is not run here (a `call:` step, run.ts): as `#gate`. */
+  gate(
+    step: Step,
+    blank: (status: StepRecord['status']) => StepRecord,
+  ): StepRecord | { undecided: string; reason: string } | undefined {
+    return this.#gate(step, blank);
+  }
+
   /** What keeps a step from starting: the plan's start, an interruption, its `when:`; or, in a
    * plan, a `when:` it cannot decide (one that reads a value the plan does not have). */
   #gate(

@@ -101,6 +101,8 @@ export function resumeHint(result: RunResult): string | undefined {
     return undefined;
   const argv = ['runbook', 'resume', result.run_id];
   for (const step of result.steps) {
+    // A call stopped where one of its steps did, which is named on its own.
+    if (step.call !== undefined) continue;
     if (step.status === 'pending' && step.outputs.question !== undefined)
       argv.push('--answer', `${step.id}=<value>`);
     else if (step.status === 'pending' || (step.declined && step.effect === 'manual'))

@@ -1,6 +1,7 @@
 import { formatDuration } from '../common/duration.js';
 import type { IncidentReport, ReportPart, TimelineEntry } from './incident.js';
 import { fitsInline, mdCode, mdFence, mdTable, mdText } from './markdown.js';
+import { callDepth } from '../schema/calls.js';
 
 // The post-incident report as Markdown (`runbook report`), in the shape of the post-incident
 // sections of the shipped runbooks: a summary, the findings, the timeline, the captured values, the
@@ -192,7 +193,15 @@ function clock(ts: string, day: string | undefined): string {
 
 function timelineItems(report: IncidentReport): string[] {
   const day = /^(\d{4}-\d{2}-\d{2})T/.exec(report.started_at)?.[1];
-  return report.timeline.map((entry) => `- ${mdCode(clock(entry.ts, day))} ${entryWords(entry)}`);
+  return report.timeline.map((entry) => {
+    // A called runbook's entries are nested under its call (docs/format.md#sub-runbooks).
+    const step = 'step' in entry ? entry.step : undefined;
+    const pad = '  '.repeat(typeof step === 'string' ? callDepth(step) : 0);
+    return `- ${mdCode(clock(entry.ts, day))} ${entryWords(entry)}`
+      .split('\n')
+      .map((line) => (line === '' ? line : `${pad}${line}`))
+      .join('\n');
+  });
 }
 
 function entryWords(entry: TimelineEntry): string {
@@ -217,6 +226,8 @@ function entryWords(entry: TimelineEntry): string {
       return `${mdCode(entry.step)} failed and the run was stopped; ${mdText(entry.by)} ${entry.accepted ? 'had the rollback run' : 'declined the rollback'}`;
     case 'step':
       return stepWords(entry);
+    case 'call':
+      return `${mdCode(entry.step)} calls ${mdCode(entry.section === null ? entry.runbook : `${entry.runbook}#${entry.section}`)} ${mdText(entry.title)}:`;
     case 'escalation':
       return `Escalation due after ${mdText(entry.after)}: ${mdText(entry.to)}${entry.via === null ? '' : ` via ${mdText(entry.via)}`}${entry.contact === null ? '' : ` (${mdText(entry.contact)})`}`;
     case 'notify':

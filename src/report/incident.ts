@@ -108,6 +108,15 @@ export type TimelineEntry = Entry &
     | { kind: 'escalation'; after: string; to: string; via: string | null; contact: string | null }
     | { kind: 'notify'; purpose: string; ok: boolean; error: string | null }
     | { kind: 'end'; status: string; duration_ms: number; reason: string | null }
+    /** A `call:` step started the runbook it calls (docs/format.md#sub-runbooks): the entries of
+     * steps `<step>/…` are that runbook's. */
+    | {
+        kind: 'call';
+        step: string;
+        runbook: string;
+        title: string;
+        section: Section | null;
+      }
     /** The journal ends without the part's end: it crashed, or still runs. */
     | { kind: 'no-end'; status: 'crashed' | 'running'; step: string | null }
   );
@@ -319,6 +328,15 @@ function timeline(record: RunRecord): TimelineEntry[] {
         break;
       case 'step.start':
         started.set(event.step, event.ts);
+        break;
+      case 'call.start':
+        push(event, {
+          kind: 'call',
+          step: event.step,
+          runbook: event.runbook.id,
+          title: event.runbook.title,
+          section: event.section ?? null,
+        });
         break;
       case 'step.confirm': {
         // The journal words an approval given with the run as its flag (src/report/engine-words.ts).

@@ -8,6 +8,7 @@ import type { OutStream } from './out-stream.js';
 import { JOURNAL_STRING_CHARS } from '../state/journal.js';
 import { approverOf, resumeHint, wordEvent, wordResult } from './engine-words.js';
 import { visible, visibleDeep } from './visible.js';
+import { callDepth } from '../schema/calls.js';
 
 /** The spinner, loaded only for a person at a terminal. */
 const loadOra = loader('the spinner (ora)', () => importLazily<typeof OraModule>('ora'));
@@ -56,6 +57,11 @@ export class RunView {
 
   resume(): void {
     this.#updateSpinner();
+  }
+
+  /** A line of a step, indented as deep as the step is in calls (docs/format.md#sub-runbooks). */
+  #stepText(step: string, text: string): void {
+    this.#line(`${'  '.repeat(callDepth(step))}${text}`);
   }
 
   #line(text: string): void {
@@ -128,24 +134,30 @@ export class RunView {
         this.#updateSpinner();
         break;
       case 'step.retry':
-        this.#line(
+        this.#stepText(
+          event.step,
           c.dim(
             `  ↻ ${event.step}: attempt ${event.attempt}/${event.of} — ${event.reason}; retrying in ${formatDuration(event.delay_ms)}`,
           ),
         );
         break;
       case 'step.confirm':
-        this.#line(
+        this.#stepText(
+          event.step,
           c.dim(
             `  ${event.approved ? '✓' : '✗'} ${event.step} ${event.approved ? 'approved' : 'declined'} by ${approverOf(event)}`,
           ),
         );
         break;
       case 'step.decision':
-        this.#line(c.dim(`  → ${event.by} chose ${event.choice} for ${event.step}`));
+        this.#stepText(
+          event.step,
+          c.dim(`  → ${event.by} chose ${event.choice} for ${event.step}`),
+        );
         break;
       case 'step.answer':
-        this.#line(
+        this.#stepText(
+          event.step,
           c.dim(
             `  ✎ ${event.step}: ${event.name} = ${JSON.stringify(raw.type === 'step.answer' ? raw.value : event.value)} (${event.given_before ? 'given with the run' : 'answered'} by ${event.by})`,
           ),
@@ -179,6 +191,19 @@ export class RunView {
         this.#updateSpinner();
         this.#stepLine(event, raw.type === 'step.end' ? raw.outputs : {});
         break;
+      case 'call.start':
+        this.#stepText(
+          event.step,
+          `  ${c.cyan('↳')} ${event.step}: ${c.bold(`call ${event.runbook.id}${event.section ? `#${event.section}` : ''}`)}${c.dim(` — ${event.runbook.title}`)}`,
+        );
+        break;
+      case 'call.end':
+        if (event.rolled_back)
+          this.#stepText(
+            `${event.step}/`,
+            c.yellow(`  ↺ ${event.step}: the called runbook's rollback ran`),
+          );
+        break;
       case 'section.end':
       case 'step.process':
         break;
@@ -208,41 +233,48 @@ export class RunView {
           : '';
     const symbol = this.#symbol(step);
     const condition = step.condition === undefined ? '' : c.yellow(`  if ${step.condition}`);
-    this.#line(`  ${symbol} ${label}${effect}${duration}${condition}`);
+    this.#stepText(step.id, `  ${symbol} ${label}${effect}${duration}${condition}`);
     const shown =
       step.status === 'planned' ||
       step.status === 'failed' ||
       step.status === 'succeeded' ||
       (step.status === 'skipped' && this.#mode === 'dry-run');
     if (step.command && shown) {
-      for (const line of step.command.split('\n')) this.#line(c.dim(`      $ ${line}`));
+      for (const line of step.command.split('\n'))
+        this.#stepText(step.id, c.dim(`      $ ${line}`));
     }
     if (
       step.effect === 'manual' &&
       typeof step.outputs.instruction === 'string' &&
       (step.status !== 'succeeded' || this.#mode === 'dry-run')
     ) {
-      for (const line of step.outputs.instruction.trim().split('\n')) this.#line(`      ${line}`);
+      for (const line of step.outputs.instruction.trim().split('\n'))
+        this.#stepText(step.id, `      ${line}`);
       if (typeof step.outputs.question === 'string')
-        this.#line(`      ${c.cyan('?')} asks for ${step.outputs.question}`);
+        this.#stepText(step.id, `      ${c.cyan('?')} asks for ${step.outputs.question}`);
     }
     if (step.reason && step.status !== 'succeeded') {
       const colour = step.status === 'failed' ? (step.finding ? c.yellow : c.red) : c.dim;
-      this.#line(colour(`      ${step.finding ? 'finding: ' : ''}${step.reason}`));
-      if (step.hint !== undefined) this.#line(`      ${c.cyan('hint:')} ${step.hint}`);
+      this.#stepText(step.id, colour(`      ${step.finding ? 'finding: ' : ''}${step.reason}`));
+      if (step.hint !== undefined) this.#stepText(step.id, `      ${c.cyan('hint:')} ${step.hint}`);
     }
-    for (const warning of step.warnings ?? []) this.#line(c.yellow(`      warning: ${warning}`));
+    for (const warning of step.warnings ?? [])
+      this.#stepText(step.id, c.yellow(`      warning: ${warning}`));
     if (
       step.status === 'succeeded' &&
       (step.section === 'diagnosis' || step.section === 'detection')
     ) {
       const stdout = typeof step.outputs.stdout === 'string' ? step.outputs.stdout.trimEnd() : '';
-      for (const line of boundedOutput(stdout)) this.#line(`      │ ${line}`);
+      for (const line of boundedOutput(stdout)) this.#stepText(step.id, `      │ ${line}`);
     }
     for (const name of step.captured ?? [])
-      this.#line(`      ${c.cyan('→')} ${visible(name)} = ${visible(preview(rawOutputs[name]))}`);
+      this.#stepText(
+        step.id,
+        `      ${c.cyan('→')} ${visible(name)} = ${visible(preview(rawOutputs[name]))}`,
+      );
     if (step.status === 'failed' && !step.finding && step.stderr_tail) {
-      for (const line of boundedOutput(step.stderr_tail)) this.#line(c.dim(`      │ ${line}`));
+      for (const line of boundedOutput(step.stderr_tail))
+        this.#stepText(step.id, c.dim(`      │ ${line}`));
     }
   }
 

@@ -11,7 +11,8 @@ import { runRunbook } from '../engine/run.js';
 import { resolveVars } from '../engine/vars.js';
 import { questionText } from '../schema/answers.js';
 import type { HostConfig } from '../schema/config.js';
-import { stepsOf, type Runbook } from '../schema/runbook.js';
+import { stepsOf, type Runbook, type Section, type Step } from '../schema/runbook.js';
+import type { CallableRunbook } from '../engine/options.js';
 import { answerKind, yesNo, type Scenario, type StepResult } from '../schema/scenario.js';
 import { compareExpectations } from './expect.js';
 
@@ -46,6 +47,16 @@ export interface ScenarioRunOptions {
   describeRemote: ProcessPort['describeRemote'];
   /** The exit code `runbook run` gives a run's status (src/cli/exit-codes.ts). */
   exitCode: (status: RunStatus) => number;
+  /** The runbook directories, where the runbooks its `call:` steps name are found; the runbook's
+   * own directory is always searched. */
+  dirs?: readonly string[];
+}
+
+/** A runbook under test with the runbooks it calls (docs/format.md#sub-runbooks). */
+export interface ScenarioCalls {
+  calls: ReadonlyMap<string, CallableRunbook>;
+  /** Its steps and the called ones, under their ids in a run. */
+  steps: ReadonlyArray<{ section: Section; step: Step }>;
 }
 
 /** A prompt the scenario does not answer: the scenario fails with this message. */
@@ -61,6 +72,7 @@ export async function runScenario(
   file: string,
   scenario: Scenario,
   options: ScenarioRunOptions,
+  called?: ScenarioCalls,
 ): Promise<ScenarioResult> {
   const started = monotonicMs();
   const done = (failures: string[], when = new Map<string, WhenSides>()): ScenarioResult => ({
@@ -97,12 +109,15 @@ export async function runScenario(
       const step = steps.get(id);
       return step !== undefined && answerKind(step) === kind;
     });
-  const steps = new Map(stepsOf(runbook).map(({ step }) => [step.id, step]));
+  const steps = new Map(
+    (called?.steps ?? stepsOf(runbook)).map(({ step }) => [step.id, step] as const),
+  );
   let result;
   try {
     result = await runRunbook({
       runbook: subject,
       file,
+      ...(called && called.calls.size > 0 ? { calls: called.calls } : {}),
       runId: `test-${runbook.id}`,
       vars,
       redactor: runRedactor(vars, {}),

@@ -10,13 +10,20 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../common/errors.js';
-import { NotFoundError } from '../common/errors.js';
+import { InvalidRunbookError, NotFoundError } from '../common/errors.js';
 import { displayPath, loadRunbookFile, type LoadOptions } from '../schema/load.js';
 import { stepsOf, type Runbook } from '../schema/runbook.js';
 import { checkScenarios, parseScenarioFile, SCENARIO_SUFFIX } from '../schema/scenario.js';
 import { runbookSeverityLevels } from '../schema/semantics.js';
 import { LIMITS } from '../schema/yaml-source.js';
-import { runScenario, type ScenarioResult, type ScenarioRunOptions } from './run.js';
+import {
+  runScenario,
+  type ScenarioCalls,
+  type ScenarioResult,
+  type ScenarioRunOptions,
+} from './run.js';
+import { loadCalled } from '../schema/load-calls.js';
+import { expandSteps } from '../schema/calls.js';
 
 /** One scenario file's outcome: its scenarios' results, or why they could not run. */
 export interface ScenarioFileResult {
@@ -139,13 +146,34 @@ export async function runScenarioFile(
       id,
       loaded.file,
     );
+  // The runbooks it calls: in the runbook directories, or beside it.
+  let called: ScenarioCalls;
+  try {
+    const calls = await loadCalled(
+      { file: loaded.file, runbook },
+      [...(options.dirs ?? []), dirname(runbookPath)],
+      load,
+    );
+    const expanded = expandSteps(runbook, (name) => calls.get(name)?.runbook);
+    called = {
+      calls,
+      steps: expanded.map((entry) => ({
+        section: entry.section,
+        step: { ...entry.step, id: entry.id },
+      })),
+    };
+  } catch (error) {
+    if (!(error instanceof InvalidRunbookError)) throw error;
+    return failed(error.diagnostics, id, loaded.file);
+  }
   const problems = checkScenarios(source, file, runbook, {
     severityLevels: runbookSeverityLevels(runbook, load.config.schemes, load.config.defaultScheme),
+    steps: called.steps,
   });
   if (problems.some((d) => d.severity === 'error')) return failed(problems, id, loaded.file);
   const scenarios: ScenarioResult[] = [];
   for (const scenario of file.scenarios)
-    scenarios.push(await runScenario(runbook, loaded.file, scenario, options));
+    scenarios.push(await runScenario(runbook, loaded.file, scenario, options, called));
   return { id, file: shown, runbookFile: loaded.file, scenarios, diagnostics: problems, runbook };
 }
 

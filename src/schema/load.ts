@@ -19,7 +19,7 @@ import type { ParseCache } from './parse-cache.js';
 import { mentionsPatterns } from './regex.js';
 import { checkSemantics, collectSteps } from './semantics.js';
 import { suggest } from './suggest.js';
-import { LIMITS, parseYaml, tooLarge, type ParsedYaml } from './yaml-source.js';
+import { LIMITS, parseYaml, tooLarge, type ParsedYaml, type YamlSource } from './yaml-source.js';
 import { accepts } from './zod-accept.js';
 import { diagnosticsFromZod, zodIssues } from './zod-diagnostics.js';
 
@@ -361,6 +361,20 @@ export async function findRunbook(
       ? `did you mean "${near}"? (list them with: runbook list)`
       : 'list them with: runbook list',
   );
+}
+
+/** A runbook file's text with positions, for diagnostics found after it was loaded (the checks of
+ * its calls, which need other runbooks); undefined when it can no longer be read. */
+export function runbookSource(
+  file: string,
+  shown: string,
+  options: Pick<LoadOptions, 'config'>,
+): YamlSource | undefined {
+  const maxBytes = options.config.maxFileBytes ?? LIMITS.maxBytes;
+  const read = readRunbookBytes(file, maxBytes);
+  if (!read.ok) return undefined;
+  const parsed = parseYaml(shown, read.bytes, 'runbook', maxBytes);
+  return parsed.ok ? parsed.source : undefined;
 }
 
 function escapeRegExp(text: string): string {

@@ -12,6 +12,8 @@ z.config({ jitless: true });
 export const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 export const VAR_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const USES_PATTERN = /^[a-z][a-z0-9_-]*\.[a-z][a-z0-9_-]*$/;
+/** `call:` as a string: a runbook id, or `<id>#<section>` (docs/format.md#sub-runbooks). */
+export const CALL_PATTERN = /^[a-z0-9][a-z0-9-]*(?:#[a-z]+)?$/;
 
 export const SECTIONS = [
   'detection',
@@ -85,6 +87,27 @@ function buildSchemas() {
         .regex(USES_PATTERN, { error: 'expected <adapter>.<action>, e.g. http.get' })
         .optional(),
       with: z.record(z.string(), z.unknown()).optional(),
+      call: z
+        .union(
+          [
+            z.string().regex(CALL_PATTERN, {
+              error: 'expected a runbook id, or <id>#<section>, e.g. pg-replication#resolution',
+            }),
+            z.strictObject({
+              runbook: id,
+              section: z
+                .enum(SECTIONS, {
+                  error: `expected a section: ${SECTIONS.join(', ')}`,
+                })
+                .optional(),
+            }),
+          ],
+          { error: 'expected a runbook id, <id>#<section>, or { runbook, section }' },
+        )
+        .optional()
+        .describe(
+          'Run another runbook (or one section of it) here, its with: giving its vars (docs/format.md#sub-runbooks)',
+        ),
       manual: z.string().min(1).optional().describe('An instruction for a human'),
       input: z
         .strictObject({

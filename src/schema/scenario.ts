@@ -167,6 +167,9 @@ export function parseScenarioFile(shown: string, bytes: Uint8Array): ParsedScena
 export interface ScenarioCheckOptions {
   /** The runbook's severity levels (semantics.ts runbookSeverityLevels). */
   severityLevels: readonly string[];
+  /** Its steps with those of the runbooks it calls, under their ids in a run (`<call>/<step>`,
+   * docs/format.md#sub-runbooks); its own when absent. */
+  steps?: ReadonlyArray<{ section: Section; step: Step }>;
 }
 
 /**
@@ -182,7 +185,7 @@ export function checkScenarios(
 ): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const steps = new Map<string, { section: Section; step: Step }>(
-    stepsOf(runbook).map((entry) => [entry.step.id, entry]),
+    (options.steps ?? stepsOf(runbook)).map((entry) => [entry.step.id, entry]),
   );
   const ids = [...steps.keys()];
   const unknownStep = (path: PathSegment[], id: string, key?: string): void => {

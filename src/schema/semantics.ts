@@ -109,7 +109,7 @@ function analyzeExpression(
 }
 
 /** A step's actions: it has exactly one. */
-const ACTIONS = ['run', 'uses', 'manual'] as const;
+const ACTIONS = ['run', 'uses', 'manual', 'call'] as const;
 /** The keys of a step whose strings may hold `${{ }}`, besides its expressions. */
 const TEMPLATED_KEYS = ['run', 'with', 'manual', 'name', 'env'] as const;
 
@@ -430,15 +430,16 @@ export function checkSemantics(
     const own: Scope = { step: stepAt, outputs: true };
     const ownCondition: Scope = { step: stepAt, outputs: true, condition: true };
     const actions = ACTIONS.filter((key) => step[key] !== undefined);
-    if (actions.length === 0) at(path, 'a step needs one of run:, uses: or manual:');
+    if (actions.length === 0) at(path, 'a step needs one of run:, uses:, manual: or call:');
     else if (actions.length > 1)
       at(
         [...path, actions[1] ?? 'run'],
         `a step has exactly one action, but this one has ${actions.join(' and ')}`,
         { hint: 'split it into two steps' },
       );
-    if (step.with !== undefined && step.uses === undefined)
-      at([...path, 'with'], 'with: only goes with uses:');
+    if (step.with !== undefined && step.uses === undefined && step.call === undefined)
+      at([...path, 'with'], 'with: only goes with uses: or call:');
+    if (step.call !== undefined) checkCallStep(path, step, at);
     checkQuestion(path, step, expressions, at);
 
     // An empty one is the schema's to report ("must not be empty"), once.
@@ -881,6 +882,44 @@ function protoKeyParents(
   }
   return found;
 }
+
+/** What a `call:` step may hold besides its call (docs/format.md#sub-runbooks): the rest belongs to
+ * the steps it calls. A section it names is one there is. */
+function checkCallStep(path: PathSegment[], step: Raw, at: At): void {
+  // `runbook check` runs detection checks one by one, for real: each is one action.
+  if (path[0] === 'detection')
+    at([...path, 'call'], 'call: does not go in detection.checks', {
+      hint: 'runbook check runs each detection check on its own: call from diagnosis: or later',
+    });
+  for (const key of CALL_STEP_REFUSES)
+    if (step[key] !== undefined)
+      at([...path, key], `${key}: does not go with call:`, {
+        hint: `${key}: belongs on the called runbook's steps`,
+      });
+  if (typeof step.call !== 'string' || !step.call.includes('#')) return;
+  const section = step.call.slice(step.call.indexOf('#') + 1);
+  if (!(SECTIONS as readonly string[]).includes(section)) {
+    const guess = suggest(section, SECTIONS);
+    at([...path, 'call'], `call: unknown section "${section}"`, {
+      hint: guess ? `did you mean "${guess}"?` : `sections: ${SECTIONS.join(', ')}`,
+    });
+  }
+}
+
+/** The keys a `call:` step refuses: they are about one action or process. */
+const CALL_STEP_REFUSES = [
+  'retry',
+  'timeout',
+  'on',
+  'env',
+  'effect',
+  'capture',
+  'expect',
+  'dry_run',
+  'check',
+  'parallel',
+  'confirm',
+] as const;
 
 /** Every step of a runbook's raw data (valid or not), with its path, in run order. */
 export function collectSteps(data: Raw): RawStep[] {

@@ -47,9 +47,11 @@ export function planResume(
   runbook: Runbook,
   hashes: Record<string, string>,
   fileHash: string,
+  /** Its steps in run order with those of the runbooks it calls, under their ids in the run
+   * (docs/format.md#sub-runbooks); its own when absent. */
+  all: ReadonlyArray<{ section: Section; step: Step }> = stepsOf(runbook),
 ): ResumePlan {
   const latest = new Map(record.steps.map((step) => [step.id, step as JournalledRecord]));
-  const all = stepsOf(runbook);
   const ids = new Set(all.map(({ step }) => step.id));
   const journalled: JournalledRecord[] = [];
   let from: string | undefined;
