@@ -142,8 +142,8 @@ export async function loadRunbooks(file: string, options: LoadOptions): Promise<
 }
 
 /**
- * The runbook of a file: its only one, or the one with `id` when it holds several. A file of
- * several runbooks asked for none, or for an id it does not hold, gives an error diagnostic.
+ * The runbook of a file: its only one (whatever its id), or the one with `id` of a catalog. A
+ * catalog asked for none, or for an id it does not hold, gives an error diagnostic.
  */
 export async function loadRunbookFile(
   file: string,
@@ -156,8 +156,8 @@ export async function loadRunbookFile(
 function pickRunbook(all: LoadedRunbook[], id: string | undefined): LoadedRunbook {
   const [first] = all;
   if (!first) throw new Error('a file gives at least one result');
-  if (all.length === 1 && (id === undefined || !first.runbook || first.runbook.id === id))
-    return first;
+  // A file of one runbook gives it whatever its id: the caller compares, and says so its own way.
+  if (all.length === 1 && (first.catalog !== true || first.runbook?.id === id)) return first;
   const found = id === undefined ? undefined : all.find((one) => one.runbook?.id === id);
   if (found) return found;
   const invalid = all.filter((one) => !one.runbook);
@@ -535,6 +535,24 @@ function unreadable(path: string, error: unknown): NotFoundError {
       ? 'give the runbook directory with --dir or RUNBOOK_DIR, or list it under dirs: in runbook.config.yaml'
       : undefined,
   );
+}
+
+/** The valid runbooks with this id in the given runbook files (a catalog's among them): only the
+ * files holding an `id:` line with it are parsed. */
+export async function runbooksWithId(
+  id: string,
+  files: readonly string[],
+  options: LoadOptions,
+): Promise<LoadedRunbook[]> {
+  const idLine = new RegExp(`^[ \\t-]*id:[ \\t]*(["']?)${escapeRegExp(id)}\\1[ \\t]*(#.*)?$`, 'm');
+  const found: LoadedRunbook[] = [];
+  for (const file of files) {
+    const read = readRunbookBytes(file, options.config.maxFileBytes ?? LIMITS.maxBytes);
+    if (!read.ok || !idLine.test(read.bytes.toString('utf8'))) continue;
+    for (const loaded of await loadRunbooks(file, options))
+      if (loaded.runbook?.id === id) found.push(loaded);
+  }
+  return found;
 }
 
 /** Finds a runbook by id: first by file name (`<id>.yaml`), else by reading every file. Two files
