@@ -128,6 +128,24 @@ export async function runScenarioFile(
       ],
       id,
     );
+  // A valid catalog beside it that does not hold the id: the name is wrong, not the catalog.
+  if (!loaded.runbook && loaded.catalog && loaded.diagnostics.length === 1)
+    return failed(
+      [
+        source.diagnosticAtPath(
+          file.runbook === undefined ? [] : ['runbook'],
+          `no runbook ${id} in ${loaded.file}, nor in another runbook file of this directory`,
+          {
+            hint: (loaded.diagnostics[0]?.message ?? '').replace(
+              /^.*\(it holds (.*)\)$/,
+              'its ids: $1',
+            ),
+          },
+        ),
+      ],
+      id,
+      loaded.file,
+    );
   if (!loaded.runbook)
     return failed(
       [
