@@ -146,7 +146,7 @@ describe('catalogs through the CLI', () => {
       ].join('\n'),
     );
     expect(run).toMatch(
-      /^An inactive replication slot holds back WAL {2}pg-replication-slot-inactive {2}SEV3\n/,
+      /^An inactive replication slot holds back WAL {2}pg-replication-slot-inactive {2}SEV3 · postgres\n/,
     );
     const journal = /journal: (\S+\.jsonl)\n$/.exec(stdout)?.[1];
     expect(journal).toBeDefined();
