@@ -113,7 +113,7 @@ describe('a file of --- documents', () => {
         (d) => `${d.line}:${d.col} ${d.message}`,
       ),
     ).toEqual([
-      '1:1 the file holds 2 runbooks (pg-replication-lag, pg-xid-wraparound): name one by its id',
+      '1:1 the file holds 2 runbooks (valid: pg-replication-lag, pg-xid-wraparound): name one by its id',
     ]);
   });
 

@@ -100,7 +100,7 @@ describe('YAML aliases and merges', () => {
     expect(problems(step('    run: "true"\n') + '---\nid: b\n')).toEqual([
       '7:1 missing required key "title"',
       '7:1 a runbook needs at least one step or detection check, or guidance',
-      '1:1 the file holds 2 runbooks (a): name one by its id',
+      '1:1 the file holds 2 runbooks (valid: a): name one by its id',
     ]);
   });
 

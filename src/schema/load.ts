@@ -53,11 +53,14 @@ export interface ParseOptions extends Pick<LoadOptions, 'config' | 'strict' | 'c
   expressions: Expressions;
 }
 
-/** What a cache entry holds: the valid runbooks of a file and their warnings. */
-interface CachedLoad {
-  runbooks: Array<{ runbook: Runbook; diagnostics: Diagnostic[]; at: Position | undefined }>;
-  catalog: boolean;
-}
+/** What a cache entry holds: a valid runbook and its warnings; for a catalog, each of its
+ * runbooks (all valid) with where it is. */
+type CachedLoad =
+  | { runbook: Runbook; diagnostics: Diagnostic[] }
+  | {
+      runbooks: Array<{ runbook: Runbook; diagnostics: Diagnostic[]; at: Position | undefined }>;
+      catalog: true;
+    };
 
 export interface Position {
   line: number;
@@ -98,16 +101,22 @@ export async function loadRunbooks(file: string, options: LoadOptions): Promise<
   const text = cache ? bytes.toString('latin1') : '';
   const fingerprint = cache ? loadFingerprint(options) : '';
   const hit = cache?.get(file, text, fingerprint) as CachedLoad | undefined;
-  if (hit && Array.isArray(hit.runbooks) && hit.runbooks.length > 0) {
-    const catalog = hit.catalog === true;
+  if (hit && 'runbook' in hit && hit.runbook)
+    return [
+      {
+        file: shown,
+        runbook: hit.runbook,
+        diagnostics: hit.diagnostics.map((diagnostic) => ({ ...diagnostic, file: shown })),
+      },
+    ];
+  if (hit && 'runbooks' in hit && Array.isArray(hit.runbooks) && hit.runbooks.length > 0)
     return hit.runbooks.map(({ runbook, diagnostics, at }) => ({
       file: shown,
       runbook,
       diagnostics: diagnostics.map((diagnostic) => ({ ...diagnostic, file: shown })),
       at,
-      ...(catalog ? { catalog } : {}),
+      catalog: true,
     }));
-  }
   const parsed = parseYamlDocuments(shown, bytes, 'runbook', maxBytes);
   if (!parsed.ok) return [{ file: shown, runbook: undefined, diagnostics: parsed.diagnostics }];
   const documents = parsed.documents.filter((document) => document.ok);
@@ -127,15 +136,19 @@ export async function loadRunbooks(file: string, options: LoadOptions): Promise<
     adapters,
     expressions,
   });
-  if (cache && loaded.every((one) => one.runbook)) {
-    const entry: CachedLoad = {
-      runbooks: loaded.map((one) => ({
-        runbook: one.runbook as Runbook,
-        diagnostics: one.diagnostics,
-        at: one.at,
-      })),
-      catalog: loaded.some((one) => one.catalog === true),
-    };
+  const [only] = loaded;
+  if (cache && only && loaded.every((one) => one.runbook)) {
+    const entry: CachedLoad =
+      loaded.length === 1 && only.catalog !== true
+        ? { runbook: only.runbook as Runbook, diagnostics: only.diagnostics }
+        : {
+            runbooks: loaded.map((one) => ({
+              runbook: one.runbook as Runbook,
+              diagnostics: one.diagnostics,
+              at: one.at,
+            })),
+            catalog: true,
+          };
     cache.set(file, text, fingerprint, entry);
   }
   return loaded;
@@ -174,7 +187,7 @@ function pickRunbook(all: LoadedRunbook[], id: string | undefined): LoadedRunboo
         severity: 'error',
         message:
           id === undefined
-            ? `the file holds ${all.length} runbooks (${ids.join(', ')}): name one by its id`
+            ? `the file holds ${all.length} runbooks${ids.length > 0 ? ` (valid: ${ids.join(', ')})` : ', none of them valid'}: name one by its id`
             : `the file holds no valid runbook with id "${id}"${ids.length > 0 ? ` (it holds ${ids.join(', ')})` : ''}`,
       },
     ],
@@ -580,7 +593,7 @@ export async function findRunbook(
     matches.push(...found);
     // A file named after the id that does not load is the one meant: its errors are the answer.
     if (found.length === 0 && byName.length === 1 && byName[0] === file) {
-      const named = pickRunbook(all, undefined);
+      const named = pickRunbook(all, id);
       if (!named.runbook) matches.push(named);
     }
   }
@@ -594,7 +607,7 @@ export async function findRunbook(
         line: match.at?.line ?? 1,
         col: match.at?.col ?? 1,
         severity: 'error' as const,
-        message: `runbook id "${id}" is defined ${matches.length} times: ${matches.map(where).join(', ')}`,
+        message: `runbook id "${id}" is defined ${new Set(matches.map((m) => m.file)).size === matches.length ? `in ${matches.length} files` : `${matches.length} times`}: ${matches.map(where).join(', ')}`,
       })),
       'give each runbook its own id (the file is runbooks/<area>/<id>.yaml, or one entry of a catalog)',
     );
