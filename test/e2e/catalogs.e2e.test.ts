@@ -207,4 +207,41 @@ describe('catalogs through the CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('did you mean "kube-job-failed"?');
   });
+
+  it("runbook test runs the scenarios of a catalog's runbooks, each named by runbook: <id>", async () => {
+    const result = await runBin(['test', CATALOGS, '--format', 'json'], {
+      cwd: outside.path,
+      env: env(),
+    });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      runbooks: Array<{
+        id: string;
+        runbook_file: string;
+        scenarios: Array<{ status: string }>;
+      }>;
+    };
+    expect(
+      report.runbooks.map((one) => [one.id, one.runbook_file, one.scenarios.map((s) => s.status)]),
+    ).toEqual([
+      ['kube-pod-crash-looping', join(CATALOGS, 'kubernetes-mixin.yaml'), ['passed']],
+      ['kube-job-failed', join(CATALOGS, 'kubernetes-mixin.yaml'), ['passed']],
+    ]);
+  });
+
+  it('a scenario file naming an id its catalog does not hold is an error at runbook:', async () => {
+    const tests = join(outside.path, 'tests');
+    mkdirSync(tests);
+    copyFileSync(join(CATALOGS, 'kubernetes-mixin.yaml'), join(tests, 'kubernetes-mixin.yaml'));
+    writeFileSync(
+      join(tests, 'kubernetes-mixin.test.yaml'),
+      'runbook: kube-job-faild\nscenarios:\n  - name: x\n    expect: { status: succeeded }\n',
+    );
+    const result = await runBin(['test', tests], { cwd: outside.path, env: env() });
+    expect(result.code).toBe(2);
+    expect(result.stdout.split('\n').slice(0, 2)).toEqual([
+      'tests/kubernetes-mixin.test.yaml (kube-job-faild)',
+      '  tests/kubernetes-mixin.test.yaml:1:10: error: no runbook kube-job-faild in tests/kubernetes-mixin.yaml, nor in another runbook file of this directory',
+    ]);
+  });
 });
