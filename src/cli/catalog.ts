@@ -1,4 +1,4 @@
-import { findRunbookFiles, loadRunbookFile, type LoadedRunbook } from '../schema/load.js';
+import { findRunbookFiles, loadRunbooks, type LoadedRunbook } from '../schema/load.js';
 import type { Runbook } from '../schema/runbook.js';
 import { runbookSeverityLevels } from '../schema/semantics.js';
 import type { CliSetup } from './setup.js';
@@ -8,18 +8,19 @@ export interface CatalogEntry {
   runbook: Runbook;
 }
 
-/** Every valid runbook in the runbook directories, and the files that failed to load. */
+/** Every valid runbook in the runbook directories (each of a catalog file's), and those that
+ * failed to load. */
 export async function loadCatalog(
   cli: CliSetup,
 ): Promise<{ entries: CatalogEntry[]; invalid: LoadedRunbook[] }> {
   const files = await findRunbookFiles(cli.dirs);
   const entries: CatalogEntry[] = [];
   const invalid: LoadedRunbook[] = [];
-  for (const file of files) {
-    const loaded = await loadRunbookFile(file, cli.load);
-    if (loaded.runbook) entries.push({ file: loaded.file, runbook: loaded.runbook });
-    else invalid.push(loaded);
-  }
+  for (const file of files)
+    for (const loaded of await loadRunbooks(file, cli.load)) {
+      if (loaded.runbook) entries.push({ file: loaded.file, runbook: loaded.runbook });
+      else invalid.push(loaded);
+    }
   return { entries, invalid };
 }
 

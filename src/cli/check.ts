@@ -20,7 +20,7 @@ import { loadRequest } from '../adapters/support/request.js';
 import { nagiosText, prometheusText } from '../report/check.js';
 import { DURATION_PATTERN, parseDuration, withinMaxDuration } from '../common/duration.js';
 import { findRunbook } from '../schema/load.js';
-import type { Runbook } from '../schema/runbook.js';
+import { stepsOf, type Runbook } from '../schema/runbook.js';
 import { failedExpectationState, resolveScheme } from '../schema/severity.js';
 import { runbookSeverityLevels } from '../schema/semantics.js';
 import { loadCatalog, matchesSelection } from './catalog.js';
@@ -198,7 +198,8 @@ async function selectTargets(
       for (const broken of invalid)
         failed.push(
           unknownResult(
-            broken.file,
+            // One runbook of a catalog is named by its line in the file.
+            `${broken.file}${broken.catalog && broken.at ? `:${broken.at.line}` : ''}`,
             `invalid runbook: ${broken.diagnostics[0]?.message ?? 'see runbook validate'} (runbook validate ${broken.file})`,
           ),
         );
@@ -209,7 +210,14 @@ async function selectTargets(
     if (checkStepsOf(runbook).length === 0) {
       if (ids.includes(runbook.id))
         failed.push(
-          unknownResult(runbook.id, 'no checks: add detection.checks or check: true', runbook),
+          unknownResult(
+            runbook.id,
+            stepsOf(runbook).length === 0
+              ? 'nothing to check: a documentation-only runbook (no steps; read it with: runbook run ' +
+                  `${runbook.id})`
+              : 'no checks: add detection.checks or check: true',
+            runbook,
+          ),
         );
       continue;
     }

@@ -4,6 +4,7 @@ import { colorsFor, type Io } from './io.js';
 import { setup } from './setup.js';
 import { defineCommand, dirFlag, flag, jsonFlag, type Values } from './define.js';
 import { visible } from '../report/visible.js';
+import { isDocumentationOnly } from '../schema/guidance.js';
 
 const flags = {
   dir: dirFlag,
@@ -33,14 +34,19 @@ async function listRunbooks(options: Values<typeof flags>, io: Io): Promise<numb
       service: runbook.service ?? null,
       tags: runbook.tags ?? [],
       file,
+      documentation_only: isDocumentationOnly(runbook),
     }));
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   } else {
     const colors = colorsFor(io.stdout, io.env);
     const rows = selected.map(({ runbook }) =>
-      [runbook.id, severityText(runbook) || '-', runbook.service ?? '-', runbook.title].map(
-        visible,
-      ),
+      [
+        runbook.id,
+        severityText(runbook) || '-',
+        runbook.service ?? '-',
+        // A runbook with no steps is read, not run (docs/format.md).
+        isDocumentationOnly(runbook) ? `${runbook.title} (guidance only)` : runbook.title,
+      ].map(visible),
     );
     const header = ['ID', 'SEVERITY', 'SERVICE', 'TITLE'];
     const widths = header.map((h, i) =>
@@ -55,9 +61,11 @@ async function listRunbooks(options: Values<typeof flags>, io: Io): Promise<numb
     }
   }
   for (const broken of invalid) {
-    io.stderr.write(
-      `warning: ${broken.file} is not a valid runbook and is not listed; see: runbook validate ${broken.file}\n`,
-    );
+    // One runbook of a catalog file is named by where it starts in the file.
+    const what = broken.catalog
+      ? `the runbook at ${broken.file}${broken.at ? `:${broken.at.line}` : ''} is not valid`
+      : `${broken.file} is not a valid runbook`;
+    io.stderr.write(`warning: ${what} and is not listed; see: runbook validate ${broken.file}\n`);
   }
   // Runbook files that are all invalid: nothing can be run from here, and a script should know.
   return entries.length === 0 && invalid.length > 0 ? EXIT.usage : EXIT.ok;

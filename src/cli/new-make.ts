@@ -2,7 +2,7 @@ import { shellQuote } from '../common/quote.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../common/errors.js';
-import { displayPath } from '../schema/load.js';
+import { displayPath, findRunbookFiles, runbooksWithId } from '../schema/load.js';
 import { ID_PATTERN } from '../schema/runbook.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
@@ -37,6 +37,20 @@ export async function newRunbook(id: string, options: NewOptions, io: Io): Promi
     throw new UsageError(
       `${existing.map((file) => displayPath(file, io.cwd)).join(' and ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written`,
       'pass --force to overwrite, or choose another id',
+    );
+  // An id taken by another file, or by an entry of a catalog, would make `runbook run` refuse both.
+  const elsewhere = (
+    await runbooksWithId(
+      id,
+      await findRunbookFiles(cli.dirs.filter((one) => existsSync(one))),
+      cli.load,
+    )
+  ).filter((loaded) => resolve(io.cwd, loaded.file) !== runbookFile);
+  const [taken] = elsewhere;
+  if (taken)
+    throw new UsageError(
+      `runbook id "${id}" is taken: ${taken.file}${taken.at ? `:${taken.at.line}` : ''} defines it; nothing was written`,
+      'choose another id',
     );
   const files = renderTemplate(id, options.template, dir);
   try {

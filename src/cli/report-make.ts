@@ -71,7 +71,8 @@ async function runbookOf(record: RunRecord, cli: CliSetup, io: Io): Promise<Runb
   const base = (start?.type === 'run.start' ? start.origin?.cwd : undefined) ?? io.cwd;
   const recorded = resolve(base, record.runbook.file);
   let problem: string | undefined;
-  const loaded = await loadRunbookFile(recorded, cli.load);
+  // A catalog file holds several runbooks: the one of the run is taken by its id.
+  const loaded = await loadRunbookFile(recorded, cli.load, id);
   if (loaded.runbook?.id === id) return found(loaded.runbook, record.runbook.file);
   if (loaded.runbook) problem = `${record.runbook.file} now holds runbook "${loaded.runbook.id}"`;
   else {

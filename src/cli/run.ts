@@ -55,6 +55,10 @@ import { timeoutSignal } from '../common/abort.js';
 import { runJson } from '../report/json.js';
 import { asRunSteps, withCalls } from './calls.js';
 import type { CallableRunbook } from '../engine/options.js';
+import { loader } from '../common/lazy.js';
+
+/** The guidance of a documentation-only runbook: only such a run needs it. */
+const loadGuidance = loader('the guidance view', () => import('../report/guidance.js'));
 
 const flags = {
   dir: dirFlag,
@@ -136,6 +140,9 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
   }
   if (options.from !== undefined) warnFrom(io, runbook, options.from);
   const mode: RunMode = options.dryRun ? 'dry-run' : options.readOnly ? 'read-only' : 'execute';
+  // A documentation-only runbook's run is its guidance, printed first (docs/format.md).
+  if (allSteps.length === 0 && options.format === 'text')
+    io.stdout.write((await loadGuidance()).guidanceText(runbook, colorsFor(io.stdout, io.env)));
   const hashes = await runbookHashes(io.cwd, file, runbook);
   return executeRun(io, {
     cli,
@@ -375,7 +382,16 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
       view?.summary(result);
       break;
     case 'json':
-      io.stdout.write(runJson(result, exitCodeForRun(result.status), vars));
+      io.stdout.write(
+        runJson(
+          result,
+          exitCodeForRun(result.status),
+          vars,
+          stepsOf(request.runbook).length === 0
+            ? (await loadGuidance()).guidanceJson(request.runbook)
+            : undefined,
+        ),
+      );
       break;
     case 'junit':
       io.stdout.write(runJunit(result, vars));

@@ -49,7 +49,17 @@ async function showRunbook(
         effect: showEffect(entry.step, adapters),
       }));
     io.stdout.write(
-      `${JSON.stringify({ file, ...runbook, step_outputs: stepOutputs, ...(calledSteps.length > 0 ? { called_steps: calledSteps } : {}) }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          file,
+          ...runbook,
+          step_outputs: stepOutputs,
+          ...(calledSteps.length > 0 ? { called_steps: calledSteps } : {}),
+          documentation_only: stepsOf(runbook).length === 0,
+        },
+        null,
+        2,
+      )}\n`,
     );
     return EXIT.ok;
   }
@@ -81,6 +91,10 @@ function renderRunbook(
   if (meta) out.push(meta);
   out.push(c.dim(file));
   if (runbook.summary) out.push('', runbook.summary.trim());
+  if (stepsOf(runbook).length === 0)
+    out.push('', c.yellow('Documentation only: no steps; `runbook run` prints its guidance'));
+  if (runbook.description?.trim())
+    out.push('', c.bold('Description'), ...indent(runbook.description));
 
   const vars = Object.entries(runbook.vars ?? {});
   if (vars.length) {
@@ -131,6 +145,13 @@ function renderRunbook(
         `  after ${String(rule.after)}${severity}: ${rule.to}${rule.via ? ` via ${rule.via}` : ''}`,
       );
     }
+  }
+  if (runbook.references?.length) {
+    out.push('', c.bold('Links'));
+    for (const reference of runbook.references)
+      out.push(
+        `  - ${typeof reference === 'string' ? reference : `${reference.title}: ${reference.url}`}`,
+      );
   }
   if (runbook.communication)
     out.push(
@@ -203,6 +224,13 @@ function outputNames(step: Step, adapters: LoadedAdapters): string[] | undefined
         : undefined;
   if (!declared) return undefined;
   return [...new Set([...Object.keys(declared), ...Object.keys(step.capture ?? {})])];
+}
+
+function indent(text: string): string[] {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => `  ${line}`);
 }
 
 function capitalize(text: string): string {

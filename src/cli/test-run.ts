@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { NotFoundError, UsageError } from '../common/errors.js';
-import { displayPath, findRunbook, findRunbookFiles, loadRunbookFile } from '../schema/load.js';
+import { displayPath, findRunbook, findRunbookFiles, loadRunbooks } from '../schema/load.js';
 import { ID_PATTERN } from '../schema/runbook.js';
 import { SCENARIO_SUFFIX } from '../schema/scenario.js';
 import {
@@ -48,7 +48,9 @@ export async function testCommand(
       if (!/\.ya?ml$/.test(path)) dirs.push(path);
     } else if (ID_PATTERN.test(target) && targets.length > 0) {
       const { file } = await findRunbook(target, cli.dirs, cli.load);
-      const scenarios = scenarioFileOf(resolve(io.cwd, file));
+      // A catalog's runbook may have `<id>.test.yaml` of its own beside the catalog (docs/testing.md).
+      const own = join(dirname(resolve(io.cwd, file)), `${target}.test.yaml`);
+      const scenarios = existsSync(own) ? own : scenarioFileOf(resolve(io.cwd, file));
       if (!existsSync(scenarios))
         throw new UsageError(
           `runbook ${target} has no scenarios: ${displayPath(scenarios, io.cwd)} does not exist`,
@@ -82,19 +84,20 @@ export async function testCommand(
   if (options.coverage) {
     coverage = [];
     const tested = new Set<string>();
+    // Each runbook by file and id: a catalog file holds several.
+    const key = (file: string, id: string): string => `${resolve(io.cwd, file)}\0${id}`;
     for (const result of results)
       if (result.runbook && result.runbookFile) {
-        tested.add(resolve(io.cwd, result.runbookFile));
+        tested.add(key(result.runbookFile, result.runbook.id));
         coverage.push(coverageOf(result.runbook, result.runbookFile, result.scenarios));
       }
     // A runbook with a when: and no scenario file covers none of its sides.
-    for (const file of dirs.length > 0 ? await findRunbookFiles(dirs) : []) {
-      if (tested.has(file)) continue;
-      const loaded = await loadRunbookFile(file, cli.load);
-      if (!loaded.runbook) continue;
-      const entry = coverageOf(loaded.runbook, loaded.file, []);
-      if (entry.conditions.length > 0) coverage.push(entry);
-    }
+    for (const file of dirs.length > 0 ? await findRunbookFiles(dirs) : [])
+      for (const loaded of await loadRunbooks(file, cli.load)) {
+        if (!loaded.runbook || tested.has(key(file, loaded.runbook.id))) continue;
+        const entry = coverageOf(loaded.runbook, loaded.file, []);
+        if (entry.conditions.length > 0) coverage.push(entry);
+      }
   }
 
   const report: TestReport = { files: results, coverage };

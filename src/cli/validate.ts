@@ -5,7 +5,7 @@ import { locate } from '../schema/load-calls.js';
 import type { LoadOptions } from '../schema/load.js';
 import type { Runbook } from '../schema/runbook.js';
 import type { CliSetup } from './setup.js';
-import { displayPath, findRunbookFiles, loadRunbookFile } from '../schema/load.js';
+import { displayPath, findRunbookFiles, loadRunbooks } from '../schema/load.js';
 import { formatDiagnostic } from '../report/diagnostics.js';
 import { validationJunit } from '../report/junit.js';
 import { EXIT } from './exit-codes.js';
@@ -49,33 +49,57 @@ async function validateFiles(
   const targets = paths.length > 0 ? paths.map((path) => resolve(io.cwd, path)) : cli.dirs;
   const files = await findRunbookFiles(targets);
   const results: FileResult[] = [];
-  const seen = new Map<string, string>();
+  const seen = new Map<
+    string,
+    { here: string; result: FileResult; line: number; col: number; told: boolean }
+  >();
   // Only the diagnostics and the ids are read of the files.
   const load = { ...cli.load, checkOnly: true };
-  for (const file of files) {
-    const loaded = await loadRunbookFile(file, load);
-    const result: FileResult = {
-      file: loaded.file,
-      id: loaded.runbook?.id,
-      diagnostics: loaded.diagnostics,
-      runbook: loaded.runbook,
-    };
-    const id = loaded.runbook?.id;
-    if (id) {
-      const other = seen.get(id);
-      if (other) {
-        result.diagnostics.push({
-          file: loaded.file,
-          line: 1,
-          col: 1,
-          severity: 'error',
-          message: `duplicate runbook id "${id}" (also in ${other})`,
-          hint: 'runbook ids must be unique',
-        });
-      } else seen.set(id, loaded.file);
+  for (const file of files)
+    for (const loaded of await loadRunbooks(file, load)) {
+      const result: FileResult = {
+        file: loaded.file,
+        id: loaded.runbook?.id,
+        diagnostics: loaded.diagnostics,
+        runbook: loaded.runbook,
+      };
+      const id = loaded.runbook?.id;
+      // Where the id is: its line in a catalog, else the top of the file.
+      const here = `${loaded.file}${loaded.at ? `:${loaded.at.line}` : ''}`;
+      if (id) {
+        const other = seen.get(id);
+        if (other) {
+          result.diagnostics.push({
+            file: loaded.file,
+            line: loaded.at?.line ?? 1,
+            col: loaded.at?.col ?? 1,
+            severity: 'error',
+            message: `duplicate runbook id "${id}" (also in ${other.here})`,
+            hint: 'runbook ids must be unique',
+          });
+          // Said at both places: the first one is as much to blame.
+          if (!other.told) {
+            other.told = true;
+            other.result.diagnostics.push({
+              file: other.result.file,
+              line: other.line,
+              col: other.col,
+              severity: 'error',
+              message: `duplicate runbook id "${id}" (also in ${here})`,
+              hint: 'runbook ids must be unique',
+            });
+          }
+        } else
+          seen.set(id, {
+            here,
+            result,
+            line: loaded.at?.line ?? 1,
+            col: loaded.at?.col ?? 1,
+            told: false,
+          });
+      }
+      results.push(result);
     }
-    results.push(result);
-  }
   await checkFileCalls(results, files, cli, load);
   const errors = results.reduce(
     (n, r) => n + r.diagnostics.filter((d) => d.severity === 'error').length,
@@ -85,9 +109,9 @@ async function validateFiles(
     (n, r) => n + r.diagnostics.filter((d) => d.severity === 'warning').length,
     0,
   );
-  const invalidFiles = results.filter((r) =>
-    r.diagnostics.some((d) => d.severity === 'error'),
-  ).length;
+  const invalidFiles = new Set(
+    results.filter((r) => r.diagnostics.some((d) => d.severity === 'error')).map((r) => r.file),
+  ).size;
 
   switch (options.format) {
     case 'json':
@@ -107,7 +131,7 @@ async function validateFiles(
         );
       else if (errors === 0)
         io.stdout.write(
-          `${colors.green('✓')} ${files.length} runbook${files.length === 1 ? '' : 's'} valid${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
+          `${colors.green('✓')} ${results.length} runbook${results.length === 1 ? '' : 's'} valid${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
         );
       else
         io.stdout.write(
@@ -150,8 +174,9 @@ async function checkFileCalls(
   const read = new Set(files);
   for (const file of catalog) {
     if (read.has(file)) continue;
-    const loaded = await loadRunbookFile(file, load);
-    if (loaded.runbook && !byId.has(loaded.runbook.id)) byId.set(loaded.runbook.id, loaded.runbook);
+    for (const loaded of await loadRunbooks(file, load))
+      if (loaded.runbook && !byId.has(loaded.runbook.id))
+        byId.set(loaded.runbook.id, loaded.runbook);
   }
   const ids = [...byId.keys()];
   // A file that does not hold a valid runbook is taken to define the id of its name.
@@ -163,7 +188,7 @@ async function checkFileCalls(
   for (const result of calling) {
     const problems = checkCalls(result.runbook as Runbook, (id) => byId.get(id), ids, invalid);
     if (problems.length === 0) continue;
-    result.diagnostics.push(...locate(result.file, problems, cli.load));
+    result.diagnostics.push(...locate(result.file, problems, cli.load, result.id));
     result.diagnostics.sort((a, b) => a.line - b.line || a.col - b.col);
   }
 }

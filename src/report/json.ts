@@ -16,6 +16,8 @@ export function runJson(
   result: RunResult,
   exitCode: number,
   vars?: Pick<ResolvedVars, 'missingVars'>,
+  /** A documentation-only runbook's guidance (report/guidance.ts guidanceJson). */
+  guidance?: Record<string, unknown>,
 ): string {
   const plan = result.mode === 'dry-run' && vars !== undefined;
   const warnings = plan && vars.missingVars?.length ? [missingVarsWarning(vars)] : [];
@@ -50,6 +52,7 @@ export function runJson(
     })),
     ...(plan ? { missing_vars: missingVarsJson(vars) } : {}),
     ...(warnings.length ? { warnings } : {}),
+    ...(guidance ? { guidance } : {}),
   });
 }
 

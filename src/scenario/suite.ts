@@ -11,7 +11,13 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../common/errors.js';
 import { InvalidRunbookError, NotFoundError } from '../common/errors.js';
-import { displayPath, loadRunbookFile, type LoadOptions } from '../schema/load.js';
+import {
+  displayPath,
+  loadRunbookFile,
+  loadRunbooks,
+  type LoadedRunbook,
+  type LoadOptions,
+} from '../schema/load.js';
 import { stepsOf, type Runbook } from '../schema/runbook.js';
 import { checkScenarios, parseScenarioFile, SCENARIO_SUFFIX } from '../schema/scenario.js';
 import { runbookSeverityLevels } from '../schema/semantics.js';
@@ -99,9 +105,20 @@ export async function runScenarioFile(
   if (!parsed.ok) return failed(parsed.diagnostics);
   const { source, file } = parsed;
   const id = file.runbook ?? fallbackId;
-  const candidates = ['yaml', 'yml'].map((ext) => join(dirname(path), `${id}.${ext}`));
-  const runbookPath = candidates.find((candidate) => existsSync(candidate));
-  if (!runbookPath)
+  // `<id>.yaml` beside it; else a catalog (docs/testing.md): `<name>.yaml` for `<name>.test.yaml`,
+  // or any runbook file of its directory that holds the id.
+  const catalogName = basename(path).replace(SCENARIO_SUFFIX, '');
+  const candidates = [
+    ...['yaml', 'yml'].map((ext) => join(dirname(path), `${id}.${ext}`)),
+    ...['yaml', 'yml'].map((ext) => join(dirname(path), `${catalogName}.${ext}`)),
+  ];
+  let runbookPath = candidates.find((candidate) => existsSync(candidate));
+  let loaded = runbookPath ? await loadRunbookFile(runbookPath, load, id) : undefined;
+  if (file.runbook !== undefined && (!loaded || (loaded.catalog && !loaded.runbook))) {
+    const holder = await fileHoldingId(dirname(path), id, load);
+    if (holder) [runbookPath, loaded] = [holder.file, holder.loaded];
+  }
+  if (!runbookPath || !loaded)
     return failed(
       [
         file.runbook === undefined
@@ -110,15 +127,32 @@ export async function runScenarioFile(
             })
           : source.diagnosticAtPath(
               ['runbook'],
-              `no runbook ${id}.yaml beside this scenario file`,
+              `no runbook ${id} beside this scenario file (no ${id}.yaml, and no runbook file of its directory holds it)`,
               {
-                hint: 'the runbook file must be in the same directory',
+                hint: 'the runbook file, or the catalog holding it, must be in the same directory',
               },
             ),
       ],
       id,
     );
-  const loaded = await loadRunbookFile(runbookPath, load);
+  // A valid catalog beside it that does not hold the id: the name is wrong, not the catalog.
+  if (!loaded.runbook && loaded.catalog && loaded.diagnostics.length === 1)
+    return failed(
+      [
+        source.diagnosticAtPath(
+          file.runbook === undefined ? [] : ['runbook'],
+          `no runbook ${id} in ${loaded.file}, nor in another runbook file of this directory`,
+          {
+            hint: (loaded.diagnostics[0]?.message ?? '').replace(
+              /^.*\(it holds (.*)\)$/,
+              'its ids: $1',
+            ),
+          },
+        ),
+      ],
+      id,
+      loaded.file,
+    );
   if (!loaded.runbook)
     return failed(
       [
@@ -175,6 +209,28 @@ export async function runScenarioFile(
   for (const scenario of file.scenarios)
     scenarios.push(await runScenario(runbook, loaded.file, scenario, options, called));
   return { id, file: shown, runbookFile: loaded.file, scenarios, diagnostics: problems, runbook };
+}
+
+/** The runbook file directly in `dir` (a catalog) that holds a valid runbook with `id`, if one. */
+async function fileHoldingId(
+  dir: string,
+  id: string,
+  load: LoadOptions,
+): Promise<{ file: string; loaded: LoadedRunbook } | undefined> {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    if (!/\.ya?ml$/.test(name) || SCENARIO_SUFFIX.test(name) || name.startsWith('.')) continue;
+    const file = join(dir, name);
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) continue;
+    const found = (await loadRunbooks(file, load)).find((one) => one.runbook?.id === id);
+    if (found) return { file, loaded: found };
+  }
+  return undefined;
 }
 
 /** One `when:` of a runbook and the sides its scenarios exercised. */

@@ -60,7 +60,8 @@ export async function loadCalled(
   for (const entry of [root, ...found.values()]) {
     if (entry !== root && entry.runbook === root.runbook) continue;
     const problems = checkCalls(entry.runbook, lookup, ids);
-    if (problems.length > 0) diagnostics.push(...locate(entry.file, problems, options));
+    if (problems.length > 0)
+      diagnostics.push(...locate(entry.file, problems, options, entry.runbook.id));
   }
   if (diagnostics.length > 0)
     throw new InvalidRunbookError(
@@ -85,8 +86,9 @@ export function locate(
   file: string,
   problems: readonly CallProblem[],
   options: Pick<LoadOptions, 'config' | 'cwd'>,
+  id?: string,
 ): Diagnostic[] {
-  const source = runbookSource(resolve(options.cwd ?? '', file), file, options);
+  const source = runbookSource(resolve(options.cwd ?? '', file), file, options, id);
   if (source) return callDiagnostics(source, problems);
   return problems.map((problem) => ({
     file,

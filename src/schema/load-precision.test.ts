@@ -96,9 +96,11 @@ describe('YAML aliases and merges', () => {
     ]);
   });
 
-  it('a second document is named as one, not with the library’s advice', () => {
+  it('a second document is a second runbook of a catalog, its problems at its own lines', () => {
     expect(problems(step('    run: "true"\n') + '---\nid: b\n')).toEqual([
-      '6:1 a runbook file holds one YAML document, and a second one starts here',
+      '7:1 missing required key "title"',
+      '7:1 a runbook needs at least one step or detection check, or guidance',
+      '1:1 the file holds 2 runbooks (valid: a): name one by its id',
     ]);
   });
 

@@ -211,7 +211,7 @@ describe('parseRunbook: every problem at file:line:col', () => {
   it('reports a runbook with no steps', () => {
     expect(problems('id: api-down\ntitle: API down\n')).toMatchInlineSnapshot(`
       [
-        "1:1 error a runbook needs at least one step or detection check",
+        "1:1 error a runbook needs at least one step or detection check, or guidance",
       ]
     `);
   });

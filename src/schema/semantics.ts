@@ -25,6 +25,7 @@ import { suggest } from './suggest.js';
 import { accepts } from './zod-accept.js';
 import { diagnosticsFromZod, zodIssues } from './zod-diagnostics.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
+import { hasGuidance } from './guidance.js';
 
 export interface SemanticOptions {
   /** The adapters the runbook's steps name, loaded (`AdapterRegistry.load`). */
@@ -186,9 +187,10 @@ export function checkSemantics(
   };
 
   const steps = collectSteps(data);
-  if (steps.length === 0) {
-    at([], 'a runbook needs at least one step or detection check', {
-      hint: 'add diagnosis:, resolution: or detection.checks:',
+  // With no steps, a runbook is documentation only: it must then carry guidance (guidance.ts).
+  if (steps.length === 0 && !hasGuidance(data)) {
+    at([], 'a runbook needs at least one step or detection check, or guidance', {
+      hint: 'add diagnosis:, resolution: or detection.checks:; or, for a documentation-only runbook, summary:, description:, detection.symptoms:, escalation: or references:',
     });
   }
 

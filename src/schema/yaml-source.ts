@@ -6,6 +6,7 @@ import {
   isScalar,
   isSeq,
   LineCounter,
+  parseAllDocuments,
   parseDocument,
   type Document,
   type Node,
@@ -43,40 +44,91 @@ const PARSE_OPTIONS = {
  */
 export class YamlSource {
   readonly file: string;
+  /** The text of the whole file, every document of it. */
   readonly text: string;
   #doc: Document.Parsed | undefined;
   #lines: LineCounter | undefined;
   #sourceLines: string[] | undefined;
+  /** One document of a file of several: the one whose contents start in [from, to). */
+  readonly #part: { from: number; to: number } | undefined;
+  /** One runbook inside the document (`runbooks[2]` of a list): paths are relative to it. */
+  readonly #base: readonly PathSegment[];
+  /** The source this one is a part of, whose parse it shares. */
+  readonly #parent: YamlSource | undefined;
 
-  constructor(file: string, text: string, doc?: Document.Parsed, lines?: LineCounter) {
+  constructor(
+    file: string,
+    text: string,
+    doc?: Document.Parsed,
+    lines?: LineCounter,
+    part?: { from: number; to: number },
+    view?: { parent: YamlSource; base: readonly PathSegment[] },
+  ) {
     this.file = file;
     this.text = text;
     this.#doc = doc;
     this.#lines = lines;
+    this.#part = part;
+    this.#base = view?.base ?? [];
+    this.#parent = view?.parent;
+  }
+
+  /** The same document, with paths taken from `base` (an entry of a `runbooks:` list). Positions
+   * are still counted from the top of the file. */
+  at(base: readonly PathSegment[]): YamlSource {
+    return new YamlSource(this.file, this.text, undefined, undefined, undefined, {
+      parent: this.#parent ?? this,
+      base: [...this.#base, ...base],
+    });
   }
 
   get doc(): Document.Parsed {
+    if (this.#parent) return this.#parent.doc;
     if (!this.#doc) {
       this.#lines = new LineCounter();
-      this.#doc = parseDocument(this.text, { ...PARSE_OPTIONS, lineCounter: this.#lines });
+      if (this.#part) {
+        const { from, to } = this.#part;
+        const docs = parseAllDocuments(this.text, { ...PARSE_OPTIONS, lineCounter: this.#lines });
+        const all = Array.isArray(docs) ? docs : [];
+        this.#doc =
+          all.find((doc) => {
+            const start = (doc.contents as Node | null)?.range?.[0];
+            return start !== undefined && start >= from && start < to;
+          }) ?? all[0];
+      } else this.#doc = parseDocument(this.text, { ...PARSE_OPTIONS, lineCounter: this.#lines });
     }
-    return this.#doc;
+    return this.#doc as Document.Parsed;
+  }
+
+  #lineCounter(): LineCounter {
+    if (this.#parent) return this.#parent.#lineCounter();
+    if (!this.#lines) void this.doc;
+    return this.#lines as LineCounter;
+  }
+
+  /** The line and column (from 1) of an offset in the file. */
+  position(offset: number): { line: number; col: number } {
+    return this.#lineCounter().linePos(offset);
   }
 
   /** A diagnostic at an offset in the file. */
   diagnosticAt(offset: number, message: string, extra: Partial<Diagnostic> = {}): Diagnostic {
-    if (!this.#lines) void this.doc;
-    const { line, col } = (this.#lines as LineCounter).linePos(offset);
-    this.#sourceLines ??= this.text.split(/\r?\n/);
+    const { line, col } = this.#lineCounter().linePos(offset);
+    const sourceLines = (this.#parent ?? this).#splitLines();
     return {
       file: this.file,
       line,
       col,
       severity: 'error',
       message,
-      sourceLine: this.#sourceLines[line - 1] ?? '',
+      sourceLine: sourceLines[line - 1] ?? '',
       ...extra,
     };
+  }
+
+  #splitLines(): string[] {
+    this.#sourceLines ??= this.text.split(/\r?\n/);
+    return this.#sourceLines;
   }
 
   /**
@@ -163,9 +215,10 @@ export class YamlSource {
   }
 
   /** The node at a path; past an alias, the alias itself (`*x` is where that use is written). */
-  #walk(path: readonly PathSegment[]): { node: Node | null; complete: boolean } {
+  #walk(relative: readonly PathSegment[]): { node: Node | null; complete: boolean } {
     let node = this.doc.contents as Node | null;
     let alias: Alias | undefined;
+    const path = this.#base.length === 0 ? relative : [...this.#base, ...relative];
     for (const segment of path) {
       if (isAlias(node)) {
         alias ??= node as Alias;
@@ -268,13 +321,14 @@ function fileDiagnostic(file: string, message: string, hint?: string): Diagnosti
 /** Decodes whole texts (never a stream), so one decoder serves every file. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-/** Reads bytes as a YAML document, enforcing the limits. Never throws for bad input. */
-export function parseYaml(
+/** The text of YAML bytes, or why they are refused before parsing (size, binary, encoding,
+ * emptiness, hostile nesting). */
+function readYamlText(
   file: string,
   bytes: Uint8Array,
-  what = 'runbook',
-  maxBytes: number = LIMITS.maxBytes,
-): ParsedYaml {
+  what: string,
+  maxBytes: number,
+): { ok: true; text: string } | { ok: false; diagnostics: Diagnostic[] } {
   if (bytes.length > maxBytes)
     return { ok: false, diagnostics: [tooLarge(file, bytes.length, maxBytes, what)] };
   const nul = bytes.indexOf(0);
@@ -331,6 +385,19 @@ export function parseYaml(
       ],
     };
   }
+  return { ok: true, text };
+}
+
+/** Reads bytes as a YAML document, enforcing the limits. Never throws for bad input. */
+export function parseYaml(
+  file: string,
+  bytes: Uint8Array,
+  what = 'runbook',
+  maxBytes: number = LIMITS.maxBytes,
+): ParsedYaml {
+  const read = readYamlText(file, bytes, what, maxBytes);
+  if (!read.ok) return read;
+  const text = read.text;
   // Most files are plain YAML that the fast reader reads to the same data, with no errors and no
   // warnings; the library parses them only if a diagnostic needs a position.
   const fast = readYamlFast(text);
@@ -338,9 +405,135 @@ export function parseYaml(
     return { ok: true, source: new YamlSource(file, text), data: fast, diagnostics: [] };
   const lines = new LineCounter();
   const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter: lines });
-  const source = new YamlSource(file, text, doc, lines);
+  return (
+    readDocument(file, new YamlSource(file, text, doc, lines), doc, what, false) ?? {
+      ok: false,
+      diagnostics: [
+        fileDiagnostic(
+          file,
+          'file is empty (only comments)',
+          `a ${what} needs at least an id and a title`,
+        ),
+      ],
+    }
+  );
+}
+
+export type ParsedYamlDocuments =
+  { ok: true; documents: ParsedYaml[] } | { ok: false; diagnostics: Diagnostic[] };
+
+/**
+ * Reads bytes as a YAML stream of one or more documents separated by `---` lines (a catalog of
+ * runbooks, docs/format.md). Each document is read on its own: an error in one leaves the others
+ * readable, and every position is counted from the top of the file. Documents holding only
+ * comments are left out. Never throws for bad input.
+ */
+export function parseYamlDocuments(
+  file: string,
+  bytes: Uint8Array,
+  what = 'runbook',
+  maxBytes: number = LIMITS.maxBytes,
+): ParsedYamlDocuments {
+  const read = readYamlText(file, bytes, what, maxBytes);
+  if (!read.ok) return read;
+  const text = read.text;
+  const fast = readDocumentsFast(text);
+  if (fast !== undefined) {
+    const documents: ParsedYaml[] = fast.map(({ data, from, to }) => ({
+      ok: true,
+      source:
+        fast.length === 1 && from === 0
+          ? new YamlSource(file, text)
+          : new YamlSource(file, text, undefined, undefined, { from, to }),
+      data,
+      diagnostics: [],
+    }));
+    if (documents.length > 0) return { ok: true, documents };
+  }
+  const lines = new LineCounter();
+  const stream = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter: lines });
+  const documents: ParsedYaml[] = [];
+  for (const doc of Array.isArray(stream) ? stream : []) {
+    const read = readDocument(file, new YamlSource(file, text, doc, lines), doc, what, true);
+    if (read) documents.push(read);
+  }
+  if (documents.length === 0)
+    return {
+      ok: false,
+      diagnostics: [
+        fileDiagnostic(
+          file,
+          'file is empty (only comments)',
+          `a ${what} needs at least an id and a title`,
+        ),
+      ],
+    };
+  return { ok: true, documents };
+}
+
+/** A line that separates documents and that the fast reader splits at: `---` alone. */
+const SEPARATOR = /^---[ ]*$/;
+/** A line that starts or ends a document, or a directive: what else than SEPARATOR is left to the
+ * library. */
+const DOCUMENT_LINE = /^(---|\.\.\.|%)/;
+
+/**
+ * The documents of a text split at its `---` lines, each read by the fast reader (yaml-fast.ts),
+ * with where it lies in the text; undefined when any part needs the library (a document marker
+ * with more on its line, `...`, a directive, or a document the fast reader leaves to it).
+ */
+function readDocumentsFast(
+  text: string,
+): Array<{ data: unknown; from: number; to: number }> | undefined {
+  const documents: Array<{ data: unknown; from: number; to: number }> = [];
+  let from = 0;
+  const take = (to: number): boolean => {
+    const part = text.slice(from, to);
+    if (part.split('\n').every((line) => /^ *(#.*)?$/.test(line))) return true;
+    const data = readYamlFast(part);
+    if (data === undefined) return false;
+    documents.push({ data, from, to });
+    return true;
+  };
+  if (
+    !text.startsWith('---') &&
+    !text.startsWith('...') &&
+    !text.startsWith('%') &&
+    !/\n(---|\.\.\.|%)/.test(text)
+  ) {
+    const data = readYamlFast(text);
+    return data === undefined ? undefined : [{ data, from: 0, to: text.length }];
+  }
+  let at = 0;
+  while (at <= text.length) {
+    const end = text.indexOf('\n', at);
+    const lineEnd = end < 0 ? text.length : end;
+    const line = text.slice(at, lineEnd);
+    if (SEPARATOR.test(line)) {
+      if (!take(at)) return undefined;
+      from = Math.min(lineEnd + 1, text.length);
+    } else if (DOCUMENT_LINE.test(line)) return undefined;
+    if (end < 0) break;
+    at = end + 1;
+  }
+  return take(text.length) ? documents : undefined;
+}
+
+/**
+ * One parsed document as data, with its errors and warnings at their places in the file;
+ * undefined for a document with nothing in it. `several`: the file may hold more than one
+ * document, so a second one is not an error.
+ */
+function readDocument(
+  file: string,
+  source: YamlSource,
+  doc: Document.Parsed,
+  what: string,
+  several: boolean,
+): ParsedYaml | undefined {
   const diagnostics: Diagnostic[] = [];
   for (const error of doc.errors) {
+    if (several && error.code === 'MULTIPLE_DOCS') continue;
     diagnostics.push(
       source.diagnosticAt(
         error.pos[0],
@@ -356,18 +549,10 @@ export function parseYaml(
     );
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics };
-  if (doc.contents === null) {
-    return {
-      ok: false,
-      diagnostics: [
-        fileDiagnostic(
-          file,
-          'file is empty (only comments)',
-          `a ${what} needs at least an id and a title`,
-        ),
-      ],
-    };
-  }
+  // A document of only comments: the library gives no contents, or (after `---`) an empty scalar.
+  const contents = doc.contents as Node | null;
+  if (contents === null || (isScalar(contents) && contents.range?.[0] === contents.range?.[1]))
+    return undefined;
 
   const structural = checkStructure(source);
   if (structural) return { ok: false, diagnostics: [structural] };
@@ -380,12 +565,15 @@ export function parseYaml(
     return {
       ok: false,
       diagnostics: [
-        fileDiagnostic(
-          file,
-          /resource exhaustion/.test(message)
-            ? `too many YAML alias expansions (more than ${LIMITS.maxAliases}): refusing a possible alias bomb`
-            : `YAML could not be read: ${message}`,
-        ),
+        {
+          ...fileDiagnostic(
+            file,
+            /resource exhaustion/.test(message)
+              ? `too many YAML alias expansions (more than ${LIMITS.maxAliases}): refusing a possible alias bomb`
+              : `YAML could not be read: ${message}`,
+          ),
+          ...(several ? source.position(doc.range[0]) : {}),
+        },
       ],
     };
   }

@@ -7,7 +7,7 @@ const ENGINE = join(ROOT, 'test/fixtures/engine');
 const ESC = String.fromCharCode(27);
 
 describe('list, show and validate', () => {
-  it('list --json prints { id, title, severity, service, tags, file } for every runbook', async () => {
+  it('list --json prints { id, title, severity, service, tags, file, documentation_only } for every runbook', async () => {
     const result = await runCli(['list', '--json']);
     expect(result.code).toBe(0);
     const rows = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
@@ -18,6 +18,7 @@ describe('list, show and validate', () => {
       service: 'demo-api',
       tags: ['demo', 'http'],
       file: 'runbooks/demo/demo-api-down.yaml',
+      documentation_only: false,
     });
   });
 
