@@ -82,7 +82,11 @@ export type TeamNews = { runbook: { id: string; title: string }; run: string } &
       /** The runbook's own `communication.initial`, rendered, when it has one. */
       text: string | undefined;
     }
-  | { purpose: 'escalation'; after: string; to: string; via: string | undefined }
+  | ({ purpose: 'escalation'; to: string; via: string | undefined } & (
+      | { after: string }
+      /** A rule of `when:` (docs/format.md#escalation): what happened, and the rule's name. */
+      | { reason: string; rule: string }
+    ))
 );
 
 /** Tells the team. */

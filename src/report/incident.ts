@@ -107,6 +107,16 @@ export type TimelineEntry = Entry &
       }
     | { kind: 'escalation'; after: string; to: string; via: string | null; contact: string | null }
     | { kind: 'notify'; purpose: string; ok: boolean; error: string | null }
+    /** An escalation rule of `when:` fired (docs/format.md#escalation). */
+    | {
+        kind: 'escalated';
+        rule: string;
+        reason: string;
+        step: string | null;
+        to: string;
+        via: string | null;
+        contact: string | null;
+      }
     | { kind: 'end'; status: string; duration_ms: number; reason: string | null }
     /** The journal ends without the part's end: it crashed, or still runs. */
     | { kind: 'no-end'; status: 'crashed' | 'running'; step: string | null }
@@ -402,6 +412,17 @@ function timeline(record: RunRecord): TimelineEntry[] {
         push(event, {
           kind: 'escalation',
           after: event.after,
+          to: event.to,
+          via: event.via ?? null,
+          contact: event.contact ?? null,
+        });
+        break;
+      case 'escalation.triggered':
+        push(event, {
+          kind: 'escalated',
+          rule: event.rule,
+          reason: event.reason,
+          step: event.step ?? null,
           to: event.to,
           via: event.via ?? null,
           contact: event.contact ?? null,

@@ -8,6 +8,7 @@ import type { OutStream } from './out-stream.js';
 import { JOURNAL_STRING_CHARS } from '../state/journal.js';
 import { approverOf, resumeHint, wordEvent, wordResult } from './engine-words.js';
 import { visible, visibleDeep } from './visible.js';
+import { escalateToWords } from '../schema/escalation.js';
 
 /** The spinner, loaded only for a person at a terminal. */
 const loadOra = loader('the spinner (ora)', () => importLazily<typeof OraModule>('ora'));
@@ -165,6 +166,13 @@ export class RunView {
           ),
         );
         break;
+      case 'escalation.triggered':
+        this.#line(
+          c.yellow.bold(
+            `  ⏰ ${event.reason}: escalate to ${escalateToWords(event)} (rule ${event.rule})`,
+          ),
+        );
+        break;
       case 'notify':
         this.#line(
           event.ok
@@ -266,6 +274,14 @@ export class RunView {
         return unreachable;
       }
     }
+  }
+
+  /** A plan's list of the runbook's escalation rules, in words (a real run fires them). */
+  escalationRules(rules: readonly string[]): void {
+    if (rules.length === 0) return;
+    this.#line('');
+    this.#line(this.#c.bold('Escalation (in a real run)'));
+    for (const rule of rules) this.#line(`  ${visible(rule)}`);
   }
 
   /** The closing lines: outcome, counts, and what to do next. */
