@@ -53,13 +53,25 @@ export class RunView {
   /** Stops the spinner while a prompt owns the terminal. */
   pause(): void {
     this.#spinner?.stop();
+    this.#prompting = this.#spinner !== undefined;
   }
 
   resume(): void {
+    this.#prompting = false;
     this.#updateSpinner();
   }
 
+  /** A prompt owns the terminal (between pause and resume). */
+  #prompting = false;
+
   #line(text: string): void {
+    if (this.#prompting) {
+      // A prompt owns the terminal (an escalation fired while it waits): the line goes above it,
+      // which stays where it was, as the prompt library remembers it. Save the cursor, scroll the
+      // screen up one row, insert a row above the prompt's first, write there, restore the cursor.
+      this.#out.write(`\x1b7\x1b[1S\x1b[1A\r\x1b[1L${text}\x1b8`);
+      return;
+    }
     const spinning = this.#spinner?.isSpinning ?? false;
     if (spinning) this.#spinner?.clear();
     this.#out.write(`${text}\n`);

@@ -8,6 +8,8 @@ type Raw = Record<string, unknown>;
 const isObject = (value: unknown): value is Raw =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
+const WHEN_KEYS = ['failed', 'unacknowledged', 'within'];
+
 type At = (path: PathSegment[], message: string, extra?: Partial<Diagnostic>) => void;
 
 /** A step as an escalation rule may name it: whether it waits for a person. */
@@ -68,7 +70,8 @@ export function checkEscalation(data: Raw, steps: readonly EscalationStep[], at:
       });
       return;
     }
-    if (!isObject(when)) return;
+    // A key the schema does not know is the schema's to report.
+    if (!isObject(when) || Object.keys(when).some((key) => !WHEN_KEYS.includes(key))) return;
     const keys = ['failed', 'unacknowledged'].filter((key) => when[key] !== undefined);
     if (keys.length === 0) {
       at(
