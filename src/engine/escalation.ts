@@ -32,7 +32,7 @@ export class Escalation {
   readonly #options: EngineOptions;
   readonly #emit: Emit;
   readonly #rules: Armed[];
-  readonly #fired = new Set<string>();
+  readonly #fired: Set<string>;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #sending = new Set<Promise<void>>();
   readonly #records: Escalated[] = [];
@@ -42,6 +42,7 @@ export class Escalation {
   constructor(options: EngineOptions, emit: Emit) {
     this.#options = options;
     this.#emit = emit;
+    this.#fired = new Set(options.plan.resume?.escalated);
     const levels = severityLevels(options.runbook.severity);
     this.#rules = (options.runbook.escalation ?? []).flatMap((rule, index) =>
       rule.severity === undefined ||

@@ -60,6 +60,8 @@ export interface Resume {
   acknowledged: ReadonlySet<string>;
   /** What the person continuing chose to go on despite (recorded in run.resume). */
   overridden?: { changed_steps: string[]; unavailable_outputs: string[] };
+  /** The escalation rules of `when:` that fired in the first parts: a rule fires once a run. */
+  escalated?: ReadonlySet<string>;
 }
 
 /** Approvals given before the run, for the steps that ask (destructive, or `confirm: true`). */

@@ -206,6 +206,35 @@ describe('escalation on what happened', () => {
     ]);
   });
 
+  it('a rule fires once a run: runbook resume, failing at the same step again, does not fire it again', async () => {
+    const dir = setUp(FAILING.replace(/rollback:\n(?: {2}- .*\n)+/, ''));
+    dirs.push(dir.remove);
+    const env = { RUNBOOK_STATE_DIR: dir.state };
+    const first = await runCli(['run', 'db-down', '--format', 'json'], { cwd: dir.path, env });
+    expect(first.code).toBe(1);
+    const { run_id: run } = JSON.parse(first.stdout) as { run_id: string };
+    const again = await runCli(['resume', run, '--format', 'json'], { cwd: dir.path, env });
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout)).not.toHaveProperty('escalations');
+    const journal = journalOf(dir.state);
+    expect(journal.filter((event) => event.type === 'run.resume')).toHaveLength(1);
+    expect(
+      journal
+        .filter((event) => event.type === 'step.end' || event.type === 'escalation.triggered')
+        .map((event) =>
+          String(
+            event.type === 'step.end' ? `${String(event.id)} ${String(event.status)}` : event.rule,
+          ),
+        ),
+    ).toEqual([
+      'look succeeded',
+      'restart-db failed',
+      'restart-failed',
+      'escalation[1]',
+      'restart-db failed',
+    ]);
+  });
+
   it('a notification that fails is reported, never fatal: the run ends as it would have', async () => {
     const dir = setUp(FAILING);
     dirs.push(dir.remove);
