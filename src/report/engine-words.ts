@@ -2,6 +2,7 @@ import type { Asked, EngineEvent, RunResult } from '../engine/events.js';
 import type { TeamNews } from '../engine/options.js';
 import { formatArgv } from '../common/quote.js';
 import { escalateToWords } from '../schema/escalation.js';
+import { visible } from './visible.js';
 
 // The words for what the engine gives as facts: how a run was asked for, in the command line's
 // flags, and what the team is told. The journal, the view and `run --format json` say the same.
@@ -119,7 +120,9 @@ export function escalationLine(
   event: Extract<EngineEvent, { type: 'escalation.due' | 'escalation.triggered' }>,
 ): string {
   const to = escalateToWords(event);
-  return event.type === 'escalation.due'
-    ? `escalation: ${event.after} have passed: escalate to ${to}`
-    : `escalation: ${event.reason}: escalate to ${to} (rule ${event.rule})`;
+  const line =
+    event.type === 'escalation.due'
+      ? `escalation: ${event.after} have passed: escalate to ${to}`
+      : `escalation: ${event.reason}: escalate to ${to} (rule ${event.rule})`;
+  return visible(line).replace(/\s*\n\s*/g, ' ');
 }

@@ -69,7 +69,7 @@ export class RunView {
       // A prompt owns the terminal (an escalation fired while it waits): the line goes above it,
       // which stays where it was, as the prompt library remembers it. Save the cursor, scroll the
       // screen up one row, insert a row above the prompt's first, write there, restore the cursor.
-      this.#out.write(`\x1b7\x1b[1S\x1b[1A\r\x1b[1L${text}\x1b8`);
+      this.#out.write(`\x1b7\x1b[1S\x1b[1A\r\x1b[1L${text.replace(/\s*\n\s*/g, ' ')}\x1b8`);
       return;
     }
     const spinning = this.#spinner?.isSpinning ?? false;

@@ -88,12 +88,13 @@ describe('escalation rules: validation', () => {
   it('names a misspelt step, at its line and column, with the one meant', () => {
     expect(
       problems(
-        '  - { when: { unacknowledged: pgae, within: 15m }, to: A }\n  - { when: { failed: restrat }, to: B }\n  - { when: { failed: nothing-like-it }, to: C }\n',
+        '  - { when: { unacknowledged: pgae, within: 15m }, to: A }\n  - { when: { failed: restrat }, to: B }\n  - { when: { failed: nothing-like-it }, to: C }\n  - { when: { unacknowledged: lok, within: 1m }, to: D }\n',
       ),
     ).toEqual([
       '13:31 unknown step "pgae": the runbook has no such step (did you mean "page"?)',
       '14:23 unknown step "restrat": the runbook has no such step (did you mean "restart"?)',
       '15:23 unknown step "nothing-like-it": the runbook has no such step (its steps: look, page, restart, drop, undo)',
+      '16:31 unknown step "lok": the runbook has no such step (its steps: look, page, restart, drop, undo)',
     ]);
   });
 

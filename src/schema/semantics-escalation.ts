@@ -31,11 +31,18 @@ export function checkEscalation(data: Raw, steps: readonly EscalationStep[], at:
   const ids = steps.map((step) => step.id);
   const byId = new Map(steps.map((step) => [step.id, step]));
   const ruleIds = new Map<string, number>();
-  const named = (path: PathSegment[], id: unknown): EscalationStep | undefined => {
+  const waits = (step: EscalationStep): boolean =>
+    step.manual || step.confirm || step.effect === 'destructive';
+  /** The step a rule names; `candidates`: the steps it may name, for a did-you-mean. */
+  const named = (
+    path: PathSegment[],
+    id: unknown,
+    candidates = ids,
+  ): EscalationStep | undefined => {
     if (typeof id !== 'string' || !ID_PATTERN.test(id)) return undefined;
     const step = byId.get(id);
     if (step) return step;
-    const guess = suggest(id, ids);
+    const guess = suggest(id, candidates);
     at(path, `unknown step "${id}": the runbook has no such step`, {
       hint: guess
         ? `did you mean "${guess}"?`
@@ -102,8 +109,12 @@ export function checkEscalation(data: Raw, steps: readonly EscalationStep[], at:
       at([...path, 'when'], 'unacknowledged: needs within: how long nobody answers', {
         hint: `when: { unacknowledged: ${String(when.unacknowledged)}, within: 15m }`,
       });
-    const step = named([...path, 'when', 'unacknowledged'], when.unacknowledged);
-    if (step && !step.manual && !step.confirm && step.effect !== 'destructive')
+    const step = named(
+      [...path, 'when', 'unacknowledged'],
+      when.unacknowledged,
+      steps.filter(waits).map((candidate) => candidate.id),
+    );
+    if (step && !waits(step))
       at(
         [...path, 'when', 'unacknowledged'],
         `step "${step.id}" never waits for a person: it is not manual:, confirm: true or destructive`,
