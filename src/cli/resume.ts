@@ -134,6 +134,11 @@ async function resumeCommand(runId: string, options: ResumeOptions, io: Io): Pro
         from: plan.from,
         acknowledged: new Set(options.ack),
         ...(overridden ? { overridden } : {}),
+        escalated: new Set(
+          record.events.flatMap((event) =>
+            event.type === 'escalation.triggered' ? [event.rule] : [],
+          ),
+        ),
       },
     },
     approvals: {

@@ -23,9 +23,10 @@ import { readStat } from '../exec/process-tree.js';
 import { loadCrypto } from './crypto.js';
 import { StateIoError } from '../common/state-files.js';
 import { StateError, UsageError } from '../common/errors.js';
-import { teamMessage, wordEvent, wordResult } from '../report/engine-words.js';
+import { escalationLine, teamMessage, wordEvent, wordResult } from '../report/engine-words.js';
 import { runJunit } from '../report/junit.js';
 import { findRunbook } from '../schema/load.js';
+import { ruleWords } from '../schema/escalation.js';
 import { SECTIONS, stepsOf, type Runbook, type Section } from '../schema/runbook.js';
 import { runbookSeverityLevels } from '../schema/semantics.js';
 import type { SeverityPolicy } from '../schema/config.js';
@@ -358,7 +359,12 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
         ...(prompter ? { prompter } : {}),
         events: {
           ...(journaled ? { journal: journaled } : {}),
-          show: (event) => view?.onEvent(event),
+          show: (event) => {
+            if (view) view.onEvent(event);
+            // stdout is one document: an escalation is announced on stderr as it happens.
+            else if (event.type === 'escalation.due' || event.type === 'escalation.triggered')
+              io.stderr.write(`${escalationLine(event)}\n`);
+          },
         },
       },
       ...(request.origin ? { origin: request.origin } : {}),
@@ -379,6 +385,8 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
     io.stderr.write(`warning: ${result.journal_error}; the plan is not fully recorded\n`);
   switch (request.format) {
     case 'text':
+      if (result.mode !== 'execute')
+        view?.escalationRules((runbook.escalation ?? []).map(ruleWords));
       view?.summary(result);
       break;
     case 'json':

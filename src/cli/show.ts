@@ -11,6 +11,7 @@ import { arg, defineCommand, dirFlag, jsonFlag } from './define.js';
 import { visible, visibleDeep } from '../report/visible.js';
 import { callLabel, callTarget, type ExpandedStep } from '../schema/calls.js';
 import { withCalls } from './calls.js';
+import { ruleWords } from '../schema/escalation.js';
 
 export const show = defineCommand({
   name: 'show',
@@ -137,14 +138,7 @@ function renderRunbook(
   }
   if (runbook.escalation?.length) {
     out.push('', c.bold('Escalation'));
-    for (const rule of runbook.escalation) {
-      const severity = rule.severity
-        ? ` (${Array.isArray(rule.severity) ? rule.severity.join('/') : rule.severity})`
-        : '';
-      out.push(
-        `  after ${String(rule.after)}${severity}: ${rule.to}${rule.via ? ` via ${rule.via}` : ''}`,
-      );
-    }
+    for (const rule of runbook.escalation) out.push(`  ${ruleWords(rule)}`);
   }
   if (runbook.references?.length) {
     out.push('', c.bold('Links'));

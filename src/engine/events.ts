@@ -262,7 +262,34 @@ export type EngineEvent =
       status: 'succeeded' | 'failed' | 'halted';
       /** The called runbook's rollback ran, after one of its steps failed. */
       rolled_back?: boolean;
-    };
+    }
+  | ({
+      /** An escalation rule's event happened (docs/format.md#escalation): a step nobody
+       * acknowledged in time, a step's failure, the rollback starting or failing. Once per rule
+       * and run; a rule of `after:` is `escalation.due`. */
+      type: 'escalation.triggered';
+      ts: string;
+    } & Omit<Escalated, 'at' | 'notified' | 'notify_error'>);
+
+/** An escalation rule that fired during a run (`run --format json`'s `escalations`). */
+export interface Escalated {
+  /** The rule's `id:`, else its place: `escalation[2]`. */
+  rule: string;
+  /** When the rule fires, in words: `if nobody acknowledges fix within 15m`. */
+  when: string;
+  /** What happened, in words: `nobody acknowledged fix within 15m`. */
+  reason: string;
+  /** The step it is about, when there is one. */
+  step?: string;
+  to: string;
+  via?: string;
+  contact?: string;
+  /** When it fired (ISO 8601). */
+  at: string;
+  /** Whether the team was told; absent when the severity policy sends nothing. */
+  notified?: boolean;
+  notify_error?: string;
+}
 
 export interface RunResult {
   run_id: string;
@@ -278,4 +305,6 @@ export interface RunResult {
   journal: string | undefined;
   /** The journal could not be written (a full disk): why. A real run then starts no more steps. */
   journal_error?: string;
+  /** The escalation rules that fired, in order (docs/format.md#escalation). */
+  escalations?: Escalated[];
 }

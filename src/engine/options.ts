@@ -60,6 +60,8 @@ export interface Resume {
   acknowledged: ReadonlySet<string>;
   /** What the person continuing chose to go on despite (recorded in run.resume). */
   overridden?: { changed_steps: string[]; unavailable_outputs: string[] };
+  /** The escalation rules of `when:` that fired in the first parts: a rule fires once a run. */
+  escalated?: ReadonlySet<string>;
 }
 
 /** Approvals given before the run, for the steps that ask (destructive, or `confirm: true`). */
@@ -82,7 +84,11 @@ export type TeamNews = { runbook: { id: string; title: string }; run: string } &
       /** The runbook's own `communication.initial`, rendered, when it has one. */
       text: string | undefined;
     }
-  | { purpose: 'escalation'; after: string; to: string; via: string | undefined }
+  | ({ purpose: 'escalation'; to: string; via: string | undefined } & (
+      | { after: string }
+      /** A rule of `when:` (docs/format.md#escalation): what happened, and the rule's name. */
+      | { reason: string; rule: string }
+    ))
 );
 
 /** Tells the team. */

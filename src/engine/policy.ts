@@ -1,10 +1,9 @@
 import type { Effect } from '../adapters/adapter.js';
-import { parseDuration } from '../common/duration.js';
 import { ExpressionError } from '../schema/expressions.js';
 import type { Runbook, Step } from '../schema/runbook.js';
-import { severityLevels } from '../schema/semantics.js';
 import type { ExpressionContext } from './context.js';
 import { now } from './emitter.js';
+import type { Escalation } from './escalation.js';
 import type { Asked, EngineEvent } from './events.js';
 import type { EngineOptions, StepOptions, TeamNews } from './options.js';
 import { renderText } from './render.js';
@@ -66,12 +65,13 @@ export async function approveStep(
 }
 
 /** The severity policy at the start of a real run: tells the team, and arms the escalation
- * reminders. Returns what disarms them. */
+ * rules (escalation.ts), which the run then tells what happens. Returns them. */
 export async function startPolicy(
   options: EngineOptions,
   context: ExpressionContext,
   emit: Emit,
-): Promise<() => void> {
+  escalation: Escalation,
+): Promise<Escalation> {
   const { runbook, runId: run } = options;
   const about = { runbook: { id: runbook.id, title: runbook.title }, run };
   if (options.policy?.notify) {
@@ -87,40 +87,8 @@ export async function startPolicy(
     }
     await notifyTeam(options, { ...about, purpose: 'start', user: currentUser(), text }, emit);
   }
-  if (!options.policy?.escalationTimers) return () => undefined;
-  const levels = severityLevels(runbook.severity);
-  const timers = (runbook.escalation ?? [])
-    .filter(
-      (rule) =>
-        rule.severity === undefined ||
-        severityLevels(rule.severity).some((level) => levels.includes(level)),
-    )
-    .map((rule) => {
-      const timer = setTimeout(() => {
-        const event: EngineEvent = {
-          type: 'escalation.due',
-          ts: now(),
-          after: String(rule.after),
-          to: rule.to,
-        };
-        if (rule.via) event.via = rule.via;
-        if (rule.contact) event.contact = rule.contact;
-        emit(event);
-        const news: TeamNews = {
-          ...about,
-          purpose: 'escalation',
-          after: String(rule.after),
-          to: rule.to,
-          via: rule.via,
-        };
-        if (options.policy?.notify) void notifyTeam(options, news, emit);
-      }, parseDuration(rule.after));
-      timer.unref();
-      return timer;
-    });
-  return () => {
-    for (const timer of timers) clearTimeout(timer);
-  };
+  escalation.start();
+  return escalation;
 }
 
 /** The runbook's severity as shown: `P1`, or `P1/P2` for several. */

@@ -4,6 +4,7 @@ import type { Expressions } from '../schema/expressions.js';
 import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbook.js';
 import { loadExpressionsFor } from './context.js';
 import { Emitter, now } from './emitter.js';
+import { Escalation } from './escalation.js';
 import type { Asked, RunbookInfo, RunResult, RunStatus, StepRecord } from './events.js';
 import type { ExpectResult } from './expect.js';
 import type { EngineOptions, StepOptions } from './options.js';
@@ -88,7 +89,16 @@ class Run {
   /** The run's own runbook, its steps. */
   readonly #root: Scope;
 
-  constructor(options: EngineOptions, expressions: Expressions) {
+  /** The escalation rules of a real run (escalation.ts): told every event, and timing prompts. */
+  readonly #escalation: Escalation | undefined;
+
+  constructor(given: EngineOptions, expressions: Expressions) {
+    const escalation =
+      given.plan.mode === 'execute'
+        ? new Escalation(given, (event) => this.#emitter.emit(event))
+        : undefined;
+    const options = escalation ? escalation.options(given) : given;
+    this.#escalation = escalation;
     this.#o = options;
     this.#restorable = new Map(options.plan.resume?.completed.map((record) => [record.id, record]));
     this.#emitter = new Emitter(options.redactor, options.ports.events, options.plan.mode);
@@ -138,10 +148,8 @@ class Run {
         journal: this.#emitter.journalPath,
         ...(this.#o.origin ? { origin: this.#o.origin } : {}),
       });
-    const stopPolicy =
-      plan.mode === 'execute'
-        ? await startPolicy(this.#o, this.#steps.context, this.#emitter.emit)
-        : undefined;
+    if (this.#escalation)
+      await startPolicy(this.#o, this.#steps.context, this.#emitter.emit, this.#escalation);
 
     let halt: Halt | undefined;
     let needsRollback = false;
@@ -165,7 +173,7 @@ class Run {
     }
     halt = this.#emitter.stopped ? this.#journalHalt() : await this.#rollback(halt, needsRollback);
 
-    stopPolicy?.();
+    await this.#escalation?.stop();
     return this.#end(halt, Math.round(monotonicMs() - started));
   }
 
@@ -220,6 +228,7 @@ class Run {
       duration_ms: duration,
       journal: this.#emitter.journalPath,
       ...(journalError === undefined ? {} : { journal_error: journalError }),
+      ...(this.#escalation?.fired.length ? { escalations: this.#escalation.fired } : {}),
     });
   }
 

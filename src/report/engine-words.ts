@@ -1,6 +1,8 @@
 import type { Asked, EngineEvent, RunResult } from '../engine/events.js';
 import type { TeamNews } from '../engine/options.js';
 import { formatArgv } from '../common/quote.js';
+import { escalateToWords } from '../schema/escalation.js';
+import { visible } from './visible.js';
 
 // The words for what the engine gives as facts: how a run was asked for, in the command line's
 // flags, and what the team is told. The journal, the view and `run --format json` say the same.
@@ -71,7 +73,9 @@ export function teamMessage(news: TeamNews): string {
         `Incident runbook "${news.runbook.title}" (${news.runbook.id}) started by ${news.user}: run ${news.run}`
       );
     case 'escalation':
-      return `"${news.runbook.title}" has been open for ${news.after}: escalate to ${news.to}${news.via ? ` via ${news.via}` : ''} (run ${news.run})`;
+      return 'after' in news
+        ? `"${news.runbook.title}" has been open for ${news.after}: escalate to ${news.to}${news.via ? ` via ${news.via}` : ''} (run ${news.run})`
+        : `"${news.runbook.title}": ${news.reason}: escalate to ${news.to}${news.via ? ` via ${news.via}` : ''} (run ${news.run}, rule ${news.rule})`;
     default: {
       const unreachable: never = news;
       return unreachable;
@@ -110,4 +114,17 @@ export function resumeHint(result: RunResult): string | undefined {
     else if (step.declined && step.status === 'skipped') argv.push('--approve', step.id);
   }
   return formatArgv(argv);
+}
+
+/** An escalation as announced, in one line without colour: on stderr when stdout is a JSON or
+ * JUnit document (the run view shows it otherwise). */
+export function escalationLine(
+  event: Extract<EngineEvent, { type: 'escalation.due' | 'escalation.triggered' }>,
+): string {
+  const to = escalateToWords(event);
+  const line =
+    event.type === 'escalation.due'
+      ? `escalation: ${event.after} have passed: escalate to ${to}`
+      : `escalation: ${event.reason}: escalate to ${to} (rule ${event.rule})`;
+  return visible(line).replace(/\s*\n\s*/g, ' ');
 }

@@ -230,6 +230,8 @@ function entryWords(entry: TimelineEntry): string {
       return `${mdCode(entry.step)} calls ${mdCode(entry.section === null ? entry.runbook : `${entry.runbook}#${entry.section}`)} ${mdText(entry.title)}:`;
     case 'escalation':
       return `Escalation due after ${mdText(entry.after)}: ${mdText(entry.to)}${entry.via === null ? '' : ` via ${mdText(entry.via)}`}${entry.contact === null ? '' : ` (${mdText(entry.contact)})`}`;
+    case 'escalated':
+      return `Escalated (rule ${mdCode(entry.rule)}): ${mdText(entry.reason)}: ${mdText(entry.to)}${entry.via === null ? '' : ` via ${mdText(entry.via)}`}${entry.contact === null ? '' : ` (${mdText(entry.contact)})`}`;
     case 'notify':
       return `Team ${entry.ok ? 'notified' : 'not notified'} (${entry.purpose === 'start' ? 'run started' : 'escalation'})${entry.error === null ? '' : `: ${mdText(entry.error)}`}`;
     case 'end':

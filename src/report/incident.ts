@@ -107,6 +107,16 @@ export type TimelineEntry = Entry &
       }
     | { kind: 'escalation'; after: string; to: string; via: string | null; contact: string | null }
     | { kind: 'notify'; purpose: string; ok: boolean; error: string | null }
+    /** An escalation rule of `when:` fired (docs/format.md#escalation). */
+    | {
+        kind: 'escalated';
+        rule: string;
+        reason: string;
+        step: string | null;
+        to: string;
+        via: string | null;
+        contact: string | null;
+      }
     | { kind: 'end'; status: string; duration_ms: number; reason: string | null }
     /** A `call:` step started the runbook it calls (docs/format.md#sub-runbooks): the entries of
      * steps `<step>/…` are that runbook's. */
@@ -420,6 +430,17 @@ function timeline(record: RunRecord): TimelineEntry[] {
         push(event, {
           kind: 'escalation',
           after: event.after,
+          to: event.to,
+          via: event.via ?? null,
+          contact: event.contact ?? null,
+        });
+        break;
+      case 'escalation.triggered':
+        push(event, {
+          kind: 'escalated',
+          rule: event.rule,
+          reason: event.reason,
+          step: event.step ?? null,
           to: event.to,
           via: event.via ?? null,
           contact: event.contact ?? null,

@@ -53,6 +53,24 @@ export function runJson(
     ...(plan ? { missing_vars: missingVarsJson(vars) } : {}),
     ...(warnings.length ? { warnings } : {}),
     ...(guidance ? { guidance } : {}),
+    ...(result.escalations?.length
+      ? {
+          escalations: result.escalations.map((escalated) => ({
+            rule: escalated.rule,
+            when: escalated.when,
+            reason: escalated.reason,
+            step: escalated.step ?? null,
+            to: escalated.to,
+            via: escalated.via ?? null,
+            contact: escalated.contact ?? null,
+            at: escalated.at,
+            notified: escalated.notified ?? null,
+            ...(escalated.notify_error === undefined
+              ? {}
+              : { notify_error: escalated.notify_error }),
+          })),
+        }
+      : {}),
   });
 }
 

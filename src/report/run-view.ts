@@ -9,6 +9,7 @@ import { JOURNAL_STRING_CHARS } from '../state/journal.js';
 import { approverOf, resumeHint, wordEvent, wordResult } from './engine-words.js';
 import { visible, visibleDeep } from './visible.js';
 import { callDepth } from '../schema/calls.js';
+import { escalateToWords } from '../schema/escalation.js';
 
 /** The spinner, loaded only for a person at a terminal. */
 const loadOra = loader('the spinner (ora)', () => importLazily<typeof OraModule>('ora'));
@@ -53,9 +54,11 @@ export class RunView {
   /** Stops the spinner while a prompt owns the terminal. */
   pause(): void {
     this.#spinner?.stop();
+    this.#prompting = this.#spinner !== undefined;
   }
 
   resume(): void {
+    this.#prompting = false;
     this.#updateSpinner();
   }
 
@@ -63,8 +66,17 @@ export class RunView {
   #stepText(step: string, text: string): void {
     this.#line(`${'  '.repeat(callDepth(step))}${text}`);
   }
+  /** A prompt owns the terminal (between pause and resume). */
+  #prompting = false;
 
   #line(text: string): void {
+    if (this.#prompting) {
+      // A prompt owns the terminal (an escalation fired while it waits): the line goes above it,
+      // which stays where it was, as the prompt library remembers it. Save the cursor, scroll the
+      // screen up one row, insert a row above the prompt's first, write there, restore the cursor.
+      this.#out.write(`\x1b7\x1b[1S\x1b[1A\r\x1b[1L${text.replace(/\s*\n\s*/g, ' ')}\x1b8`);
+      return;
+    }
     const spinning = this.#spinner?.isSpinning ?? false;
     if (spinning) this.#spinner?.clear();
     this.#out.write(`${text}\n`);
@@ -174,6 +186,13 @@ export class RunView {
         this.#line(
           c.yellow.bold(
             `  ⏰ ${event.after} have passed: escalate to ${event.to}${event.via ? ` via ${event.via}` : ''}${event.contact ? ` (${event.contact})` : ''}`,
+          ),
+        );
+        break;
+      case 'escalation.triggered':
+        this.#line(
+          c.yellow.bold(
+            `  ⏰ ${event.reason}: escalate to ${escalateToWords(event)} (rule ${event.rule})`,
           ),
         );
         break;
@@ -298,6 +317,14 @@ export class RunView {
         return unreachable;
       }
     }
+  }
+
+  /** A plan's list of the runbook's escalation rules, in words (a real run fires them). */
+  escalationRules(rules: readonly string[]): void {
+    if (rules.length === 0) return;
+    this.#line('');
+    this.#line(this.#c.bold('Escalation (in a real run)'));
+    for (const rule of rules) this.#line(`  ${visible(rule)}`);
   }
 
   /** The closing lines: outcome, counts, and what to do next. */

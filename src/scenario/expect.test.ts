@@ -25,6 +25,7 @@ const OBSERVED: Observed = {
   reason: 'step restart failed: exited with code 1',
   exitCode: 1,
   rolledBack: ['escalate'],
+  escalated: ['restart-failed', 'escalation[2]'],
   records: new Map([
     ['health', record('health', { outputs: { status: 503, json: { ok: false } } })],
     ['restart', record('restart', { command: 'pm2 restart api', outputs: { count: 2n } })],
@@ -45,6 +46,7 @@ describe('comparing a run with what a scenario expects', () => {
           status: 'failed',
           exit_code: 1,
           rollback: true,
+          escalated: ['restart-failed', 'escalation[2]'],
         },
         OBSERVED,
       ),
@@ -63,6 +65,7 @@ describe('comparing a run with what a scenario expects', () => {
           status: 'succeeded',
           exit_code: 0,
           rollback: false,
+          escalated: ['escalation[2]'],
         },
         OBSERVED,
       ),
@@ -79,6 +82,7 @@ describe('comparing a run with what a scenario expects', () => {
       'status: expected succeeded, got failed (step restart failed: exited with code 1)',
       'exit_code: expected 0, got 1',
       'rollback: expected it not to run, but it ran (escalate)',
+      'escalated: expected [escalation[2]], got [restart-failed, escalation[2]]',
     ]);
     expect(compareExpectations({ rollback: true }, { ...OBSERVED, rolledBack: [] })).toEqual([
       'rollback: expected it to run, but no rollback step ran',

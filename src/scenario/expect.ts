@@ -15,6 +15,8 @@ export interface Observed {
   rolledBack: string[];
   /** Each step's last record, by id. */
   records: ReadonlyMap<string, StepRecord>;
+  /** The escalation rules that fired, by name, in order. */
+  escalated: string[];
 }
 
 /** Compares a run with what a scenario expects: one line per expectation not met, saying what
@@ -76,6 +78,8 @@ export function compareExpectations(expect: Scenario['expect'], observed: Observ
         ? `rollback: expected it to run, but no rollback step ran`
         : `rollback: expected it not to run, but it ran (${observed.rolledBack.join(', ')})`,
     );
+  if (expect.escalated !== undefined && !isDeepStrictEqual(expect.escalated, observed.escalated))
+    failures.push(`escalated: expected ${list(expect.escalated)}, got ${list(observed.escalated)}`);
   return failures;
 }
 

@@ -175,6 +175,7 @@ export async function runScenario(
     exitCode: options.exitCode(result.status),
     rolledBack: ran.filter((step) => step.section === 'rollback').map((step) => step.id),
     records,
+    escalated: (result.escalations ?? []).map((escalated) => escalated.rule),
   });
   failures.push(...compared);
   if (failures.length > 0) failures.push(...unlistedHints(runbook, scenario, result.steps));

@@ -24,6 +24,9 @@ export const SECTIONS = [
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
+/** The events an escalation rule's `when:` names as a word (docs/format.md#escalation). */
+export const ESCALATION_EVENTS = ['step_failed', 'rollback_started', 'rollback_failed'] as const;
+
 /** Built on first use: a run whose runbook comes from the parse cache never needs them. */
 function buildSchemas() {
   const id = z
@@ -264,7 +267,32 @@ function buildSchemas() {
       escalation: z
         .array(
           z.strictObject({
-            after: duration,
+            id: id
+              .optional()
+              .describe('Names the rule in the journal, and in scenarios (expect: escalated:)'),
+            after: duration
+              .optional()
+              .describe('Escalate once the run has been open this long (or give when:)'),
+            when: z
+              .union(
+                [
+                  z.enum(ESCALATION_EVENTS),
+                  z.strictObject({
+                    failed: id.optional().describe('This step failed'),
+                    unacknowledged: id
+                      .optional()
+                      .describe('This step waited for a person for `within` without an answer'),
+                    within: duration.optional(),
+                  }),
+                ],
+                {
+                  error: `expected ${ESCALATION_EVENTS.join(', ')}, { failed: <step> } or { unacknowledged: <step>, within: <duration> }`,
+                },
+              )
+              .optional()
+              .describe(
+                'Escalate when this happens in a run: a step failed, the rollback started or failed, a step not acknowledged in time (docs/format.md#escalation)',
+              ),
             severity: severity.optional(),
             to: z.string().min(1),
             via: z.string().optional(),

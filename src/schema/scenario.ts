@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Diagnostic } from '../common/errors.js';
 import { once } from '../common/once.js';
 import { questionOf } from './answers.js';
+import { ruleName } from './escalation.js';
 import { ID_PATTERN, SECTIONS, stepsOf, type Runbook, type Section, type Step } from './runbook.js';
 import { suggest } from './suggest.js';
 import { LIMITS, parseYaml, type PathSegment, type YamlSource } from './yaml-source.js';
@@ -64,6 +65,12 @@ function buildSchemas() {
       .optional(),
     exit_code: z.number().int().optional().describe('As `runbook run` would exit'),
     rollback: z.boolean().optional().describe('Whether any rollback step ran'),
+    escalated: z
+      .array(z.string().min(1))
+      .optional()
+      .describe(
+        'Exactly the escalation rules that fired, in order: their id:, or escalation[<index>] (docs/format.md#escalation)',
+      ),
   });
   const scenario = z.strictObject({
     name: z.string().min(1, { error: 'a scenario needs a name' }),
@@ -302,6 +309,24 @@ export function checkScenarios(
     list([...at, 'expect', 'findings'], expect.findings);
     keys([...at, 'expect', 'commands'], expect.commands);
     keys([...at, 'expect', 'outputs'], expect.outputs);
+    const rules = (runbook.escalation ?? []).map(ruleName);
+    expect.escalated?.forEach((name, index) => {
+      if (rules.includes(name)) return;
+      const guess = suggest(name, rules);
+      diagnostics.push(
+        source.diagnosticAtPath(
+          [...at, 'expect', 'escalated', index],
+          `unknown escalation rule "${name}": runbook ${runbook.id} has no such rule`,
+          {
+            hint: guess
+              ? `did you mean "${guess}"?`
+              : rules.length > 0
+                ? `its rules: ${rules.join(', ')}`
+                : 'the runbook has no escalation: rules',
+          },
+        ),
+      );
+    });
     for (const id of expect.skipped ?? [])
       if (expect.ran?.includes(id))
         diagnostics.push(

@@ -13,6 +13,7 @@ import {
 } from './expressions.js';
 import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
 import { checkShellValues } from './semantics-shell.js';
+import { checkEscalation, type EscalationStep } from './semantics-escalation.js';
 import { LINT_RULES, LINT_RULE_IDS, findSecret, maskSecret, type LintRule } from './lint.js';
 import {
   resolveScheme,
@@ -425,6 +426,8 @@ export function checkSemantics(
       }
   };
 
+  // The steps an escalation rule may name, and whether each waits for a person.
+  const escalationSteps: EscalationStep[] = [];
   for (let index = 0; index < steps.length; index++) {
     const { path, step } = steps[index] as RawStep;
     const stepAt: Scope['step'] = typeof step.id === 'string' ? { index, id: step.id } : undefined;
@@ -515,6 +518,13 @@ export function checkSemantics(
       );
     }
     const effect = declared ?? actionEffect;
+    if (typeof step.id === 'string')
+      escalationSteps.push({
+        id: step.id,
+        manual: step.manual !== undefined,
+        confirm: step.confirm === true,
+        effect,
+      });
     if (effect === 'destructive' && step.when === undefined && step.confirm !== true)
       lint(
         'destructive-without-guard',
@@ -678,6 +688,7 @@ export function checkSemantics(
       hint: `rename the file to ${data.id}.yaml or change the id`,
     });
   }
+  checkEscalation(data, escalationSteps, at);
   const ignored = checkIgnores(data, at);
   return ignored.size === 0 ? out : out.filter((d) => d.rule === undefined || !ignored.has(d.rule));
 }
