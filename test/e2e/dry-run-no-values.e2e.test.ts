@@ -44,7 +44,7 @@ const plan = (id: string, ...args: string[]): ReturnType<typeof runBin> =>
 
 /** What each runbook that needs values lacks without any: the 25 that refused a plan before. */
 const MISSING: Record<string, string[]> = {
-  'agent-factory-api-rate-limiting': ['metrics_url', 'deployment_url', 'vercel_token'],
+  'agent-factory-api-rate-limiting': ['prometheus_url', 'deployment_url', 'vercel_token'],
   'agent-factory-database-pool-exhausted': [
     'metrics_url',
     'supabase_url',

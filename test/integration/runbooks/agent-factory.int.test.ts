@@ -460,9 +460,16 @@ if (argv[0] === 'logs') {
       errorRatePct: 0.7,
       p95Ms: 400,
     });
+    prometheus.setMetrics(gauges());
+    await prometheus.waitFor('agent_factory_error_rate_pct', '0.7');
+    await prometheus.waitFor('agent_factory_p95_ms', '400');
     const { code, doc, raw } = await run('agent-factory-api-rate-limiting', [
       '--only',
       'detection',
+      '--var',
+      'error_rate_promql=agent_factory_error_rate_pct',
+      '--var',
+      'p95_promql=agent_factory_p95_ms',
       '--var',
       `openai_status_url=${app.url}/status/openai`,
       '--var',
@@ -481,7 +488,11 @@ if (argv[0] === 'logs') {
       remaining: '0',
       retry_after: '30',
     });
-    expect(step(doc, 'error-rate').outputs.severity).toBe('P1');
+    expect(step(doc, 'error-rate').outputs).toMatchObject({
+      error_rate_pct: 0.7,
+      p95_ms: 400,
+      severity: 'P1',
+    });
     expect(step(doc, 'anthropic-status').outputs.indicator).toBe('minor');
     world.rateLimited = false;
   });
