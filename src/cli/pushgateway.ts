@@ -23,6 +23,9 @@ export interface PushTarget {
 export function pushTarget(raw: string, instance: string): PushTarget {
   let url: URL;
   try {
+    // A URL parser drops line breaks and tabs: such a value is a mistake, not a URL.
+    // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+    if (/[\u0000-\u001f\u007f]/.test(raw)) throw new Error('control character');
     url = new URL(raw);
   } catch {
     throw new UsageError(

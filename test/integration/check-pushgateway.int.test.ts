@@ -133,6 +133,11 @@ describe('check --pushgateway', () => {
 
   it.each([
     [
+      'a line break',
+      'http://127.0.0.1:9091/\nx',
+      'RUNBOOK UNKNOWN - --pushgateway must be the Pushgateway\'s http:// or https:// URL (got "http://127.0.0.1:9091/\\nx") (for example --pushgateway http://127.0.0.1:9091)\n',
+    ],
+    [
       'not a URL',
       'pushgateway:9091',
       'RUNBOOK UNKNOWN - --pushgateway must be an http:// or https:// URL (got pushgateway: in pushgateway:9091)\n',
