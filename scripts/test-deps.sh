@@ -27,6 +27,8 @@ have git || need+=(git)
 # The Prometheus adapter's tests start a real Prometheus; check's exposition is linted by promtool.
 have /usr/bin/prometheus || need+=(prometheus)
 have promtool || need+=(prometheus)
+# check --pushgateway is tested against a real Pushgateway (test/helpers/pushgateway.ts).
+have /usr/bin/prometheus-pushgateway || need+=(prometheus-pushgateway)
 # test/helpers/junit.ts reads every JUnit output with libxml2.
 have xmllint || need+=(libxml2-utils)
 ((${#need[@]})) || exit 0

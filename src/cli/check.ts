@@ -16,7 +16,7 @@ import { varsRead } from '../engine/context.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
 import { RunbookError, UsageError } from '../common/errors.js';
 import { sha256 } from './crypto.js';
-import { loadRequest } from '../adapters/support/request.js';
+import { push, pushTarget, type PushTarget } from './pushgateway.js';
 import { nagiosText, prometheusText } from '../report/check.js';
 import { DURATION_PATTERN, parseDuration, withinMaxDuration } from '../common/duration.js';
 import { findRunbook } from '../schema/load.js';
@@ -30,7 +30,6 @@ import { processes } from './processes.js';
 import { openStateStore, setup } from './setup.js';
 import { arg, defineCommand, dirFlag, envFlag, flag, varFlag, type Values } from './define.js';
 import { currentUser } from '../engine/user.js';
-import { timeoutSignal } from '../common/abort.js';
 import { checkJson } from '../report/json.js';
 import { monotonicMs } from '../common/clock.js';
 
@@ -77,6 +76,9 @@ async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promi
   const releaseOnExit = (): void => lock?.release();
   try {
     const timeoutMs = parseTimeout(options.timeout);
+    // A --pushgateway that could never take the metrics is said before any check runs.
+    const pushTo =
+      options.pushgateway !== undefined ? pushTarget(options.pushgateway, hostname()) : undefined;
     const concurrency = Number(options.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1)
       throw new UsageError(
@@ -126,9 +128,10 @@ async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promi
     });
     const results = [...failed, ...checks];
     const state = results.length === 0 ? 'UNKNOWN' : worstState(results.map((r) => r.state));
-    await publish(results, options, io);
+    const published = await publish(results, options, pushTo, io);
     write(io, options.format, state, results);
-    return exitCodeForCheck(state);
+    // Metrics that did not get where they were to go: at least UNKNOWN (docs/commands.md#check).
+    return exitCodeForCheck(published ? state : worstState([state, 'UNKNOWN']));
   } catch (error) {
     if (!(error instanceof RunbookError)) throw error;
     const summary =
@@ -178,7 +181,9 @@ async function selectTargets(
 ): Promise<{ targets: CheckTarget[]; failed: CheckResult[] }> {
   const chosen: Array<{ file: string; runbook: Runbook }> = [];
   const failed: CheckResult[] = [];
-  for (const id of ids) {
+  // An id named twice is checked once: its metrics would otherwise be two series of one name and
+  // labels, which a Pushgateway refuses.
+  for (const id of new Set(ids)) {
     try {
       const loaded = await findRunbook(id, cli.dirs, cli.load);
       if (loaded.runbook) chosen.push({ file: loaded.file, runbook: loaded.runbook });
@@ -300,12 +305,15 @@ function write(
   }
 }
 
-/** Writes the node_exporter textfile and pushes to a Pushgateway, when asked. */
+/** Writes the node_exporter textfile and pushes to a Pushgateway, when asked; false when either
+ * failed (each says why on stderr). */
 async function publish(
   results: readonly CheckResult[],
   options: CheckOptions,
+  pushTo: PushTarget | undefined,
   io: Io,
-): Promise<void> {
+): Promise<boolean> {
+  let ok = true;
   const text = prometheusText(results);
   if (options.prometheusTextfile) {
     const file = resolve(io.cwd, options.prometheusTextfile);
@@ -321,23 +329,15 @@ async function publish(
         // Never written.
       }
       io.stderr.write(`runbook: cannot write ${file}: ${(error as Error).message}\n`);
+      ok = false;
     }
   }
-  if (options.pushgateway) {
-    const url = `${options.pushgateway.replace(/\/+$/, '')}/metrics/job/runbook/instance/${encodeURIComponent(hostname())}`;
-    try {
-      const request = await loadRequest();
-      const response = await request(url, {
-        method: 'PUT',
-        headers: { 'content-type': 'text/plain; version=0.0.4' },
-        body: text,
-        signal: timeoutSignal(10_000),
-      });
-      await response.body.text();
-      if (response.statusCode >= 300)
-        io.stderr.write(`runbook: the Pushgateway answered HTTP ${response.statusCode} (${url})\n`);
-    } catch (error) {
-      io.stderr.write(`runbook: cannot push to ${url}: ${(error as Error).message}\n`);
+  if (pushTo) {
+    const failed = await push(pushTo, text);
+    if (failed !== undefined) {
+      io.stderr.write(`runbook: ${failed}\n`);
+      ok = false;
     }
   }
+  return ok;
 }

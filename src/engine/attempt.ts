@@ -7,6 +7,7 @@ import type { ExpressionContext } from './context.js';
 import { now, type Emitter } from './emitter.js';
 import type { StepRecord } from './events.js';
 import { evaluateExpect, type ExpectResult } from './expect.js';
+import { assumedOutputs } from './dry-run.js';
 import type { StepOptions } from './options.js';
 import type { ProcessPort } from './ports.js';
 import type { PreparedAction } from './prepare.js';
@@ -136,9 +137,12 @@ export class Attempts {
           timeoutMs,
         })
       : await this.#act(section, step, prepared, timeoutMs);
+    if ('asShown' in outcome && outcome.asShown === true) {
+      // As its dry run shows it: its dry_run.outputs with its captures applied (dry-run.ts).
+      const { outputs, warnings } = assumedOutputs(step, this.#context, outcome.outputs);
+      return { outcome, outputs, done: outcome.ok, reason: outcome.error, warnings, ran: true };
+    }
     const outputs = { ...outcome.outputs };
-    if ('asShown' in outcome && outcome.asShown === true)
-      return { outcome, outputs, done: outcome.ok, reason: outcome.error, warnings: [], ran: true };
     if (outcome.unavailable) {
       // Nothing it returned is an answer: no expression reads its outputs, and its error stays
       // the tool's own message rather than becoming a "No such key" of an output it never gave.

@@ -18,6 +18,7 @@ import {
 } from '../schema/answers.js';
 import { currentUser } from './user.js';
 import { unknownIn } from './plan-values.js';
+import { assumedOutputs } from './dry-run.js';
 
 /** The reason of a plan's step that could not be planned whole: its inputs did not render. */
 export const NOT_PLANNED = 'not evaluated in a dry run';
@@ -109,7 +110,8 @@ export class Steps {
     if (mode === 'dry-run' || (mode === 'read-only' && effect !== 'read')) {
       this.#started(section, step, effect, command);
       const question = prepared.kind === 'manual' ? questionOf(step) : undefined;
-      const outputs = {
+      // What the step's dry_run: assumes, its captures applied (dry-run.ts).
+      const { outputs, warnings } = assumedOutputs(step, this.context, {
         ...(prepared.kind === 'manual' ? { instruction: prepared.text } : {}),
         ...(question ? { question: questionText(question) } : {}),
         // An answer given with the run is what the plan assumes.
@@ -117,10 +119,11 @@ export class Steps {
           ? answerOutputs(question, this.#options.answers.get(step.id) ?? '')
           : {}),
         ...step.dry_run?.outputs,
-      };
+      });
       return {
         ...blank('planned', effect, command),
         outputs,
+        ...(warnings.length > 0 ? { warnings } : {}),
         ...undecided,
         ...(mode === 'read-only' ? { asked: { kind: 'read-only', effect } as const } : {}),
       };

@@ -259,8 +259,9 @@ function escapeRegex(text: string): string {
 }
 
 /** The results a scenario gives its steps, one per try (the last repeats); a step it does not
- * list runs as its dry run shows it: its `dry_run.outputs` as they are (or none), not judged by
- * its `capture:`, `expect:` or `retry.until`, exit code 0. */
+ * list runs as its dry run shows it: its `dry_run.outputs` (or none) with its `capture:` applied
+ * as in a dry run (src/engine/dry-run.ts), not judged by its `expect:` or `retry.until`, exit
+ * code 0. */
 function scriptedResults(steps: NonNullable<Scenario['steps']>): ActionResults {
   return ({ step, action, attempt, timeoutMs }) => {
     const given = Object.hasOwn(steps, step.id) ? steps[step.id] : undefined;

@@ -44,7 +44,7 @@ const plan = (id: string, ...args: string[]): ReturnType<typeof runBin> =>
 
 /** What each runbook that needs values lacks without any: the 25 that refused a plan before. */
 const MISSING: Record<string, string[]> = {
-  'agent-factory-api-rate-limiting': ['metrics_url', 'deployment_url', 'vercel_token'],
+  'agent-factory-api-rate-limiting': ['prometheus_url', 'deployment_url', 'vercel_token'],
   'agent-factory-database-pool-exhausted': [
     'metrics_url',
     'supabase_url',
@@ -54,7 +54,7 @@ const MISSING: Record<string, string[]> = {
   ],
   'agent-factory-deployment-failure': ['deployment_url', 'vercel_token'],
   'agent-factory-incident-response': [
-    'metrics_url',
+    'prometheus_url',
     'supabase_url',
     'supabase_service_key',
     'deployment_url',
@@ -90,7 +90,7 @@ const MISSING: Record<string, string[]> = {
     'repo_dir',
   ],
   'pitchey-performance-analysis': ['apm_url', 'infra_url'],
-  'pitchey-performance-degradation': ['apm_url', 'infra_url', 'logs_url'],
+  'pitchey-performance-degradation': ['prometheus_url', 'apm_url', 'infra_url', 'logs_url'],
   'pitchey-platform-outage': [
     'api_url',
     'frontend_url',

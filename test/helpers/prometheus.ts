@@ -37,7 +37,12 @@ export interface PrometheusFixture {
  */
 export async function startPrometheus(
   metrics: string,
-  options: { auth?: boolean } = {},
+  options: {
+    auth?: boolean;
+    /** Also scrape this target (host:port) every second as job `pushgateway`, keeping the job
+     * and instance labels of what was pushed (`honor_labels`), as a Pushgateway is scraped. */
+    pushgateway?: string;
+  } = {},
 ): Promise<PrometheusFixture> {
   try {
     accessSync(PROMETHEUS, constants.X_OK);
@@ -66,7 +71,11 @@ scrape_configs:
   - job_name: prometheus
     static_configs:
       - targets: ['127.0.0.1:${port}']
-${options.auth ? `    basic_auth: { username: ${BASIC_USER}, password: '${BASIC_PASSWORD}' }\n` : ''}`,
+${options.auth ? `    basic_auth: { username: ${BASIC_USER}, password: '${BASIC_PASSWORD}' }\n` : ''}${
+      options.pushgateway
+        ? `  - job_name: pushgateway\n    honor_labels: true\n    static_configs:\n      - targets: ['${options.pushgateway}']\n`
+        : ''
+    }`,
   );
   const args = [
     `--config.file=${config}`,

@@ -5,9 +5,11 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, ROOT, runCli, startServer, tempDir, type TestServer } from '../../helpers/cli.js';
 import { runbookIds } from '../../helpers/recorders.js';
+import { startPrometheus, type PrometheusFixture } from '../../helpers/prometheus.js';
 
 /** Agent Factory (Vercel + Supabase + HTTP health): its runbooks run for real against local
- * stand-ins for the API, its metrics, Supabase's REST API, Slack and the vercel CLI. */
+ * stand-ins for the API, its metrics, Supabase's REST API, Slack and the vercel CLI, and a real
+ * Prometheus for the metrics incident-response reads. */
 
 const DIR = join(ROOT, 'runbooks/agent-factory');
 const SERVICE_KEY = 'sb-service-role-key-5f2c9a71';
@@ -98,8 +100,13 @@ describe('agent-factory runbooks: real runs against stand-ins', () => {
   let app: TestServer;
   let supabase: TestServer;
   let slack: TestServer;
+  let prometheus: PrometheusFixture;
+  /** What the exporter Prometheus scrapes serves: the world's error rate and p95 as gauges. */
+  const gauges = (): string =>
+    `agent_factory_error_rate_pct ${world.errorRatePct}\nagent_factory_p95_ms ${world.p95Ms}\n`;
 
   beforeAll(async () => {
+    prometheus = await startPrometheus(gauges());
     app = await startServer((request, response, body) => {
       const url = request.url ?? '';
       if (url === '/api/v1/health' && world.maintenance)
@@ -232,7 +239,7 @@ if (argv[0] === 'logs') {
     chmodSync(join(bin, 'vercel'), 0o755);
   });
   afterAll(async () => {
-    await Promise.all([app.close(), supabase.close(), slack.close()]);
+    await Promise.all([app.close(), supabase.close(), slack.close(), prometheus?.close()]);
     dir.remove();
   });
 
@@ -240,6 +247,7 @@ if (argv[0] === 'logs') {
     PATH: `${bin}:${process.env.PATH ?? ''}`,
     RUNBOOK_STATE_DIR: join(dir.path, 'state'),
     AGENT_FACTORY_METRICS_URL: `${app.url}/api/v1/metrics`,
+    AGENT_FACTORY_PROMETHEUS_URL: prometheus.url,
     SUPABASE_URL: supabase.url,
     SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
     VERCEL_DEPLOYMENT_URL: DEPLOYMENT,
@@ -292,7 +300,16 @@ if (argv[0] === 'logs') {
     '$id: error rate $rate %, p95 $p95 ms → severity $severity',
     async ({ id, rate, p95, severity, finding }) => {
       Object.assign(world, { exhausted: false, errorRatePct: rate, p95Ms: p95 });
-      const { code, doc, raw } = await run(id, ['--only', 'detection']);
+      const args = ['--only', 'detection'];
+      if (id === 'agent-factory-incident-response') {
+        // Read from Prometheus: the PromQL of each is the exporter's gauge, once it is scraped.
+        prometheus.setMetrics(gauges());
+        await prometheus.waitFor('agent_factory_error_rate_pct', String(rate));
+        await prometheus.waitFor('agent_factory_p95_ms', String(p95));
+        args.push('--var', 'error_rate_promql=agent_factory_error_rate_pct');
+        args.push('--var', 'p95_promql=agent_factory_p95_ms');
+      }
+      const { code, doc, raw } = await run(id, args);
       expect(code, raw).toBe(0);
       const check = step(doc, 'error-rate');
       expect(check.outputs.severity).toBe(severity);
@@ -443,9 +460,16 @@ if (argv[0] === 'logs') {
       errorRatePct: 0.7,
       p95Ms: 400,
     });
+    prometheus.setMetrics(gauges());
+    await prometheus.waitFor('agent_factory_error_rate_pct', '0.7');
+    await prometheus.waitFor('agent_factory_p95_ms', '400');
     const { code, doc, raw } = await run('agent-factory-api-rate-limiting', [
       '--only',
       'detection',
+      '--var',
+      'error_rate_promql=agent_factory_error_rate_pct',
+      '--var',
+      'p95_promql=agent_factory_p95_ms',
       '--var',
       `openai_status_url=${app.url}/status/openai`,
       '--var',
@@ -464,7 +488,11 @@ if (argv[0] === 'logs') {
       remaining: '0',
       retry_after: '30',
     });
-    expect(step(doc, 'error-rate').outputs.severity).toBe('P1');
+    expect(step(doc, 'error-rate').outputs).toMatchObject({
+      error_rate_pct: 0.7,
+      p95_ms: 400,
+      severity: 'P1',
+    });
     expect(step(doc, 'anthropic-status').outputs.indicator).toBe('minor');
     world.rateLimited = false;
   });
