@@ -253,8 +253,9 @@ function hasComprehension(ast: unknown): boolean {
   return children(ast).some(hasComprehension);
 }
 
-/** What every expression may refer to; `outputs` only in a step's capture, expect and until. */
-export const EXPRESSION_ROOTS = ['vars', 'env', 'steps', 'runbook', 'run'] as const;
+/** What every expression may refer to; `outputs` only in a step's capture, expect and until.
+ * `alert`: the alert of `run --alert` (docs/format.md#alert-payloads). */
+export const EXPRESSION_ROOTS = ['vars', 'env', 'steps', 'runbook', 'run', 'alert'] as const;
 
 /**
  * What is wrong with an expression that parses, as the type checker sees it: a name it cannot

@@ -13,6 +13,7 @@ import {
 } from './expressions.js';
 import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
 import { checkShellValues } from './semantics-shell.js';
+import { checkAlertMatchers } from './semantics-alerts.js';
 import { LINT_RULES, LINT_RULE_IDS, findSecret, maskSecret, type LintRule } from './lint.js';
 import {
   resolveScheme,
@@ -614,6 +615,7 @@ export function checkSemantics(
       }),
     at,
   );
+  checkAlertMatchers(data, options.expressions.regex, at);
   const hasSteps = (section: string): boolean =>
     Array.isArray(data[section]) && data[section].length > 0;
   if (hasSteps('resolution') && !hasSteps('verification'))
