@@ -27,6 +27,8 @@ have git || need+=(git)
 # The Prometheus adapter's tests start a real Prometheus; check's exposition is linted by promtool.
 have /usr/bin/prometheus || need+=(prometheus)
 have promtool || need+=(prometheus)
+# run --alert reads what a real Alertmanager posts (test/integration/alertmanager.int.test.ts).
+have /usr/bin/prometheus-alertmanager || need+=(prometheus-alertmanager)
 # test/helpers/junit.ts reads every JUnit output with libxml2.
 have xmllint || need+=(libxml2-utils)
 ((${#need[@]})) || exit 0
