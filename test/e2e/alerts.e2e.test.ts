@@ -219,4 +219,31 @@ describe('runbook run --alert and runbook match, as a process', () => {
         "hint: its variables: namespace; an alert's labels come in with --alert FILE, as alert.labels.pod (docs/format.md#alert-payloads)\n",
     );
   });
+
+  it('the example of docs/format.md#alert-payloads runs as documented', async () => {
+    const args = ['--dir', 'examples/alerts', '--alert', 'examples/alerts/alertmanager.json'];
+    const match = await runBin(['match', ...args, '--json'], { env });
+    expect(match.code).toBe(0);
+    expect(JSON.parse(match.stdout)).toMatchObject({
+      matches: [
+        {
+          id: 'kube-pod-crashlooping',
+          file: 'examples/alerts/kube-pod-crashlooping.yaml',
+          matchers: ['alertname="KubePodCrashLooping"', 'namespace=~"shop|api"'],
+        },
+      ],
+    });
+    const plan = await runBin(['run', ...args, '--dry-run', '--format', 'json'], { env });
+    expect(plan.code).toBe(0);
+    const steps = (JSON.parse(plan.stdout) as { steps: Array<{ id: string; command: string }> })
+      .steps;
+    expect(steps.map((step) => [step.id, step.command])).toEqual([
+      ['describe', 'kubectl --namespace shop describe pod cart-7d9f'],
+      ['previous-logs', 'kubectl --namespace shop logs cart-7d9f --previous --tail=50'],
+      ['delete-pod', 'kubectl --namespace shop delete pod cart-7d9f'],
+      ['running', 'kubectl --namespace shop get pods --no-headers'],
+    ]);
+    const valid = await runBin(['validate', '--strict', 'examples/alerts'], { env });
+    expect([valid.code, valid.stdout]).toEqual([0, '✓ 1 runbook valid\n']);
+  });
 });
