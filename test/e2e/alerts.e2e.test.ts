@@ -246,4 +246,28 @@ describe('runbook run --alert and runbook match, as a process', () => {
     const valid = await runBin(['validate', '--strict', 'examples/alerts'], { env });
     expect([valid.code, valid.stdout]).toEqual([0, '✓ 1 runbook valid\n']);
   });
+
+  it('without --alert: a warning first, and the step that reads a label says why it failed', async () => {
+    const result = await runBin(['run', 'any-kube', '--dir', both], { env });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'warning: runbook any-kube reads the labels or annotations of an alert, and this run has none: give it with --alert FILE (or - for standard input)\n',
+    );
+    expect(result.stdout.split('\n')).toContain(
+      '      `alert.annotations.summary`: No such key: summary (this run has no alert: give one with --alert FILE)',
+    );
+  });
+
+  it('show lists the alerts a runbook answers, and the variables taken from them', async () => {
+    const result = await runBin(['show', 'replication-lag', '--dir', one], { env });
+    const lines = result.stdout.split('\n');
+    expect(lines.slice(lines.indexOf('Variables'), lines.indexOf('Variables') + 6)).toEqual([
+      'Variables',
+      "  instance             from the alert's labels.instance",
+      '',
+      'Answers alerts',
+      '  alertname="PostgresReplicationLag"',
+      '  service="Checkout API", priority=~"P1|P2"',
+    ]);
+  });
 });
