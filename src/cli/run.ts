@@ -99,7 +99,7 @@ async function runCommand(given: string | undefined, options: RunOptions, io: Io
   const alert = options.alert === undefined ? undefined : await readAlert(options.alert, io);
   if (given === undefined && !alert)
     throw new UsageError(
-      'missing the runbook id',
+      "missing required argument 'id'",
       'runbook run <id>, or runbook run --alert FILE to run the runbook that answers an alert',
     );
   if (options.dryRun && options.readOnly)
