@@ -29,6 +29,8 @@ have /usr/bin/prometheus || need+=(prometheus)
 have promtool || need+=(prometheus)
 # check --pushgateway is tested against a real Pushgateway (test/helpers/pushgateway.ts).
 have /usr/bin/prometheus-pushgateway || need+=(prometheus-pushgateway)
+# run --alert reads what a real Alertmanager posts (test/integration/alertmanager.int.test.ts).
+have /usr/bin/prometheus-alertmanager || need+=(prometheus-alertmanager)
 # test/helpers/junit.ts reads every JUnit output with libxml2.
 have xmllint || need+=(libxml2-utils)
 ((${#need[@]})) || exit 0

@@ -72,6 +72,11 @@ export const arg = {
     spec: `<${name}>`,
     description,
   }),
+  /** `[name]`: may be left out. */
+  optional: (name: string, description: string): Arg<string | undefined> => ({
+    spec: `[${name}]`,
+    description,
+  }),
   variadic: (name: string, description: string): Arg<string[]> => ({
     spec: `[${name}...]`,
     description,

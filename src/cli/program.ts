@@ -10,6 +10,7 @@ import { EXIT, exitCodeForError } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { history } from './history.js';
 import { list } from './list.js';
+import { match } from './match.js';
 import { newCommand } from './new.js';
 import { report } from './report.js';
 import { resume } from './resume.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   test,
   schema,
   run,
+  match,
   resume,
   history,
   status,

@@ -150,6 +150,7 @@ async function resumeCommand(runId: string, options: ResumeOptions, io: Io): Pro
     nonInteractive: options.nonInteractive ?? false,
     force: false,
     killOrphans: false,
+    ...(origin.alert ? { alert: origin.alert } : {}),
   });
 }
 
@@ -229,6 +230,8 @@ function restoreVars(record: RunRecord, origin: RunOrigin, runbook: Runbook, io:
     envName: origin.environment,
     processEnv: io.env,
     allowMissing: true,
+    // The alert the run answered, as its journal keeps it (annotations bounded).
+    alert: origin.alert,
   });
   const start = record.events.find((event) => event.type === 'run.start');
   const journalled = start?.type === 'run.start' ? start.vars : {};

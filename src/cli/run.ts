@@ -60,8 +60,12 @@ import { loader } from '../common/lazy.js';
 
 /** The guidance of a documentation-only runbook: only such a run needs it. */
 const loadGuidance = loader('the guidance view', () => import('../report/guidance.js'));
+import { alertFlag, readAlert } from './alert-input.js';
+import { alertOrigin, answeringRunbook, warnNoAlert } from './run-alert.js';
+import type { Alert } from '../schema/alert-payload.js';
 
 const flags = {
+  alert: alertFlag,
   dir: dirFlag,
   dryRun: flag.boolean('--dry-run', 'execute nothing; print every step and its exact command'),
   readOnly: flag.boolean('--read-only', 'run read steps for real; plan the rest'),
@@ -90,12 +94,21 @@ type RunOptions = Values<typeof flags>;
 export const run = defineCommand({
   name: 'run',
   summary: 'Run a runbook: detection, diagnosis, resolution, verification (rollback on failure)',
-  args: { id: arg.required('id', 'runbook id') },
+  args: {
+    id: arg.optional('id', 'runbook id (with --alert, left out: the runbook that answers it)'),
+  },
   flags,
   handler: ({ id }, options, io) => runCommand(id, options, io),
 });
 
-async function runCommand(id: string, options: RunOptions, io: Io): Promise<number> {
+async function runCommand(given: string | undefined, options: RunOptions, io: Io): Promise<number> {
+  // The alert first: `--alert -` reads standard input before anything else could.
+  const alert = options.alert === undefined ? undefined : await readAlert(options.alert, io);
+  if (given === undefined && !alert)
+    throw new UsageError(
+      "missing required argument 'id'",
+      'runbook run <id>, or runbook run --alert FILE to run the runbook that answers an alert',
+    );
   if (options.dryRun && options.readOnly)
     throw new UsageError(
       '--dry-run and --read-only cannot be combined',
@@ -104,11 +117,12 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
   if (options.dryRun && options.killOrphans)
     throw new UsageError(
       '--dry-run and --kill-orphans cannot be combined: a dry run ends no process',
-      `run \`runbook run ${id} --kill-orphans\` without --dry-run`,
+      `run \`runbook run ${given ?? `--alert ${options.alert ?? 'FILE'}`} --kill-orphans\` without --dry-run`,
     );
   const cliVars = parseVarFlags(options.var);
   const answers = parseAnswerFlags(options.answer);
   const cli = await setup(io, { dir: options.dir });
+  const id = given ?? (await answeringRunbook(cli, alert, options.alert, io));
   const { file, runbook } = await findRunbook(id, cli.dirs, cli.load);
   if (!runbook) return EXIT.usage;
 
@@ -134,7 +148,9 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
     envName: options.env,
     processEnv: io.env,
     placeholders: options.dryRun === true,
+    alert,
   });
+  if (!alert && options.format === 'text') warnNoAlert(io, runbook);
   if (vars.missingVars?.length) {
     if (options.requireVars || !options.dryRun) throw missingValuesError(runbook, vars);
     if (options.format === 'text') io.stderr.write(`warning: ${missingVarsWarning(vars)}\n`);
@@ -163,6 +179,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
     force: options.force ?? false,
     killOrphans: options.killOrphans ?? false,
     answers,
+    ...(alert ? { alert } : {}),
     origin: {
       runbook_sha256: hashes.file,
       step_hashes: hashes.steps,
@@ -178,6 +195,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
       ...(only ? { only: [...only] } : {}),
       approved: options.approve,
       approve_all: options.yes ?? false,
+      ...(alert ? alertOrigin(runbook, alert, vars) : {}),
     },
   });
 }
@@ -218,6 +236,8 @@ export interface RunRequest {
   cwd?: string;
   /** Answers to the questions of manual steps, by step id (`--answer step=value`). */
   answers?: ReadonlyMap<string, string>;
+  /** The alert the run answers (`--alert`). */
+  alert?: Alert;
 }
 
 /** Runs (or continues, with `plan.resume`) a runbook for `run` and `resume`: the lock, the
@@ -342,6 +362,7 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
       env: io.env,
       cwd: request.cwd ?? io.cwd,
       signal: controller.signal,
+      ...(request.alert ? { alert: request.alert } : {}),
       plan,
       approvals: {
         ...request.approvals,

@@ -1,3 +1,4 @@
+import { matcherGroups } from '../schema/alert-matchers.js';
 import type { LoadedAdapters } from '../adapters/registry.js';
 import { stepEffect } from '../engine/prepare.js';
 import { findRunbook } from '../schema/load.js';
@@ -107,6 +108,7 @@ function renderRunbook(
           ? `default ${def.secret ? '***' : JSON.stringify(def.default)}`
           : undefined,
         def.env ? `$${def.env}` : undefined,
+        def.from_alert ? `from the alert's ${def.from_alert}` : undefined,
         def.required ? 'required' : undefined,
         def.secret ? 'secret' : undefined,
       ].filter(Boolean);
@@ -114,6 +116,10 @@ function renderRunbook(
         `  ${name.padEnd(20)} ${bits.join(', ')}${def.description ? c.dim(`  ${def.description}`) : ''}`,
       );
     }
+  }
+  if (runbook.alerts) {
+    out.push('', c.bold('Answers alerts'));
+    for (const group of matcherGroups(runbook.alerts)) out.push(`  ${group.join(', ')}`);
   }
   if (runbook.detection?.symptoms?.length) {
     out.push('', c.bold('Symptoms'));

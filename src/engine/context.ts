@@ -12,6 +12,8 @@ import { mentionsPatterns } from '../schema/regex.js';
 import type { RunMode, StepRecord } from './events.js';
 import { planningExpressions } from './plan-values.js';
 import type { Placeholders } from './vars.js';
+import { alertContext } from './alert-context.js';
+import type { Alert } from '../schema/alert-payload.js';
 
 /** What expressions see: vars, env (declared only), steps, runbook, run — and, while a step's
  * expect/capture/until is evaluated, that step's `outputs`. Values are kept converted for CEL.
@@ -37,6 +39,8 @@ export class ExpressionContext {
     mode: RunMode;
     startedAt: string;
     placeholders?: Placeholders | undefined;
+    /** The alert the run answers (`run --alert`); `alert.*` is empty without one. */
+    alert?: Alert | undefined;
   }) {
     const { runbook } = input;
     this.expressions = input.expressions;
@@ -66,6 +70,7 @@ export class ExpressionContext {
         started_at: input.startedAt,
       }),
       steps: this.#steps,
+      alert: toCel(alertContext(input.alert)),
     };
   }
 
@@ -96,6 +101,11 @@ export class ExpressionContext {
  * capture, retry.until or expression-form expect. */
 export function usesExpressions(runbook: Runbook): boolean {
   return expressionSources(runbook).length > 0;
+}
+
+/** Whether any expression of a runbook passes `test` (run.ts: whether it reads an alert). */
+export function usesAlertIn(runbook: Runbook, test: (source: string) => boolean): boolean {
+  return expressionSources(runbook).some(test);
 }
 
 /** Every expression of a runbook: the bare ones of its steps (when, capture, retry.until,

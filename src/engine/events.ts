@@ -1,5 +1,6 @@
 import type { Effect, LeftProcess } from '../adapters/adapter.js';
 import type { Section } from '../schema/runbook.js';
+import type { Alert } from '../schema/alert-payload.js';
 
 /** The outcome of one step, as reported in events, the journal and `run --format json`. */
 export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'planned' | 'pending' | 'interrupted';
@@ -92,6 +93,11 @@ export interface RunOrigin {
   approved: string[];
   /** Every step that asks was approved before the run. */
   approve_all: boolean;
+  /** The alert the run answers (`run --alert`), its labels and annotations bounded
+   * (src/schema/alert-payload.ts, `journaledAlert`). */
+  alert?: Alert;
+  /** The variables whose values came from the alert, each to what it read (`labels.namespace`). */
+  alert_vars?: Record<string, string>;
 }
 
 export interface RunbookInfo {

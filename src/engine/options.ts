@@ -5,6 +5,7 @@ import type { RunMode, RunOrigin, StepRecord } from './events.js';
 import type { ActionResults, EventSink, ProcessPort, Prompter } from './ports.js';
 import type { Redactor } from './redact.js';
 import type { ResolvedVars } from './vars.js';
+import type { Alert } from '../schema/alert-payload.js';
 
 /** What every step of a run sees: the runbook, its values, and where its processes run. */
 export interface RunContext {
@@ -23,6 +24,8 @@ export interface RunContext {
   cwd: string;
   /** Stops the run: running steps are ended, and no other starts. */
   signal: AbortSignal;
+  /** The alert the run answers (`run --alert`, docs/format.md#alert-payloads). */
+  alert?: Alert;
 }
 
 /** What the engine is handed to reach the world (ports.ts). */

@@ -56,6 +56,7 @@ export class Steps {
       mode: plan.mode,
       startedAt: options.fixedTime ?? new Date().toISOString(),
       placeholders: plan.mode === 'dry-run' ? options.vars.placeholders : undefined,
+      alert: options.alert,
     });
     this.#attempts = new Attempts(options, this.context, emitter);
     this.#awaiting = plan.from;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../common/errors.js';
 import type { Runbook } from '../schema/runbook.js';
 import { parseVarFlags, resolveVars } from './vars.js';
+import type { Alert } from '../schema/alert-payload.js';
 
 const RUNBOOK: Runbook = {
   id: 'api-down',
@@ -323,5 +324,77 @@ describe('resolveVars: a plan without some required values', () => {
       app_dir: null,
       region: 'eu',
     });
+  });
+});
+
+describe('resolveVars: from_alert (docs/format.md#alert-payloads)', () => {
+  const ALERTED: Runbook = {
+    id: 'crashloop',
+    title: 'Pod crash looping',
+    alerts: ['alertname="KubePodCrashLooping"'],
+    vars: {
+      namespace: { from_alert: 'labels.namespace', env: 'NAMESPACE', default: 'default' },
+      replicas: { from_alert: 'labels.replicas', default: 1 },
+      summary: { from_alert: 'annotations.summary', required: true },
+      status: { from_alert: 'status' },
+    },
+    environments: { prod: { vars: { namespace: 'prod' } } },
+    diagnosis: [{ id: 'a', run: 'true' }],
+  };
+  const alert: Alert = {
+    kind: 'alertmanager',
+    status: 'firing',
+    labels: { alertname: 'KubePodCrashLooping', namespace: 'shop', replicas: '3' },
+    annotations: { summary: 'cart is crash looping' },
+    starts_at: '2026-12-06T12:00:00Z',
+    url: '',
+    count: 1,
+    firing: 1,
+  };
+  const run = (cliVars: Record<string, string>, envName?: string, withAlert = true) =>
+    resolveVars(ALERTED, {
+      cliVars,
+      envName,
+      processEnv: { NAMESPACE: 'from-env' },
+      allowMissing: true,
+      ...(withAlert ? { alert } : {}),
+    });
+
+  it('takes the alert’s values, typed as the default; after --var, before --env and env:', () => {
+    const vars = run({}, 'prod');
+    expect(vars.values).toEqual({
+      namespace: 'shop',
+      replicas: 3,
+      summary: 'cart is crash looping',
+      status: 'firing',
+    });
+    expect(vars.sources).toEqual({
+      namespace: 'alert',
+      replicas: 'alert',
+      summary: 'alert',
+      status: 'alert',
+    });
+    expect(run({ namespace: 'given' }).values.namespace).toBe('given');
+  });
+
+  it('without an alert: the usual order, and a required one says --alert can give it', () => {
+    const vars = run({}, undefined, false);
+    expect([vars.values.namespace, vars.sources.namespace]).toEqual(['from-env', 'env']);
+    expect(vars.missing).toEqual([
+      'summary (--var summary=… or --alert FILE (annotations.summary))',
+    ]);
+  });
+
+  it('an unknown --var of a runbook that answers alerts points at --alert', () => {
+    expect(usageError(() => run({ pod: 'x' }))).toEqual({
+      message: 'unknown variable "pod" for runbook crashloop',
+      hint: "its variables: namespace, replicas, summary, status; an alert's labels come in with --alert FILE, as alert.labels.pod (docs/format.md#alert-payloads)",
+    });
+  });
+
+  it('so does one named like a common alert label, in any runbook', () => {
+    expect(usageError(() => resolve({ cliVars: { instance: 'web-1:9100' } })).hint).toBe(
+      "its variables: api_url, port, verbose, region, token, note; an alert's labels come in with --alert FILE, as alert.labels.instance (docs/format.md#alert-payloads)",
+    );
   });
 });

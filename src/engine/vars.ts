@@ -1,6 +1,8 @@
 import { UsageError } from '../common/errors.js';
 import type { Runbook, VarDefinition } from '../schema/runbook.js';
 import { suggest } from '../schema/suggest.js';
+import type { Alert } from '../schema/alert-payload.js';
+import { fromAlert } from './alert-context.js';
 
 export interface ResolvedVars {
   values: Record<string, unknown>;
@@ -9,7 +11,7 @@ export interface ResolvedVars {
   /** The environment variables the runbook declares (through `vars.*.env`), for `env.NAME`. */
   declaredEnv: Record<string, string>;
   /** Where each value came from, for `show` and the journal. */
-  sources: Record<string, 'var' | 'environment' | 'env' | 'default' | 'unset'>;
+  sources: Record<string, 'var' | 'environment' | 'env' | 'default' | 'unset' | 'alert'>;
   /** Required variables that have no value, described with how to give one. */
   missing?: string[];
   /** The same, one by one: each name, whether it is secret, and how to give it. */
@@ -45,7 +47,8 @@ function definitionOf(value: Scalar | VarDefinition): VarDefinition {
   return value !== null && typeof value === 'object' ? value : { default: value };
 }
 
-/** `--var k=v`, then `--env`'s values, then `env:`, then `default` (docs/format.md). */
+/** `--var k=v`, then the alert's (`from_alert:`), then `--env`'s values, then `env:`, then
+ * `default` (docs/format.md). */
 export function resolveVars(
   runbook: Runbook,
   input: {
@@ -59,6 +62,8 @@ export function resolveVars(
     /** Only these variables are needed (`check`: those its checks read); the others may lack a
      * value even when required. All are when absent. */
     needed?: ReadonlySet<string>;
+    /** The alert of `run --alert`, for the variables declared `from_alert:`. */
+    alert?: Alert | undefined;
   },
 ): ResolvedVars {
   const declared = runbook.vars ?? {};
@@ -68,11 +73,17 @@ export function resolveVars(
       const guess = suggest(name, names);
       throw new UsageError(
         `unknown variable "${name}" for runbook ${runbook.id}`,
-        guess
-          ? `did you mean --var ${guess}=…?`
-          : names.length
-            ? `its variables: ${names.join(', ')}`
-            : 'it declares no variables',
+        `${
+          guess
+            ? `did you mean --var ${guess}=…?`
+            : names.length
+              ? `its variables: ${names.join(', ')}`
+              : 'it declares no variables'
+        }${
+          answersAlerts(runbook) || ALERT_LABELS.has(name)
+            ? `; an alert's labels come in with --alert FILE, as alert.labels.${name} (docs/format.md#alert-payloads)`
+            : ''
+        }`,
       );
     }
   }
@@ -104,7 +115,13 @@ export function resolveVars(
       resolved.declaredEnv[definition.env] = fromEnv;
     let value: unknown;
     const cli = own(input.cliVars, name);
+    const alerted =
+      definition.from_alert === undefined
+        ? undefined
+        : fromAlert(input.alert, definition.from_alert);
     if (cli !== undefined) [value, resolved.sources[name]] = [coerce(cli, definition), 'var'];
+    else if (alerted !== undefined)
+      [value, resolved.sources[name]] = [coerce(alerted, definition), 'alert'];
     else if (Object.hasOwn(environmentVars, name))
       [value, resolved.sources[name]] = [environmentVars[name], 'environment'];
     else if (fromEnv !== undefined && fromEnv !== '')
@@ -118,7 +135,11 @@ export function resolveVars(
         missing.push({
           name,
           secret: definition.secret === true,
-          how: definition.env ? `--var ${name}=… or $${definition.env}` : `--var ${name}=…`,
+          how: [
+            `--var ${name}=…`,
+            ...(definition.env ? [`$${definition.env}`] : []),
+            ...(definition.from_alert ? [`--alert FILE (${definition.from_alert})`] : []),
+          ].join(' or '),
         });
         if (input.placeholders) {
           value = placeholder(name);
@@ -159,6 +180,35 @@ export function missingValuesError(runbook: Runbook, resolved: ResolvedVars): Us
   return new UsageError(
     `runbook ${runbook.id} needs ${missing.length === 1 ? 'a value' : 'values'} for: ${missing.join(', ')}`,
     'pass them with --var name=value or set the environment variables',
+  );
+}
+
+/** Label names that alerts often carry (Prometheus, Kubernetes): a `--var` of one that the runbook
+ * does not declare was likely meant to come from the alert. */
+const ALERT_LABELS = new Set([
+  'alertname',
+  'namespace',
+  'pod',
+  'instance',
+  'job',
+  'container',
+  'node',
+  'cluster',
+  'service',
+  'deployment',
+  'severity',
+]);
+
+/** Whether a runbook answers alerts: it declares `alerts:`, or a variable `from_alert:`. */
+function answersAlerts(runbook: Runbook): boolean {
+  return (
+    runbook.alerts !== undefined ||
+    Object.values(runbook.vars ?? {}).some(
+      (definition) =>
+        definition !== null &&
+        typeof definition === 'object' &&
+        definition.from_alert !== undefined,
+    )
   );
 }
 

@@ -2,6 +2,7 @@ import { formatDuration } from '../common/duration.js';
 import type { IncidentReport, ReportPart, TimelineEntry } from './incident.js';
 import { fitsInline, mdCode, mdFence, mdTable, mdText } from './markdown.js';
 import { callDepth } from '../schema/calls.js';
+import { alertName, type Alert } from '../schema/alert-payload.js';
 
 // The post-incident report as Markdown (`runbook report`), in the shape of the post-incident
 // sections of the shipped runbooks: a summary, the findings, the timeline, the captured values, the
@@ -45,6 +46,7 @@ export function incidentMarkdown(report: IncidentReport): string {
     item('Journal', mdCode(report.journal.path)),
   ];
   block(...summary);
+  if (report.alert) block(...alertBlock(report.alert));
   if (partsCount > 1) {
     block('### Parts');
     block(
@@ -272,4 +274,22 @@ function stepWords(entry: Extract<TimelineEntry, { kind: 'step' }>): string {
   if (entry.instruction !== null) more.push(`  Instruction: ${mdText(cut(entry.instruction))}`);
   if (entry.reason !== null) more.push(`  ${mdText(entry.reason)}`);
   return more.length === 0 ? head : [head, ...more.flatMap((text) => ['', text])].join('\n');
+}
+
+/** The alert the run answered: what it is, its labels and annotations (bounded in the journal). */
+function alertBlock(alert: Alert): string[] {
+  const firing = alert.count > 1 ? `, ${alert.firing} of ${alert.count} alerts firing` : '';
+  const lines = [
+    '### Alert',
+    '',
+    `${mdText(alertName(alert))} (${mdText(`${alert.kind}, ${alert.status}${firing}`)})${
+      alert.starts_at ? `, since ${mdText(alert.starts_at)}` : ''
+    }${alert.url ? `: ${mdText(alert.url)}` : ''}`,
+  ];
+  const rows = [
+    ...Object.entries(alert.labels).map(([name, value]) => ['label', name, value]),
+    ...Object.entries(alert.annotations).map(([name, value]) => ['annotation', name, value]),
+  ];
+  if (rows.length > 0) lines.push('', mdTable(['', 'Name', 'Value'], rows));
+  return lines;
 }

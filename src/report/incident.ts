@@ -17,6 +17,7 @@ import {
 import { stepsOf, type Runbook, type Section, type Step } from '../schema/runbook.js';
 import type { RunRecord, RunState, Stopped } from '../state/run-record.js';
 import { approverOf, reasonOf } from './engine-words.js';
+import type { Alert } from '../schema/alert-payload.js';
 
 // The post-incident report of one run (`runbook report`), as data: `--format json` prints it as it
 // is, and incident-md.ts writes it as Markdown. It is read from the run's journal (already
@@ -165,6 +166,8 @@ export interface IncidentReport {
   /** What this report lacks, and why. */
   missing: string[];
   journal: { path: string; torn: boolean; unreadable: number };
+  /** The alert the run answered (`run --alert`), as its journal keeps it; null without one. */
+  alert: Alert | null;
 }
 
 /** The expression sources of a runbook's communication templates (what `expressions` must load). */
@@ -243,7 +246,14 @@ export function incidentReport(
       })),
     ),
     communication: runbook
-      ? messages(record, runbook, journalVars, options.redactor, options.expressions)
+      ? messages(
+          record,
+          runbook,
+          journalVars,
+          options.redactor,
+          options.expressions,
+          start?.type === 'run.start' ? start.origin?.alert : undefined,
+        )
       : null,
     checklist: runbook
       ? (runbook.postmortem?.checklist ?? []).map((item) => options.redactor.redact(item))
@@ -251,6 +261,7 @@ export function incidentReport(
     action_items: [],
     missing,
     journal: { path: record.journal, torn: record.torn, unreadable: record.unreadable },
+    alert: (start?.type === 'run.start' ? start.origin?.alert : undefined) ?? null,
   };
 }
 
@@ -494,6 +505,7 @@ function messages(
   journalVars: Record<string, unknown>,
   redactor: Redactor,
   expressions: Expressions | undefined,
+  alert: Alert | undefined,
 ): ReportMessage[] {
   const vars: Record<string, unknown> = { ...journalVars };
   for (const [name, def] of Object.entries(runbook.vars ?? {}))
@@ -509,6 +521,7 @@ function messages(
       runId: record.run_id,
       mode: record.mode,
       startedAt: record.started_at,
+      alert,
     });
     for (const step of record.steps) facts.setStep(step);
     context = facts.get();

@@ -1,3 +1,4 @@
+import { alertLine, alertVarsLine } from './alert-words.js';
 import type { ChalkInstance } from 'chalk';
 import type * as OraModule from 'ora';
 import type { Ora } from 'ora';
@@ -111,6 +112,11 @@ export class RunView {
         this.#line(
           c.dim(`  run ${event.run_id}${event.journal ? ` · journal ${event.journal}` : ''}`),
         );
+        if (event.origin?.alert) this.#line(`  alert ${alertLine(event.origin.alert)}`);
+        if (event.origin?.alert_vars && Object.keys(event.origin.alert_vars).length > 0)
+          this.#line(
+            c.dim(`  from the alert: ${alertVarsLine(event.origin.alert_vars, event.vars)}`),
+          );
         break;
       }
       case 'run.resume':

@@ -253,8 +253,9 @@ function hasComprehension(ast: unknown): boolean {
   return children(ast).some(hasComprehension);
 }
 
-/** What every expression may refer to; `outputs` only in a step's capture, expect and until. */
-export const EXPRESSION_ROOTS = ['vars', 'env', 'steps', 'runbook', 'run'] as const;
+/** What every expression may refer to; `outputs` only in a step's capture, expect and until.
+ * `alert`: the alert of `run --alert` (docs/format.md#alert-payloads). */
+export const EXPRESSION_ROOTS = ['vars', 'env', 'steps', 'runbook', 'run', 'alert'] as const;
 
 /**
  * What is wrong with an expression that parses, as the type checker sees it: a name it cannot
@@ -368,8 +369,26 @@ function evaluateExpression(
   } catch (error) {
     if (error instanceof bound.ExpressionBoundError)
       throw new ExpressionBoundError(source, `\`${source}\`: ${error.message}`);
-    throw new ExpressionError(source, `\`${source}\`: ${firstLine(error)}`);
+    const message = firstLine(error);
+    throw new ExpressionError(
+      source,
+      `\`${source}\`: ${message}${alertKeyHint(source, message, context)}`,
+    );
   }
+}
+
+/** Why a read of the alert found no such key (docs/format.md#alert-payloads): the run has no
+ * alert, or the alert lacks that label or annotation. */
+function alertKeyHint(source: string, message: string, context: Record<string, unknown>): string {
+  if (
+    !message.startsWith('No such key') ||
+    !/(?<![.\w])alert\s*\.\s*(?:labels|annotations)\b/.test(source)
+  )
+    return '';
+  const alert = context.alert as { kind?: unknown } | undefined;
+  return alert?.kind === ''
+    ? ' (this run has no alert: give one with --alert FILE)'
+    : ' (the alert has no such label or annotation: guard the read with has(), e.g. has(alert.labels.pod))';
 }
 
 /** An expression stopped at its bound (time or memory): it could not be evaluated at all. */

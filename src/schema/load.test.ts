@@ -820,9 +820,9 @@ describe('files that would validate and then fail at run time', () => {
         ),
       ),
     ).toEqual([
-      '5:10 error `process.env.HOME`: unknown name "process" (expressions see vars, env, steps, runbook, run)',
+      '5:10 error `process.env.HOME`: unknown name "process" (expressions see vars, env, steps, runbook, run, alert)',
       '5:10 error `1 + "a"`: no such overload: int + string',
-      '7:11 error `outputs.x == 1`: unknown name "outputs" (expressions see vars, env, steps, runbook, run)',
+      '7:11 error `outputs.x == 1`: unknown name "outputs" (expressions see vars, env, steps, runbook, run, alert)',
     ]);
   });
 

@@ -18,6 +18,7 @@ import { loadExpressions, type Expressions } from './expressions.js';
 import type { ParseCache } from './parse-cache.js';
 import { mentionsPatterns } from './regex.js';
 import { checkSemantics, collectSteps } from './semantics.js';
+import { alertsNeedPatterns } from './semantics-alerts.js';
 import { suggest } from './suggest.js';
 import {
   LIMITS,
@@ -669,10 +670,11 @@ function check(loaded: LoadedRunbook): LoadedRunbook {
 /** Whether a runbook file has patterns (`matches`), in its text or, spelled with an escape
  * (`"m\\x61tches"`), only in its data. */
 function hasPatterns(text: string, data: unknown): boolean {
-  if (mentionsPatterns(text)) return true;
+  if (mentionsPatterns(text) || alertsNeedPatterns(text)) return true;
   if (!text.includes('\\')) return false;
   try {
-    return mentionsPatterns(JSON.stringify(data));
+    const json = JSON.stringify(data);
+    return mentionsPatterns(json) || alertsNeedPatterns(json);
   } catch {
     return true; // JSON cannot hold the data (aliases in a cycle): take it to have some
   }

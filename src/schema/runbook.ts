@@ -11,6 +11,8 @@ z.config({ jitless: true });
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 export const VAR_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Where a variable's `from_alert:` reads the alert (docs/format.md#alert-payloads). */
+export const FROM_ALERT_PATTERN = /^(?:(?:labels|annotations)\.[^\s.][^\s]*|status|starts_at)$/;
 export const USES_PATTERN = /^[a-z][a-z0-9_-]*\.[a-z][a-z0-9_-]*$/;
 /** `call:` as a string: a runbook id, or `<id>#<section>` (docs/format.md#sub-runbooks). */
 export const CALL_PATTERN = /^[a-z0-9][a-z0-9-]*(?:#[a-z]+)?$/;
@@ -198,7 +200,23 @@ function buildSchemas() {
       .describe('Redacted everywhere; passed to commands by environment'),
     required: z.boolean().optional(),
     choices: z.array(scalar).optional(),
+    from_alert: z
+      .string()
+      .regex(FROM_ALERT_PATTERN, {
+        error: 'expected labels.<name>, annotations.<name>, status or starts_at',
+      })
+      .optional()
+      .describe('Take the value from the alert of run --alert, e.g. labels.namespace'),
   });
+
+  const alertMatcher = z.string().min(1, { error: 'expected a label matcher such as team="db"' });
+  const alertsSchema = z.union(
+    [z.array(alertMatcher).min(1), z.array(z.array(alertMatcher).min(1)).min(1)],
+    {
+      error:
+        'expected a list of label matchers (alertname="KubePodCrashLooping"), or a list of such lists',
+    },
+  );
 
   const severity = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
     error: 'expected a severity level such as P1, a range such as P2/P3, or a list of levels',
@@ -243,6 +261,11 @@ function buildSchemas() {
           }),
         )
         .optional(),
+      alerts: alertsSchema
+        .optional()
+        .describe(
+          'The alerts it answers: label matchers as Alertmanager writes them (all must match), or lists of them (one must)',
+        ),
       vars: z
         .record(
           z.string().regex(VAR_NAME_PATTERN, {

@@ -14,6 +14,7 @@ import {
 import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
 import { checkShellValues } from './semantics-shell.js';
 import { checkEscalation, type EscalationStep } from './semantics-escalation.js';
+import { checkAlertMatchers } from './semantics-alerts.js';
 import { LINT_RULES, LINT_RULE_IDS, findSecret, maskSecret, type LintRule } from './lint.js';
 import {
   resolveScheme,
@@ -627,6 +628,7 @@ export function checkSemantics(
       }),
     at,
   );
+  checkAlertMatchers(data, options.expressions.regex, at);
   const hasSteps = (section: string): boolean =>
     Array.isArray(data[section]) && data[section].length > 0;
   if (hasSteps('resolution') && !hasSteps('verification'))

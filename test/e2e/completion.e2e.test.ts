@@ -32,6 +32,7 @@ const COMMANDS = [
   'test',
   'schema',
   'run',
+  'match',
   'resume',
   'history',
   'status',

@@ -216,6 +216,7 @@ describe('runbook report of the demo', () => {
       'action_items',
       'missing',
       'journal',
+      'alert',
     ]);
     const start = eventsOf('run.start')[0] as Record<string, unknown>;
     const end = eventsOf('run.end')[0] as Record<string, unknown>;
@@ -280,6 +281,7 @@ describe('runbook report of the demo', () => {
         torn: false,
         unreadable: 0,
       },
+      alert: null,
     });
     const timeline = report.timeline as Array<Record<string, unknown>>;
     expect(timeline.map((entry) => [entry.kind, entry.step ?? entry.section ?? null])).toEqual([
