@@ -215,8 +215,9 @@ class Run {
         break;
       }
       const group = [steps[index] as Step];
-      if (group[0]?.parallel)
-        while (steps[index + group.length]?.parallel)
+      // `parallel: N` is a for_each: step's items at once (loop.ts), not this.
+      if (group[0]?.parallel === true)
+        while (steps[index + group.length]?.parallel === true)
           group.push(steps[index + group.length] as Step);
       index += group.length;
       const toRun = group.filter((step) => !this.#restore(step));

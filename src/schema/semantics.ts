@@ -13,6 +13,7 @@ import {
 } from './expressions.js';
 import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
 import { checkShellValues } from './semantics-shell.js';
+import { checkLoop, loopNames, loopOutputProblem } from './semantics-loops.js';
 import { LINT_RULES, LINT_RULE_IDS, findSecret, maskSecret, type LintRule } from './lint.js';
 import {
   resolveScheme,
@@ -37,8 +38,10 @@ export interface SemanticOptions {
   strict: boolean;
   /** The file name without extension, for the id check. */
   fileId: string | undefined;
-  /** The hosts configured for `on:` (runbook.config.yaml `hosts:`). */
+  /** The hosts configured for `on:` (runbook.config.yaml `hosts:`, and the inventory's). */
   hosts: readonly string[];
+  /** The inventory's groups (`for_each: { group }`); absent without an inventory. */
+  groups?: readonly string[];
 }
 
 type Raw = Record<string, unknown>;
@@ -48,6 +51,8 @@ const isObject = (value: unknown): value is Raw =>
 export interface RawStep {
   path: PathSegment[];
   step: Raw;
+  /** A step of a for_each: group: the loop step it belongs to. */
+  group?: Raw;
 }
 
 /** Rules that need the adapter registry, the config or the whole document. Works on raw data so
@@ -80,12 +85,14 @@ function analyzeExpression(
   sourceText: string,
   outputs: boolean,
   condition: boolean,
+  extra: readonly string[] = [],
 ): ExpressionFindings {
   const known = findings[(outputs ? 2 : 0) + (condition ? 1 : 0)] as Map<
     string,
     ExpressionFindings
   >;
-  let found = known.get(sourceText);
+  const key = extra.length > 0 ? `${extra.join(',')}\n${sourceText}` : sourceText;
+  let found = known.get(key);
   if (found) return found;
   const syntax = expressions.checkSyntax(sourceText);
   found = syntax
@@ -93,7 +100,7 @@ function analyzeExpression(
     : {
         syntax: undefined,
         types:
-          expressions.checkTypes(sourceText, outputs, condition) ??
+          expressions.checkTypes(sourceText, outputs, condition, extra) ??
           expressions.checkConstant(sourceText),
         patterns: expressions
           .literalPatterns(sourceText)
@@ -104,7 +111,7 @@ function analyzeExpression(
         vars: referencedNames(sourceText, 'vars'),
       };
   if (known.size >= FINDINGS_KEPT) known.clear();
-  known.set(sourceText, found);
+  known.set(key, found);
   return found;
 }
 
@@ -210,6 +217,16 @@ export function checkSemantics(
       );
     else stepIds.set(step.id, path);
   }
+  /** for_each: steps, whose outputs are their items' (LOOP_OUTPUTS), by id and alias. */
+  const loopIds = new Set<string>();
+  /** A group's steps, by id and alias: the id of their for_each: step. */
+  const groupOf = new Map<string, string>();
+  for (const { step, group } of steps) {
+    if (typeof step.id !== 'string') continue;
+    if (step.for_each !== undefined) loopIds.add(step.id).add(step.id.replace(/-/g, '_'));
+    if (typeof group?.id === 'string')
+      groupOf.set(step.id, group.id).set(step.id.replace(/-/g, '_'), group.id);
+  }
   const byAlias = new Map<string, string>();
   for (const [id, path] of stepIds) {
     const key = id.replace(/_/g, '-');
@@ -287,6 +304,10 @@ export function checkSemantics(
     capture?: { name: string; later: string[] };
     /** A condition (when, until, expect): it must be able to be true. */
     condition?: boolean;
+    /** In a for_each: step or its group: the item's name and `loop`. */
+    extra?: readonly string[];
+    /** In a for_each: group: the loop step's id. */
+    group?: string | undefined;
   }
   /** An unknown step: the nearest id of a step that runs before this one (in the way an
    * expression writes it), else of one that runs after, said so. */
@@ -339,6 +360,7 @@ export function checkSemantics(
         sourceText,
         scope.outputs === true,
         bare && scope.condition === true,
+        scope.extra,
       );
       if (found.syntax) {
         at(path, found.syntax);
@@ -370,6 +392,22 @@ export function checkSemantics(
           );
       }
       for (const [stepName, output] of found.outputs) {
+        if (loopIds.has(stepName)) {
+          const problem = loopOutputProblem(stepName, output, sourceText);
+          if (problem) at(path, ...problem);
+          continue;
+        }
+        const inGroup = groupOf.get(stepName);
+        if (inGroup !== undefined && inGroup !== scope.group) {
+          at(
+            path,
+            `step "${stepName}" runs for each item of "${inGroup}": \`${sourceText}\` has no one value`,
+            {
+              hint: `read steps.${inGroup.replace(/-/g, '_')}.outputs.items[i].outputs.${stepName}`,
+            },
+          );
+          continue;
+        }
         const problem = noOutput(stepName, output, sourceText);
         if (problem) at(path, ...problem);
       }
@@ -424,13 +462,29 @@ export function checkSemantics(
   };
 
   for (let index = 0; index < steps.length; index++) {
-    const { path, step } = steps[index] as RawStep;
+    const { path, step, group } = steps[index] as RawStep;
     const stepAt: Scope['step'] = typeof step.id === 'string' ? { index, id: step.id } : undefined;
-    const here: Scope = { step: stepAt };
-    const own: Scope = { step: stepAt, outputs: true };
-    const ownCondition: Scope = { step: stepAt, outputs: true, condition: true };
+    // A for_each: step's expressions, and its group's, see the item (semantics-loops.ts).
+    const extra = loopNames(group ?? step);
+    const inGroup = typeof group?.id === 'string' ? group.id : undefined;
+    const here: Scope = { step: stepAt, extra, group: inGroup };
+    const own: Scope = { step: stepAt, outputs: true, extra, group: inGroup };
+    const ownCondition: Scope = {
+      step: stepAt,
+      outputs: true,
+      condition: true,
+      extra,
+      group: inGroup,
+    };
+    checkLoop(path, step, group, options.groups, at);
+    if (step.for_each !== undefined && typeof step.for_each === 'string')
+      checkExpression([...path, 'for_each'], step.for_each, false, {
+        step: stepAt,
+        group: inGroup,
+      });
     const actions = ACTIONS.filter((key) => step[key] !== undefined);
-    if (actions.length === 0) at(path, 'a step needs one of run:, uses: or manual:');
+    if (actions.length === 0 && step.steps === undefined)
+      at(path, 'a step needs one of run:, uses: or manual:');
     else if (actions.length > 1)
       at(
         [...path, actions[1] ?? 'run'],
@@ -442,8 +496,11 @@ export function checkSemantics(
     checkQuestion(path, step, expressions, at);
 
     // An empty one is the schema's to report ("must not be empty"), once.
-    if (typeof step.on === 'string' && step.on !== '')
-      checkHost([...path, 'on'], step, options.hosts, at);
+    if (typeof step.on === 'string' && step.on !== '') {
+      // An expression is resolved as the step runs (docs/format.md#loops-and-targets).
+      if (hasTemplate(step.on)) checkStrings([...path, 'on'], step.on, here);
+      else checkHost([...path, 'on'], step, options.hosts, at);
+    }
 
     let actionEffect: Effect | undefined;
     if (typeof step.uses === 'string' && step.uses.includes('.')) {
@@ -895,7 +952,13 @@ export function collectSteps(data: Raw): RawStep[] {
     if (!Array.isArray(list)) continue;
     const base: PathSegment[] = section === 'detection' ? ['detection', 'checks'] : [section];
     list.forEach((step, index) => {
-      if (isObject(step)) steps.push({ path: [...base, index], step });
+      if (!isObject(step)) return;
+      steps.push({ path: [...base, index], step });
+      if (Array.isArray(step.steps))
+        step.steps.forEach((inner, at) => {
+          if (isObject(inner))
+            steps.push({ path: [...base, index, 'steps', at], step: inner, group: step });
+        });
     });
   }
   return steps;
