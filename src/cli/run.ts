@@ -45,6 +45,7 @@ import {
   defineCommand,
   dirFlag,
   envFlag,
+  inventoryFlag,
   flag,
   varFlag,
   type Values,
@@ -66,6 +67,7 @@ const flags = {
   env: envFlag,
   only: flag.string('--only <sections>', 'run only these sections (comma-separated)'),
   from: flag.string('--from <step>', 'skip every step before this one'),
+  inventory: inventoryFlag,
   requireVars: flag.boolean(
     '--require-vars',
     'with --dry-run: refuse, as a real run does, when a required variable has no value',
@@ -101,7 +103,7 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
     );
   const cliVars = parseVarFlags(options.var);
   const answers = parseAnswerFlags(options.answer);
-  const cli = await setup(io, { dir: options.dir });
+  const cli = await setup(io, { dir: options.dir, inventory: options.inventory });
   const { file, runbook } = await findRunbook(id, cli.dirs, cli.load);
   if (!runbook) return EXIT.usage;
 
@@ -322,6 +324,7 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
       vars,
       redactor,
       hosts: cli.config.hosts,
+      ...(cli.config.groups ? { groups: cli.config.groups } : {}),
       env: io.env,
       cwd: request.cwd ?? io.cwd,
       signal: controller.signal,

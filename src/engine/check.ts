@@ -52,6 +52,8 @@ export interface CheckOptions {
   targets: readonly CheckTarget[];
   registry: AdapterRegistry;
   hosts: Record<string, HostConfig>;
+  /** The inventory's groups (for_each: { group }). */
+  groups?: Readonly<Record<string, readonly string[]>>;
   env: Record<string, string | undefined>;
   cwd: string;
   runId: string;
@@ -82,6 +84,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckResult[]> {
       registry: options.registry,
       runId: options.runId,
       hosts: options.hosts,
+      ...(options.groups ? { groups: options.groups } : {}),
       env: options.env,
       cwd: options.cwd,
       signal: deadline,

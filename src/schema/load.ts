@@ -168,6 +168,7 @@ function loadFingerprint(options: LoadOptions): string {
     schemes: options.config.schemes,
     defaultScheme: options.config.defaultScheme,
     hosts: Object.keys(options.config.hosts).sort(),
+    groups: options.config.groups ? Object.keys(options.config.groups).sort() : null,
     adapters: options.registry.names().sort(),
   });
 }
@@ -213,6 +214,7 @@ function checkRunbook(file: string, parsed: ParsedYaml, options: ParseOptions): 
       strict: options.strict ?? false,
       fileId: basename(file, extname(file)),
       hosts: Object.keys(options.config.hosts),
+      ...(options.config.groups ? { groups: Object.keys(options.config.groups) } : {}),
     }),
   );
   sortDiagnostics(diagnostics);
