@@ -46,8 +46,8 @@ export function loopOutputProblem(
 }
 
 /** The rules of a loop: for_each: written as one expression, a known group, an item name that
- * is not the expressions' own, `as:`, `parallel: N` and `steps:` only with for_each:, a group of
- * plain steps (no loop in a loop), and either an action or a group. */
+ * is not the expressions' own, `as:`, `parallel: N` and `steps:` only with for_each:, and either
+ * an action or a group. */
 export function checkLoop(
   path: PathSegment[],
   step: Raw,
@@ -56,12 +56,7 @@ export function checkLoop(
   at: At,
 ): void {
   const looped = step.for_each !== undefined;
-  if (group !== undefined)
-    for (const key of ['for_each', 'as', 'steps'] as const)
-      if (step[key] !== undefined)
-        at([...path, key], `a step of a for_each: group cannot have ${key}: (no loop in a loop)`, {
-          hint: 'give the outer step the loop, or make this a step of its own',
-        });
+  // A group's step has no for_each:, as: or steps: (the schema says so: no loop in a loop).
   if (!looped) {
     if (group === undefined)
       for (const key of ['as', 'steps'] as const)

@@ -392,11 +392,6 @@ export function checkSemantics(
           );
       }
       for (const [stepName, output] of found.outputs) {
-        if (loopIds.has(stepName)) {
-          const problem = loopOutputProblem(stepName, output, sourceText);
-          if (problem) at(path, ...problem);
-          continue;
-        }
         const inGroup = groupOf.get(stepName);
         if (inGroup !== undefined && inGroup !== scope.group) {
           at(
@@ -406,6 +401,11 @@ export function checkSemantics(
               hint: `read steps.${inGroup.replace(/-/g, '_')}.outputs.items[i].outputs.${stepName}`,
             },
           );
+          continue;
+        }
+        if (loopIds.has(stepName)) {
+          const problem = loopOutputProblem(stepName, output, sourceText);
+          if (problem) at(path, ...problem);
           continue;
         }
         const problem = noOutput(stepName, output, sourceText);
