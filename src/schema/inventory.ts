@@ -7,8 +7,9 @@ import { parseYaml } from './yaml-source.js';
 /**
  * An inventory of hosts, in Ansible's INI or YAML form (docs/format.md#inventories), read
  * read-only: its hosts become hosts for `on:` and its groups lists for `for_each: { group }`.
- * Of a host's variables, runbook reads ansible_host, ansible_port, ansible_user and
- * ansible_ssh_private_key_file (also ansible_private_key_file); the others are left alone.
+ * Of a host's variables, runbook reads ansible_host, ansible_port, ansible_user,
+ * ansible_ssh_private_key_file (also ansible_private_key_file) and the `-o Name=value` options of
+ * ansible_ssh_common_args and ansible_ssh_extra_args; the others are left alone.
  * No INI library reads Ansible's dialect (host lines of `name key=value …`, `[group:children]`,
  * `[group:vars]`, `web[01:03]` ranges), so it is read here, line by line.
  */
@@ -404,10 +405,38 @@ function hostConfig(
     );
     return undefined;
   }
+  const options: string[] = [];
+  for (const variable of ['ansible_ssh_common_args', 'ansible_ssh_extra_args']) {
+    const args = vars[variable];
+    if (args === undefined) continue;
+    const read = sshOptions(args);
+    if (!read) {
+      problem(
+        `host "${name}": ${variable} ${JSON.stringify(shorten(args))}: only -o Name=value options are read`,
+      );
+      return undefined;
+    }
+    options.push(...read);
+  }
   return {
     host: address,
     ...(user === undefined ? {} : { user }),
     ...(port === undefined ? {} : { port: Number(port) }),
     ...(key === undefined ? {} : { identity_file: key }),
+    ...(options.length > 0 ? { options } : {}),
   };
+}
+
+/** `-o Name=value -oName=value` → [Name=value, …]; undefined for anything else. */
+function sshOptions(args: string): string[] | undefined {
+  const words = args.trim().split(/\s+/).filter(Boolean);
+  const options: string[] = [];
+  for (let index = 0; index < words.length; index++) {
+    const word = words[index] as string;
+    const option =
+      word === '-o' ? words[++index] : word.startsWith('-o') ? word.slice(2) : undefined;
+    if (option === undefined || !/^[A-Za-z]+=[^\s]+$/.test(option)) return undefined;
+    options.push(option);
+  }
+  return options;
 }
