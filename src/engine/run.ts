@@ -35,6 +35,8 @@ export async function runRunbook(options: EngineOptions): Promise<RunResult> {
 export interface CheckStepResult {
   record: StepRecord;
   verdict: ExpectResult | undefined;
+  /** A for_each: step's: each item's verdict, in the items' order. */
+  items?: Array<ExpectResult | undefined>;
 }
 
 /** Runs single steps of one runbook on their own (for `runbook check`), each through the same
@@ -52,7 +54,12 @@ export function stepRunner(
   return async (section, step) => {
     const steps = await loadSteps();
     const record = await steps.run(section, step);
-    return options.redactor.redactDeep({ record, verdict: steps.verdict(step.id) });
+    const items = steps.itemVerdicts.get(step.id);
+    return options.redactor.redactDeep({
+      record,
+      verdict: steps.verdict(step.id),
+      ...(items ? { items } : {}),
+    });
   };
 }
 

@@ -77,6 +77,7 @@ export function checkJson(state: string, results: readonly CheckResult[], error?
       duration_ms: r.duration_ms,
       service: r.service ?? null,
       severity: r.severity ?? null,
+      ...(r.item === undefined ? {} : { item: r.item }),
     })),
   });
 }

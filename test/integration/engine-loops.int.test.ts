@@ -231,4 +231,54 @@ verification:
       confirms.map((event) => [event.step, event.items ?? null, event.item ?? null]),
     ).toContainEqual(['wipe', ['cache-a', 'cache-b'], null]);
   });
+
+  it('grades a for_each detection check per item: Nagios, perfdata, JSON and Prometheus carry the item', async () => {
+    write(
+      'disk',
+      `severity: P2
+detection:
+  checks:
+    - id: usage
+      effect: read
+      for_each: [web1, web2, "db 1"]
+      run: 'case "${'${{ item }}'}" in web1) echo 40;; web2) echo 85;; *) echo 97;; esac'
+      capture:
+        used_percent: int(outputs.stdout.trim())
+      expect:
+        used_percent: { warn: 80, crit: 95 }
+`,
+    );
+    const env = { RUNBOOK_STATE_DIR: join(dir.path, 'state') };
+    const nagios = await runCli(['check', 'disk', '--dir', runbooks], { env });
+    expect(nagios.code).toBe(2);
+    const lines = nagios.stdout.trim().split('\n');
+    expect(lines[0]).toBe(
+      "RUNBOOK CRITICAL - 1 CRITICAL, 1 WARNING, 1 OK: disk/usage[db 1]: used_percent is 97, past the critical level > 95 | usage[web1].used_percent=40%;80;95 usage[web2].used_percent=85%;80;95 'usage[db 1].used_percent'=97%;80;95",
+    );
+    expect(lines.slice(1).map((line) => line.replace(/ \(\d+ms\)/, ''))).toEqual([
+      'OK disk/usage[web1]: used_percent 40',
+      'WARNING disk/usage[web2]: used_percent is 85, past the warning level > 80',
+      'CRITICAL disk/usage[db 1]: used_percent is 97, past the critical level > 95',
+    ]);
+    const json = await runCli(['check', 'disk', '--dir', runbooks, '--format', 'json'], { env });
+    const checks = (JSON.parse(json.stdout) as { checks: Array<Record<string, unknown>> }).checks;
+    expect(checks.map((check) => [check.id, check.item, check.state, check.values])).toEqual([
+      ['usage', 'web1', 'OK', { used_percent: 40 }],
+      ['usage', 'web2', 'WARNING', { used_percent: 85 }],
+      ['usage', 'db 1', 'CRITICAL', { used_percent: 97 }],
+    ]);
+    const prometheus = await runCli(
+      ['check', 'disk', '--dir', runbooks, '--format', 'prometheus'],
+      {
+        env,
+      },
+    );
+    expect(
+      prometheus.stdout.split('\n').filter((line) => line.startsWith('runbook_check_state')),
+    ).toEqual([
+      'runbook_check_state{runbook="disk",check="usage",service="",severity="P2",item="web1"} 0',
+      'runbook_check_state{runbook="disk",check="usage",service="",severity="P2",item="web2"} 1',
+      'runbook_check_state{runbook="disk",check="usage",service="",severity="P2",item="db 1"} 2',
+    ]);
+  });
 });
