@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, tempDir } from '../helpers/cli.js';
@@ -70,6 +71,22 @@ describe('for_each through the built CLI', () => {
       '["restart","for each of 3 items, 2 at once",["db-replica-1=succeeded","db-replica-2=succeeded","db-replica-3=succeeded"]]',
       '["per-replica","for each of 2 items",["db-replica-1=succeeded","db-replica-2=succeeded"]]',
     ]);
+  });
+
+  it('shows each item, and the items a confirmation covered, in the incident report', () => {
+    const report = sh(
+      `$RB report "$($RB run replicas-lagging --yes --format json | jq -r .run_id)" | grep -E '^- .*(restart|approved)' | cut -c 18- | sed -E 's/[0-9.]+m?s$/<duration>/'`,
+    );
+    expect(report.stdout.trim().split('\n').sort()).toEqual(
+      [
+        '`restart` for 3 items (db-replica-1, db-replica-2, db-replica-3) approved by ' +
+          `${userInfo().username} (given with the run: \`--yes\`)`,
+        '`restart`: **succeeded** · destructive · exit — · ' + '<duration>',
+        '↳ `restart` [db-replica-1]: **succeeded** · destructive · exit 0 · <duration>',
+        '↳ `restart` [db-replica-2]: **succeeded** · destructive · exit 0 · <duration>',
+        '↳ `restart` [db-replica-3]: **succeeded** · destructive · exit 0 · <duration>',
+      ].sort(),
+    );
   });
 
   it('plans an inventory group over ssh, and refuses a hostile inventory with exit 2 at file:line', () => {
