@@ -116,7 +116,10 @@ async function runCommand(id: string, options: RunOptions, io: Io): Promise<numb
     );
   }
   for (const step of options.approve) {
-    if (!allSteps.some((s) => s.step.id === step))
+    // A step of a for_each: group is approved by its own id, for every item.
+    const known = (s: { step: { id: string; steps?: Array<{ id: string }> | undefined } }) =>
+      s.step.id === step || (s.step.steps ?? []).some((inner) => inner.id === step);
+    if (!allSteps.some(known))
       throw new UsageError(`--approve ${step}: runbook ${runbook.id} has no such step`);
   }
   await checkAnswers(runbook, answers);
