@@ -28,13 +28,23 @@ import { exitCodeForCheck, NAGIOS_EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { processes } from './processes.js';
 import { openStateStore, setup } from './setup.js';
-import { arg, defineCommand, dirFlag, envFlag, flag, varFlag, type Values } from './define.js';
+import {
+  arg,
+  defineCommand,
+  dirFlag,
+  envFlag,
+  flag,
+  inventoryFlag,
+  varFlag,
+  type Values,
+} from './define.js';
 import { currentUser } from '../engine/user.js';
 import { checkJson } from '../report/json.js';
 import { monotonicMs } from '../common/clock.js';
 
 const flags = {
   dir: dirFlag,
+  inventory: inventoryFlag,
   all: flag.boolean('--all', 'check every runbook'),
   tag: flag.string('--tag <tag>', 'check the runbooks with this tag'),
   service: flag.string('--service <service>', 'check the runbooks of this service'),
@@ -89,7 +99,7 @@ async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promi
         'name the runbooks to check',
         'runbook check <id…>, or --all, --tag T, --service S',
       );
-    const cli = await setup(io, { dir: options.dir });
+    const cli = await setup(io, { dir: options.dir, inventory: options.inventory });
     const store = openStateStore(io.env, cli.config);
     const runId = newRunId();
     lock = store.acquireLocks(
@@ -119,6 +129,7 @@ async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promi
       targets,
       registry: cli.registry,
       hosts: cli.config.hosts,
+      ...(cli.config.groups ? { groups: cli.config.groups } : {}),
       env: io.env,
       cwd: io.cwd,
       runId,

@@ -111,6 +111,10 @@ export function defineCommand<
 // Flags several commands share, written once.
 export const dirFlag = flag.string('--dir <dir>', 'runbook directory');
 export const jsonFlag = flag.boolean('--json', 'print JSON');
+export const inventoryFlag = flag.string(
+  '--inventory <file>',
+  'an Ansible-style inventory (INI or YAML): hosts for on:, groups for for_each (instead of the config’s)',
+);
 export const varFlag = flag.list('--var <name=value>', 'set a variable (repeatable)');
 export const envFlag = flag.string(
   '--env <name>',

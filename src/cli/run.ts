@@ -46,6 +46,7 @@ import {
   defineCommand,
   dirFlag,
   envFlag,
+  inventoryFlag,
   flag,
   varFlag,
   type Values,
@@ -77,6 +78,7 @@ const flags = {
   env: envFlag,
   only: flag.string('--only <sections>', 'run only these sections (comma-separated)'),
   from: flag.string('--from <step>', 'skip every step before this one'),
+  inventory: inventoryFlag,
   requireVars: flag.boolean(
     '--require-vars',
     'with --dry-run: refuse, as a real run does, when a required variable has no value',
@@ -121,7 +123,7 @@ async function runCommand(given: string | undefined, options: RunOptions, io: Io
     );
   const cliVars = parseVarFlags(options.var);
   const answers = parseAnswerFlags(options.answer);
-  const cli = await setup(io, { dir: options.dir });
+  const cli = await setup(io, { dir: options.dir, inventory: options.inventory });
   const id = given ?? (await answeringRunbook(cli, alert, options.alert, io));
   const { file, runbook } = await findRunbook(id, cli.dirs, cli.load);
   if (!runbook) return EXIT.usage;
@@ -138,7 +140,10 @@ async function runCommand(given: string | undefined, options: RunOptions, io: Io
     );
   }
   for (const step of options.approve) {
-    if (!runSteps.some((s) => s.step.id === step))
+    // A step of a for_each: group is approved by its own id, for every item.
+    const known = (s: { step: { id: string; steps?: Array<{ id: string }> | undefined } }) =>
+      s.step.id === step || (s.step.steps ?? []).some((inner) => inner.id === step);
+    if (!runSteps.some(known))
       throw new UsageError(`--approve ${step}: runbook ${runbook.id} has no such step`);
   }
   await checkAnswers(runbook, answers, runSteps);
@@ -359,6 +364,7 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
       vars,
       redactor,
       hosts: cli.config.hosts,
+      ...(cli.config.groups ? { groups: cli.config.groups } : {}),
       env: io.env,
       cwd: request.cwd ?? io.cwd,
       signal: controller.signal,

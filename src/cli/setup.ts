@@ -6,7 +6,7 @@ import { stateDirectory } from '../state/journal.js';
 import { FileStateStore } from '../state/file-store.js';
 import type { StateStore } from '../state/store.js';
 import { processStart } from '../exec/process-tree.js';
-import { loadConfig, type Config } from '../schema/config.js';
+import { configuredHosts, loadConfig, withInventory, type Config } from '../schema/config.js';
 import { openParseCache } from '../schema/parse-cache.js';
 import type { LoadOptions } from '../schema/load.js';
 import type { Io } from './io.js';
@@ -21,9 +21,23 @@ export interface CliSetup {
 
 export async function setup(
   io: Io,
-  options: { dir?: string | undefined; strict?: boolean; cache?: boolean } = {},
+  options: {
+    dir?: string | undefined;
+    strict?: boolean;
+    cache?: boolean;
+    /** --inventory: read instead of the config's inventory: (docs/format.md#inventories). */
+    inventory?: string | undefined;
+  } = {},
 ): Promise<CliSetup> {
-  const config = await loadConfig(io.cwd, io.env);
+  const loaded = await loadConfig(io.cwd, io.env);
+  const config =
+    options.inventory === undefined
+      ? loaded
+      : withInventory(
+          { ...loaded, hosts: configuredHosts(loaded) },
+          resolve(io.cwd, options.inventory),
+          io.env,
+        );
   const registry = createRegistry();
   for (const adapter of await loadThirdPartyAdapters(config.adapters, config.file)) {
     if (registry.names().includes(adapter.name)) {

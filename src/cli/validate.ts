@@ -11,11 +11,12 @@ import { validationJunit } from '../report/junit.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { setup } from './setup.js';
-import { arg, defineCommand, dirFlag, flag, type Values } from './define.js';
+import { arg, defineCommand, dirFlag, flag, inventoryFlag, type Values } from './define.js';
 import { validationJson } from '../report/json.js';
 
 const flags = {
   dir: dirFlag,
+  inventory: inventoryFlag,
   strict: flag.boolean(
     '--strict',
     'also fail unguarded destructive steps and ids that do not match file names',
@@ -45,7 +46,12 @@ async function validateFiles(
   io: Io,
 ): Promise<number> {
   // Validation is the authority: it never takes an earlier result from the cache.
-  const cli = await setup(io, { dir: options.dir, strict: options.strict ?? false, cache: false });
+  const cli = await setup(io, {
+    dir: options.dir,
+    strict: options.strict ?? false,
+    cache: false,
+    inventory: options.inventory,
+  });
   const targets = paths.length > 0 ? paths.map((path) => resolve(io.cwd, path)) : cli.dirs;
   const files = await findRunbookFiles(targets);
   const results: FileResult[] = [];

@@ -2,7 +2,7 @@ import type { AdapterRegistry } from '../adapters/registry.js';
 import type { HostConfig } from '../schema/config.js';
 import { SECTIONS, type Runbook, type Section, type Step } from '../schema/runbook.js';
 import type { StepRecord } from './events.js';
-import type { CheckState } from './expect.js';
+import type { CheckState, ExpectResult } from './expect.js';
 import type { Redactor } from './redact.js';
 import type { ProcessPort } from './ports.js';
 import { stepEffect } from './prepare.js';
@@ -34,6 +34,8 @@ export interface CheckResult {
   summary: string;
   values: Record<string, CheckValue>;
   duration_ms: number;
+  /** One item of a for_each: check (docs/format.md#loops-and-targets): its label. */
+  item?: string;
 }
 
 /** One runbook ready to be checked: what `run` would give the engine. */
@@ -52,6 +54,8 @@ export interface CheckOptions {
   targets: readonly CheckTarget[];
   registry: AdapterRegistry;
   hosts: Record<string, HostConfig>;
+  /** The inventory's groups (for_each: { group }). */
+  groups?: Readonly<Record<string, readonly string[]>>;
   env: Record<string, string | undefined>;
   cwd: string;
   runId: string;
@@ -82,6 +86,7 @@ export async function runChecks(options: CheckOptions): Promise<CheckResult[]> {
       registry: options.registry,
       runId: options.runId,
       hosts: options.hosts,
+      ...(options.groups ? { groups: options.groups } : {}),
       env: options.env,
       cwd: options.cwd,
       signal: deadline,
@@ -93,19 +98,22 @@ export async function runChecks(options: CheckOptions): Promise<CheckResult[]> {
           checkOne(target, section, step, options, run, deadline),
     );
   });
-  const results: CheckResult[] = new Array<CheckResult>(jobs.length);
+  const results: CheckResult[][] = new Array<CheckResult[]>(jobs.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < jobs.length) {
       const index = next++;
       const job = jobs[index];
-      if (job) results[index] = await job();
+      if (job) {
+        const done = await job();
+        results[index] = Array.isArray(done) ? done : [done];
+      }
     }
   };
   await Promise.all(
     Array.from({ length: Math.max(1, Math.min(options.concurrency, jobs.length)) }, worker),
   );
-  return results;
+  return results.flat();
 }
 
 /** The worst state of several: CRITICAL, then UNKNOWN, then WARNING, then OK. */
@@ -136,7 +144,7 @@ async function checkOne(
   options: CheckOptions,
   run: ReturnType<typeof stepRunner>,
   deadline: AbortSignal,
-): Promise<CheckResult> {
+): Promise<CheckResult | CheckResult[]> {
   const { runbook } = target;
   const result = (state: NagiosState, summary: string, durationMs = 0): CheckResult => ({
     runbook: runbook.id,
@@ -151,6 +159,8 @@ async function checkOne(
   const uses = step.run !== undefined ? 'shell.run' : step.uses;
   const action = uses === undefined ? undefined : await options.registry.action(uses);
   const effect = stepEffect(step, action?.effect);
+  if (step.steps !== undefined)
+    return result('UNKNOWN', 'refused: check runs single steps, not a for_each: group of steps');
   if (effect === 'manual')
     return result('UNKNOWN', 'refused: a manual step needs a person; check never prompts');
   if (step.confirm === true)
@@ -172,6 +182,24 @@ async function checkOne(
   const duration = Math.round(monotonicMs() - started);
   if (!outcome) return result('UNKNOWN', 'did not finish within the command --timeout', duration);
   const { record, verdict } = outcome;
+  // A for_each: check is graded per item, each a result of its own.
+  if (record.items && record.items.length > 0)
+    return record.items.map((item, index) => ({
+      ...grade(target, item, outcome.items?.[index], result, item.duration_ms),
+      item: item.item?.label ?? String(index),
+    }));
+  return grade(target, record, verdict, result, duration);
+}
+
+/** A check's result from its step's record and the verdict of its expect:. */
+function grade(
+  target: CheckTarget,
+  record: StepRecord,
+  verdict: ExpectResult | undefined,
+  result: (state: NagiosState, summary: string, durationMs?: number) => CheckResult,
+  duration: number,
+): CheckResult {
+  const { runbook } = target;
   // Failed by its expect: (the reason is the verdict's), not by the action, graded by severity.
   const byExpectation =
     record.status === 'failed' &&

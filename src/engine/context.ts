@@ -30,18 +30,33 @@ export class ExpressionContext {
   readonly #base: Record<string, unknown>;
   readonly #steps: Record<string, unknown> = {};
 
-  constructor(input: {
-    expressions: Expressions;
-    runbook: Runbook;
-    vars: Record<string, unknown>;
-    env: Record<string, string>;
-    runId: string;
-    mode: RunMode;
-    startedAt: string;
-    placeholders?: Placeholders | undefined;
-    /** The alert the run answers (`run --alert`); `alert.*` is empty without one. */
-    alert?: Alert | undefined;
-  }) {
+  constructor(
+    input:
+      | {
+          expressions: Expressions;
+          runbook: Runbook;
+          vars: Record<string, unknown>;
+          env: Record<string, string>;
+          runId: string;
+          mode: RunMode;
+          startedAt: string;
+          placeholders?: Placeholders | undefined;
+          /** The alert the run answers (`run --alert`); `alert.*` is empty without one. */
+          alert?: Alert | undefined;
+        }
+      | { parent: ExpressionContext; bindings: Record<string, unknown> },
+  ) {
+    if ('parent' in input) {
+      // One item of a for_each: step (loop.ts): the run's values, the steps so far, and the item.
+      const { parent } = input;
+      this.expressions = parent.expressions;
+      this.rendering = parent.rendering;
+      this.placeholders = parent.placeholders;
+      this.shown = parent.shown;
+      Object.assign(this.#steps, parent.#steps);
+      this.#base = { ...parent.#base, ...(toCel(input.bindings) as object), steps: this.#steps };
+      return;
+    }
     const { runbook } = input;
     this.expressions = input.expressions;
     this.placeholders = input.placeholders;
@@ -92,6 +107,12 @@ export class ExpressionContext {
     return this.#base;
   }
 
+  /** The context of one item of a for_each: step: these names added (the item, `loop`), and the
+   * steps of the item's group, as they finish, seen by the group's later steps only. */
+  forItem(bindings: Record<string, unknown>): ExpressionContext {
+    return new ExpressionContext({ parent: this, bindings });
+  }
+
   withOutputs(outputs: Record<string, unknown>): Record<string, unknown> {
     return { ...this.#base, outputs: toCel(outputs) };
   }
@@ -112,7 +133,10 @@ export function usesAlertIn(runbook: Runbook, test: (source: string) => boolean)
  * expression-form expect) and those of its `${{ }}` templates, wherever they are. */
 function expressionSources(runbook: Runbook): string[] {
   const sources: string[] = [];
-  for (const { step } of stepsOf(runbook)) sources.push(...bareExpressions(step));
+  for (const { step } of stepsOf(runbook)) {
+    sources.push(...bareExpressions(step));
+    for (const inner of step.steps ?? []) sources.push(...bareExpressions(inner));
+  }
   collectTemplates(runbook, sources);
   return sources;
 }

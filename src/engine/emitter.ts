@@ -1,5 +1,5 @@
 import { StateIoError } from '../common/state-files.js';
-import type { EngineEvent, RunMode } from './events.js';
+import type { EngineEvent, ItemTag, RunMode } from './events.js';
 import type { EventSink } from './ports.js';
 import type { Redactor } from './redact.js';
 
@@ -10,13 +10,36 @@ export class Emitter {
   readonly #mode: RunMode;
   #journalError: string | undefined;
 
-  constructor(redactor: Redactor, sink: EventSink | undefined, mode: RunMode) {
+  constructor(
+    redactor: Redactor,
+    sink: EventSink | undefined,
+    mode: RunMode,
+    of?: { parent: Emitter; item: ItemTag },
+  ) {
     this.#redactor = redactor;
     this.#sink = sink;
     this.#mode = mode;
+    this.#parent = of?.parent;
+    this.#item = of?.item;
+  }
+
+  /** For one item of a for_each: step: the emitter its events go through, tagged. */
+  readonly #parent: Emitter | undefined;
+  readonly #item: ItemTag | undefined;
+
+  /** An emitter for one item of a for_each: step (loop.ts): the events about the step are
+   * tagged with the item; everything else is this emitter's. */
+  forItem(item: ItemTag): Emitter {
+    return new Emitter(this.#redactor, this.#sink, this.#mode, { parent: this, item });
   }
 
   readonly emit = (event: EngineEvent): void => {
+    if (this.#parent) {
+      this.#parent.emit(
+        TAGGED.has(event.type) ? ({ ...event, item: this.#item } as EngineEvent) : event,
+      );
+      return;
+    }
     const redacted = this.#redactor.redactDeep(event);
     if (event.type === 'step.end' && redacted.type === 'step.end' && redacted !== event) {
       // Outputs that held a secret are hidden: say which, for `runbook resume` cannot restore them.
@@ -47,14 +70,23 @@ export class Emitter {
 
   /** Why the journal could not be written, once it could not. */
   get journalError(): string | undefined {
-    return this.#journalError;
+    return this.#parent ? this.#parent.journalError : this.#journalError;
   }
 
   /** A real run stops once its journal cannot be written. */
   get stopped(): boolean {
-    return this.#journalError !== undefined && this.#mode !== 'dry-run';
+    return this.journalError !== undefined && this.#mode !== 'dry-run';
   }
 }
+
+/** The events about a step that an item's emitter tags with the item. */
+const TAGGED = new Set<EngineEvent['type']>([
+  'step.start',
+  'step.process',
+  'step.retry',
+  'step.confirm',
+  'step.answer',
+]);
 
 export function now(): string {
   return new Date().toISOString();

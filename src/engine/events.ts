@@ -65,6 +65,20 @@ export interface StepRecord {
   left_running?: LeftProcess[];
   /** A `call:` step: the runbook it called, `id` or `id#section` (docs/format.md#sub-runbooks). */
   call?: string;
+  /** A `for_each:` step (docs/format.md#loops-and-targets): its loop in words, e.g.
+   * `for each of 3 items, 2 at once`, or `for each ${{ … }}` when a plan cannot know the list. */
+  loop?: string;
+  /** A `for_each:` step's record of each item, in the items' order. */
+  items?: StepRecord[];
+  /** One item of a `for_each:` step: which. */
+  item?: ItemTag;
+}
+
+/** Which item of a `for_each:` step an event or record is about: its index from 0 and a short
+ * label (a host's name, a text, or JSON cut short). */
+export interface ItemTag {
+  index: number;
+  label: string;
 }
 
 /**
@@ -164,6 +178,10 @@ export type EngineEvent =
       name: string | undefined;
       effect: Effect | 'manual';
       command: string | undefined;
+      /** A for_each: step: its loop in words (StepRecord.loop). */
+      loop?: string;
+      /** One item of a for_each: step. */
+      item?: ItemTag;
     }
   | {
       /** A process of the step has started: where to find it and its descendants should runbook
@@ -176,6 +194,8 @@ export type EngineEvent =
       pgid: number;
       /** The value of RUNBOOK_STEP_TOKEN in its environment and its descendants'. */
       token: string;
+      /** One item of a for_each: step. */
+      item?: ItemTag;
     }
   | {
       type: 'step.retry';
@@ -186,8 +206,18 @@ export type EngineEvent =
       of: number;
       reason: string;
       delay_ms: number;
+      /** One item of a for_each: step. */
+      item?: ItemTag;
     }
-  | ({ type: 'step.confirm'; ts: string; step: string; approved: boolean } & (
+  | ({
+      type: 'step.confirm';
+      ts: string;
+      step: string;
+      approved: boolean;
+      item?: ItemTag;
+      /** A for_each: step asks once for all its items: their labels. */
+      items?: string[];
+    } & (
       | { by: string }
       /** Approved before the run: worded as the approval given. */
       | { asked: Asked }
@@ -210,6 +240,7 @@ export type EngineEvent =
       value: string;
       by: string;
       given_before: boolean;
+      item?: ItemTag;
     }
   | {
       /** A person stopped the run at a failed resolution or verification step and was offered the
@@ -269,6 +300,9 @@ export type EngineEvent =
       /** The called runbook's rollback ran, after one of its steps failed. */
       rolled_back?: boolean;
     }
+  /** One item of a for_each: step ended (docs/format.md#loops-and-targets): its record, tagged
+   * with the item. The step's own step.end follows its last item. */
+  | ({ type: 'step.item'; ts: string; item: ItemTag } & StepRecord)
   | ({
       /** An escalation rule's event happened (docs/format.md#escalation): a step nobody
        * acknowledged in time, a step's failure, the rollback starting or failing. Once per rule

@@ -17,8 +17,11 @@ export interface RunContext {
   /** Hides the run's secrets in every event, record and command (redact.ts). */
   redactor: Redactor;
   registry: AdapterRegistry;
-  /** Hosts for `on:`, from runbook.config.yaml. */
+  /** Hosts for `on:`, from runbook.config.yaml (and the inventory's, which it does not name). */
   hosts: Record<string, HostConfig>;
+  /** The inventory's groups, host names by group name (`for_each: { group }`); absent without
+   * an inventory. */
+  groups?: Readonly<Record<string, readonly string[]>>;
   /** The environment of the steps' processes. */
   env: Record<string, string | undefined>;
   cwd: string;
@@ -77,6 +80,8 @@ export interface Approvals {
   allCoversDestructive: boolean;
   /** Steps the person continuing a run approved as they did (recorded as theirs). */
   byPerson?: ReadonlySet<string>;
+  /** for_each: steps approved once for all their items (loop.ts): their items do not ask. */
+  forEach?: ReadonlySet<string>;
 }
 
 /** What the severity policy tells the team, as facts (redacted): the CLI words and sends it. */

@@ -25,17 +25,28 @@ export async function approveStep(
   command: string | undefined,
   options: StepOptions,
   emit: Emit,
+  /** A for_each: step asking once for all its items: their labels (loop.ts). */
+  items?: string[],
 ): Promise<Refusal | undefined> {
   const needs = effect === 'destructive' || step.confirm === true;
   if (!needs || effect === 'manual') return undefined;
   const { approvals } = options;
+  if (approvals?.forEach?.has(step.id)) return undefined;
+  const listed = items ? { items } : {};
   const approvedBefore = (all: boolean): undefined => {
     const asked: Asked = { kind: 'approved', all };
-    emit({ type: 'step.confirm', ts: now(), step: step.id, approved: true, asked });
+    emit({ type: 'step.confirm', ts: now(), step: step.id, approved: true, ...listed, asked });
     return undefined;
   };
   if (approvals?.byPerson?.has(step.id)) {
-    emit({ type: 'step.confirm', ts: now(), step: step.id, approved: true, by: currentUser() });
+    emit({
+      type: 'step.confirm',
+      ts: now(),
+      step: step.id,
+      approved: true,
+      ...listed,
+      by: currentUser(),
+    });
     return undefined;
   }
   if (approvals?.steps.has(step.id)) return approvedBefore(false);
@@ -60,7 +71,14 @@ export async function approveStep(
     effect,
     typed: effect === 'destructive',
   });
-  emit({ type: 'step.confirm', ts: now(), step: step.id, approved: confirmed, by: currentUser() });
+  emit({
+    type: 'step.confirm',
+    ts: now(),
+    step: step.id,
+    approved: confirmed,
+    ...listed,
+    by: currentUser(),
+  });
   return confirmed ? undefined : { reason: `${step.id} was not confirmed` };
 }
 

@@ -1,6 +1,6 @@
 import { EFFECT_RANK, type AnyAction, type Effect } from '../adapters/adapter.js';
 import type { HostConfig } from '../schema/config.js';
-import { stringifyValue, type Expressions } from '../schema/expressions.js';
+import { hasTemplate, stringifyValue, type Expressions } from '../schema/expressions.js';
 import type { Step } from '../schema/runbook.js';
 import type { ExpressionContext } from './context.js';
 import type { StepRecord } from './events.js';
@@ -8,6 +8,7 @@ import type { StepOptions } from './options.js';
 import type { Redactor } from './redact.js';
 import { z } from 'zod';
 import { holdsPlaceholder } from './plan-values.js';
+import { resolveTarget } from './targets.js';
 import { renderArgv, renderShellCommand, renderText, renderValue } from './render.js';
 
 /** A step ready to run: its action and rendered input, and the command people are shown. */
@@ -47,10 +48,7 @@ export async function prepareStep(
       command: undefined,
       text: renderText(step.manual, context.get(), context.rendering),
     };
-  const host =
-    step.on !== undefined && Object.hasOwn(scope.hosts, step.on) ? scope.hosts[step.on] : undefined;
-  if (step.on !== undefined && !host)
-    throw new PrepareError(`on: ${step.on}: no such host under hosts: in runbook.config.yaml`);
+  const host = step.on === undefined ? undefined : targetOf(step.on, context, scope);
   const { uses, input, env } = renderInput(step, context.get(), context.rendering);
   const action = await scope.registry.action(uses);
   if (!action) throw new PrepareError(`unknown action ${uses}`);
@@ -70,6 +68,20 @@ export async function prepareStep(
     env,
     host,
   };
+}
+
+/** The host `on:` names, or gives as an expression (targets.ts). */
+function targetOf(on: string, context: ExpressionContext, scope: PrepareScope): HostConfig {
+  if (!hasTemplate(on)) {
+    if (Object.hasOwn(scope.hosts, on)) return scope.hosts[on] as HostConfig;
+    throw new PrepareError(
+      `on: ${on}: no such host under hosts: in runbook.config.yaml or in the inventory`,
+    );
+  }
+  const target = stringifyValue(renderValue(on, context.get(), context.expressions)).trim();
+  const resolved = resolveTarget(target, scope.hosts, on);
+  if ('problem' in resolved) throw new PrepareError(resolved.problem);
+  return resolved.host;
 }
 
 /** A step's effect: its action's, raised (never lowered) by its own `effect:`; `run:` defaults to write. */

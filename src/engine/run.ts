@@ -46,6 +46,8 @@ export async function runRunbook(options: EngineOptions): Promise<RunResult> {
 export interface CheckStepResult {
   record: StepRecord;
   verdict: ExpectResult | undefined;
+  /** A for_each: step's: each item's verdict, in the items' order. */
+  items?: Array<ExpectResult | undefined>;
 }
 
 /** Runs single steps of one runbook on their own (for `runbook check`), each through the same
@@ -63,7 +65,12 @@ export function stepRunner(
   return async (section, step) => {
     const steps = await loadSteps();
     const record = await steps.run(section, step);
-    return options.redactor.redactDeep({ record, verdict: steps.verdict(step.id) });
+    const items = steps.itemVerdicts.get(step.id);
+    return options.redactor.redactDeep({
+      record,
+      verdict: steps.verdict(step.id),
+      ...(items ? { items } : {}),
+    });
   };
 }
 
@@ -249,8 +256,9 @@ class Run {
         break;
       }
       const group = [steps[index] as Step];
-      if (group[0]?.parallel)
-        while (steps[index + group.length]?.parallel)
+      // `parallel: N` is a for_each: step's items at once (loop.ts), not this.
+      if (group[0]?.parallel === true)
+        while (steps[index + group.length]?.parallel === true)
           group.push(steps[index + group.length] as Step);
       index += group.length;
       const toRun = group.filter((step) => !this.#restore(step, scope));

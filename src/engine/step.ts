@@ -19,6 +19,7 @@ import {
 import { currentUser } from './user.js';
 import { unknownIn } from './plan-values.js';
 import { assumedOutputs } from './dry-run.js';
+import { runLoop } from './loop.js';
 
 /** The reason of a plan's step that could not be planned whole: its inputs did not render. */
 export const NOT_PLANNED = 'not evaluated in a dry run';
@@ -42,22 +43,34 @@ export class Steps {
   /** The step the plan starts from, until it is reached. */
   #awaiting: string | undefined;
 
-  /** `expressions`: the runbook's language (`loadExpressionsFor`). */
-  constructor(options: StepOptions, plan: Plan, emitter: Emitter, expressions: Expressions) {
+  /** Each item's verdict of a for_each: step's `expect:`, by the step's id (`runbook check`). */
+  readonly itemVerdicts = new Map<string, ExpectResult[]>();
+
+  /** `expressions`: the runbook's language (`loadExpressionsFor`). `context`: for one item of a
+   * for_each: step, the item's (loop.ts). */
+  constructor(
+    options: StepOptions,
+    plan: Plan,
+    emitter: Emitter,
+    expressions: Expressions,
+    context?: ExpressionContext,
+  ) {
     this.#options = options;
     this.#plan = plan;
     this.#emitter = emitter;
-    this.context = new ExpressionContext({
-      expressions,
-      runbook: options.runbook,
-      vars: options.vars.values,
-      env: options.vars.declaredEnv,
-      runId: options.runId,
-      mode: plan.mode,
-      startedAt: options.fixedTime ?? new Date().toISOString(),
-      placeholders: plan.mode === 'dry-run' ? options.vars.placeholders : undefined,
-      alert: options.alert,
-    });
+    this.context =
+      context ??
+      new ExpressionContext({
+        expressions,
+        runbook: options.runbook,
+        vars: options.vars.values,
+        env: options.vars.declaredEnv,
+        runId: options.runId,
+        mode: plan.mode,
+        startedAt: options.fixedTime ?? new Date().toISOString(),
+        placeholders: plan.mode === 'dry-run' ? options.vars.placeholders : undefined,
+        alert: options.alert,
+      });
     this.#attempts = new Attempts(options, this.context, emitter);
     this.#awaiting = plan.from;
   }
@@ -68,6 +81,7 @@ export class Steps {
   }
 
   async run(section: Section, step: Step): Promise<StepRecord> {
+    if (step.for_each !== undefined) return this.#loop(section, step);
     const { mode } = this.#plan;
     const blank: Blank = (status, effect, command) => ({
       id: step.id,
@@ -150,6 +164,42 @@ export class Steps {
     blank: (status: StepRecord['status']) => StepRecord,
   ): StepRecord | { undecided: string; reason: string } | undefined {
     return this.#gate(step, blank);
+  }
+
+  /** A for_each: step (loop.ts): the plan's start and an interruption gate it whole; its `when:`
+   * is each item's. */
+  async #loop(section: Section, step: Step): Promise<StepRecord> {
+    const gated = this.#gate({ ...step, when: undefined }, (status) => ({
+      id: step.id,
+      name: step.name,
+      section,
+      status,
+      effect: stepEffect(step.steps ? { ...step, run: undefined } : step, undefined),
+      command: undefined,
+      exit_code: null,
+      duration_ms: 0,
+      outputs: {},
+      attempts: 0,
+    }));
+    if (gated && !('undecided' in gated)) return gated;
+    const verdicts: ExpectResult[] = [];
+    const { expressions } = this.context;
+    const { from: _from, ...itemPlan } = this.#plan;
+    const record = await runLoop(
+      section,
+      step,
+      {
+        options: this.#options,
+        plan: this.#plan,
+        emitter: this.#emitter,
+        context: this.context,
+        itemSteps: (context, emitter, options) =>
+          new Steps(options, itemPlan, emitter, expressions, context),
+      },
+      verdicts,
+    );
+    this.itemVerdicts.set(step.id, verdicts);
+    return record;
   }
 
   /** What keeps a step from starting: the plan's start, an interruption, its `when:`; or, in a

@@ -185,7 +185,11 @@ function readExecs(journal: string): Map<string, Exec> {
     if (event.type === 'step.process' && typeof event.token === 'string')
       execs.set(event.token, { step: String(event.step), pgid: Number(event.pgid), open: true });
     // A step that ended with every process ended (or finished) closes its processes.
-    if (event.type === 'step.end' && !Array.isArray(event.left_running))
+    // (A for_each: step's item ends as step.item: docs/format.md#loops-and-targets.)
+    if (
+      (event.type === 'step.end' || event.type === 'step.item') &&
+      !Array.isArray(event.left_running)
+    )
       for (const exec of execs.values()) if (exec.step === event.id) exec.open = false;
   }
   return execs;

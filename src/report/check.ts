@@ -11,7 +11,7 @@ export function nagiosText(state: NagiosState, checks: readonly CheckResult[]): 
   ];
   for (const check of checks)
     lines.push(
-      `${check.state} ${check.runbook}/${check.id} (${check.duration_ms}ms): ${oneLine(check.summary)}`,
+      `${check.state} ${check.runbook}/${idOf(check)} (${check.duration_ms}ms): ${oneLine(check.summary)}`,
     );
   return `${lines.join('\n')}\n`;
 }
@@ -27,7 +27,12 @@ function headline(state: NagiosState, checks: readonly CheckResult[]): string {
   const worst = checks.filter((check) => check.state === state);
   const first = worst[0];
   const more = worst.length > 1 ? ` (+${worst.length - 1} more)` : '';
-  return `${counts}: ${first ? `${first.runbook}/${first.id}: ${oneLine(first.summary)}` : ''}${more}`;
+  return `${counts}: ${first ? `${first.runbook}/${idOf(first)}: ${oneLine(first.summary)}` : ''}${more}`;
+}
+
+/** A check's name in Nagios output: an item of a for_each: check as `<id>[<item>]`. */
+function idOf(check: CheckResult): string {
+  return check.item === undefined ? check.id : `${check.id}[${oneLine(check.item)}]`;
 }
 
 /** Perfdata in plugin syntax: `label=value[UOM];warn;crit`. Labels name the value alone for one
@@ -41,8 +46,8 @@ function perfdataOf(checks: readonly CheckResult[]): string {
         checks.length === 1
           ? name
           : runbooks.size === 1
-            ? `${check.id}.${name}`
-            : `${check.runbook}.${check.id}.${name}`;
+            ? `${idOf(check)}.${name}`
+            : `${check.runbook}.${idOf(check)}.${name}`;
       parts.push(`${quoteLabel(label)}=${perfValue(name, value)}`);
     }
   }
@@ -154,6 +159,7 @@ export function prometheusText(checks: readonly CheckResult[]): string {
       check: check.id,
       service: check.service ?? '',
       severity: check.severity ?? '',
+      ...(check.item === undefined ? {} : { item: check.item }),
     });
     add(
       'runbook_check_state',

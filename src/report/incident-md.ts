@@ -215,7 +215,7 @@ function entryWords(entry: TimelineEntry): string {
     case 'section':
       return `**${mdText(sectionTitle(entry.section))}**${entry.note === null ? '' : ` (${mdText(entry.note)})`}`;
     case 'confirm':
-      return `${mdCode(entry.step)} ${entry.approved ? 'approved' : 'declined'} by ${mdText(entry.by)}${entry.given === null ? '' : ` (given with the run: ${mdCode(entry.given)})`}`;
+      return `${mdCode(entry.step)}${entry.items ? ` for ${entry.items.length} item${entry.items.length === 1 ? '' : 's'} (${entry.items.map(mdText).join(', ')})` : ''} ${entry.approved ? 'approved' : 'declined'} by ${mdText(entry.by)}${entry.given === null ? '' : ` (given with the run: ${mdCode(entry.given)})`}`;
     case 'retry':
       return `${mdCode(entry.step)} attempt ${entry.attempt} of ${entry.of} failed: ${mdText(entry.reason)}; retrying in ${formatDuration(entry.delay_ms)}`;
     case 'decision':
@@ -263,7 +263,9 @@ function stepWords(entry: Extract<TimelineEntry, { kind: 'step' }>): string {
   ];
   if (entry.attempts > 1) facts.push(`${entry.attempts} attempts`);
   if (entry.finding) facts.push('finding');
-  const head = `${stepLabel(entry.step, entry.name)}: **${mdText(entry.status)}**${entry.declined ? ' (declined)' : ''} · ${facts.join(' · ')}`;
+  const item = entry.item ? `↳ ` : '';
+  const label = entry.item ? ` [${mdText(entry.item.label)}]` : '';
+  const head = `${item}${stepLabel(entry.step, entry.name)}${label}: **${mdText(entry.status)}**${entry.declined ? ' (declined)' : ''} · ${facts.join(' · ')}`;
   const more: string[] = [];
   if (entry.command !== null)
     more.push(

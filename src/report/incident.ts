@@ -74,6 +74,8 @@ export type TimelineEntry = Entry &
         by: string;
         /** How an approval given with the run was given (`--approve`, `--yes`); null at a prompt. */
         given: string | null;
+        /** A for_each: step asked once for these items. */
+        items?: string[];
       }
     | {
         kind: 'retry';
@@ -105,6 +107,8 @@ export type TimelineEntry = Entry &
         reason: string | null;
         finding: boolean;
         declined: boolean;
+        /** One item of a for_each: step (docs/format.md#loops-and-targets); absent otherwise. */
+        item?: { index: number; label: string };
       }
     | { kind: 'escalation'; after: string; to: string; via: string | null; contact: string | null }
     | { kind: 'notify'; purpose: string; ok: boolean; error: string | null }
@@ -348,7 +352,7 @@ function timeline(record: RunRecord): TimelineEntry[] {
         });
         break;
       case 'step.start':
-        started.set(event.step, event.ts);
+        started.set(event.item ? `${event.step}#${event.item.index}` : event.step, event.ts);
         break;
       case 'call.start':
         push(event, {
@@ -369,6 +373,7 @@ function timeline(record: RunRecord): TimelineEntry[] {
           approved: event.approved,
           by: given ? (record.parts[part - 1]?.user ?? record.user) : words,
           given: given ? words : null,
+          ...(event.items ? { items: event.items } : {}),
         });
         break;
       }
@@ -403,7 +408,10 @@ function timeline(record: RunRecord): TimelineEntry[] {
           by: event.by,
         });
         break;
+      case 'step.item':
       case 'step.end': {
+        const item = event.type === 'step.item' ? event.item : undefined;
+        const key = item ? `${event.id}#${item.index}` : event.id;
         const by = event.outputs.acknowledged_by;
         if (event.effect === 'manual' && typeof by === 'string') {
           const at = event.outputs.acknowledged_at;
@@ -429,12 +437,13 @@ function timeline(record: RunRecord): TimelineEntry[] {
           exit_code: event.exit_code ?? null,
           duration_ms: event.duration_ms,
           attempts: event.attempts,
-          started_at: started.get(event.id) ?? null,
+          started_at: started.get(key) ?? null,
           reason: reasonOf(event) ?? null,
           finding: event.finding === true,
           declined: event.declined === true,
+          ...(item ? { item } : {}),
         });
-        started.delete(event.id);
+        started.delete(key);
         break;
       }
       case 'escalation.due':

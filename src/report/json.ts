@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../common/errors.js';
 import type { CheckResult } from '../engine/check.js';
-import type { RunResult } from '../engine/events.js';
+import type { RunResult, StepRecord } from '../engine/events.js';
 import type { ResolvedVars } from '../engine/vars.js';
 import { missingVarsJson, missingVarsWarning } from './plan-warning.js';
 
@@ -31,25 +31,7 @@ export function runJson(
     duration_ms: result.duration_ms,
     findings: result.findings,
     journal: result.journal ?? null,
-    steps: result.steps.map((step) => ({
-      id: step.id,
-      section: step.section,
-      status: step.status,
-      effect: step.effect,
-      command: step.command ?? null,
-      exit_code: step.exit_code,
-      duration_ms: step.duration_ms,
-      outputs: step.outputs,
-      attempts: step.attempts,
-      ...(step.reason ? { reason: step.reason } : {}),
-      ...(step.condition === undefined ? {} : { condition: step.condition }),
-      ...(step.finding ? { finding: true } : {}),
-      ...(step.warnings?.length ? { warnings: step.warnings } : {}),
-      ...(step.declined ? { declined: true } : {}),
-      ...(step.unavailable ? { unavailable: true } : {}),
-      ...(step.hint === undefined ? {} : { hint: step.hint }),
-      ...(step.left_running ? { left_running: step.left_running } : {}),
-    })),
+    steps: result.steps.map((step) => stepJson(step)),
     ...(plan ? { missing_vars: missingVarsJson(vars) } : {}),
     ...(warnings.length ? { warnings } : {}),
     ...(guidance ? { guidance } : {}),
@@ -74,6 +56,33 @@ export function runJson(
   });
 }
 
+/** A step's record in `run --format json`. A for_each: step's has its loop and each item's
+ * record (whose outputs are the step's outputs.items[i].outputs). */
+function stepJson(step: StepRecord, item = false): Record<string, unknown> {
+  return {
+    id: step.id,
+    section: step.section,
+    status: step.status,
+    effect: step.effect,
+    command: step.command ?? null,
+    exit_code: step.exit_code,
+    duration_ms: step.duration_ms,
+    ...(item ? {} : { outputs: step.outputs }),
+    attempts: step.attempts,
+    ...(step.reason ? { reason: step.reason } : {}),
+    ...(step.condition === undefined ? {} : { condition: step.condition }),
+    ...(step.finding ? { finding: true } : {}),
+    ...(step.warnings?.length ? { warnings: step.warnings } : {}),
+    ...(step.declined ? { declined: true } : {}),
+    ...(step.unavailable ? { unavailable: true } : {}),
+    ...(step.hint === undefined ? {} : { hint: step.hint }),
+    ...(step.left_running ? { left_running: step.left_running } : {}),
+    ...(step.loop === undefined ? {} : { loop: step.loop }),
+    ...(step.item ? { item: step.item } : {}),
+    ...(step.items ? { items: step.items.map((one) => stepJson(one, true)) } : {}),
+  };
+}
+
 /** `check --format json`: the worst state, and each check with its values and their levels. */
 export function checkJson(state: string, results: readonly CheckResult[], error?: string): string {
   return document({
@@ -89,6 +98,7 @@ export function checkJson(state: string, results: readonly CheckResult[], error?
       duration_ms: r.duration_ms,
       service: r.service ?? null,
       severity: r.severity ?? null,
+      ...(r.item === undefined ? {} : { item: r.item }),
     })),
   });
 }

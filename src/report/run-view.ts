@@ -145,9 +145,14 @@ export class RunView {
         );
         break;
       case 'step.start':
+        // A for_each: step's items are shown under it as they end.
+        if (event.loop !== undefined && !event.item)
+          this.#line(
+            `  ${c.cyan('▸')} ${event.step}${event.name ? ` ${c.dim(`— ${event.name}`)}` : ''}${c.dim(`  ${event.loop}`)}`,
+          );
         this.#running.set(
-          event.step,
-          `${event.step}${event.command ? c.dim(`  ${firstLine(event.command)}`) : ''}`,
+          event.item ? `${event.step}#${event.item.index}` : event.step,
+          `${event.step}${event.item ? ` [${event.item.label}]` : ''}${event.command ? c.dim(`  ${firstLine(event.command)}`) : ''}`,
         );
         this.#updateSpinner();
         break;
@@ -155,7 +160,7 @@ export class RunView {
         this.#stepText(
           event.step,
           c.dim(
-            `  ↻ ${event.step}: attempt ${event.attempt}/${event.of} — ${event.reason}; retrying in ${formatDuration(event.delay_ms)}`,
+            `  ↻ ${event.step}${event.item ? ` [${event.item.label}]` : ''}: attempt ${event.attempt}/${event.of} — ${event.reason}; retrying in ${formatDuration(event.delay_ms)}`,
           ),
         );
         break;
@@ -163,7 +168,7 @@ export class RunView {
         this.#stepText(
           event.step,
           c.dim(
-            `  ${event.approved ? '✓' : '✗'} ${event.step} ${event.approved ? 'approved' : 'declined'} by ${approverOf(event)}`,
+            `  ${event.approved ? '✓' : '✗'} ${event.step}${event.item ? ` [${event.item.label}]` : ''}${event.items ? ` for ${event.items.length} item${event.items.length === 1 ? '' : 's'} (${event.items.join(', ')})` : ''} ${event.approved ? 'approved' : 'declined'} by ${approverOf(event)}`,
           ),
         );
         break;
@@ -229,6 +234,11 @@ export class RunView {
             c.yellow(`  ↺ ${event.step}: the called runbook's rollback ran`),
           );
         break;
+      case 'step.item':
+        this.#running.delete(`${event.id}#${event.item.index}`);
+        this.#updateSpinner();
+        this.#stepLine(event, raw.type === 'step.item' ? raw.outputs : {}, '    ');
+        break;
       case 'section.end':
       case 'step.process':
         break;
@@ -242,14 +252,17 @@ export class RunView {
     }
   }
 
-  /** `rawOutputs`: the outputs as they came, for previews that escape them once, as JSON. */
-  #stepLine(step: StepRecord, rawOutputs: Record<string, unknown>): void {
+  /** `rawOutputs`: the outputs as they came, for previews that escape them once, as JSON.
+   * `indent`: an item of a for_each: step is indented under it. */
+  #stepLine(step: StepRecord, rawOutputs: Record<string, unknown>, indent = ''): void {
     const c = this.#c;
+    const say = (text: string): void =>
+      text === '' ? this.#line(text) : this.#stepText(step.id, `${indent}${text}`);
     const duration =
       step.status === 'succeeded' || step.status === 'failed'
         ? c.dim(` ${formatDuration(step.duration_ms)}`)
         : '';
-    const label = step.name ? `${step.id} ${c.dim(`— ${step.name}`)}` : step.id;
+    const label = `${step.name ? `${step.id} ${c.dim(`— ${step.name}`)}` : step.id}${step.item ? ` [${step.item.label}]` : ''}`;
     const effect =
       step.effect === 'destructive'
         ? c.red(' [destructive]')
@@ -258,48 +271,42 @@ export class RunView {
           : '';
     const symbol = this.#symbol(step);
     const condition = step.condition === undefined ? '' : c.yellow(`  if ${step.condition}`);
-    this.#stepText(step.id, `  ${symbol} ${label}${effect}${duration}${condition}`);
+    const loop = step.loop === undefined ? '' : c.dim(`  ${step.loop}`);
+    say(`  ${symbol} ${label}${effect}${loop}${duration}${condition}`);
     const shown =
       step.status === 'planned' ||
       step.status === 'failed' ||
       step.status === 'succeeded' ||
       (step.status === 'skipped' && this.#mode === 'dry-run');
     if (step.command && shown) {
-      for (const line of step.command.split('\n'))
-        this.#stepText(step.id, c.dim(`      $ ${line}`));
+      for (const line of step.command.split('\n')) say(c.dim(`      $ ${line}`));
     }
     if (
       step.effect === 'manual' &&
       typeof step.outputs.instruction === 'string' &&
       (step.status !== 'succeeded' || this.#mode === 'dry-run')
     ) {
-      for (const line of step.outputs.instruction.trim().split('\n'))
-        this.#stepText(step.id, `      ${line}`);
+      for (const line of step.outputs.instruction.trim().split('\n')) say(`      ${line}`);
       if (typeof step.outputs.question === 'string')
-        this.#stepText(step.id, `      ${c.cyan('?')} asks for ${step.outputs.question}`);
+        say(`      ${c.cyan('?')} asks for ${step.outputs.question}`);
     }
     if (step.reason && step.status !== 'succeeded') {
       const colour = step.status === 'failed' ? (step.finding ? c.yellow : c.red) : c.dim;
-      this.#stepText(step.id, colour(`      ${step.finding ? 'finding: ' : ''}${step.reason}`));
-      if (step.hint !== undefined) this.#stepText(step.id, `      ${c.cyan('hint:')} ${step.hint}`);
+      say(colour(`      ${step.finding ? 'finding: ' : ''}${step.reason}`));
+      if (step.hint !== undefined) say(`      ${c.cyan('hint:')} ${step.hint}`);
     }
-    for (const warning of step.warnings ?? [])
-      this.#stepText(step.id, c.yellow(`      warning: ${warning}`));
+    for (const warning of step.warnings ?? []) say(c.yellow(`      warning: ${warning}`));
     if (
       step.status === 'succeeded' &&
       (step.section === 'diagnosis' || step.section === 'detection')
     ) {
       const stdout = typeof step.outputs.stdout === 'string' ? step.outputs.stdout.trimEnd() : '';
-      for (const line of boundedOutput(stdout)) this.#stepText(step.id, `      │ ${line}`);
+      for (const line of boundedOutput(stdout)) say(`      │ ${line}`);
     }
     for (const name of step.captured ?? [])
-      this.#stepText(
-        step.id,
-        `      ${c.cyan('→')} ${visible(name)} = ${visible(preview(rawOutputs[name]))}`,
-      );
+      say(`      ${c.cyan('→')} ${visible(name)} = ${visible(preview(rawOutputs[name]))}`);
     if (step.status === 'failed' && !step.finding && step.stderr_tail) {
-      for (const line of boundedOutput(step.stderr_tail))
-        this.#stepText(step.id, c.dim(`      │ ${line}`));
+      for (const line of boundedOutput(step.stderr_tail)) say(c.dim(`      │ ${line}`));
     }
   }
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { InvalidRunbookError, type Diagnostic } from '../common/errors.js';
 import { once } from '../common/once.js';
 import { schemeProblems } from './severity.js';
+import { loadInventory } from './inventory.js';
 import { parseYaml } from './yaml-source.js';
 import { diagnosticsFromZod } from './zod-diagnostics.js';
 
@@ -147,6 +148,13 @@ const buildConfigSchema = () =>
       .array(z.string().min(1))
       .optional()
       .describe('Third-party adapters: module paths (relative to this file) or package names'),
+    inventory: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'An Ansible-style inventory (INI, or YAML for .yaml/.yml), relative to this file: its hosts for on:, its groups for for_each: { group }',
+      ),
   });
 
 /** The zod schema of runbook.config.yaml. */
@@ -175,6 +183,40 @@ export interface Config {
   policies?: Record<string, SeverityPolicy>;
   /** The size cap of a runbook file, when the config sets one. */
   maxFileBytes?: number;
+  /** With an inventory: the hosts the config names itself. */
+  ownHosts?: Record<string, HostConfig>;
+  /** The inventory read (inventory:, or --inventory): its file. */
+  inventory?: string;
+  /** The inventory's groups, host names by group; absent without an inventory. */
+  groups?: Record<string, string[]>;
+}
+
+/** The hosts the config names itself, without its inventory's. */
+export function configuredHosts(config: Config): Record<string, HostConfig> {
+  return config.ownHosts ?? config.hosts;
+}
+
+/** The config with an inventory's hosts (those the config does not name itself) and groups
+ * (docs/format.md#inventories). Throws InvalidRunbookError for an inventory that cannot be read. */
+export function withInventory(
+  config: Config,
+  file: string,
+  env: Record<string, string | undefined>,
+): Config {
+  const inventory = loadInventory(file);
+  const base = dirname(file);
+  const hosts: Record<string, HostConfig> = {};
+  for (const [name, host] of Object.entries(inventory.hosts))
+    hosts[name] = host.identity_file
+      ? { ...host, identity_file: resolvePath(base, host.identity_file, env) }
+      : host;
+  return {
+    ...config,
+    hosts: { ...hosts, ...config.hosts },
+    ownHosts: config.hosts,
+    inventory: file,
+    groups: inventory.groups,
+  };
 }
 
 /** Finds runbook.config.yaml ($RUNBOOK_CONFIG, else ./runbook.config.yaml); all keys are optional. */
@@ -264,7 +306,7 @@ export async function loadConfig(
       ),
     ]);
   }
-  return {
+  const loaded: Config = {
     file,
     dirs: (config.dirs ?? ['runbooks']).map((dir) => resolve(base, dir)),
     schemes,
@@ -291,6 +333,9 @@ export async function loadConfig(
       entry.startsWith('.') || entry.startsWith('/') ? resolve(base, entry) : entry,
     ),
   };
+  return config.inventory === undefined
+    ? loaded
+    : withInventory(loaded, resolvePath(base, config.inventory, env), env);
 }
 
 /** A path from the config file: `~/` is the home directory, anything else is relative to the file. */

@@ -59,7 +59,13 @@ export interface Expressions {
   checkSyntax(source: string): string | undefined;
   /** What the type checker finds wrong with an expression that parses (an unknown name or
    * function, operands that never fit, a condition never true or false); undefined when nothing. */
-  checkTypes(source: string, withOutputs: boolean, condition?: boolean): string | undefined;
+  checkTypes(
+    source: string,
+    withOutputs: boolean,
+    condition?: boolean,
+    /** More names it may refer to: a for_each: item's (docs/format.md#loops-and-targets). */
+    extra?: readonly string[],
+  ): string | undefined;
   /** What fails in an expression that refers to nothing (`1 / 0`), evaluated; undefined when
    * nothing does. */
   checkConstant(source: string): string | undefined;
@@ -108,7 +114,7 @@ interface Language {
   environment: Environment;
   bound: Bound;
   compiled: Map<string, Compiled>;
-  checkers: Map<boolean | 'constant', Environment>;
+  checkers: Map<string, Environment>;
   /** See cel-library.ts. */
   formatPatternProblem(pattern: string, count: number): string | undefined;
 }
@@ -130,8 +136,8 @@ function languageOf(cel: typeof CelModule, regex: Regex, bound: Bound): Expressi
     compile: (source) => compileExpression(language, source),
     evaluate: (source, context) => evaluateExpression(language, source, context),
     checkSyntax: (source) => checkExpressionSyntax(language, source),
-    checkTypes: (source, withOutputs, condition) =>
-      checkExpressionTypes(language, source, withOutputs, condition),
+    checkTypes: (source, withOutputs, condition, extra) =>
+      checkExpressionTypes(language, source, withOutputs, condition, extra),
     checkConstant: (source) => checkConstantExpression(language, source),
     literalPatterns: (source) => literalPatterns(language, source),
   };
@@ -268,13 +274,14 @@ function checkExpressionTypes(
   source: string,
   withOutputs: boolean,
   condition = false,
+  extra: readonly string[] = [],
 ): string | undefined {
-  let checker = language.checkers.get(withOutputs);
+  const roots = [...EXPRESSION_ROOTS, ...(withOutputs ? ['outputs'] : []), ...extra];
+  const key = roots.join(',');
+  let checker = language.checkers.get(key);
   if (!checker) {
-    checker = language.createEnvironment(
-      withOutputs ? [...EXPRESSION_ROOTS, 'outputs'] : [...EXPRESSION_ROOTS],
-    );
-    language.checkers.set(withOutputs, checker);
+    checker = language.createEnvironment(roots);
+    language.checkers.set(key, checker);
   }
   let result;
   // The checker builds an error for each overload it rules out; their stack traces were most of
@@ -299,7 +306,7 @@ function checkExpressionTypes(
   const message = firstLine(result.error);
   const unknown = /^Unknown variable: (\S+)/.exec(message);
   if (unknown)
-    return `\`${source}\`: unknown name "${unknown[1] ?? ''}" (expressions see ${[...EXPRESSION_ROOTS, ...(withOutputs ? ['outputs'] : [])].join(', ')})`;
+    return `\`${source}\`: unknown name "${unknown[1] ?? ''}" (expressions see ${roots.join(', ')})`;
   return `\`${source}\`: ${message}`;
 }
 

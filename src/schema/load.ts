@@ -254,6 +254,7 @@ function loadFingerprint(options: LoadOptions): string {
     schemes: options.config.schemes,
     defaultScheme: options.config.defaultScheme,
     hosts: Object.keys(options.config.hosts).sort(),
+    groups: options.config.groups ? Object.keys(options.config.groups).sort() : null,
     adapters: options.registry.names().sort(),
   });
 }
@@ -454,6 +455,7 @@ function checkRunbook(
       // A catalog's runbooks share the file: their ids cannot all match its name.
       fileId: single ? basename(file, extname(file)) : undefined,
       hosts: Object.keys(options.config.hosts),
+      ...(options.config.groups ? { groups: Object.keys(options.config.groups) } : {}),
     }),
   );
   sortDiagnostics(diagnostics);

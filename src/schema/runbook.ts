@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { once } from '../common/once.js';
 import { durationInput } from '../common/duration.js';
+import { loopSchemaParts } from './loops.js';
 
 // Each runbook is validated once per process, so compiling zod's fast path (JIT, with `new Function`)
 // costs more than it saves: measured ~8 ms per run on a 50-step runbook.
@@ -77,116 +78,133 @@ function buildSchemas() {
     { error: 'expected an expression, a list of expressions, or a map of output → expected value' },
   );
 
-  const stepSchema = z
-    .strictObject({
-      id: id.describe('Unique within the runbook'),
-      name: z.string().optional(),
-      description: z.string().optional(),
-      run: z
-        .union([z.string().min(1), z.array(z.string()).min(1)], {
-          error: 'expected a command string (run through sh -c) or an argv list',
-        })
-        .optional(),
-      uses: z
-        .string()
-        .regex(USES_PATTERN, { error: 'expected <adapter>.<action>, e.g. http.get' })
-        .optional(),
-      with: z.record(z.string(), z.unknown()).optional(),
-      call: z
-        .union(
+  const stepFields = z.strictObject({
+    id: id.describe('Unique within the runbook'),
+    name: z.string().optional(),
+    description: z.string().optional(),
+    run: z
+      .union([z.string().min(1), z.array(z.string()).min(1)], {
+        error: 'expected a command string (run through sh -c) or an argv list',
+      })
+      .optional(),
+    uses: z
+      .string()
+      .regex(USES_PATTERN, { error: 'expected <adapter>.<action>, e.g. http.get' })
+      .optional(),
+    with: z.record(z.string(), z.unknown()).optional(),
+    call: z
+      .union(
+        [
+          z.string().regex(CALL_PATTERN, {
+            error: 'expected a runbook id, or <id>#<section>, e.g. pg-replication#resolution',
+          }),
+          z.strictObject({
+            runbook: id,
+            section: z
+              .enum(SECTIONS, {
+                error: `expected a section: ${SECTIONS.join(', ')}`,
+              })
+              .optional(),
+          }),
+        ],
+        { error: 'expected a runbook id, <id>#<section>, or { runbook, section }' },
+      )
+      .optional()
+      .describe(
+        'Run another runbook (or one section of it) here, its with: giving its vars (docs/format.md#sub-runbooks)',
+      ),
+    manual: z.string().min(1).optional().describe('An instruction for a human'),
+    input: z
+      .strictObject({
+        name: z
+          .string()
+          .regex(VAR_NAME_PATTERN, {
+            error: 'an answer’s name is an identifier: letters, digits, _',
+          })
+          .optional()
+          .describe('Also keep the answer as outputs.<name> (it is always outputs.answer)'),
+        pattern: z
+          .string()
+          .min(1, { error: 'expected an RE2 pattern' })
+          .optional()
+          .describe('An RE2 pattern the answer must match, e.g. ^INC-[0-9]+$'),
+        description: z.string().optional().describe('What to answer, shown with the question'),
+      })
+      .optional()
+      .describe('A manual step asks the person for a value: their answer is outputs.answer'),
+    choices: z
+      .array(
+        z.union(
           [
-            z.string().regex(CALL_PATTERN, {
-              error: 'expected a runbook id, or <id>#<section>, e.g. pg-replication#resolution',
-            }),
+            z.string().min(1, { error: 'a choice is a non-empty word' }),
             z.strictObject({
-              runbook: id,
-              section: z
-                .enum(SECTIONS, {
-                  error: `expected a section: ${SECTIONS.join(', ')}`,
-                })
-                .optional(),
+              value: z.string().min(1, { error: 'a choice is a non-empty word' }),
+              description: z.string().optional(),
             }),
           ],
-          { error: 'expected a runbook id, <id>#<section>, or { runbook, section }' },
-        )
-        .optional()
-        .describe(
-          'Run another runbook (or one section of it) here, its with: giving its vars (docs/format.md#sub-runbooks)',
+          { error: 'expected a choice, or { value, description }' },
         ),
-      manual: z.string().min(1).optional().describe('An instruction for a human'),
-      input: z
-        .strictObject({
-          name: z
-            .string()
-            .regex(VAR_NAME_PATTERN, {
-              error: 'an answer’s name is an identifier: letters, digits, _',
-            })
-            .optional()
-            .describe('Also keep the answer as outputs.<name> (it is always outputs.answer)'),
-          pattern: z
-            .string()
-            .min(1, { error: 'expected an RE2 pattern' })
-            .optional()
-            .describe('An RE2 pattern the answer must match, e.g. ^INC-[0-9]+$'),
-          description: z.string().optional().describe('What to answer, shown with the question'),
-        })
+      )
+      .min(1, { error: 'give at least one choice' })
+      .optional()
+      .describe('A manual step asks the person to pick one: their choice is outputs.answer'),
+    when: expression.optional().describe('Skip the step unless this expression is true'),
+    timeout: durationInput({
+      error: DURATION_ERROR,
+      zero: 'a timeout of 0 ends the step at once: give at least 1ms, or no timeout',
+    }).optional(),
+    retry: z
+      .strictObject({
+        attempts: z.int().min(1).max(100),
+        delay: duration.optional(),
+        until: expression.optional(),
+      })
+      .optional(),
+    continue_on_error: z.boolean().optional(),
+    effect: effectSchema.optional(),
+    confirm: z.boolean().optional(),
+    capture: z
+      .record(
+        z.string().regex(VAR_NAME_PATTERN, { error: 'capture names are identifiers' }),
+        expression,
+      )
+      .optional(),
+    expect: expectSchema.optional(),
+    parallel: loopSchemaParts().parallel,
+    on: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'A host from runbook.config.yaml or the inventory, or an expression that gives one: run over ssh',
+      ),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+          error: 'environment variable names are letters, digits and _, not starting with a digit',
+        }),
+        z.string(),
+      )
+      .optional()
+      .describe('Environment variables for the step (the way to pass secrets to a command)'),
+    check: z.boolean().optional().describe('Also run this step in `runbook check`'),
+    dry_run: z
+      .strictObject({ outputs: z.record(z.string(), z.unknown()) })
+      .optional()
+      .describe('What a dry run assumes this step returned'),
+  });
+  // A step of a `for_each:` group (docs/format.md#loops-and-targets): a step, without a loop.
+  const innerStepSchema = stepFields.meta({ id: 'GroupStep' });
+  const loop = loopSchemaParts();
+  const stepSchema = stepFields
+    .extend({
+      for_each: loop.forEach.optional(),
+      as: loop.as.optional(),
+      steps: z
+        .array(innerStepSchema)
+        .min(1, { error: 'a group needs at least one step' })
         .optional()
-        .describe('A manual step asks the person for a value: their answer is outputs.answer'),
-      choices: z
-        .array(
-          z.union(
-            [
-              z.string().min(1, { error: 'a choice is a non-empty word' }),
-              z.strictObject({
-                value: z.string().min(1, { error: 'a choice is a non-empty word' }),
-                description: z.string().optional(),
-              }),
-            ],
-            { error: 'expected a choice, or { value, description }' },
-          ),
-        )
-        .min(1, { error: 'give at least one choice' })
-        .optional()
-        .describe('A manual step asks the person to pick one: their choice is outputs.answer'),
-      when: expression.optional().describe('Skip the step unless this expression is true'),
-      timeout: durationInput({
-        error: DURATION_ERROR,
-        zero: 'a timeout of 0 ends the step at once: give at least 1ms, or no timeout',
-      }).optional(),
-      retry: z
-        .strictObject({
-          attempts: z.int().min(1).max(100),
-          delay: duration.optional(),
-          until: expression.optional(),
-        })
-        .optional(),
-      continue_on_error: z.boolean().optional(),
-      effect: effectSchema.optional(),
-      confirm: z.boolean().optional(),
-      capture: z
-        .record(
-          z.string().regex(VAR_NAME_PATTERN, { error: 'capture names are identifiers' }),
-          expression,
-        )
-        .optional(),
-      expect: expectSchema.optional(),
-      parallel: z.boolean().optional(),
-      on: z.string().min(1).optional().describe('A host from runbook.config.yaml: run over ssh'),
-      env: z
-        .record(
-          z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-            error:
-              'environment variable names are letters, digits and _, not starting with a digit',
-          }),
-          z.string(),
-        )
-        .optional()
-        .describe('Environment variables for the step (the way to pass secrets to a command)'),
-      check: z.boolean().optional().describe('Also run this step in `runbook check`'),
-      dry_run: z
-        .strictObject({ outputs: z.record(z.string(), z.unknown()) })
-        .optional()
-        .describe('What a dry run assumes this step returned'),
+        .describe('With for_each: the steps run in order for each item'),
     })
     .meta({ id: 'Step' });
 
@@ -364,6 +382,9 @@ export type Choice = string | { value: string; description?: string | undefined 
 export type Step = z.output<ReturnType<typeof buildSchemas>['stepSchema']>;
 export type VarDefinition = z.output<ReturnType<typeof buildSchemas>['varDefinition']>;
 export type Runbook = z.output<ReturnType<typeof buildSchemas>['runbookSchema']>;
+
+/** A step of a `for_each:` group. */
+export type GroupStep = NonNullable<Step['steps']>[number];
 
 /** Every step of a runbook in run order, with its section. */
 export function stepsOf(runbook: Runbook): Array<{ section: Section; step: Step }> {

@@ -15,6 +15,7 @@ import { ID_PATTERN, SECTIONS, VAR_NAME_PATTERN } from './runbook.js';
 import { checkShellValues } from './semantics-shell.js';
 import { checkEscalation, type EscalationStep } from './semantics-escalation.js';
 import { checkAlertMatchers } from './semantics-alerts.js';
+import { checkLoop, loopNames, loopOutputProblem } from './semantics-loops.js';
 import { LINT_RULES, LINT_RULE_IDS, findSecret, maskSecret, type LintRule } from './lint.js';
 import {
   resolveScheme,
@@ -40,8 +41,10 @@ export interface SemanticOptions {
   strict: boolean;
   /** The file name without extension, for the id check. */
   fileId: string | undefined;
-  /** The hosts configured for `on:` (runbook.config.yaml `hosts:`). */
+  /** The hosts configured for `on:` (runbook.config.yaml `hosts:`, and the inventory's). */
   hosts: readonly string[];
+  /** The inventory's groups (`for_each: { group }`); absent without an inventory. */
+  groups?: readonly string[];
 }
 
 type Raw = Record<string, unknown>;
@@ -51,6 +54,8 @@ const isObject = (value: unknown): value is Raw =>
 export interface RawStep {
   path: PathSegment[];
   step: Raw;
+  /** A step of a for_each: group: the loop step it belongs to. */
+  group?: Raw;
 }
 
 /** Rules that need the adapter registry, the config or the whole document. Works on raw data so
@@ -83,12 +88,14 @@ function analyzeExpression(
   sourceText: string,
   outputs: boolean,
   condition: boolean,
+  extra: readonly string[] = [],
 ): ExpressionFindings {
   const known = findings[(outputs ? 2 : 0) + (condition ? 1 : 0)] as Map<
     string,
     ExpressionFindings
   >;
-  let found = known.get(sourceText);
+  const key = extra.length > 0 ? `${extra.join(',')}\n${sourceText}` : sourceText;
+  let found = known.get(key);
   if (found) return found;
   const syntax = expressions.checkSyntax(sourceText);
   found = syntax
@@ -96,7 +103,7 @@ function analyzeExpression(
     : {
         syntax: undefined,
         types:
-          expressions.checkTypes(sourceText, outputs, condition) ??
+          expressions.checkTypes(sourceText, outputs, condition, extra) ??
           expressions.checkConstant(sourceText),
         patterns: expressions
           .literalPatterns(sourceText)
@@ -107,7 +114,7 @@ function analyzeExpression(
         vars: referencedNames(sourceText, 'vars'),
       };
   if (known.size >= FINDINGS_KEPT) known.clear();
-  known.set(sourceText, found);
+  known.set(key, found);
   return found;
 }
 
@@ -214,6 +221,16 @@ export function checkSemantics(
       );
     else stepIds.set(step.id, path);
   }
+  /** for_each: steps, whose outputs are their items' (LOOP_OUTPUTS), by id and alias. */
+  const loopIds = new Set<string>();
+  /** A group's steps, by id and alias: the id of their for_each: step. */
+  const groupOf = new Map<string, string>();
+  for (const { step, group } of steps) {
+    if (typeof step.id !== 'string') continue;
+    if (step.for_each !== undefined) loopIds.add(step.id).add(step.id.replace(/-/g, '_'));
+    if (typeof group?.id === 'string')
+      groupOf.set(step.id, group.id).set(step.id.replace(/-/g, '_'), group.id);
+  }
   const byAlias = new Map<string, string>();
   for (const [id, path] of stepIds) {
     const key = id.replace(/_/g, '-');
@@ -291,6 +308,10 @@ export function checkSemantics(
     capture?: { name: string; later: string[] };
     /** A condition (when, until, expect): it must be able to be true. */
     condition?: boolean;
+    /** In a for_each: step or its group: the item's name and `loop`. */
+    extra?: readonly string[];
+    /** In a for_each: group: the loop step's id. */
+    group?: string | undefined;
   }
   /** An unknown step: the nearest id of a step that runs before this one (in the way an
    * expression writes it), else of one that runs after, said so. */
@@ -343,6 +364,7 @@ export function checkSemantics(
         sourceText,
         scope.outputs === true,
         bare && scope.condition === true,
+        scope.extra,
       );
       if (found.syntax) {
         at(path, found.syntax);
@@ -374,6 +396,22 @@ export function checkSemantics(
           );
       }
       for (const [stepName, output] of found.outputs) {
+        const inGroup = groupOf.get(stepName);
+        if (inGroup !== undefined && inGroup !== scope.group) {
+          at(
+            path,
+            `step "${stepName}" runs for each item of "${inGroup}": \`${sourceText}\` has no one value`,
+            {
+              hint: `read steps.${inGroup.replace(/-/g, '_')}.outputs.items[i].outputs.${stepName}`,
+            },
+          );
+          continue;
+        }
+        if (loopIds.has(stepName)) {
+          const problem = loopOutputProblem(stepName, output, sourceText);
+          if (problem) at(path, ...problem);
+          continue;
+        }
         const problem = noOutput(stepName, output, sourceText);
         if (problem) at(path, ...problem);
       }
@@ -430,13 +468,29 @@ export function checkSemantics(
   // The steps an escalation rule may name, and whether each waits for a person.
   const escalationSteps: EscalationStep[] = [];
   for (let index = 0; index < steps.length; index++) {
-    const { path, step } = steps[index] as RawStep;
+    const { path, step, group } = steps[index] as RawStep;
     const stepAt: Scope['step'] = typeof step.id === 'string' ? { index, id: step.id } : undefined;
-    const here: Scope = { step: stepAt };
-    const own: Scope = { step: stepAt, outputs: true };
-    const ownCondition: Scope = { step: stepAt, outputs: true, condition: true };
+    // A for_each: step's expressions, and its group's, see the item (semantics-loops.ts).
+    const extra = loopNames(group ?? step);
+    const inGroup = typeof group?.id === 'string' ? group.id : undefined;
+    const here: Scope = { step: stepAt, extra, group: inGroup };
+    const own: Scope = { step: stepAt, outputs: true, extra, group: inGroup };
+    const ownCondition: Scope = {
+      step: stepAt,
+      outputs: true,
+      condition: true,
+      extra,
+      group: inGroup,
+    };
+    checkLoop(path, step, group, options.groups, at);
+    if (step.for_each !== undefined && typeof step.for_each === 'string')
+      checkExpression([...path, 'for_each'], step.for_each, false, {
+        step: stepAt,
+        group: inGroup,
+      });
     const actions = ACTIONS.filter((key) => step[key] !== undefined);
-    if (actions.length === 0) at(path, 'a step needs one of run:, uses:, manual: or call:');
+    if (actions.length === 0 && step.steps === undefined)
+      at(path, 'a step needs one of run:, uses:, manual: or call:');
     else if (actions.length > 1)
       at(
         [...path, actions[1] ?? 'run'],
@@ -449,8 +503,11 @@ export function checkSemantics(
     checkQuestion(path, step, expressions, at);
 
     // An empty one is the schema's to report ("must not be empty"), once.
-    if (typeof step.on === 'string' && step.on !== '')
-      checkHost([...path, 'on'], step, options.hosts, at);
+    if (typeof step.on === 'string' && step.on !== '') {
+      // An expression is resolved as the step runs (docs/format.md#loops-and-targets).
+      if (hasTemplate(step.on)) checkStrings([...path, 'on'], step.on, here);
+      else checkHost([...path, 'on'], step, options.hosts, at);
+    }
 
     let actionEffect: Effect | undefined;
     if (typeof step.uses === 'string' && step.uses.includes('.')) {
@@ -906,6 +963,16 @@ function checkCallStep(path: PathSegment[], step: Raw, at: At): void {
     at([...path, 'call'], 'call: does not go in detection.checks', {
       hint: 'runbook check runs each detection check on its own: call from diagnosis: or later',
     });
+  // A group's steps run per item inside one step (docs/format.md#loops-and-targets): one action each.
+  if (path.includes('steps'))
+    at([...path, 'call'], 'call: does not go in a for_each: group', {
+      hint: 'loop inside the called runbook, or list the group’s steps here',
+    });
+  for (const key of LOOP_KEYS)
+    if (step[key] !== undefined)
+      at([...path, key], `${key}: does not go with call:`, {
+        hint: 'a call runs once: loop inside the called runbook, or list its steps in a for_each: group',
+      });
   for (const key of CALL_STEP_REFUSES)
     if (step[key] !== undefined)
       at([...path, key], `${key}: does not go with call:`, {
@@ -920,6 +987,9 @@ function checkCallStep(path: PathSegment[], step: Raw, at: At): void {
     });
   }
 }
+
+/** The keys of a loop, which a `call:` step refuses. */
+const LOOP_KEYS = ['for_each', 'as', 'steps'] as const;
 
 /** The keys a `call:` step refuses: they are about one action or process. */
 const CALL_STEP_REFUSES = [
@@ -949,7 +1019,13 @@ export function collectSteps(data: Raw): RawStep[] {
     if (!Array.isArray(list)) continue;
     const base: PathSegment[] = section === 'detection' ? ['detection', 'checks'] : [section];
     list.forEach((step, index) => {
-      if (isObject(step)) steps.push({ path: [...base, index], step });
+      if (!isObject(step)) return;
+      steps.push({ path: [...base, index], step });
+      if (Array.isArray(step.steps))
+        step.steps.forEach((inner, at) => {
+          if (isObject(inner))
+            steps.push({ path: [...base, index, 'steps', at], step: inner, group: step });
+        });
     });
   }
   return steps;

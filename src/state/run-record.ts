@@ -100,7 +100,8 @@ export function runRecord(read: JournalRead, running: boolean): RunRecord | unde
         break;
       }
       case 'step.start':
-        started.set(event.step, { section: event.section, ts: event.ts });
+        // An item of a for_each: step runs within the step's own start and end.
+        if (!event.item) started.set(event.step, { section: event.section, ts: event.ts });
         break;
       case 'step.end': {
         started.delete(event.id);
