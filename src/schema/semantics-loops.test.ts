@@ -80,7 +80,7 @@ describe('for_each: in validation', () => {
     ).toEqual([
       '5:9 as: goes with for_each: (add for_each: with the items to run it for)',
       '6:15 parallel: N (items at once) goes with for_each: (parallel: true runs the step with the adjacent parallel steps)',
-      '7:10 `item`: unknown name "item" (expressions see vars, env, steps, runbook, run)',
+      '7:10 `item`: unknown name "item" (expressions see vars, env, steps, runbook, run, alert)',
       '9:15 for_each: takes a list, { group: <name> }, or one ${{ expression }} (e.g. for_each: ${{ steps.find.outputs.hosts }})',
       '9:15 unknown variable "x" in `vars.x` (declare it under vars:)',
       '10:9 "steps" is a name expressions already have: call the item otherwise',
