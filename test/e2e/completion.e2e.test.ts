@@ -40,6 +40,7 @@ const COMMANDS = [
   'doctor',
   'report',
   'new',
+  'import',
   'completion',
 ];
 
