@@ -158,6 +158,7 @@ interface Summary {
       run_steps: number;
       manual_steps: number;
       vars: number;
+      step_list: Array<{ id: string; section: string; kind: string; lines: number[] }>;
     }>;
     command_lines: number;
     left_for_person: Array<{ line: number; text: string; why: string; runbook?: string }>;
@@ -189,6 +190,7 @@ function summaryOf(
       run_steps: runbook.runSteps,
       manual_steps: runbook.manualSteps,
       vars: runbook.vars,
+      step_list: runbook.stepList,
     })),
     command_lines: result.commandLines,
     left_for_person: result.leftForPerson.map((left) => ({

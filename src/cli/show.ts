@@ -140,6 +140,8 @@ function renderStep(
   ];
   for (const line of what.trim().split('\n')) lines.push(`      ${c.dim(line)}`);
   if (step.when) lines.push(`      when: ${step.when}`);
+  // Where an imported step came from (runbook import, docs/import.md).
+  if (step.source) lines.push(`      ${c.dim(`source: ${step.source}`)}`);
   const outputs = outputNames(step, adapters);
   if (outputs) lines.push(`      ${c.dim(`outputs: ${outputs.join(', ')}`)}`);
   return lines;

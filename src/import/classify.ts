@@ -110,7 +110,7 @@ const READ_COMMANDS = new Set(
   (
     'curl ls cat grep egrep zgrep df du free ps uptime whoami id hostname date nslookup dig host ping ' +
     'traceroute netstat ss lsof head tail wc jq sort uniq awk sed cut tr echo printf test stat file ' +
-    'vmstat iostat dmesg env printenv which type ip ifconfig openssl nc telnet'
+    'vmstat iostat dmesg env printenv which type ip ifconfig openssl nc telnet cd pwd'
   ).split(' '),
 );
 
@@ -122,6 +122,7 @@ const DESTRUCTIVE = [
   /\bdocker\s+(?:volume\s+rm|rm|rmi|kill)\b/,
   /\bpg_restore\b.*--clean\b/,
   /\bgit\s+push\b.*(?:--force|-f)\b/,
+  /\bdocker[- ]compose\b.*\bdown\b/,
   /-delete\b/,
   /\bstop\b/,
 ];
@@ -168,9 +169,13 @@ export function commandEffect(text: string): Effect {
 
 /** Classifies one shell command (placeholders already replaced). */
 export function classifyCommand(text: string): Action {
-  const first = text.split('\n')[0]?.trim() ?? '';
+  // Continuation lines joined, and a leading `cd DIR &&` (from the block's cd) set aside.
+  const flat = text
+    .replace(/\\\n\s*/g, ' ')
+    .replace(/^cd\s+\S+\s+&&\s+/, '')
+    .trim();
   for (const [re, why] of INTERACTIVE)
-    if (re.test(first) && !text.includes('\n'))
+    if (re.test(flat) && !flat.includes('\n'))
       return { manual: `Run by hand: \`${text}\` — ${why}.`, person: why, guesses: [] };
   const words = simpleWords(text);
   const mapped = words ? adapterAction(words) : undefined;

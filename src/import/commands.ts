@@ -79,7 +79,7 @@ export function unitsOf(kind: FenceKind, body: string, firstLine: number): Unit[
 function shellUnits(lines: string[], firstLine: number): Unit[] {
   const units: Unit[] = [];
   let comment: { text: string; line: number; named?: boolean } | undefined;
-  let cdPrefix: { text: string; line: number } | undefined;
+  let cdPrefix: { text: string; line: number; used?: boolean } | undefined;
   const flushComment = (): void => {
     if (comment && !comment.named)
       units.push({ kind: 'note', text: comment.text, line: comment.line });
@@ -119,15 +119,24 @@ function shellUnits(lines: string[], firstLine: number): Unit[] {
     at += used;
     const cd = /^cd\s+(\S+)\s*$/.exec(text);
     if (cd) {
+      // A cd that no command below it uses is a step of its own (so its line is accounted for).
+      if (cdPrefix && !cdPrefix.used)
+        units.push({
+          kind: 'command',
+          text: cdPrefix.text,
+          line: cdPrefix.line,
+          lines: [cdPrefix.line],
+        });
       cdPrefix = { text, line };
       continue;
     }
     const full = cdPrefix ? `${cdPrefix.text} && ${text}` : text;
+    if (cdPrefix) cdPrefix.used = true;
     const unit: Unit = {
       kind: 'command',
       text: full,
       line,
-      lines: cdPrefix ? [cdPrefix.line, ...commandLines] : commandLines,
+      lines: cdPrefix ? [...commandLines, cdPrefix.line] : commandLines,
     };
     // A comment names every command below it, up to a blank line or the next comment.
     if (comment) {
@@ -137,6 +146,13 @@ function shellUnits(lines: string[], firstLine: number): Unit[] {
     units.push(unit);
   }
   flushComment();
+  if (cdPrefix && !cdPrefix.used)
+    units.push({
+      kind: 'command',
+      text: cdPrefix.text,
+      line: cdPrefix.line,
+      lines: [cdPrefix.line],
+    });
   return attachPsqlSessions(units);
 }
 

@@ -32,6 +32,13 @@ export interface ImportedRunbook {
   runSteps: number;
   manualSteps: number;
   vars: number;
+  /** Each step: its id, section, kind and the Markdown lines it came from. */
+  stepList: Array<{
+    id: string;
+    section: string;
+    kind: 'uses' | 'run' | 'manual';
+    lines: number[];
+  }>;
 }
 
 export interface ImportedFile {
@@ -95,6 +102,17 @@ export async function importMarkdown(
       runSteps: draft.steps.filter((s) => s.action.run !== undefined).length,
       manualSteps: draft.steps.filter((s) => s.action.manual !== undefined).length,
       vars: draft.vars.size,
+      stepList: draft.steps.map((step) => ({
+        id: step.id,
+        section: step.section,
+        kind:
+          step.action.uses !== undefined
+            ? 'uses'
+            : step.action.run !== undefined
+              ? 'run'
+              : 'manual',
+        lines: step.lines,
+      })),
     });
   }
   left.sort((a, b) => a.line - b.line);
