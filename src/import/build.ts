@@ -103,6 +103,9 @@ export function buildPage(parsed: ParsedMarkdown, options: BuildOptions): PageRe
   for (const part of incidents) {
     const runbook = makeRunbook(part, cleanTitle(part.title) || part.title);
     fill(runbook, part, parsed, options, result, page, true);
+    // A runbook needs a step: an incident the page gives no step for gets one that says so.
+    if (runbook.steps.length === 0)
+      runbook.steps.push(placeholderStep(options.source, runbook.line));
     result.runbooks.push(runbook);
   }
   // The rest of the page: "<prefix>-general" beside incidents, else the page's own title.
@@ -126,8 +129,8 @@ function placeholderStep(source: string, line: number): DraftStep {
     name: 'Follow the page',
     section: 'resolution',
     action: {
-      manual: `${source} has no command and no instruction the importer recognised: follow it by hand, and write the steps here.`,
-      person: 'the page has no steps the importer recognised',
+      manual: `${source}:${line} gives no command and no instruction the importer recognised: follow it by hand, and write the steps here.`,
+      person: 'the Markdown gives no steps the importer recognised',
       guesses: [],
     },
     env: {},
