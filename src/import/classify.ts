@@ -177,7 +177,8 @@ export function classifyCommand(text: string): Action {
   for (const [re, why] of INTERACTIVE)
     if (re.test(flat) && !flat.includes('\n'))
       return { manual: `Run by hand: \`${text}\` — ${why}.`, person: why, guesses: [] };
-  const words = simpleWords(text);
+  // Lines joined by `\` are one line to the shell, and to an action.
+  const words = simpleWords(text.replace(/\\\n\s*/g, ' '));
   const mapped = words ? adapterAction(words) : undefined;
   if (mapped) return mapped;
   return { run: text, effect: commandEffect(text), guesses: [] };
