@@ -16,6 +16,7 @@ import type {
 } from './draft.js';
 import type { ParsedMarkdown } from './markdown.js';
 import { assignedNames, replacePlaceholders } from './placeholders.js';
+import { maskSecret } from '../schema/lint.js';
 import { cleanTitle, isIncident, partsOf, walk, type Part, type Target } from './structure.js';
 import { toText } from './text.js';
 
@@ -227,10 +228,11 @@ function fill(
           if (action.uses) env = {};
         }
       }
+      const shown = replaced.secrets.reduce((text, secret) => maskSecret(text, secret), unit.text);
       if (action.person)
         result.left.push({
           line: unit.line,
-          text: unit.text,
+          text: shown,
           why: action.person,
           runbook: runbook.id,
         });
@@ -246,7 +248,7 @@ function fill(
           action,
           env: action.run ? env : {},
           lines: unit.lines,
-          command: unit.text,
+          command: shown,
           ...(action.uses && unit.kind === 'command'
             ? { fallback: { run: replaced.text, env: replaced.env } }
             : {}),

@@ -112,4 +112,18 @@ describe('replacePlaceholders', () => {
   it('leaves names the block assigns itself', () => {
     expect(replacePlaceholders('echo $TIME_WINDOW', 1, new Set(['TIME_WINDOW'])).vars).toEqual([]);
   });
+
+  it('makes a credential written into a command a secret variable', () => {
+    const token = 'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8';
+    const out = replacePlaceholders(
+      `curl -H "Authorization: token ${token}" https://api`,
+      12,
+      new Set(),
+    );
+    expect(out.text).toBe('curl -H "Authorization: token ${{ vars.secret_12 }}" https://api');
+    expect(out.secrets).toEqual([token]);
+    expect(out.vars).toEqual([
+      { name: 'secret_12', written: 'a GitHub token (ghp_…)', line: 12, secret: true },
+    ]);
+  });
 });

@@ -2,8 +2,11 @@
  * Placeholders in commands become declared variables (docs/import.md#placeholders): `<service-name>`,
  * `YOUR_TOKEN`, `{{x}}`, `table_name_here`, `[deployment-url]` and `[staging|production]` are
  * replaced by `${{ vars.name }}`; `$ENV_VAR` stays the shell's, and the step's `env:` passes the
- * variable in, so the command keeps its meaning.
+ * variable in, so the command keeps its meaning. A literal that looks like a credential becomes a
+ * secret variable.
  */
+
+import { findSecret, maskSecret } from '../schema/lint.js';
 
 export interface VarDraft {
   name: string;
@@ -89,7 +92,7 @@ export function replacePlaceholders(
   text: string,
   line: number,
   assigned: ReadonlySet<string>,
-): { text: string; vars: VarDraft[]; env: Record<string, string> } {
+): { text: string; vars: VarDraft[]; env: Record<string, string>; secrets: string[] } {
   const found: Found[] = [];
   for (const { re, draft } of PATTERNS) {
     re.lastIndex = 0;
@@ -109,6 +112,20 @@ export function replacePlaceholders(
     vars.push({ ...f.draft, line });
   }
   out += text.slice(last);
+  // A credential written into the Markdown becomes a secret variable (docs/lint.md#literal-secret):
+  // never written into the runbook, nor shown in the summary but masked.
+  const secrets: string[] = [];
+  for (let found = findSecret(out); found && secrets.length < 10; found = findSecret(out)) {
+    const name = `secret_${line}${secrets.length > 0 ? `_${secrets.length + 1}` : ''}`;
+    out = out.split(found.found).join(`\${{ vars.${name} }}`);
+    secrets.push(found.found);
+    vars.push({
+      name,
+      written: `${found.what} (${maskSecret(found.found, found.found)})`,
+      line,
+      secret: true,
+    });
+  }
   const env: Record<string, string> = {};
   const envRe = /\$(?:\{([A-Z][A-Z0-9_]*)\}|([A-Z][A-Z0-9_]*))/g;
   for (let m = envRe.exec(out); m; m = envRe.exec(out)) {
@@ -124,7 +141,7 @@ export function replacePlaceholders(
         ...(SECRET_NAME.test(name) ? { secret: true } : {}),
       });
   }
-  return { text: out, vars, env };
+  return { text: out, vars, env, secrets };
 }
 
 /** Names a block of shell assigns (`NAME=…`, `export NAME=…`, `read NAME`, `for NAME in`). */

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBin, tempDir } from '../../helpers/cli.js';
@@ -111,5 +111,26 @@ describe('runbook import of hostile Markdown', () => {
         'hint: known: default, p0-p3, p1-p4, sev1-sev5, critical-warning-info (runbook.config.yaml may add more)\n',
     );
     expect(scheme.code).toBe(2);
+  });
+
+  it('never writes nor prints a credential the Markdown holds', async () => {
+    const token = `ghp_${'a1B2c3D4e5F6g7H8i9J0'}k1L2m3N4o5P6q7R8`;
+    write(
+      'secret.md',
+      `# Deploy\n\n## Fix\n\n\`\`\`bash\ncurl -H "Authorization: token ${token}" https://api.example.test/redeploy\nssh -i ${token} host\n\`\`\`\n`,
+    );
+    const out = join(dir.path, 'out-secret');
+    const result = await runBin(['import', 'secret.md', '--out-dir', out, '--format', 'json'], {
+      cwd: dir.path,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain(token);
+    const written = readFileSync(join(out, 'deploy.yaml'), 'utf8');
+    expect(written).not.toContain(token);
+    expect(written).toContain(
+      '  secret_7:\n    description: a GitHub token (ghp_…) in secret.md:7\n',
+    );
+    const validate = await runBin(['validate', '--strict', out], { cwd: dir.path });
+    expect(validate.stdout).toBe('✓ 1 runbook valid\n');
   });
 });
