@@ -9,6 +9,7 @@ import { doctor } from './doctor.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { history } from './history.js';
+import { importCommand } from './import.js';
 import { list } from './list.js';
 import { match } from './match.js';
 import { newCommand } from './new.js';
@@ -39,6 +40,7 @@ export const COMMANDS: readonly Command[] = [
   report,
   // Fitting into editors and shells (docs/ci.md).
   newCommand,
+  importCommand,
   completionCommand(() => COMMANDS),
   completionIds,
 ];

@@ -207,6 +207,8 @@ function renderStep(
   ];
   for (const line of what.trim().split('\n')) lines.push(`${pad}      ${c.dim(line)}`);
   if (step.when) lines.push(`${pad}      when: ${step.when}`);
+  // Where an imported step came from (runbook import, docs/import.md).
+  if (step.source) lines.push(`${pad}      ${c.dim(`source: ${step.source}`)}`);
   const outputs = outputNames(step, adapters);
   if (outputs) lines.push(`${pad}      ${c.dim(`outputs: ${outputs.join(', ')}`)}`);
   return lines;

@@ -192,6 +192,11 @@ function buildSchemas() {
       .strictObject({ outputs: z.record(z.string(), z.unknown()) })
       .optional()
       .describe('What a dry run assumes this step returned'),
+    source: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Where the step came from, as file:line (written by runbook import)'),
   });
   // A step of a `for_each:` group (docs/format.md#loops-and-targets): a step, without a loop.
   const innerStepSchema = stepFields.meta({ id: 'GroupStep' });

@@ -41,6 +41,7 @@ const COMMANDS = [
   'doctor',
   'report',
   'new',
+  'import',
   'completion',
 ];
 
@@ -88,6 +89,7 @@ describe('runbook completion', () => {
     expect(bash('runbook', '--')).toEqual(['--version', '--help']);
     expect(bash('runbook', 'validate', '--')).toEqual([
       '--dir',
+      '--inventory',
       '--strict',
       '--format',
       '--json',

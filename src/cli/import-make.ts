@@ -1,0 +1,322 @@
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { UsageError, type Diagnostic } from '../common/errors.js';
+import { readRegularFile } from './import-read.js';
+import {
+  importMarkdown,
+  InvalidImportError,
+  MarkdownError,
+  type ImportedFile,
+} from '../import/index.js';
+import { IMPORT_LIMITS } from '../import/markdown.js';
+import { loadExpressions } from '../schema/expressions.js';
+import { displayPath, parseRunbook } from '../schema/load.js';
+import { EXIT } from './exit-codes.js';
+import type { Io } from './io.js';
+import { setup } from './setup.js';
+
+export interface ImportFlags {
+  outDir: string | undefined;
+  service: string | undefined;
+  severityScheme: string | undefined;
+  dryRun: boolean | undefined;
+  force: boolean | undefined;
+  format: 'text' | 'json';
+}
+
+const MARKDOWN = /\.(?:md|markdown|mdown|mkd)$/i;
+
+/** `runbook import <file.md|dir>…` (docs/import.md). Nothing is written unless every file imports. */
+export async function importFiles(paths: string[], flags: ImportFlags, io: Io): Promise<number> {
+  if (paths.length === 0)
+    throw new UsageError(
+      'runbook import needs Markdown files or directories',
+      'for example: runbook import docs/runbook.md --out-dir runbooks/imported',
+    );
+  for (const [name, value] of [
+    ['--out-dir', flags.outDir],
+    ['--service', flags.service],
+    ['--severity-scheme', flags.severityScheme],
+  ] as const)
+    if (value !== undefined && (value === '' || value.startsWith('-')))
+      throw new UsageError(
+        `${name} needs a value (got ${JSON.stringify(value)})`,
+        name === '--out-dir' ? 'write ./-name for a directory whose name starts with -' : undefined,
+      );
+  if (flags.service !== undefined && !/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/.test(flags.service))
+    throw new UsageError(
+      `--service ${JSON.stringify(flags.service)}: a service name is letters, digits, spaces, . _ and -`,
+    );
+  const cli = await setup(io, { dir: flags.outDir, strict: true, cache: false });
+  if (flags.severityScheme !== undefined && !(flags.severityScheme in cli.config.schemes))
+    throw new UsageError(
+      `unknown severity scheme ${JSON.stringify(flags.severityScheme)}`,
+      `known: ${Object.keys(cli.config.schemes).join(', ')} (runbook.config.yaml may add more)`,
+    );
+  const outDir = cli.dirs[0] ?? resolve(io.cwd, 'runbooks');
+  const inputs = findMarkdown(paths, io.cwd);
+
+  const [adapters, expressions] = await Promise.all([
+    cli.registry.load(),
+    loadExpressions({ patterns: true, comprehensions: false }),
+  ]);
+  const validate = (id: string, yaml: string): Promise<Diagnostic[]> =>
+    Promise.resolve(
+      parseRunbook(join(outDir, `${id}.yaml`), Buffer.from(yaml), {
+        config: cli.config,
+        strict: true,
+        cwd: io.cwd,
+        adapters,
+        expressions,
+      }).diagnostics,
+    );
+  const schemaFile = join(packageRoot(), 'schema', 'runbook.schema.json');
+  const taken = new Set<string>();
+  const results: Array<ImportedFile & { path: string }> = [];
+  const refused: string[] = [];
+  for (const input of inputs) {
+    const shown = displayPath(input.path, io.cwd);
+    try {
+      const bytes = readRegularFile(input.path, IMPORT_LIMITS.maxBytes);
+      const imported = await importMarkdown(input.source, bytes, {
+        service: flags.service,
+        severityScheme: flags.severityScheme,
+        schemaFor: () => modelinePath(outDir, schemaFile),
+        validate,
+        taken,
+      });
+      results.push({ ...imported, path: shown });
+    } catch (error) {
+      if (error instanceof MarkdownError)
+        refused.push(`${shown}${error.line ? `:${error.line}` : ''}: ${error.message}`);
+      else if (error instanceof InvalidImportError) {
+        io.stderr.write(
+          `runbook: bug: ${shown}: ${error.message}\nnothing was written; please report this with the Markdown file\n`,
+        );
+        return EXIT.internal;
+      } else if (error instanceof RangeError)
+        refused.push(`${shown}: is too deeply nested or too large to parse (${error.message})`);
+      else throw error;
+    }
+  }
+  if (refused.length > 0) {
+    for (const line of refused) io.stderr.write(`runbook: ${line}\n`);
+    io.stderr.write(
+      `nothing was written: ${refused.length} of ${inputs.length} file${inputs.length === 1 ? '' : 's'} cannot be imported\n`,
+    );
+    return EXIT.usage;
+  }
+
+  const planned = results.flatMap((file) =>
+    file.runbooks.map((runbook) => ({
+      file: join(outDir, `${runbook.id}.yaml`),
+      yaml: runbook.yaml,
+    })),
+  );
+  if (!flags.dryRun) {
+    const existing = planned.filter((item) => existsSync(item.file));
+    if (existing.length > 0 && !flags.force)
+      throw new UsageError(
+        `${existing.map((item) => displayPath(item.file, io.cwd)).join(', ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written`,
+        'pass --force to overwrite, or --out-dir another directory',
+      );
+    try {
+      makeDirectory(outDir);
+      for (const item of planned) writeFile(item.file, item.yaml);
+    } catch (error) {
+      throw new UsageError(
+        `cannot write in ${displayPath(outDir, io.cwd)}: ${(error as Error).message}`,
+      );
+    }
+  }
+  const summary = summaryOf(results, outDir, io.cwd, !flags.dryRun);
+  io.stdout.write(
+    flags.format === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : textSummary(summary),
+  );
+  return EXIT.ok;
+}
+
+interface Summary {
+  written: boolean;
+  out_dir: string;
+  files: Array<{
+    file: string;
+    runbooks: Array<{
+      id: string;
+      title: string;
+      file: string;
+      steps: number;
+      adapter_actions: number;
+      run_steps: number;
+      manual_steps: number;
+      vars: number;
+      step_list: Array<{ id: string; section: string; kind: string; lines: number[] }>;
+    }>;
+    command_lines: number;
+    left_for_person: Array<{ line: number; text: string; why: string; runbook?: string }>;
+    repaired: Array<{ line: number; from: string; to: string; encoding: string }>;
+  }>;
+  totals: {
+    files: number;
+    runbooks: number;
+    steps: number;
+    left_for_person: number;
+    repaired: number;
+  };
+}
+
+function summaryOf(
+  results: Array<ImportedFile & { path: string }>,
+  outDir: string,
+  cwd: string,
+  written: boolean,
+): Summary {
+  const files = results.map((result) => ({
+    file: result.path,
+    runbooks: result.runbooks.map((runbook) => ({
+      id: runbook.id,
+      title: runbook.title,
+      file: displayPath(join(outDir, `${runbook.id}.yaml`), cwd),
+      steps: runbook.steps,
+      adapter_actions: runbook.adapterActions,
+      run_steps: runbook.runSteps,
+      manual_steps: runbook.manualSteps,
+      vars: runbook.vars,
+      step_list: runbook.stepList,
+    })),
+    command_lines: result.commandLines,
+    left_for_person: result.leftForPerson.map((left) => ({
+      line: left.line,
+      text: left.text,
+      why: left.why,
+      ...(left.runbook ? { runbook: left.runbook } : {}),
+    })),
+    repaired: result.repaired.map((repair) => ({ ...repair })),
+  }));
+  return {
+    written,
+    out_dir: displayPath(outDir, cwd),
+    files,
+    totals: {
+      files: files.length,
+      runbooks: files.reduce((n, file) => n + file.runbooks.length, 0),
+      steps: files.reduce(
+        (n, file) => n + file.runbooks.reduce((m, runbook) => m + runbook.steps, 0),
+        0,
+      ),
+      left_for_person: files.reduce((n, file) => n + file.left_for_person.length, 0),
+      repaired: files.reduce((n, file) => n + file.repaired.length, 0),
+    },
+  };
+}
+
+function textSummary(summary: Summary): string {
+  let out = '';
+  for (const file of summary.files) {
+    out += `${file.file}: ${file.runbooks.length} runbook${file.runbooks.length === 1 ? '' : 's'}, ${file.command_lines} command line${file.command_lines === 1 ? '' : 's'}\n`;
+    for (const runbook of file.runbooks)
+      out += `  ${runbook.file}  ${runbook.steps} steps (${runbook.adapter_actions} actions, ${runbook.run_steps} run, ${runbook.manual_steps} manual), ${runbook.vars} vars\n`;
+    if (file.repaired.length > 0) {
+      out += `  repaired mojibake (UTF-8 read as ${[...new Set(file.repaired.map((r) => r.encoding))].join(' and ')}):\n`;
+      for (const repair of file.repaired)
+        out += `    line ${repair.line}: ${repair.from} → ${repair.to}\n`;
+    }
+    if (file.left_for_person.length > 0) {
+      out += '  left for a person:\n';
+      for (const left of file.left_for_person)
+        out += `    line ${left.line}: ${oneLine(left.text)} — ${left.why}${left.runbook ? ` (manual step in ${left.runbook})` : ''}\n`;
+    }
+  }
+  const t = summary.totals;
+  out += `${summary.written ? 'wrote' : 'would write (dry run)'} ${t.runbooks} strict-valid runbook${t.runbooks === 1 ? '' : 's'} (${t.steps} steps) in ${summary.out_dir}; ${t.left_for_person} left for a person\n`;
+  if (summary.written && t.runbooks > 0)
+    out += `next: review the comments in them, then runbook validate --strict ${summary.out_dir}\n`;
+  return out;
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s*\\?\n\s*/g, ' ');
+  return line.length > 100 ? `${line.slice(0, 97)}…` : line;
+}
+
+/** Each file given, and every Markdown file under each directory given (hidden ones and
+ * node_modules left out), sorted; `source` is the name `source:` gives it. */
+function findMarkdown(paths: string[], cwd: string): Array<{ path: string; source: string }> {
+  const found: Array<{ path: string; source: string }> = [];
+  for (const given of paths) {
+    const path = resolve(cwd, given);
+    let isDir = false;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch (error) {
+      throw new UsageError(
+        `${given}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}`,
+      );
+    }
+    if (!isDir) {
+      found.push({ path, source: basename(path) });
+      continue;
+    }
+    const before = found.length;
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+        a.name.localeCompare(b.name),
+      )) {
+        if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (entry.isFile() && MARKDOWN.test(entry.name))
+          found.push({ path: full, source: relative(path, full).split(sep).join('/') });
+      }
+    };
+    walk(path);
+    if (found.length === before)
+      throw new UsageError(`${given}: no Markdown files (*.md, *.markdown) in it`);
+  }
+  return found;
+}
+
+function writeFile(file: string, text: string): void {
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(temp, text, { flag: 'wx', mode: 0o644 });
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+function modelinePath(dir: string, schemaFile: string): string {
+  const path = relative(dir, schemaFile);
+  return isAbsolute(path) ? path : path.split(sep).join('/');
+}
+
+/** mkdir -p, one level at a time: Node's recursive mkdirSync never returns under /proc. */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let at = dir; !existsSync(at); at = dirname(at)) {
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  for (const path of missing) mkdirSync(path);
+}
+
+/** The directory holding this installation's package.json and schema/. */
+function packageRoot(): string {
+  let dir = import.meta.dirname;
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'schema'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return resolve(import.meta.dirname, '..');
+    dir = parent;
+  }
+}

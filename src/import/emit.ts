@@ -1,0 +1,182 @@
+/**
+ * Writes a runbook draft as YAML the way the shipped runbooks are written (docs/import.md#output):
+ * the editor's schema line, keys in the order of docs/format.md, short inputs as flow maps, and a
+ * comment wherever the importer guessed.
+ */
+import { Document, isMap, isSeq, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
+import { BUILTIN_SCHEMES } from '../schema/config.js';
+import type { DraftStep, PageDraft, RunbookDraft, StepSection } from './draft.js';
+
+export interface EmitOptions {
+  /** The `$schema=` of the modeline, as a path from the written file, or undefined for none. */
+  schema: string | undefined;
+  /** `--severity-scheme`: the name to write, instead of the one read from the page. */
+  severityScheme: string | undefined;
+  /** The Markdown file as `source:` names it. */
+  source: string;
+}
+
+const SECTION_ORDER: StepSection[] = [
+  'detection',
+  'diagnosis',
+  'resolution',
+  'verification',
+  'rollback',
+];
+
+/** The scheme a page's levels fit, by name when a built-in one has them all. */
+export function schemeFor(levels: readonly string[]): string | { levels: string[] } | undefined {
+  if (levels.length === 0) return undefined;
+  for (const name of ['p0-p3', 'p1-p4', 'default', 'sev1-sev5'])
+    if (levels.every((level) => BUILTIN_SCHEMES[name]?.includes(level))) return name;
+  return { levels: [...levels] };
+}
+
+export function emitRunbook(runbook: RunbookDraft, page: PageDraft, options: EmitOptions): string {
+  const comments = new Map<object, string>();
+  const data: Record<string, unknown> = { id: runbook.id, title: runbook.title };
+  if (page.service) data.service = page.service;
+  const scheme = options.severityScheme ?? schemeFor(page.severityLevels);
+  const schemeLevels = typeof scheme === 'string' ? BUILTIN_SCHEMES[scheme] : scheme?.levels;
+  if (scheme !== undefined) data.severity_scheme = scheme;
+  const severity = runbook.severity.filter(
+    (level) => schemeLevels === undefined || schemeLevels.includes(level),
+  );
+  if (severity.length === 1) data.severity = severity[0];
+  else if (severity.length > 1) data.severity = severity;
+  if (page.owner) data.owner = page.owner;
+  if (page.tags && page.tags.length > 0) data.tags = page.tags;
+  data.summary = `Imported from ${options.source} ("${runbook.title}", line ${runbook.line}).`;
+  if (runbook.description) data.description = runbook.description;
+  if (runbook.vars.size > 0) {
+    const vars: Record<string, unknown> = {};
+    for (const v of runbook.vars.values()) {
+      const definition: Record<string, unknown> = {
+        description: `${v.written} in ${options.source}:${v.line}`,
+      };
+      if (v.env) definition.env = v.env;
+      if (v.secret) definition.secret = true;
+      if (v.choices) {
+        definition.choices = v.choices;
+        definition.default = v.choices[0];
+      } else definition.required = true;
+      vars[v.name] = definition;
+    }
+    data.vars = vars;
+  }
+  const bySection = new Map<StepSection, DraftStep[]>();
+  for (const step of runbook.steps)
+    bySection.set(step.section, [...(bySection.get(step.section) ?? []), step]);
+  const stepData = new Map<DraftStep, Record<string, unknown>>();
+  const stepsOf = (section: StepSection): Array<Record<string, unknown>> =>
+    (bySection.get(section) ?? []).map((step) => {
+      const out = stepYaml(step, options.source);
+      stepData.set(step, out);
+      return out;
+    });
+  if (runbook.symptoms.length > 0 || bySection.has('detection')) {
+    const detection: Record<string, unknown> = {};
+    if (runbook.symptoms.length > 0) detection.symptoms = runbook.symptoms;
+    if (bySection.has('detection')) detection.checks = stepsOf('detection');
+    data.detection = detection;
+  }
+  for (const section of SECTION_ORDER.slice(1))
+    if (bySection.has(section)) data[section] = stepsOf(section);
+  if (page.escalation.length > 0) {
+    data.escalation = page.escalation.map((entry, index) => {
+      const out: Record<string, unknown> = { after: entry.after ?? `${15 * (index + 1)}m` };
+      if (!entry.after)
+        comments.set(out, ' after: a guess; the Markdown gives no time for this level');
+      if (entry.severity && (schemeLevels === undefined || schemeLevels.includes(entry.severity)))
+        out.severity = entry.severity;
+      out.to = entry.to;
+      if (entry.via) out.via = entry.via;
+      if (entry.contact) out.contact = entry.contact;
+      return out;
+    });
+  }
+  if (page.communication.length > 0) {
+    const communication: Record<string, unknown> = {};
+    for (const message of page.communication) {
+      let key = message.key;
+      for (let n = 2; key in communication; n++) key = `${message.key}_${n}`;
+      communication[key] = message.template.replace(/\$\{\{/g, '$ {{');
+    }
+    data.communication = communication;
+  }
+  if (page.checklist.length > 0) data.postmortem = { checklist: page.checklist };
+  if (bySection.has('resolution') && !bySection.has('verification'))
+    data.lint = {
+      ignore: {
+        'resolution-without-verification': `${options.source} gives no verification steps for this runbook; add one`,
+      },
+    };
+
+  const doc = new Document(data, { keepSourceTokens: false });
+  // Short inputs and escalation entries as flow maps, as the shipped runbooks write them.
+  const steps = [...stepData.entries()];
+  for (const section of ['diagnosis', 'resolution', 'verification', 'rollback'])
+    flowSteps(doc.get(section, true));
+  const detection = doc.get('detection', true);
+  if (isMap(detection)) flowSteps(detection.get('checks', true));
+  const escalation = doc.get('escalation', true);
+  if (isSeq(escalation))
+    escalation.items.forEach((item, index) => {
+      if (isMap(item)) item.flow = true;
+      const original = (data.escalation as object[])[index];
+      const comment = original ? comments.get(original) : undefined;
+      if (comment && item && typeof item === 'object') (item as Node).commentBefore = comment;
+    });
+  // Comments where the importer guessed.
+  for (const [step, out] of steps) {
+    const node = findStepNode(doc, step.section, out.id as string);
+    if (!node) continue;
+    const notes = [...step.action.guesses];
+    if (step.action.person) notes.push(`left for a person: ${step.action.person}`);
+    if (notes.length > 0) node.commentBefore = notes.map((note) => ` ${note}`).join('\n');
+  }
+  const modeline = options.schema ? `# yaml-language-server: $schema=${options.schema}\n` : '';
+  return `${modeline}# Imported from ${options.source} by runbook import: review the steps marked in comments.\n${doc.toString({ lineWidth: 100, minContentWidth: 40, flowCollectionPadding: true })}`;
+}
+
+function flowSteps(seq: unknown): void {
+  if (!isSeq(seq)) return;
+  for (const step of seq.items) {
+    if (!isMap(step)) continue;
+    for (const key of ['with', 'env']) {
+      const value = step.get(key, true);
+      if (isMap(value) && JSON.stringify(value.toJSON()).length < 80 && !hasMultiline(value))
+        value.flow = true;
+    }
+  }
+}
+
+function hasMultiline(node: YAMLMap | YAMLSeq): boolean {
+  return JSON.stringify(node.toJSON()).includes('\\n');
+}
+
+function findStepNode(doc: Document, section: StepSection, id: string): Node | undefined {
+  const seq =
+    section === 'detection' ? doc.getIn(['detection', 'checks'], true) : doc.get(section, true);
+  if (!isSeq(seq)) return undefined;
+  return seq.items.find((item): item is YAMLMap => isMap(item) && item.get('id') === id) as
+    Node | undefined;
+}
+
+/** A step's keys in the order the shipped runbooks write them. */
+function stepYaml(step: DraftStep, source: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { id: step.id };
+  const name = step.name.length > 100 ? `${step.name.slice(0, 97).trimEnd()}…` : step.name;
+  if (name && !(step.action.manual && step.action.manual === name)) out.name = name;
+  const action = step.action;
+  if (action.run !== undefined) out.run = action.run;
+  else if (action.uses !== undefined) {
+    out.uses = action.uses;
+    out.with = action.with ?? {};
+  } else out.manual = action.manual ?? name;
+  if (action.run !== undefined && Object.keys(step.env).length > 0) out.env = step.env;
+  if (action.run !== undefined) out.effect = action.effect ?? 'write';
+  if (action.effect === 'destructive') out.confirm = true;
+  out.source = `${source}:${step.lines[0] ?? 1}`;
+  return out;
+}
