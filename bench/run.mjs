@@ -88,11 +88,23 @@ mkdirSync(validateDir);
     }
   };
   walk(join(ROOT, 'runbooks'));
+  const ids = shipped.map((text) => /^id: (\S+)$/m.exec(text)?.[1] ?? 'x');
   for (let i = 0; i < FILES; i++) {
     const text = shipped[i % shipped.length];
-    const id = /^id: (\S+)$/m.exec(text)?.[1] ?? 'x';
-    const copy = `${id}-${i}`;
-    writeFileSync(join(validateDir, `${copy}.yaml`), text.replace(/^id: \S+$/m, `id: ${copy}`));
+    const copy = `${ids[i % shipped.length]}-${i}`;
+    // A call names the copy of the called runbook in the same round, or the first round's.
+    const round = i - (i % shipped.length);
+    const called = (id) => {
+      const index = ids.indexOf(id);
+      if (index < 0) return id;
+      return `${id}-${round + index < FILES ? round + index : index}`;
+    };
+    writeFileSync(
+      join(validateDir, `${copy}.yaml`),
+      text
+        .replace(/^id: \S+$/m, `id: ${copy}`)
+        .replace(/^(\s+call: )([a-z0-9-]+)/gm, (_all, key, id) => `${key}${called(id)}`),
+    );
   }
 }
 
