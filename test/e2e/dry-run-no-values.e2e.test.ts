@@ -46,7 +46,7 @@ const plan = (id: string, ...args: string[]): ReturnType<typeof runBin> =>
 const MISSING: Record<string, string[]> = {
   'agent-factory-api-rate-limiting': ['prometheus_url', 'deployment_url', 'vercel_token'],
   'agent-factory-database-pool-exhausted': [
-    'metrics_url',
+    'prometheus_url',
     'supabase_url',
     'supabase_service_key',
     'deployment_url',
