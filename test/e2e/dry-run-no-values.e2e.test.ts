@@ -79,7 +79,7 @@ const MISSING: Record<string, string[]> = {
   'pitchey-database-issues': ['api_url', 'infra_url', 'apm_url', 'logs_url'],
   'pitchey-error-analysis': ['logs_url', 'apm_url'],
   'pitchey-frontend-issues': ['logs_url', 'apm_url'],
-  'pitchey-high-error-rate': ['api_url', 'logs_url', 'apm_url', 'infra_url'],
+  'pitchey-high-error-rate': ['prometheus_url', 'api_url', 'logs_url', 'infra_url'],
   'pitchey-monitoring-system-issues': [
     'monitoring_url',
     'logs_url',
