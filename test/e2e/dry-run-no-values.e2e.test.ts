@@ -76,7 +76,7 @@ const MISSING: Record<string, string[]> = {
   'fondation-jobs-stuck-running': ['convex_url'],
   'fondation-restore-from-backup': ['config_backup', 'creds_backup'],
   'fondation-worker-not-processing': ['convex_url'],
-  'pitchey-database-issues': ['api_url', 'infra_url', 'apm_url', 'logs_url'],
+  'pitchey-database-issues': ['prometheus_url', 'api_url', 'infra_url', 'logs_url'],
   'pitchey-error-analysis': ['logs_url', 'apm_url'],
   'pitchey-frontend-issues': ['logs_url', 'apm_url'],
   'pitchey-high-error-rate': ['prometheus_url', 'api_url', 'logs_url', 'infra_url'],
