@@ -46,7 +46,7 @@ const plan = (id: string, ...args: string[]): ReturnType<typeof runBin> =>
 const MISSING: Record<string, string[]> = {
   'agent-factory-api-rate-limiting': ['prometheus_url', 'deployment_url', 'vercel_token'],
   'agent-factory-database-pool-exhausted': [
-    'metrics_url',
+    'prometheus_url',
     'supabase_url',
     'supabase_service_key',
     'deployment_url',
@@ -76,10 +76,10 @@ const MISSING: Record<string, string[]> = {
   'fondation-jobs-stuck-running': ['convex_url'],
   'fondation-restore-from-backup': ['config_backup', 'creds_backup'],
   'fondation-worker-not-processing': ['convex_url'],
-  'pitchey-database-issues': ['api_url', 'infra_url', 'apm_url', 'logs_url'],
+  'pitchey-database-issues': ['prometheus_url', 'api_url', 'infra_url', 'logs_url'],
   'pitchey-error-analysis': ['logs_url', 'apm_url'],
   'pitchey-frontend-issues': ['logs_url', 'apm_url'],
-  'pitchey-high-error-rate': ['api_url', 'logs_url', 'apm_url', 'infra_url'],
+  'pitchey-high-error-rate': ['prometheus_url', 'api_url', 'logs_url', 'infra_url'],
   'pitchey-monitoring-system-issues': [
     'monitoring_url',
     'logs_url',

@@ -8,8 +8,8 @@ import { runbookIds } from '../../helpers/recorders.js';
 import { startPrometheus, type PrometheusFixture } from '../../helpers/prometheus.js';
 
 /** Agent Factory (Vercel + Supabase + HTTP health): its runbooks run for real against local
- * stand-ins for the API, its metrics, Supabase's REST API, Slack and the vercel CLI, and a real
- * Prometheus for the metrics incident-response reads. */
+ * stand-ins for the API, Supabase's REST API, Slack and the vercel CLI, and a real Prometheus
+ * for the error rate and p95 the runbooks read. */
 
 const DIR = join(ROOT, 'runbooks/agent-factory');
 const SERVICE_KEY = 'sb-service-role-key-5f2c9a71';
@@ -64,7 +64,7 @@ describe('agent-factory runbooks', () => {
   });
 });
 
-/** The production system in miniature: the API's health and metrics, Supabase's REST API with a
+/** The production system in miniature: the API's health, its metrics (scraped by Prometheus), Supabase's REST API with a
  * connection pool that a leak fills up, and a redeploy that gives the connections back. */
 interface World {
   exhausted: boolean;
@@ -115,8 +115,6 @@ describe('agent-factory runbooks: real runs against stand-ins', () => {
         return world.exhausted || world.deployBroken
           ? json(response, 503, { status: 'degraded', database: 'too many connections' })
           : json(response, 200, { status: 'ok', database: 'ok' });
-      if (url === '/api/v1/metrics')
-        return json(response, 200, { error_rate_pct: world.errorRatePct, p95_ms: world.p95Ms });
       if (url === '/api/v1/agents/') {
         if (!world.rateLimited)
           response.writeHead(200, { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '42' });
@@ -160,7 +158,13 @@ describe('agent-factory runbooks: real runs against stand-ins', () => {
         world.maintenance = world.envVars.MAINTENANCE_MODE === 'true';
         world.exhausted = false;
         world.errorRatePct = 0.02;
-        return json(response, 200, { url: 'agent-factory-def456.vercel.app' });
+        // The redeploy is done once the new deployment serves: its error rate has been scraped.
+        prometheus.setMetrics(gauges());
+        void prometheus
+          .waitFor('agent_factory_error_rate_pct', '0.02')
+          .then(() => json(response, 200, { url: 'agent-factory-def456.vercel.app' }))
+          .catch((error: unknown) => json(response, 500, { error: String(error) }));
+        return;
       }
       json(response, 404, { error: 'not found' });
     });
@@ -246,7 +250,6 @@ if (argv[0] === 'logs') {
   const env = () => ({
     PATH: `${bin}:${process.env.PATH ?? ''}`,
     RUNBOOK_STATE_DIR: join(dir.path, 'state'),
-    AGENT_FACTORY_METRICS_URL: `${app.url}/api/v1/metrics`,
     AGENT_FACTORY_PROMETHEUS_URL: prometheus.url,
     SUPABASE_URL: supabase.url,
     SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
@@ -279,6 +282,19 @@ if (argv[0] === 'logs') {
       raw: result.stdout + result.stderr,
     };
   };
+  /** The runbooks' PromQL, pointed at the exporter's gauges. */
+  const PROMQL = [
+    '--var',
+    'error_rate_promql=agent_factory_error_rate_pct',
+    '--var',
+    'p95_promql=agent_factory_p95_ms',
+  ];
+  /** Sets the gauges to the world's values and waits until Prometheus has scraped them. */
+  const scraped = async (): Promise<void> => {
+    prometheus.setMetrics(gauges());
+    await prometheus.waitFor('agent_factory_error_rate_pct', String(world.errorRatePct));
+    await prometheus.waitFor('agent_factory_p95_ms', String(world.p95Ms));
+  };
   const step = (doc: JsonRun, id: string): JsonStep => {
     const found = doc.steps.find((s) => s.id === id);
     if (!found) throw new Error(`no step ${id} in ${doc.steps.map((s) => s.id).join(', ')}`);
@@ -300,16 +316,9 @@ if (argv[0] === 'logs') {
     '$id: error rate $rate %, p95 $p95 ms → severity $severity',
     async ({ id, rate, p95, severity, finding }) => {
       Object.assign(world, { exhausted: false, errorRatePct: rate, p95Ms: p95 });
-      const args = ['--only', 'detection'];
-      if (id === 'agent-factory-incident-response') {
-        // Read from Prometheus: the PromQL of each is the exporter's gauge, once it is scraped.
-        prometheus.setMetrics(gauges());
-        await prometheus.waitFor('agent_factory_error_rate_pct', String(rate));
-        await prometheus.waitFor('agent_factory_p95_ms', String(p95));
-        args.push('--var', 'error_rate_promql=agent_factory_error_rate_pct');
-        args.push('--var', 'p95_promql=agent_factory_p95_ms');
-      }
-      const { code, doc, raw } = await run(id, args);
+      // Read from Prometheus: the PromQL of each is the exporter's gauge, once it is scraped.
+      await scraped();
+      const { code, doc, raw } = await run(id, ['--only', 'detection', ...PROMQL]);
       expect(code, raw).toBe(0);
       const check = step(doc, 'error-rate');
       expect(check.outputs.severity).toBe(severity);
@@ -322,8 +331,10 @@ if (argv[0] === 'logs') {
 
   it('database pool exhausted: detection → diagnosis → redeploy → verification', async () => {
     Object.assign(world, { exhausted: true, errorRatePct: 2, p95Ms: 300, redeploys: 0 });
+    await scraped();
     writeFileSync(vercelCalls, '');
     const { code, doc, raw } = await run('agent-factory-database-pool-exhausted', [
+      ...PROMQL,
       '--var',
       `slack_webhook_url=${slack.url}/services/T0/B0/incidents`,
       '--approve',
@@ -348,7 +359,11 @@ if (argv[0] === 'logs') {
     // Detection: the symptoms are findings, and the thresholds set the severity.
     expect(step(doc, 'health').finding).toBe(true);
     expect(step(doc, 'health').outputs.status).toBe(503);
-    expect(step(doc, 'error-rate').outputs).toMatchObject({ severity: 'P0', error_rate_pct: 2 });
+    expect(step(doc, 'error-rate').outputs).toMatchObject({
+      severity: 'P0',
+      error_rate_pct: 2,
+      p95_ms: 300,
+    });
     expect(step(doc, 'pool-usage').outputs).toMatchObject({
       usage_pct: 96.7,
       pool_severity: 'P0',
@@ -398,8 +413,10 @@ if (argv[0] === 'logs') {
 
   it('database pool exhausted without approval stops before the redeploy', async () => {
     Object.assign(world, { exhausted: true, errorRatePct: 2, p95Ms: 300, redeploys: 0 });
-    const { code, doc } = await run('agent-factory-database-pool-exhausted', []);
+    await scraped();
+    const { code, doc } = await run('agent-factory-database-pool-exhausted', PROMQL);
     expect(code).toBe(3);
+    expect(step(doc, 'error-rate').outputs).toMatchObject({ severity: 'P0', error_rate_pct: 2 });
     expect(step(doc, 'restart-application').status).toBe('skipped');
     expect(world.redeploys).toBe(0);
   });

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCloudflare, V2, V3, type FakeCloudflare } from '../../helpers/fake-cloudflare.js';
+import { startPrometheus, type PrometheusFixture } from '../../helpers/prometheus.js';
 import {
   json,
   parseJournal,
@@ -18,7 +19,8 @@ import { runbookIds } from '../../helpers/recorders.js';
  * Pitchey's runbooks (runbooks/pitchey/). The seed's three scripts (quick health check, error analysis, performance analysis)
  * and the high-error-rate runbook run for real against a local stand-in for Pitchey's API,
  * monitoring, infrastructure, logs and APM workers, in a healthy, a degraded and an unhealthy
- * state; the platform-outage runbook runs for real with the real wrangler CLI against the fake
+ * state (high-error-rate reads its metrics from a real Prometheus that scrapes the state's error
+ * rate and P95 as gauges); the platform-outage runbook runs for real with the real wrangler CLI against the fake
  * Cloudflare API, where its approved rollback brings the stand-in's API back.
  */
 
@@ -274,10 +276,12 @@ describe('pitchey check-style runbooks, run for real against the stand-in', () =
 
   async function run(
     id: string,
+    args: string[] = [],
+    extraEnv: Record<string, string> = {},
   ): Promise<{ code: number; doc: JsonRun; step: (id: string) => JsonStep }> {
     // In-process (the dry runs above are the subprocess proof); the requests are real.
-    const result = await runCli(['run', id, '--non-interactive', '--format', 'json'], {
-      env: pitcheyEnv(standIn.server.url, join(dir.path, 'state')),
+    const result = await runCli(['run', id, '--non-interactive', '--format', 'json', ...args], {
+      env: { ...pitcheyEnv(standIn.server.url, join(dir.path, 'state')), ...extraEnv },
     });
     expect(result.stderr).toBe('');
     const doc = JSON.parse(result.stdout) as JsonRun;
@@ -518,9 +522,41 @@ describe('pitchey check-style runbooks, run for real against the stand-in', () =
   });
 
   describe('pitchey-high-error-rate', () => {
+    let prometheus: PrometheusFixture;
+    /** The error rate (percent) and P95 (ms) of each state, as the exporter's gauges. */
+    const METRICS: Record<Health, { rate: number; p95: number }> = {
+      healthy: { rate: 0.3, p95: 460 },
+      degraded: { rate: 3.2, p95: 1500 },
+      unhealthy: { rate: 7.8, p95: 3400 },
+    };
+    beforeAll(async () => {
+      prometheus = await startPrometheus('pitchey_error_rate_pct 0\npitchey_p95_ms 0\n');
+    });
+    afterAll(async () => {
+      await prometheus?.close();
+    });
+    /** Puts the stand-in and the gauges in `health`, waits until Prometheus has scraped them,
+     * then runs the runbook with its PromQL pointed at the gauges. */
+    async function runIn(health: Health): ReturnType<typeof run> {
+      standIn.set(health);
+      const { rate, p95 } = METRICS[health];
+      prometheus.setMetrics(`pitchey_error_rate_pct ${rate}\npitchey_p95_ms ${p95}\n`);
+      await prometheus.waitFor('pitchey_error_rate_pct', String(rate));
+      await prometheus.waitFor('pitchey_p95_ms', String(p95));
+      return run(
+        'pitchey-high-error-rate',
+        [
+          '--var',
+          'error_rate_promql=pitchey_error_rate_pct',
+          '--var',
+          'response_time_promql=pitchey_p95_ms',
+        ],
+        { PITCHEY_PROMETHEUS_URL: prometheus.url },
+      );
+    }
+
     it('healthy: no finding, every branch skipped, the verification passes', async () => {
-      standIn.set('healthy');
-      const { code, doc, step } = await run('pitchey-high-error-rate');
+      const { code, doc, step } = await runIn('healthy');
       expect(code).toBe(0);
       expect(doc.status).toBe('succeeded');
       expect(doc.findings).toEqual([]);
@@ -543,8 +579,7 @@ describe('pitchey check-style runbooks, run for real against the stand-in', () =
     });
 
     it('unhealthy: the captured error kinds pick the auth, database and third-party branches', async () => {
-      standIn.set('unhealthy');
-      const { code, doc, step } = await run('pitchey-high-error-rate');
+      const { code, doc, step } = await runIn('unhealthy');
       expect(doc.findings).toEqual(['error-rate']);
       expect(step('error-rate').reason).toBe('error_rate_pct is 7.8, past the critical level > 5');
       expect(step('error-count').outputs).toMatchObject({ error_count: 2410 });
@@ -554,10 +589,13 @@ describe('pitchey check-style runbooks, run for real against the stand-in', () =
         external_errors: 1,
       });
       expect(step('auth-service-errors').outputs.auth_messages).toHaveLength(10);
-      // The request carried "two hours ago" in epoch milliseconds.
-      const metrics = standIn.paths().find((p) => p.startsWith('/apm/metrics'));
-      const start = Number(new URL(metrics ?? '', 'http://x').searchParams.get('start'));
-      expect(Math.abs(Date.now() - 7_200_000 - start)).toBeLessThan(60_000);
+      // The P95 trend is a range query to Prometheus over the last two hours, 5-minute steps.
+      expect(step('response-times')).toMatchObject({
+        status: 'succeeded',
+        command: `GET ${prometheus.url}/api/v1/query_range?query=pitchey_p95_ms&start=now-2h&end=now&step=300&timeout=10s`,
+      });
+      // Nothing of the error rate and response times was asked of the APM worker.
+      expect(standIn.paths().filter((p) => p.startsWith('/apm/'))).toEqual([]);
       expect(
         doc.steps.filter((s) => s.section === 'resolution').map((s) => [s.id, s.status]),
       ).toEqual([
