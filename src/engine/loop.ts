@@ -127,19 +127,8 @@ export async function runLoop(
   const { options, plan, emitter, context } = scope;
   const started = monotonicMs();
   const dryRun = plan.mode === 'dry-run';
-  const blank = (status: StepStatus, reason?: string): StepRecord => ({
-    id: step.id,
-    name: step.name,
-    section,
-    status,
-    effect: stepEffect(step.steps ? { ...step, run: undefined } : step, undefined),
-    command: undefined,
-    exit_code: null,
-    duration_ms: 0,
-    outputs: {},
-    attempts: 0,
-    ...(reason === undefined ? {} : { reason }),
-  });
+  const blank = (status: StepStatus, reason?: string): StepRecord =>
+    blankLoopRecord(section, step, status, reason);
   let expanded: ReturnType<typeof expandItems>;
   try {
     expanded = expandItems(step, context, options.groups, dryRun);
@@ -440,4 +429,26 @@ function loopRecord(
     };
   void step;
   return record;
+}
+
+/** A for_each: step's record before any item ran: skipped, gated or refused as a whole. */
+export function blankLoopRecord(
+  section: Section,
+  step: Step,
+  status: StepStatus,
+  reason?: string,
+): StepRecord {
+  return {
+    id: step.id,
+    name: step.name,
+    section,
+    status,
+    effect: stepEffect(step.steps ? { ...step, run: undefined } : step, undefined),
+    command: undefined,
+    exit_code: null,
+    duration_ms: 0,
+    outputs: {},
+    attempts: 0,
+    ...(reason === undefined ? {} : { reason }),
+  };
 }

@@ -19,7 +19,7 @@ import {
 import { currentUser } from './user.js';
 import { unknownIn } from './plan-values.js';
 import { assumedOutputs } from './dry-run.js';
-import { runLoop } from './loop.js';
+import { blankLoopRecord, runLoop } from './loop.js';
 
 /** The reason of a plan's step that could not be planned whole: its inputs did not render. */
 export const NOT_PLANNED = 'not evaluated in a dry run';
@@ -169,18 +169,9 @@ export class Steps {
   /** A for_each: step (loop.ts): the plan's start and an interruption gate it whole; its `when:`
    * is each item's. */
   async #loop(section: Section, step: Step): Promise<StepRecord> {
-    const gated = this.#gate({ ...step, when: undefined }, (status) => ({
-      id: step.id,
-      name: step.name,
-      section,
-      status,
-      effect: stepEffect(step.steps ? { ...step, run: undefined } : step, undefined),
-      command: undefined,
-      exit_code: null,
-      duration_ms: 0,
-      outputs: {},
-      attempts: 0,
-    }));
+    const gated = this.#gate({ ...step, when: undefined }, (status) =>
+      blankLoopRecord(section, step, status),
+    );
     if (gated && !('undecided' in gated)) return gated;
     const verdicts: ExpectResult[] = [];
     const { expressions } = this.context;
