@@ -9,6 +9,7 @@ import { doctor } from './doctor.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { history } from './history.js';
+import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { list } from './list.js';
 import { match } from './match.js';
@@ -41,6 +42,7 @@ export const COMMANDS: readonly Command[] = [
   // Fitting into editors and shells (docs/ci.md).
   newCommand,
   importCommand,
+  exportCommand,
   completionCommand(() => COMMANDS),
   completionIds,
 ];

@@ -42,6 +42,7 @@ const COMMANDS = [
   'report',
   'new',
   'import',
+  'export',
   'completion',
 ];
 
