@@ -115,12 +115,7 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
     return EXIT.usage;
   }
 
-  const planned = results.flatMap((file) =>
-    file.runbooks.map((runbook) => ({
-      file: join(outDir, `${runbook.id}.yaml`),
-      yaml: runbook.yaml,
-    })),
-  );
+  const planned = plannedFiles(results, outDir);
   if (!flags.dryRun) {
     const existing = planned.filter((item) => existsSync(item.file));
     if (existing.length > 0 && !flags.force)
@@ -137,7 +132,7 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
       );
     }
   }
-  const summary = summaryOf(results, outDir, io.cwd, !flags.dryRun);
+  const summary = summaryOf(results, planned, outDir, io.cwd, !flags.dryRun);
   io.stdout.write(
     flags.format === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : textSummary(summary),
   );
@@ -173,18 +168,59 @@ interface Summary {
   };
 }
 
+/** What is written: a page's one runbook as `<id>.yaml`; a page's several runbooks as one catalog
+ * of `---` documents, `<page>.yaml` (docs/format.md#catalogs-and-documentation-only-runbooks). */
+function plannedFiles(
+  results: ReadonlyArray<ImportedFile & { path: string }>,
+  outDir: string,
+): Array<{ file: string; yaml: string; page: number; ids: string[] }> {
+  const names = new Set(
+    results.flatMap((result) => (result.runbooks.length === 1 ? [result.runbooks[0]?.id] : [])),
+  );
+  return results.flatMap((result, page) => {
+    const [only] = result.runbooks;
+    if (!only) return [];
+    if (result.runbooks.length === 1)
+      return [{ file: join(outDir, `${only.id}.yaml`), yaml: only.yaml, page, ids: [only.id] }];
+    const base =
+      basename(result.source)
+        .replace(/\.[^.]*$/, '')
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .replace(/^[.-]+/, '') || 'imported';
+    let name = base;
+    for (let n = 2; names.has(name); n++) name = `${base}-${n}`;
+    names.add(name);
+    // The modeline once, at the top (an editor applies it to each document); the documents
+    // without their own modeline and header comment.
+    const [first = ''] = result.runbooks.map((runbook) => runbook.yaml);
+    const modeline = first.startsWith('# yaml-language-server:') ? first.split('\n')[0] : undefined;
+    const documents = result.runbooks.map(
+      (runbook) =>
+        `---\n${runbook.yaml.replace(/^# yaml-language-server:.*\n/, '').replace(/^# Imported from .*\n/, '')}`,
+    );
+    const yaml =
+      `${modeline ? `${modeline}\n` : ''}` +
+      `# Imported from ${result.source} by runbook import: ${result.runbooks.length} runbooks, one a document; review the steps marked in comments.\n` +
+      documents.join('');
+    return [
+      { file: join(outDir, `${name}.yaml`), yaml, page, ids: result.runbooks.map((r) => r.id) },
+    ];
+  });
+}
+
 function summaryOf(
   results: Array<ImportedFile & { path: string }>,
+  planned: ReadonlyArray<{ file: string; page: number }>,
   outDir: string,
   cwd: string,
   written: boolean,
 ): Summary {
-  const files = results.map((result) => ({
+  const files = results.map((result, page) => ({
     file: result.path,
     runbooks: result.runbooks.map((runbook) => ({
       id: runbook.id,
       title: runbook.title,
-      file: displayPath(join(outDir, `${runbook.id}.yaml`), cwd),
+      file: displayPath(planned.find((item) => item.page === page)?.file ?? '', cwd),
       steps: runbook.steps,
       adapter_actions: runbook.adapterActions,
       run_steps: runbook.runSteps,
@@ -222,8 +258,9 @@ function textSummary(summary: Summary): string {
   let out = '';
   for (const file of summary.files) {
     out += `${file.file}: ${file.runbooks.length} runbook${file.runbooks.length === 1 ? '' : 's'}, ${file.command_lines} command line${file.command_lines === 1 ? '' : 's'}\n`;
+    // A page of several runbooks is one catalog file: each runbook by its id in it.
     for (const runbook of file.runbooks)
-      out += `  ${runbook.file}  ${runbook.steps} steps (${runbook.adapter_actions} actions, ${runbook.run_steps} run, ${runbook.manual_steps} manual), ${runbook.vars} vars\n`;
+      out += `  ${file.runbooks.length > 1 ? `${runbook.file}: ${runbook.id}` : runbook.file}  ${runbook.steps} steps (${runbook.adapter_actions} actions, ${runbook.run_steps} run, ${runbook.manual_steps} manual), ${runbook.vars} vars\n`;
     if (file.repaired.length > 0) {
       out += `  repaired mojibake (UTF-8 read as ${[...new Set(file.repaired.map((r) => r.encoding))].join(' and ')}):\n`;
       for (const repair of file.repaired)

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runBin, tempDir } from '../../helpers/cli.js';
-import { makeRecorders, runbookIds } from '../../helpers/recorders.js';
+import { makeRecorders } from '../../helpers/recorders.js';
 
 /**
  * The seeds imported by bin/runbook.js dry-run cleanly: each plans every step (a required value it
@@ -19,18 +19,23 @@ let ids: string[] = [];
 
 beforeAll(async () => {
   const result = await runBin(
-    ['import', join(ROOT, 'test/fixtures/import/seeds'), '--out-dir', out],
+    ['import', join(ROOT, 'test/fixtures/import/seeds'), '--out-dir', out, '--format', 'json'],
     { timeoutMs: 120_000 },
   );
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  ids = runbookIds(out);
+  // Each page's runbooks are one catalog file: the ids are the summary's.
+  const summary = JSON.parse(result.stdout) as {
+    files: Array<{ runbooks: Array<{ id: string }> }>;
+  };
+  ids = summary.files.flatMap((file) => file.runbooks.map((runbook) => runbook.id)).sort();
 }, 150_000);
 
 describe('a dry run of every imported seed runbook', () => {
   it('finds the 36 runbooks the seeds give', () => {
     expect(ids).toHaveLength(36);
     expect(readdirSync(out).filter((file) => !file.endsWith('.yaml'))).toEqual([]);
+    expect(readdirSync(out)).toHaveLength(5);
   });
 
   it('plans each, and calls nothing', async () => {

@@ -24,6 +24,7 @@ interface Summary {
     file: string;
     runbooks: Array<{
       id: string;
+      file: string;
       steps: number;
       adapter_actions: number;
       run_steps: number;
@@ -158,18 +159,45 @@ describe('runbook import of the five seeds', () => {
       '463 ðŸ“Š 📊',
       '479 âœ… ✅',
     ]);
-    const written = readFileSync(join(out, 'cloud-code-general.yaml'), 'utf8');
+    const written = readFileSync(join(out, '000_a83f1b571fedbb7a.yaml'), 'utf8');
     expect(written).toContain(
       "    🚨 We're currently experiencing an outage affecting [service].\n",
     );
   });
 
+  it('writes the runbooks of a page as one catalog of --- documents, named after the page', () => {
+    expect(readdirSync(out).sort()).toEqual([
+      '000_a83f1b571fedbb7a.yaml',
+      '001_82effae9ace4f937.yaml',
+      '002_046076ace64c8c33.yaml',
+      '003_8186bbeac4a6a921.yaml',
+      '004_3b084d5fecd99b18.yaml',
+    ]);
+    expect(
+      summary.files.map((file) => [
+        file.file.replace(/^.*\//, ''),
+        [...new Set(file.runbooks.map((runbook) => runbook.file))],
+      ]),
+    ).toEqual(
+      [0, 1, 2, 3, 4].map((n) => {
+        const page = readdirSync(SEEDS).sort()[n] ?? '';
+        return [page, [`seeds/${page.replace(/\.md$/, '.yaml')}`]];
+      }),
+    );
+    const catalog = readFileSync(join(out, '000_a83f1b571fedbb7a.yaml'), 'utf8');
+    expect(catalog.split('\n---\n').map((document) => /^id: (.*)$/m.exec(document)?.[1])).toEqual([
+      undefined,
+      ...(summary.files[0]?.runbooks.map((runbook) => runbook.id) ?? []),
+    ]);
+  });
+
   it('writes a step as the shipped runbooks do, with where it came from', () => {
-    const written = readFileSync(join(out, 'cloud-code-complete-outage.yaml'), 'utf8');
-    expect(written.split('\n').slice(0, 12).join('\n')).toBe(
+    const written = readFileSync(join(out, '000_a83f1b571fedbb7a.yaml'), 'utf8');
+    expect(written.split('\n').slice(0, 13).join('\n')).toBe(
       [
         `# yaml-language-server: $schema=${relative(out, join(ROOT, 'schema/runbook.schema.json'))}`,
-        '# Imported from 000_a83f1b571fedbb7a.md by runbook import: review the steps marked in comments.',
+        '# Imported from 000_a83f1b571fedbb7a.md by runbook import: 8 runbooks, one a document; review the steps marked in comments.',
+        '---',
         'id: cloud-code-complete-outage',
         'title: Complete Outage',
         'severity_scheme: p0-p3',
