@@ -19,6 +19,7 @@ import { assignedNames, replacePlaceholders } from './placeholders.js';
 import { maskSecret } from '../schema/lint.js';
 import { cleanTitle, isIncident, partsOf, walk, type Part, type Target } from './structure.js';
 import { toText } from './text.js';
+import { ID_PATTERN } from '../schema/runbook.js';
 
 export interface PageResult {
   page: PageDraft;
@@ -58,6 +59,7 @@ export function buildPage(parsed: ParsedMarkdown, options: BuildOptions): PageRe
   if (service) page.service = service;
   if (front.owner) page.owner = front.owner;
   if (front.tags) page.tags = front.tags;
+  if (front.severityScheme) page.severityScheme = front.severityScheme;
   const prefix = slug(service ?? pagePrefix(title));
   const result: PageResult = { page, runbooks: [], left: [], commandLines: [] };
 
@@ -115,7 +117,28 @@ export function buildPage(parsed: ParsedMarkdown, options: BuildOptions): PageRe
       ? makeRunbook(firstHeading ?? rest, 'general')
       : makeRunbook(firstHeading ?? rest, service ? `${service} ${title}` : title, false);
   general.title = incidents.length > 0 ? `${title}: general procedures` : title;
+  // A page `runbook export` wrote keeps its runbook's id and severity (docs/import.md#round-trip).
+  if (
+    incidents.length === 0 &&
+    front.id &&
+    front.id !== general.id &&
+    !options.taken.has(front.id)
+  ) {
+    options.taken.delete(general.id);
+    general.id = front.id;
+    options.taken.add(front.id);
+  }
+  if (incidents.length === 0 && front.severity) general.severity = front.severity;
   fill(general, rest, parsed, options, result, page, false);
+  // Its table of variables declares each, in its order, used or not (a variable may be read by a
+  // manual step's text or a template).
+  if (incidents.length === 0 && page.varTable) {
+    const used = general.vars;
+    general.vars = new Map();
+    for (const name of page.varTable.keys())
+      general.vars.set(name, used.get(name) ?? { name, written: name, line: general.line });
+    for (const [name, v] of used) if (!general.vars.has(name)) general.vars.set(name, v);
+  }
   if (general.steps.length > 0 || incidents.length === 0) result.runbooks.push(general);
   else options.taken.delete(general.id);
   if (general.steps.length === 0 && incidents.length === 0)
@@ -150,8 +173,8 @@ function fill(
   incident: boolean,
 ): void {
   const seenIds = new Set<string>();
-  const addStep = (step: Omit<DraftStep, 'id'>, name: string): void => {
-    const base = slug(name).slice(0, 48).replace(/-+$/, '') || 'step';
+  const addStep = (step: Omit<DraftStep, 'id'>, name: string, explicitId?: string): void => {
+    const base = explicitId ?? (slug(name).slice(0, 48).replace(/-+$/, '') || 'step');
     let id = base;
     for (let n = 2; seenIds.has(id); n++) id = `${base}-${n}`;
     seenIds.add(id);
@@ -176,7 +199,13 @@ function fill(
     return runbook.title;
   };
 
-  const addUnits = (code: Code, part: Part, parents: Part[], context: string): void => {
+  const addUnits = (
+    code: Code,
+    part: Part,
+    parents: Part[],
+    context: string,
+    explicitId?: string,
+  ): void => {
     const start = (code.position?.start.line ?? 1) + 1;
     const kind = fenceKind(code.lang, code.value);
     const target = targetIn(part, parents);
@@ -204,6 +233,7 @@ function fill(
             lines: [unit.line],
           },
           text.split('\n')[0] ?? text,
+          explicitId,
         );
         continue;
       }
@@ -212,7 +242,10 @@ function fill(
         (unit.comment ? unit.comment.split('\n')[0] : undefined)
           ?.replace(/^(?:step\s*)?\d+[.):]\s*/i, '')
           .replace(/[:\s]+$/, '') ?? context;
-      const replaced = replacePlaceholders(unit.text, unit.line, assigned);
+      const replaced = asTableNames(
+        replacePlaceholders(unit.text, unit.line, assigned),
+        page.varTable,
+      );
       let action: Action;
       let env = replaced.env;
       if (unit.kind === 'sql') {
@@ -254,6 +287,7 @@ function fill(
             : {}),
         },
         name,
+        explicitId,
       );
     }
   };
@@ -283,6 +317,28 @@ function fill(
         continue;
       }
       const codes = item.children.filter((child): child is Code => child.type === 'code');
+      const labelled = stepLabel(item);
+      if (labelled && target !== undefined && STEP_TARGETS.has(target)) {
+        // A step as `runbook export` writes it (docs/import.md#round-trip): its id and name, then
+        // its instruction or its command.
+        for (const code of codes) addUnits(code, part, parents, labelled.name, labelled.id);
+        if (codes.length === 0)
+          addStep(
+            {
+              name: labelled.name,
+              section: target as StepSection,
+              action: {
+                manual: escapeText(labelled.rest || labelled.name || labelled.id),
+                guesses: [],
+              },
+              env: {},
+              lines: [line],
+            },
+            labelled.name,
+            labelled.id,
+          );
+        continue;
+      }
       const nested = item.children.filter((child): child is List => child.type === 'list');
       const own = item.children
         .filter((child) => child.type === 'paragraph')
@@ -393,6 +449,10 @@ function fill(
     );
     const [header = [], ...body] = rows;
     const head = header.map((cell) => cell.toLowerCase());
+    if (head[0] === 'variable' && head.includes('description')) {
+      variableTable(head, body, page);
+      return;
+    }
     if (
       head.some((cell) => /level|severity|priority/.test(cell)) &&
       body.some((row) => SEVERITY_LEVEL.test(row[0] ?? ''))
@@ -410,6 +470,13 @@ function fill(
         const entry: EscalationDraft = { to };
         const reach = contact >= 0 ? row[contact] : undefined;
         if (reach) entry.contact = reach;
+        // The columns `runbook export` writes: When (`after 15m`), Severity, Via.
+        const when = /^after (\d+(?:ms|s|m|h|d))$/.exec(row[head.indexOf('when')] ?? '')?.[1];
+        if (when) entry.after = when;
+        const severity = row[head.indexOf('severity')];
+        if (head.includes('severity') && severity) entry.severity = severity;
+        const via = row[head.indexOf('via')];
+        if (head.includes('via') && via) entry.via = via;
         page.escalation.push(entry);
       }
       return;
@@ -433,6 +500,70 @@ function fill(
       });
     }
     void parents;
+  }
+}
+
+const STEP_TARGETS = new Set<Target>([
+  'detection',
+  'diagnosis',
+  'resolution',
+  'verification',
+  'rollback',
+]);
+
+/** A list item that starts "`id` — name" (or only "`id`"), as `runbook export` names a step: its
+ * id, its name, and the text of its other paragraphs. */
+function stepLabel(item: ListItem): { id: string; name: string; rest: string } | undefined {
+  const [first, ...others] = item.children;
+  if (first?.type !== 'paragraph') return undefined;
+  const match = /^`([a-z0-9][a-z0-9-]*)`(?: — (.+))?$/.exec(toText(first));
+  if (!match?.[1]) return undefined;
+  const rest = others
+    .filter((child) => child.type === 'paragraph')
+    .map((child) => toText(child))
+    .join(' ');
+  return { id: match[1], name: match[2] ?? '', rest };
+}
+
+/** A placeholder written as a variable of the page's table (`<CONVEX_URL>`, which any other page
+ * would give as `convex_url`) keeps that variable's name. */
+function asTableNames(
+  replaced: ReturnType<typeof replacePlaceholders>,
+  table: PageDraft['varTable'],
+): ReturnType<typeof replacePlaceholders> {
+  if (!table) return replaced;
+  let { text } = replaced;
+  const vars = replaced.vars.map((v) => {
+    const written = /^<(.+)>$/.exec(v.written)?.[1];
+    if (written === undefined || written === v.name || !table.has(written)) return v;
+    text = text.split(`\${{ vars.${v.name} }}`).join(`\${{ vars.${written} }}`);
+    return { ...v, name: written };
+  });
+  return { ...replaced, text, vars };
+}
+
+/** The table of variables `runbook export` writes: Variable | Description | Default | From. */
+function variableTable(head: string[], body: string[][], page: PageDraft): void {
+  const column = (row: string[], name: string): string => row[head.indexOf(name)] ?? '';
+  for (const row of body) {
+    const name = row[0] ?? '';
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) continue;
+    const from = column(row, 'from')
+      .split('; ')
+      .filter((item) => item !== '');
+    const given: NonNullable<PageDraft['varTable']> extends Map<string, infer V> ? V : never = {};
+    const description = column(row, 'description');
+    if (description) given.description = description;
+    for (const item of from) {
+      if (/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(item)) given.env = item.slice(1);
+      else if (item === 'required') given.required = true;
+      else if (item === 'secret') given.secret = true;
+      else if (item.startsWith('one of ')) given.choices = item.slice(7).split(', ');
+      else if (item.startsWith("the alert's ")) given.fromAlert = item.slice(12);
+    }
+    const value = column(row, 'default');
+    if (value !== '' && !given.secret) given.default = value;
+    (page.varTable ??= new Map()).set(name, given);
   }
 }
 
@@ -497,20 +628,26 @@ function durationIn(text: string): string | undefined {
   return `${m[1]}${/^h/i.test(m[2] ?? '') ? 'h' : 'm'}`;
 }
 
-/** Front matter: title, service, owner and tags, when it has them. */
-function frontMatter(node: RootContent | undefined): {
+interface FrontMatter {
   title?: string;
   service?: string;
   owner?: string;
   tags?: string[];
-} {
+  id?: string;
+  severity?: string[];
+  severityScheme?: string;
+}
+
+/** Front matter: title, service, owner, tags, and the id, severity and scheme of an exported
+ * runbook, when it has them. */
+function frontMatter(node: RootContent | undefined): FrontMatter {
   if (node?.type !== 'yaml') return {};
   try {
     const data = parseYaml(node.value, { maxAliasCount: 10 }) as Record<string, unknown> | null;
     if (!data || typeof data !== 'object') return {};
     const text = (key: string): string | undefined =>
       typeof data[key] === 'string' && data[key] !== '' ? (data[key] as string) : undefined;
-    const out: { title?: string; service?: string; owner?: string; tags?: string[] } = {};
+    const out: FrontMatter = {};
     const title = text('title');
     if (title) out.title = title;
     const service = text('service');
@@ -519,6 +656,17 @@ function frontMatter(node: RootContent | undefined): {
     if (owner) out.owner = owner;
     if (Array.isArray(data.tags))
       out.tags = data.tags.filter((tag): tag is string => typeof tag === 'string');
+    // What `runbook export` writes of a runbook beside its title (docs/import.md#round-trip).
+    const id = text('id');
+    if (id && ID_PATTERN.test(id)) out.id = id;
+    const severity = Array.isArray(data.severity)
+      ? data.severity.filter((level): level is string => typeof level === 'string')
+      : text('severity')
+        ? [text('severity') as string]
+        : [];
+    if (severity.length > 0) out.severity = severity;
+    const scheme = text('severity_scheme');
+    if (scheme) out.severityScheme = scheme;
     return out;
   } catch {
     return {};

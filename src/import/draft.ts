@@ -36,6 +36,21 @@ export interface PageDraft {
   tags?: string[];
   summary?: string;
   severityLevels: string[];
+  /** The front matter's `severity_scheme:` (a page `runbook export` wrote). */
+  severityScheme?: string;
+  /** The table of variables of a page `runbook export` wrote, by name. */
+  varTable?: Map<
+    string,
+    {
+      description?: string;
+      default?: string;
+      env?: string;
+      secret?: boolean;
+      required?: boolean;
+      choices?: string[];
+      fromAlert?: string;
+    }
+  >;
   escalation: EscalationDraft[];
   communication: Array<{ key: string; template: string; line: number }>;
   checklist: string[];

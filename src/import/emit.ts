@@ -36,11 +36,13 @@ export function emitRunbook(runbook: RunbookDraft, page: PageDraft, options: Emi
   const comments = new Map<object, string>();
   const data: Record<string, unknown> = { id: runbook.id, title: runbook.title };
   if (page.service) data.service = page.service;
-  const scheme = options.severityScheme ?? schemeFor(page.severityLevels);
+  const scheme = options.severityScheme ?? page.severityScheme ?? schemeFor(page.severityLevels);
   const schemeLevels = typeof scheme === 'string' ? BUILTIN_SCHEMES[scheme] : scheme?.levels;
   if (scheme !== undefined) data.severity_scheme = scheme;
+  // A range (`P1/P2`) is in the scheme when each of its levels is.
   const severity = runbook.severity.filter(
-    (level) => schemeLevels === undefined || schemeLevels.includes(level),
+    (level) =>
+      schemeLevels === undefined || level.split('/').every((one) => schemeLevels.includes(one)),
   );
   if (severity.length === 1) data.severity = severity[0];
   else if (severity.length > 1) data.severity = severity;
@@ -51,6 +53,12 @@ export function emitRunbook(runbook: RunbookDraft, page: PageDraft, options: Emi
   if (runbook.vars.size > 0) {
     const vars: Record<string, unknown> = {};
     for (const v of runbook.vars.values()) {
+      // A page `runbook export` wrote says what each variable is (docs/import.md#round-trip).
+      const given = page.varTable?.get(v.name);
+      if (given) {
+        vars[v.name] = givenVar(given);
+        continue;
+      }
       const definition: Record<string, unknown> = {
         description: `${v.written} in ${options.source}:${v.line}`,
       };
@@ -137,6 +145,22 @@ export function emitRunbook(runbook: RunbookDraft, page: PageDraft, options: Emi
   }
   const modeline = options.schema ? `# yaml-language-server: $schema=${options.schema}\n` : '';
   return `${modeline}# Imported from ${options.source} by runbook import: review the steps marked in comments.\n${doc.toString({ lineWidth: 100, minContentWidth: 40, flowCollectionPadding: true })}`;
+}
+
+/** A variable as the exported page's table gives it, in the order of docs/format.md. */
+function givenVar(
+  given: NonNullable<PageDraft['varTable']> extends Map<string, infer V> ? V : never,
+): Record<string, unknown> {
+  const definition: Record<string, unknown> = {};
+  if (given.description) definition.description = given.description;
+  if (given.default !== undefined) definition.default = given.default;
+  if (given.env) definition.env = given.env;
+  if (given.fromAlert) definition.from_alert = given.fromAlert;
+  if (given.secret) definition.secret = true;
+  if (given.choices) definition.choices = given.choices;
+  if (given.required || (given.default === undefined && !given.env && !given.fromAlert))
+    definition.required = true;
+  return definition;
 }
 
 function flowSteps(seq: unknown): void {

@@ -68,7 +68,8 @@ const PATTERNS: Array<{
   },
   {
     // [deployment-url], [staging|production]; not a character class ([a-z], [0-9]) nor a test.
-    re: /\[([a-z][a-z0-9]*(?:[-_][a-z0-9]+)+|[a-z]{2,}(?:\|[a-z]{2,})+)\]/g,
+    // A word before the first hyphen, so that a range of letters ([a-z]) is no placeholder.
+    re: /\[([a-z][a-z0-9]+(?:[-_][a-z0-9]+)+|[a-z]{2,}(?:\|[a-z]{2,})+)\]/g,
     draft: (m) => {
       const inner = m[1] ?? '';
       if (inner.includes('|')) {

@@ -78,7 +78,7 @@ export async function exportMarkdown(runbook: Runbook, scope: ExportScope): Prom
             def.description?.trim() ?? '',
             // A secret's value is never written, not even its default.
             def.default === undefined ? '' : def.secret ? '(secret)' : String(def.default),
-            given.join(', '),
+            given.join('; '),
           ];
         }),
       ),
@@ -149,15 +149,6 @@ function frontMatter(runbook: Runbook): string {
   if (runbook.severity !== undefined) data.severity = runbook.severity;
   if (runbook.owner) data.owner = runbook.owner;
   if (runbook.tags?.length) data.tags = runbook.tags;
-  if (runbook.vars && Object.keys(runbook.vars).length > 0) {
-    const vars: Record<string, unknown> = {};
-    for (const [name, raw] of Object.entries(runbook.vars)) {
-      const def = raw !== null && typeof raw === 'object' ? { ...raw } : { default: raw };
-      if (def.secret) delete def.default;
-      vars[name] = def;
-    }
-    data.vars = vars;
-  }
   return `---\n${yamlStringify(data, { lineWidth: 0, flowCollectionPadding: false })}---`;
 }
 
@@ -207,7 +198,9 @@ async function stepItem(
     const shown = await commandOf(step, context, scope);
     if (shown.manual !== undefined) body.push(paragraphs(shown.manual, inner));
     if (shown.fence !== undefined) body.push(mdFence(shown.fence.text, inner, shown.fence.lang));
-    if (shown.request !== undefined) notes.push(`${shown.request}`);
+    // An action that runs no program is shown as its request, a paragraph of the item: imported
+    // back, it is a manual step that says what to do.
+    if (shown.request !== undefined) body.push(`${inner}${shown.request}`);
     const effect =
       step.manual !== undefined ? undefined : stepEffect(step, shown.actionEffect ?? undefined);
     if (effect === 'destructive')
@@ -254,7 +247,13 @@ async function commandOf(
       ports: { processes: scope.ports },
     });
   } catch (error) {
-    if (!(error instanceof PrepareError) && !(error instanceof ExpressionError)) throw error;
+    // A RangeError: an input a plan shows as `<name>` where the action wants a duration.
+    if (
+      !(error instanceof PrepareError) &&
+      !(error instanceof ExpressionError) &&
+      !(error instanceof RangeError)
+    )
+      throw error;
     // What a plan cannot render (an input only a run has) is shown as the file writes it.
     if (step.manual !== undefined) return { manual: step.manual };
     if (step.run !== undefined)
@@ -285,12 +284,15 @@ async function commandOf(
   };
 }
 
-/** Text that may hold `code spans`: they stay code, the rest stays text. */
+/** Text that may hold `code spans` and links: they stay as they are (GitHub makes a link of a bare
+ * URL, backslashes and all), the rest stays text. Runs of spaces are one, as Markdown reads them. */
 function inline(text: string): string {
-  const line = text.replace(/\s*\n\s*/g, ' ').trim();
+  const line = text.replace(/\s+/g, ' ').trim();
   let out = '';
   let last = 0;
-  for (const match of line.matchAll(/(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g)) {
+  for (const match of line.matchAll(
+    /(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)|https?:\/\/[A-Za-z0-9._~:/?#@!$&'()+,;=%[\]-]+/g,
+  )) {
     out += escapeRun(line.slice(last, match.index), out === '');
     out += match[0];
     last = match.index + match[0].length;

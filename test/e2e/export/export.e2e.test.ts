@@ -70,14 +70,6 @@ const PAGE = `---
 id: db-locks
 service: orders
 severity: P2
-vars:
-  database_url:
-    description: Where the orders database is
-    env: ORDERS_DB
-    secret: true
-  app:
-    description: The pm2 app
-    default: orders-api
 ---
 
 # Orders DB: queries \\*stuck\\* on \\<locks\\>
@@ -94,7 +86,7 @@ Queries wait on locks.
 
 | Variable | Description | Default | From |
 | --- | --- | --- | --- |
-| database\\_url | Where the orders database is | (secret) | $ORDERS\\_DB, secret |
+| database\\_url | Where the orders database is | (secret) | $ORDERS\\_DB; secret |
 | app | The pm2 app | orders-api |   |
 
 ## Diagnosis
