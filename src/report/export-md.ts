@@ -184,18 +184,27 @@ async function stepItem(
   const notes: string[] = [];
   const body: string[] = [];
   if (step.description?.trim()) notes.push(inline(step.description));
+  // A loop's commands show its item as `<item>`, as a plan shows an item it does not know.
+  const each =
+    step.for_each === undefined
+      ? context
+      : context.forItem({ [step.as ?? 'item']: `<${step.as ?? 'item'}>` });
+  if (step.for_each !== undefined && step.steps === undefined)
+    notes.push(
+      `For each ${mdCode(JSON.stringify(step.for_each))}${step.as ? ` as ${mdCode(step.as)}` : ''}.`,
+    );
   if (step.steps !== undefined) {
     // A group (for_each:): its steps, nested.
     if (step.for_each !== undefined)
       notes.push(
         `For each ${mdCode(typeof step.for_each === 'string' ? step.for_each : JSON.stringify(step.for_each))}${step.as ? ` as ${mdCode(step.as)}` : ''}:`,
       );
-    for (const child of step.steps) body.push(await stepItem(child as Step, context, scope, inner));
+    for (const child of step.steps) body.push(await stepItem(child as Step, each, scope, inner));
   } else if (step.call !== undefined) {
     const target = typeof step.call === 'string' ? step.call : JSON.stringify(step.call);
     notes.push(`Runs the runbook ${mdCode(target)}.`);
   } else {
-    const shown = await commandOf(step, context, scope);
+    const shown = await commandOf(step, each, scope);
     if (shown.manual !== undefined) body.push(paragraphs(shown.manual, inner));
     if (shown.fence !== undefined) body.push(mdFence(shown.fence.text, inner, shown.fence.lang));
     // An action that runs no program is shown as its request, a paragraph of the item: imported
