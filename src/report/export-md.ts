@@ -14,6 +14,7 @@ import { Redactor } from '../engine/redact.js';
 import { matcherGroups } from '../schema/alert-matchers.js';
 import { triggerOf, triggerWords } from '../schema/escalation.js';
 import { ExpressionError } from '../schema/expressions.js';
+import { findSecret, maskSecret } from '../schema/lint.js';
 import type { Runbook, Section, Step } from '../schema/runbook.js';
 import { mdCode, mdFence, mdTable, mdText } from './markdown.js';
 
@@ -138,7 +139,34 @@ export async function exportMarkdown(runbook: Runbook, scope: ExportScope): Prom
         )
         .join('\n'),
     );
-  return `${blocks.filter((block) => block !== '').join('\n\n')}\n`;
+  return withoutSecrets(`${blocks.filter((block) => block !== '').join('\n\n')}\n`, runbook);
+}
+
+/**
+ * What a runbook file writes as a literal, the page masks (docs/lint.md#literal-secret): the
+ * password of a URL (`postgres://app:***@db`), as a run's output is redacted, and a word that
+ * looks like a credential (`ghp_…`), as `validate` shows one.
+ */
+function withoutSecrets(page: string, runbook: Runbook): string {
+  const redactor = new Redactor();
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      for (const word of value.match(/[a-z][a-z0-9+.-]*:\/\/[^/@\s'"]*:[^/@\s'"]+@\S*/gi) ?? [])
+        redactor.addUrlPassword(word);
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit);
+  };
+  visit(runbook);
+  return redactor
+    .redact(page)
+    .split('\n')
+    .map((line) => {
+      let masked = line;
+      for (let found = findSecret(masked), n = 0; found && n < 10; found = findSecret(masked), n++)
+        masked = maskSecret(masked, found.found);
+      return masked;
+    })
+    .join('\n');
 }
 
 /** What the importer keeps of the runbook itself (docs/import.md#round-trip). */
@@ -207,6 +235,7 @@ async function stepItem(
     const shown = await commandOf(step, each, scope);
     if (shown.manual !== undefined) body.push(paragraphs(shown.manual, inner));
     if (shown.fence !== undefined) body.push(mdFence(shown.fence.text, inner, shown.fence.lang));
+    if (shown.database !== undefined) notes.push(`On the database ${mdCode(shown.database)}.`);
     // An action that runs no program is shown as its request, a paragraph of the item: imported
     // back, it is a manual step that says what to do.
     if (shown.request !== undefined) body.push(`${inner}${shown.request}`);
@@ -235,6 +264,8 @@ interface Shown {
   manual?: string;
   request?: string;
   actionEffect?: 'read' | 'write' | 'destructive';
+  /** The database a SQL fence runs on. */
+  database?: string;
 }
 
 /** A step's command as a dry run shows it: shell for `run:`, SQL for psql queries, the command
@@ -278,9 +309,13 @@ async function commandOf(
   const uses = step.uses ?? 'shell.run';
   const [adapterName] = uses.split('.');
   if (uses === 'psql.select' || uses === 'psql.query') {
-    const sql = (prepared.input as { sql?: unknown }).sql;
+    const { sql, url } = prepared.input as { sql?: unknown; url?: unknown };
     if (typeof sql === 'string')
-      return { fence: { text: sql.trim(), lang: 'sql' }, actionEffect: prepared.action.effect };
+      return {
+        fence: { text: sql.trim(), lang: 'sql' },
+        actionEffect: prepared.action.effect,
+        ...(typeof url === 'string' && url !== '' ? { database: url } : {}),
+      };
   }
   if (uses === 'shell.run') return { fence: { text: prepared.command, lang: 'sh' } };
   const adapter = adapterName ? await scope.registry.adapter(adapterName) : undefined;

@@ -66,6 +66,20 @@ writeFileSync(
 `,
 );
 
+writeFileSync(
+  join(books, 'literal.yaml'),
+  `id: literal
+title: Credentials written into the file
+diagnosis:
+  - id: conn
+    run: psql postgres://app:Sup3rS3cretPw@db.internal/orders -c 'select 1'
+    effect: read
+  - id: gh
+    run: 'curl -H "Authorization: token ghp_abcdefghijklmnopqrstuvwxyz0123456789" https://api.github.com/user'
+    effect: read
+`,
+);
+
 const PAGE = `---
 id: db-locks
 service: orders
@@ -92,7 +106,8 @@ Queries wait on locks.
 ## Diagnosis
 
 - \`blockers\` — Sessions that block others
-  > Reads only.
+  > Reads only.\\
+  > On the database \`<database_url>\`.
 
   \`\`\`sql
   SELECT pid FROM pg_locks WHERE NOT granted
@@ -142,6 +157,27 @@ describe('runbook export', () => {
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toBe(PAGE);
     expect(result.stdout).not.toContain('hunter2');
+  });
+
+  it('masks a URL password and a token the file writes as literals', async () => {
+    const result = await runBin(['export', 'literal', '--dir', books], { cwd: dir.path, env });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout.split('## Diagnosis\n\n')[1]).toBe(
+      `- \`conn\`
+  > Reads only.
+
+  \`\`\`sh
+  psql postgres://app:***@db.internal/orders -c 'select 1'
+  \`\`\`
+
+- \`gh\`
+  > Reads only.
+
+  \`\`\`sh
+  curl -H "Authorization: token ghp_…" https://api.github.com/user
+  \`\`\`
+`,
+    );
   });
 
   it('exports a documentation-only runbook of a catalog, by its id', async () => {
