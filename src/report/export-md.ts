@@ -143,7 +143,7 @@ export async function exportMarkdown(runbook: Runbook, scope: ExportScope): Prom
 }
 
 /**
- * What a runbook file writes as a literal, the page masks (docs/lint.md#literal-secret): the
+ * What a runbook file writes as a literal, the page masks (the literal-secret rule of docs/lint.md): the
  * password of a URL (`postgres://app:***@db`), as a run's output is redacted, and a word that
  * looks like a credential (`ghp_…`), as `validate` shows one.
  */
