@@ -318,10 +318,16 @@ function fill(
       }
       const codes = item.children.filter((child): child is Code => child.type === 'code');
       const labelled = stepLabel(item);
+      const nested = item.children.filter((child): child is List => child.type === 'list');
       if (labelled && target !== undefined && STEP_TARGETS.has(target)) {
         // A step as `runbook export` writes it (docs/import.md#round-trip): its id and name, then
         // its instruction or its command.
         for (const code of codes) addUnits(code, part, parents, labelled.name, labelled.id);
+        // A group (for_each:) is its steps, one by one.
+        if (codes.length === 0 && nested.length > 0) {
+          for (const sub of nested) addList(sub, part, parents);
+          continue;
+        }
         if (codes.length === 0)
           addStep(
             {
@@ -339,7 +345,6 @@ function fill(
           );
         continue;
       }
-      const nested = item.children.filter((child): child is List => child.type === 'list');
       const own = item.children
         .filter((child) => child.type === 'paragraph')
         .map((child) => toText(child))

@@ -230,7 +230,8 @@ async function stepItem(
     for (const child of step.steps) body.push(await stepItem(child as Step, each, scope, inner));
   } else if (step.call !== undefined) {
     const target = typeof step.call === 'string' ? step.call : JSON.stringify(step.call);
-    notes.push(`Runs the runbook ${mdCode(target)}.`);
+    // A paragraph, not a note: imported back, it is the instruction of a manual step.
+    body.push(`${inner}Run the runbook ${mdCode(target)}.`);
   } else {
     const shown = await commandOf(step, each, scope);
     if (shown.manual !== undefined) body.push(paragraphs(shown.manual, inner));
