@@ -191,7 +191,12 @@ describe('runbook run --alert and runbook match, as a process', () => {
         '{"status": "firing"}',
         'runbook: --alert standard input: not an alert payload: it has none of alerts[] (Alertmanager, Grafana), event (PagerDuty v3) or ruleName (Grafana legacy); its keys: status',
       ],
-      [['--alert', '-'], 'not json', 'runbook: --alert standard input: not JSON: Unexpected token'],
+      [
+        ['--alert', '-'],
+        'not json',
+        "runbook: --alert standard input: not JSON: Unexpected token 'o' (not valid JSON)",
+      ],
+      [['--alert', ''], undefined, 'runbook: --alert needs a file, and got an empty path'],
       [
         ['--alert', '-'],
         `{"x":"${'a'.repeat(1024 * 1024)}"}`,
