@@ -216,6 +216,19 @@ describe('runbook run --alert and runbook match, as a process', () => {
     }
   });
 
+  it('a scenario gives the alert (a file beside it, or inline): runbook test runs the example', async () => {
+    const result = await runBin(['test', 'examples/alerts', '--format', 'json'], { env });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as {
+      runbooks: Array<{ scenarios: Array<{ name: string; status: string }> }>;
+    };
+    expect(doc.runbooks.flatMap((file) => file.scenarios.map((s) => [s.name, s.status]))).toEqual([
+      ['the alert fires for shop/cart-7d9f, and the pod is deleted', 'passed'],
+      ['the alert has resolved by the time the runbook runs, so nothing is deleted', 'passed'],
+    ]);
+  });
+
   it('--var for an undeclared name points at --alert', async () => {
     const result = await runBin(['run', 'crashloop', '--dir', one, '--var', 'pod=x'], { env });
     expect(result.code).toBe(2);

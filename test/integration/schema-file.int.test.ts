@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse, parseAllDocuments } from 'yaml';
@@ -91,5 +91,27 @@ describe('the JSON Schema of the runbook file', () => {
       false,
     );
     expect(validate({ id: 'Bad Id', title: 'X' })).toBe(false);
+  });
+
+  it('the scenario schema is current, and accepts every shipped and example scenario file', async () => {
+    const file = join(ROOT, 'schema/scenario.schema.json');
+    const printed = await runCli(['schema', '--scenario']);
+    expect(
+      readFileSync(file, 'utf8'),
+      'regenerate with: node bin/runbook.js schema --scenario --out schema/scenario.schema.json',
+    ).toBe(printed.stdout);
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    const validate = ajv.compile(JSON.parse(printed.stdout) as object);
+    const files = ['runbooks', 'examples'].flatMap((dir) =>
+      readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+        .filter((name) => name.endsWith('.test.yaml'))
+        .map((name) => join(ROOT, dir, name)),
+    );
+    expect(files).toContain(join(ROOT, 'examples/alerts/kube-pod-crashlooping.test.yaml'));
+    for (const scenarioFile of files)
+      expect(
+        validate(parse(readFileSync(scenarioFile, 'utf8'))),
+        `${scenarioFile}: ${JSON.stringify(validate.errors)}`,
+      ).toBe(true);
   });
 });
