@@ -132,6 +132,7 @@ async function resumeCommand(runId: string, options: ResumeOptions, io: Io): Pro
         part: record.parts.length + 1,
         completed: plan.completed,
         from: plan.from,
+        items: plan.items,
         acknowledged: new Set(options.ack),
         ...(overridden ? { overridden } : {}),
         escalated: new Set(
