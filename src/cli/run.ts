@@ -27,7 +27,8 @@ import { escalationLine, teamMessage, wordEvent, wordResult } from '../report/en
 import { runJunit } from '../report/junit.js';
 import { findRunbook } from '../schema/load.js';
 import { ruleWords } from '../schema/escalation.js';
-import { SECTIONS, stepsOf, type Runbook, type Section } from '../schema/runbook.js';
+import { SECTIONS, stepsOf, type Runbook, type Section, type Step } from '../schema/runbook.js';
+import { expandSteps } from '../schema/calls.js';
 import { runbookSeverityLevels } from '../schema/semantics.js';
 import type { SeverityPolicy } from '../schema/config.js';
 import { exitCodeForRun, EXIT } from './exit-codes.js';
@@ -250,7 +251,6 @@ export interface RunRequest {
 export async function executeRun(io: Io, request: RunRequest): Promise<number> {
   const { cli, file, runbook, runId, vars, plan } = request;
   const dryRun = plan.mode === 'dry-run';
-  const allSteps = stepsOf(runbook);
   const redactor = runRedactor(vars, io.env);
 
   // stdin is looked at last: only a terminal session needs it made.
@@ -283,10 +283,7 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
     ? undefined
     : lockRun(
         store,
-        [
-          runbook.id,
-          ...new Set(allSteps.flatMap(({ step }) => (step.on ? [`host-${step.on}`] : []))),
-        ],
+        [runbook.id, ...hostLocks(runbook, request.calls)],
         {
           run_id: runId,
           pid: process.pid,
@@ -485,6 +482,21 @@ export function parseOnly(value: string | undefined): Set<Section> | undefined {
 }
 
 /** Takes a run's lock, or says how to take it from another run. */
+/**
+ * The host locks of a run: every `on:` of its steps, of the steps of its `for_each:` groups, and
+ * of the steps of the runbooks it calls (docs/commands.md#locks), as written.
+ */
+function hostLocks(
+  runbook: Runbook,
+  calls: ReadonlyMap<string, CallableRunbook> | undefined,
+): string[] {
+  const steps = expandSteps(runbook, (id) => calls?.get(id)?.runbook).flatMap(({ step }) => [
+    step,
+    ...((step.steps as Step[] | undefined) ?? []),
+  ]);
+  return [...new Set(steps.flatMap((step) => (step.on ? [`host-${step.on}`] : [])))];
+}
+
 function lockRun(store: StateStore, ...args: Parameters<StateStore['acquireLocks']>): HeldLock {
   try {
     return store.acquireLocks(...args);
