@@ -166,7 +166,10 @@ async function runCommand(given: string | undefined, options: RunOptions, io: Io
   // A documentation-only runbook's run is its guidance, printed first (docs/format.md).
   if (allSteps.length === 0 && options.format === 'text')
     io.stdout.write((await loadGuidance()).guidanceText(runbook, colorsFor(io.stdout, io.env)));
-  const hashes = await runbookHashes(io.cwd, file, runbook);
+  const hashes = await runbookHashes(io.cwd, file, runbook, {
+    steps: runSteps,
+    files: [...called.calls.values()].map((one) => one.file),
+  });
   return executeRun(io, {
     cli,
     file,
@@ -439,27 +442,33 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
 }
 
 /** The SHA-256 of a runbook file's bytes, and a hash of each step's definition (its first 16 hex
- * digits), recorded at a run's start so that `runbook resume` can name what changed. */
+ * digits), recorded at a run's start so that `runbook resume` can name what changed. With the
+ * runbooks it calls: their steps under their ids in the run (`<call>/<step>`, as `runSteps` gives
+ * them), and the file hash covers their files too, so an edit to a called runbook is seen. */
 export async function runbookHashes(
   cwd: string,
   file: string,
   runbook: Runbook,
+  called?: { steps: ReadonlyArray<{ section: Section; step: Step }>; files: readonly string[] },
 ): Promise<{ file: string; steps: Record<string, string> }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(resolve(cwd, file));
-  } catch (error) {
-    throw new StateError(
-      `cannot read ${file} again: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
+  const read = (path: string): Uint8Array => {
+    try {
+      return readFileSync(resolve(cwd, path));
+    } catch (error) {
+      throw new StateError(
+        `cannot read ${path} again: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  };
   const { createHash } = await loadCrypto();
-  const sha256 = (data: string | Uint8Array): string =>
-    createHash('sha256').update(data).digest('hex');
+  const hash = createHash('sha256').update(read(file));
+  // The caller's bytes alone when it calls nothing: the hash a run without calls always had.
+  for (const path of [...new Set(called?.files ?? [])].sort()) hash.update('\0').update(read(path));
+  const sha256 = (data: string): string => createHash('sha256').update(data).digest('hex');
   const steps: Record<string, string> = {};
-  for (const { section, step } of stepsOf(runbook))
+  for (const { section, step } of called?.steps ?? stepsOf(runbook))
     steps[step.id] = sha256(JSON.stringify({ section, step })).slice(0, 16);
-  return { file: sha256(bytes), steps };
+  return { file: hash.digest('hex'), steps };
 }
 
 /** `--only`'s sections. */
