@@ -74,6 +74,8 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
         config: cli.config,
         strict: true,
         cwd: io.cwd,
+        // Only the diagnostics are read: what the schema surely accepts is not copied by zod.
+        checkOnly: true,
         adapters,
         expressions,
       }).diagnostics,

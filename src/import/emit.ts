@@ -75,8 +75,11 @@ export function emitRunbookData(
     data.vars = vars;
   }
   const bySection = new Map<StepSection, DraftStep[]>();
-  for (const step of runbook.steps)
-    bySection.set(step.section, [...(bySection.get(step.section) ?? []), step]);
+  for (const step of runbook.steps) {
+    const steps = bySection.get(step.section);
+    if (steps) steps.push(step);
+    else bySection.set(step.section, [step]);
+  }
   const stepData = new Map<DraftStep, Record<string, unknown>>();
   const stepsOf = (section: StepSection): Array<Record<string, unknown>> =>
     (bySection.get(section) ?? []).map((step) => {
