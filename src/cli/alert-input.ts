@@ -21,6 +21,7 @@ export const alertFlag = flag.string(
 export async function readAlert(where: string, io: Io): Promise<Alert> {
   const shown = where === '-' ? 'standard input' : where;
   const bytes = where === '-' ? await readStdin(io) : readFile(resolve(io.cwd, where), where);
+  // (resolve makes an empty path the working directory: readFile refuses it by `where`.)
   try {
     return parseAlertPayload(bytes.toString('utf8'));
   } catch (error) {
@@ -40,6 +41,11 @@ function tooLarge(shown: string): UsageError {
 }
 
 function readFile(path: string, shown: string): Buffer {
+  if (shown === '')
+    throw new UsageError(
+      '--alert needs a file, and got an empty path',
+      'give the file an alert webhook payload was saved to, or - to read it from standard input',
+    );
   let fd: number;
   try {
     fd = openSync(path, 'r');

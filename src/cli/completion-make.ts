@@ -55,7 +55,8 @@ export async function printIds(dir: string | undefined, io: Io): Promise<number>
 }
 
 /** The commands as completion sees them: what commander builds from the same definitions
- * (src/cli/program.ts), with `--json` where `--format json` is accepted, and `--help`. */
+ * (src/cli/program.ts), with `--json` where `--format json` is accepted, `--format text|json`
+ * where only `--json` is, and `--help`. */
 export function commandSpecs(commands: readonly Command[]): CommandSpec[] {
   return commands
     .filter((command) => command.hidden !== true)
@@ -79,6 +80,13 @@ export function commandSpecs(commands: readonly Command[]): CommandSpec[] {
           long: '--json',
           description: 'print JSON (as --format json)',
           value: undefined,
+        });
+      if ('json' in command.flags && format === undefined)
+        flags.push({
+          short: undefined,
+          long: '--format',
+          description: 'text or json (as --json)',
+          value: { kind: 'choices', choices: ['text', 'json'] },
         });
       flags.push({
         short: '-h',

@@ -18,7 +18,7 @@ import {
 } from '../import/index.js';
 import { IMPORT_LIMITS } from '../import/markdown.js';
 import { loadExpressions } from '../schema/expressions.js';
-import { displayPath, parseRunbook } from '../schema/load.js';
+import { checkRunbookData, displayPath } from '../schema/load.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { setup } from './setup.js';
@@ -68,12 +68,14 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
     cli.registry.load(),
     loadExpressions({ patterns: true, comprehensions: false }),
   ]);
-  const validate = (id: string, yaml: string): Promise<Diagnostic[]> =>
+  const validate = (id: string, yaml: string, data: unknown): Promise<Diagnostic[]> =>
     Promise.resolve(
-      parseRunbook(join(outDir, `${id}.yaml`), Buffer.from(yaml), {
+      checkRunbookData(join(outDir, `${id}.yaml`), yaml, data, {
         config: cli.config,
         strict: true,
         cwd: io.cwd,
+        // Only the diagnostics are read: what the schema surely accepts is not copied by zod.
+        checkOnly: true,
         adapters,
         expressions,
       }).diagnostics,

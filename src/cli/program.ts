@@ -4,7 +4,7 @@ import { formatDiagnostics } from '../report/diagnostics.js';
 import { adapters } from './adapters.js';
 import { check } from './check.js';
 import { completionCommand, completionIds } from './completion.js';
-import type { Command, Flag } from './define.js';
+import { flag, type Command, type Flag } from './define.js';
 import { doctor } from './doctor.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
@@ -75,6 +75,12 @@ export async function runProgram(argv: readonly string[], io: Io): Promise<numbe
     const format = command.flags.format;
     const jsonAlias = format?.choices?.includes('json') && !('json' in command.flags);
     if (jsonAlias) sub.addOption(new Option('--json', 'print JSON (as --format json)'));
+    // And `--format text|json` wherever only `--json` is: one spelling works everywhere.
+    const formatAlias = 'json' in command.flags && format === undefined;
+    if (formatAlias)
+      sub.addOption(
+        optionOf(flag.choice('--format <format>', 'text or json (as --json)', TEXT_JSON)),
+      );
     sub.action(async (...received: unknown[]) => {
       const args: Record<string, unknown> = {};
       Object.keys(command.args).forEach((key, index) => (args[key] = received[index]));
@@ -89,6 +95,15 @@ export async function runProgram(argv: readonly string[], io: Io): Promise<numbe
             `error: --json and --format ${String(flags.format)} ask for two formats`,
           );
         flags.format = 'json';
+      }
+      if (formatAlias && sub.getOptionValueSource('format') === 'cli') {
+        if (parsed.json === true && parsed.format !== 'json')
+          throw new CommanderError(
+            EXIT.usage,
+            'runbook.format',
+            `error: --json and --format ${String(parsed.format)} ask for two formats`,
+          );
+        flags.json = parsed.format === 'json';
       }
       exitCode = await command.handler(args as never, flags as never, io);
     });
@@ -109,6 +124,9 @@ export async function runProgram(argv: readonly string[], io: Io): Promise<numbe
     return handleError(error, io);
   }
 }
+
+/** `--format` of a command that otherwise has only `--json`. */
+const TEXT_JSON = ['text', 'json'] as const;
 
 function optionOf(flag: Flag<unknown>): Option {
   const option = new Option(flag.spec, flag.description);

@@ -82,7 +82,10 @@ async function resumeCommand(runId: string, options: ResumeOptions, io: Io): Pro
   const answers = parseAnswerFlags(options.answer);
   await checkAnswers(runbook, answers, runSteps);
 
-  const hashes = await runbookHashes(runIo.cwd, file, runbook);
+  const hashes = await runbookHashes(runIo.cwd, file, runbook, {
+    steps: runSteps,
+    files: [...called.calls.values()].map((one) => one.file),
+  });
   const plan = planResume(record, origin, runbook, hashes.steps, hashes.file, runSteps);
   const changed = [
     ...plan.changed.map((id) => `${id} (changed)`),
@@ -90,7 +93,7 @@ async function resumeCommand(runId: string, options: ResumeOptions, io: Io): Pro
   ];
   if (changed.length > 0 && !options.force)
     throw new StateError(
-      `the runbook ${file} changed under steps run ${runId} completed: ${changed.join(', ')}`,
+      `the runbook ${file}${called.calls.size > 0 ? ' (or a runbook it calls)' : ''} changed under steps run ${runId} completed: ${changed.join(', ')}`,
       `continue anyway with the steps as they are now: runbook resume ${runId} --force; or start a new run: runbook run ${runbook.id}`,
     );
   const unavailable = plan.unavailable.map(
@@ -132,6 +135,7 @@ async function resumeCommand(runId: string, options: ResumeOptions, io: Io): Pro
         part: record.parts.length + 1,
         completed: plan.completed,
         from: plan.from,
+        items: plan.items,
         acknowledged: new Set(options.ack),
         ...(overridden ? { overridden } : {}),
         escalated: new Set(

@@ -27,7 +27,8 @@ import { escalationLine, teamMessage, wordEvent, wordResult } from '../report/en
 import { runJunit } from '../report/junit.js';
 import { findRunbook } from '../schema/load.js';
 import { ruleWords } from '../schema/escalation.js';
-import { SECTIONS, stepsOf, type Runbook, type Section } from '../schema/runbook.js';
+import { SECTIONS, stepsOf, type Runbook, type Section, type Step } from '../schema/runbook.js';
+import { expandSteps } from '../schema/calls.js';
 import { runbookSeverityLevels } from '../schema/semantics.js';
 import type { SeverityPolicy } from '../schema/config.js';
 import { exitCodeForRun, EXIT } from './exit-codes.js';
@@ -165,7 +166,10 @@ async function runCommand(given: string | undefined, options: RunOptions, io: Io
   // A documentation-only runbook's run is its guidance, printed first (docs/format.md).
   if (allSteps.length === 0 && options.format === 'text')
     io.stdout.write((await loadGuidance()).guidanceText(runbook, colorsFor(io.stdout, io.env)));
-  const hashes = await runbookHashes(io.cwd, file, runbook);
+  const hashes = await runbookHashes(io.cwd, file, runbook, {
+    steps: runSteps,
+    files: [...called.calls.values()].map((one) => one.file),
+  });
   return executeRun(io, {
     cli,
     file,
@@ -250,7 +254,6 @@ export interface RunRequest {
 export async function executeRun(io: Io, request: RunRequest): Promise<number> {
   const { cli, file, runbook, runId, vars, plan } = request;
   const dryRun = plan.mode === 'dry-run';
-  const allSteps = stepsOf(runbook);
   const redactor = runRedactor(vars, io.env);
 
   // stdin is looked at last: only a terminal session needs it made.
@@ -283,10 +286,7 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
     ? undefined
     : lockRun(
         store,
-        [
-          runbook.id,
-          ...new Set(allSteps.flatMap(({ step }) => (step.on ? [`host-${step.on}`] : []))),
-        ],
+        [runbook.id, ...hostLocks(runbook, request.calls)],
         {
           run_id: runId,
           pid: process.pid,
@@ -442,27 +442,33 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
 }
 
 /** The SHA-256 of a runbook file's bytes, and a hash of each step's definition (its first 16 hex
- * digits), recorded at a run's start so that `runbook resume` can name what changed. */
+ * digits), recorded at a run's start so that `runbook resume` can name what changed. With the
+ * runbooks it calls: their steps under their ids in the run (`<call>/<step>`, as `runSteps` gives
+ * them), and the file hash covers their files too, so an edit to a called runbook is seen. */
 export async function runbookHashes(
   cwd: string,
   file: string,
   runbook: Runbook,
+  called?: { steps: ReadonlyArray<{ section: Section; step: Step }>; files: readonly string[] },
 ): Promise<{ file: string; steps: Record<string, string> }> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(resolve(cwd, file));
-  } catch (error) {
-    throw new StateError(
-      `cannot read ${file} again: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
+  const read = (path: string): Uint8Array => {
+    try {
+      return readFileSync(resolve(cwd, path));
+    } catch (error) {
+      throw new StateError(
+        `cannot read ${path} again: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  };
   const { createHash } = await loadCrypto();
-  const sha256 = (data: string | Uint8Array): string =>
-    createHash('sha256').update(data).digest('hex');
+  const hash = createHash('sha256').update(read(file));
+  // The caller's bytes alone when it calls nothing: the hash a run without calls always had.
+  for (const path of [...new Set(called?.files ?? [])].sort()) hash.update('\0').update(read(path));
+  const sha256 = (data: string): string => createHash('sha256').update(data).digest('hex');
   const steps: Record<string, string> = {};
-  for (const { section, step } of stepsOf(runbook))
+  for (const { section, step } of called?.steps ?? stepsOf(runbook))
     steps[step.id] = sha256(JSON.stringify({ section, step })).slice(0, 16);
-  return { file: sha256(bytes), steps };
+  return { file: hash.digest('hex'), steps };
 }
 
 /** `--only`'s sections. */
@@ -485,6 +491,21 @@ export function parseOnly(value: string | undefined): Set<Section> | undefined {
 }
 
 /** Takes a run's lock, or says how to take it from another run. */
+/**
+ * The host locks of a run: every `on:` of its steps, of the steps of its `for_each:` groups, and
+ * of the steps of the runbooks it calls (docs/commands.md#locks), as written.
+ */
+function hostLocks(
+  runbook: Runbook,
+  calls: ReadonlyMap<string, CallableRunbook> | undefined,
+): string[] {
+  const steps = expandSteps(runbook, (id) => calls?.get(id)?.runbook).flatMap(({ step }) => [
+    step,
+    ...((step.steps as Step[] | undefined) ?? []),
+  ]);
+  return [...new Set(steps.flatMap((step) => (step.on ? [`host-${step.on}`] : [])))];
+}
+
 function lockRun(store: StateStore, ...args: Parameters<StateStore['acquireLocks']>): HeldLock {
   try {
     return store.acquireLocks(...args);

@@ -111,10 +111,12 @@ function renderRunbook(
         def.from_alert ? `from the alert's ${def.from_alert}` : undefined,
         def.required ? 'required' : undefined,
         def.secret ? 'secret' : undefined,
+        def.choices?.length ? `one of ${def.choices.join(', ')}` : undefined,
       ].filter(Boolean);
-      out.push(
-        `  ${name.padEnd(20)} ${bits.join(', ')}${def.description ? c.dim(`  ${def.description}`) : ''}`,
-      );
+      // A folded description (`>`) ends in a newline and may span lines: one line here.
+      const description = def.description?.replace(/\s+/g, ' ').trim();
+      const text = [bits.join(', '), description ? c.dim(description) : ''].filter(Boolean);
+      out.push(`  ${name.padEnd(20)} ${text.join('  ')}`.trimEnd());
     }
   }
   if (runbook.alerts) {

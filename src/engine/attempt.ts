@@ -223,7 +223,9 @@ export class Attempts {
         // (docs/format.md#capture).
         let context = this.#context.withOutputs(outputs);
         for (const [name, expression] of Object.entries(step.capture)) {
-          const value = expressions.evaluate(expression, context);
+          const value = evaluateCapture(name, expression, outputs, () =>
+            expressions.evaluate(expression, context),
+          );
           outputs[name] = value;
           // Added to the converted outputs (a fresh copy), not converted all again.
           const seen = context.outputs;
@@ -300,4 +302,31 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * A capture's value. When it cannot be computed from a metrics query that returned nothing
+ * (`count: 0` beside empty `samples` or `series`, as prometheus.query and .range give), the
+ * message says so first: the expression's own words (`index out of bounds`) would not.
+ */
+function evaluateCapture(
+  name: string,
+  expression: string,
+  outputs: Record<string, unknown>,
+  evaluate: () => unknown,
+): unknown {
+  try {
+    return evaluate();
+  } catch (error) {
+    const empty =
+      outputs.count === 0 &&
+      ((Array.isArray(outputs.samples) && outputs.samples.length === 0) ||
+        (Array.isArray(outputs.series) && outputs.series.length === 0));
+    if (!empty || !(error instanceof ExpressionError) || error instanceof ExpressionBoundError)
+      throw error;
+    throw new ExpressionError(
+      expression,
+      `the query returned no data, so capture ${name} has no value (${error.message})`,
+    );
+  }
 }

@@ -70,6 +70,9 @@ export interface StepRecord {
   loop?: string;
   /** A `for_each:` step's record of each item, in the items' order. */
   items?: StepRecord[];
+  /** An item a continued run took as it was: it completed in an earlier part (`runbook resume`),
+   * so it did not run again. */
+  restored?: boolean;
   /** One item of a `for_each:` step: which. */
   item?: ItemTag;
 }

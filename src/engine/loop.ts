@@ -160,9 +160,18 @@ export async function runLoop(
       [LOOP_ROOT]: { index: item.tag.index, count: items.length, label: item.tag.label },
     }),
   );
+  // A continued run: the items an earlier part completed, where the list gives them again.
+  const restored = restoredItems(step, items, plan);
+  const toRun = items.map((_, index) => index).filter((index) => !restored.has(index));
   let itemOptions = options;
-  if (!step.steps && plan.mode === 'execute') {
-    const asked = await approveOnce(section, step, contexts, items, scope);
+  if (!step.steps && plan.mode === 'execute' && toRun.length > 0) {
+    const asked = await approveOnce(
+      section,
+      step,
+      toRun.map((index) => contexts[index] as ExpressionContext),
+      toRun.map((index) => items[index] as LoopItem),
+      scope,
+    );
     if (asked.refused)
       return {
         ...blank('skipped', asked.refused.reason),
@@ -184,13 +193,18 @@ export async function runLoop(
     }
   }
 
-  const results: Array<ItemResult | undefined> = items.map(() => undefined);
+  const results: Array<ItemResult | undefined> = items.map((item, index) => {
+    const record = restored.get(index);
+    if (!record) return undefined;
+    emitter.emit({ type: 'step.item', ts: now(), ...record, item: item.tag });
+    return { record, verdict: undefined };
+  });
   let stopped: { index: number; record: StepRecord } | undefined;
   let next = 0;
-  const width = Math.min(typeof step.parallel === 'number' ? step.parallel : 1, items.length);
+  const width = Math.min(typeof step.parallel === 'number' ? step.parallel : 1, toRun.length);
   const worker = async (): Promise<void> => {
-    while (next < items.length && !stopped && !options.signal.aborted && !emitter.stopped) {
-      const index = next++;
+    while (next < toRun.length && !stopped && !options.signal.aborted && !emitter.stopped) {
+      const index = toRun[next++] as number;
       const item = items[index] as LoopItem;
       const result = await runItem(section, step, item, contexts[index] as ExpressionContext, {
         ...scope,
@@ -218,6 +232,22 @@ export async function runLoop(
     };
   });
   return loopRecord(step, blank('succeeded'), records, loop, Math.round(monotonicMs() - started));
+}
+
+/** The items of a loop an earlier part of the run completed, by index: those the list gives
+ * again at the same place (the same index and label), marked `restored`. */
+function restoredItems(
+  step: Step,
+  items: readonly LoopItem[],
+  plan: Plan,
+): Map<number, StepRecord> {
+  const restored = new Map<number, StepRecord>();
+  for (const record of plan.resume?.items?.get(step.id) ?? []) {
+    const tag = record.item;
+    if (tag && items[tag.index]?.tag.label === tag.label)
+      restored.set(tag.index, { ...record, restored: true });
+  }
+  return restored;
 }
 
 /** Runs one item of a loop: the step, or its group's steps in order (each seeing the ones before

@@ -62,6 +62,10 @@ export interface Resume {
   completed: readonly StepRecord[];
   /** The first step this part runs. */
   from: string | undefined;
+  /** The items of `for_each:` steps that did not complete, that succeeded in an earlier part:
+   * by step id. An item the list gives again at the same place (index and label) is taken as it
+   * was, not run again (docs/commands.md#resume). */
+  items?: ReadonlyMap<string, readonly StepRecord[]>;
   /** Manual steps the person continuing has acknowledged already. */
   acknowledged: ReadonlySet<string>;
   /** What the person continuing chose to go on despite (recorded in run.resume). */

@@ -33,6 +33,16 @@ export function schemeFor(levels: readonly string[]): string | { levels: string[
 }
 
 export function emitRunbook(runbook: RunbookDraft, page: PageDraft, options: EmitOptions): string {
+  return emitRunbookData(runbook, page, options).yaml;
+}
+
+/** A runbook's YAML, and the data it reads as (what validating it checks, without reading the YAML
+ * back: src/import/index.ts). */
+export function emitRunbookData(
+  runbook: RunbookDraft,
+  page: PageDraft,
+  options: EmitOptions,
+): { yaml: string; data: unknown } {
   const comments = new Map<object, string>();
   const data: Record<string, unknown> = { id: runbook.id, title: runbook.title };
   if (page.service) data.service = page.service;
@@ -73,8 +83,11 @@ export function emitRunbook(runbook: RunbookDraft, page: PageDraft, options: Emi
     data.vars = vars;
   }
   const bySection = new Map<StepSection, DraftStep[]>();
-  for (const step of runbook.steps)
-    bySection.set(step.section, [...(bySection.get(step.section) ?? []), step]);
+  for (const step of runbook.steps) {
+    const steps = bySection.get(step.section);
+    if (steps) steps.push(step);
+    else bySection.set(step.section, [step]);
+  }
   const stepData = new Map<DraftStep, Record<string, unknown>>();
   const stepsOf = (section: StepSection): Array<Record<string, unknown>> =>
     (bySection.get(section) ?? []).map((step) => {
@@ -144,7 +157,11 @@ export function emitRunbook(runbook: RunbookDraft, page: PageDraft, options: Emi
     if (notes.length > 0) node.commentBefore = notes.map((note) => ` ${note}`).join('\n');
   }
   const modeline = options.schema ? `# yaml-language-server: $schema=${options.schema}\n` : '';
-  return `${modeline}# Imported from ${options.source} by runbook import: review the steps marked in comments.\n${doc.toString({ lineWidth: 100, minContentWidth: 40, flowCollectionPadding: true })}`;
+  return {
+    yaml: `${modeline}# Imported from ${options.source} by runbook import: review the steps marked in comments.\n${doc.toString({ lineWidth: 100, minContentWidth: 40, flowCollectionPadding: true })}`,
+    // As YAML reads it: plain maps, lists and scalars, no key without a value.
+    data: JSON.parse(JSON.stringify(data)) as unknown,
+  };
 }
 
 /** A variable as the exported page's table gives it, in the order of docs/format.md. */

@@ -6,7 +6,7 @@
 import type { Diagnostic } from '../common/errors.js';
 import { buildPage } from './build.js';
 import type { DraftStep, LeftForPerson, RunbookDraft } from './draft.js';
-import { emitRunbook } from './emit.js';
+import { emitRunbookData } from './emit.js';
 import { decodeMarkdown, MarkdownError, parseMarkdown } from './markdown.js';
 import type { Repair } from './mojibake.js';
 
@@ -17,8 +17,9 @@ export interface ImportOptions {
   severityScheme: string | undefined;
   /** The modeline's schema path for a runbook written to `file`. */
   schemaFor: (id: string) => string | undefined;
-  /** Validates one runbook as `validate --strict` does: its diagnostics. */
-  validate: (id: string, yaml: string) => Promise<Diagnostic[]>;
+  /** Validates one runbook as `validate --strict` does its `yaml`, which reads as `data`: its
+   * diagnostics. */
+  validate: (id: string, yaml: string, data: unknown) => Promise<Diagnostic[]>;
   /** Ids already taken, across the files of one import. */
   taken?: Set<string>;
 }
@@ -85,12 +86,12 @@ export async function importMarkdown(
     const yaml = await validated(
       draft,
       (d) =>
-        emitRunbook(d, page.page, {
+        emitRunbookData(d, page.page, {
           schema: options.schemaFor(d.id),
           severityScheme: options.severityScheme,
           source,
         }),
-      (id, y) => options.validate(id, y),
+      options.validate,
       left,
     );
     runbooks.push({
@@ -134,13 +135,13 @@ const STEP_PATH = /^(?:detection\.checks|diagnosis|resolution|verification|rollb
  */
 async function validated(
   draft: RunbookDraft,
-  emit: (draft: RunbookDraft) => string,
-  validate: (id: string, yaml: string) => Promise<Diagnostic[]>,
+  emit: (draft: RunbookDraft) => { yaml: string; data: unknown },
+  validate: ImportOptions['validate'],
   left: LeftForPerson[],
 ): Promise<string> {
   for (let round = 0; round <= draft.steps.length * 2 + 1; round++) {
-    const yaml = emit(draft);
-    const errors = (await validate(draft.id, yaml)).filter((d) => d.severity === 'error');
+    const { yaml, data } = emit(draft);
+    const errors = (await validate(draft.id, yaml, data)).filter((d) => d.severity === 'error');
     if (errors.length === 0) return yaml;
     let changed = false;
     for (const error of errors) {

@@ -1,18 +1,15 @@
+import markdownItFactory, { type MarkdownIt } from 'markdown-it';
 import type { Root } from 'mdast';
-import { fromMarkdown } from 'mdast-util-from-markdown';
-import { frontmatterFromMarkdown } from 'mdast-util-frontmatter';
-import { gfmFromMarkdown } from 'mdast-util-gfm';
-import { frontmatter } from 'micromark-extension-frontmatter';
-import { gfm } from 'micromark-extension-gfm';
 import { repairMojibake, type Repair } from './mojibake.js';
+import { splitFrontMatter, treeOf } from './tree.js';
 
 /** Limits on what the importer reads (docs/import.md#limits): past them a file is refused with
  * one message, before the parser sees it. */
 export const IMPORT_LIMITS = {
   /** A runbook page is tens of kilobytes; 2 MiB is a hundred of them. */
   maxBytes: 2 * 1024 * 1024,
-  /** Lists and block quotes nested deeper than this are refused: CommonMark parsers take time
-   * quadratic in the depth (10,000 levels: minutes), and no runbook nests past a handful. */
+  /** Lists and block quotes nested deeper than this are refused: no runbook nests past a handful,
+   * and markdown-it leaves what is nested past its own limit unread (markdownIt() below). */
   maxNesting: 64,
 };
 
@@ -54,18 +51,32 @@ export function decodeMarkdown(bytes: Uint8Array): string {
   }
 }
 
+let parser: MarkdownIt | undefined;
+
+/** CommonMark with raw HTML (DocToc's comments), GitHub's tables and strikethrough. Nesting past
+ * `maxNesting` is left unparsed by markdown-it: it is set well above what checkNesting lets in (a
+ * list level is two of markdown-it's: the list and its item). */
+function markdownIt(): MarkdownIt {
+  parser ??= markdownItFactory('commonmark', {
+    html: true,
+    maxNesting: 4 * IMPORT_LIMITS.maxNesting,
+  }).enable(['table', 'strikethrough']);
+  return parser;
+}
+
 /** Parses Markdown as CommonMark with GitHub's tables and task lists, and front matter. */
 export function parseMarkdown(source: string): ParsedMarkdown {
   const { text, repairs } = repairMojibake(source.replace(/\r\n?/g, '\n'));
   checkNesting(text);
-  const tree = fromMarkdown(text, {
-    extensions: [gfm(), frontmatter(['yaml', 'toml'])],
-    mdastExtensions: [gfmFromMarkdown(), frontmatterFromMarkdown(['yaml', 'toml'])],
-  });
+  const md = markdownIt();
+  const { body, yaml } = splitFrontMatter(text);
+  const tree = treeOf(md.parse(body, {}), md.utils.unescapeAll, yaml);
   return { tree, lines: text.split('\n'), repairs };
 }
 
-const CONTAINER_MARK = /^(?:[-*+]|\d{1,9}[.)]|>)(?:[ \t]+|$)/;
+/** A list item's marker (then a space, or the end of the line), or a block quote's `>` (a space
+ * after it is optional: `>>>` is three quotes). */
+const CONTAINER_MARK = /^(?:(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)|>[ \t]*)/;
 
 /**
  * Refuses lists and block quotes nested past the limit, measured on the text before parsing: a

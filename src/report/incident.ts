@@ -410,6 +410,8 @@ function timeline(record: RunRecord): TimelineEntry[] {
         break;
       case 'step.item':
       case 'step.end': {
+        // An item a continued run took as it was is in the timeline once: where it ran.
+        if (event.restored) break;
         const item = event.type === 'step.item' ? event.item : undefined;
         const key = item ? `${event.id}#${item.index}` : event.id;
         const by = event.outputs.acknowledged_by;

@@ -79,6 +79,7 @@ function stepJson(step: StepRecord, item = false): Record<string, unknown> {
     ...(step.left_running ? { left_running: step.left_running } : {}),
     ...(step.loop === undefined ? {} : { loop: step.loop }),
     ...(step.item ? { item: step.item } : {}),
+    ...(step.restored ? { restored: true } : {}),
     ...(step.items ? { items: step.items.map((one) => stepJson(one, true)) } : {}),
   };
 }

@@ -54,13 +54,19 @@ export function runJunit(result: RunResult, vars?: Pick<ResolvedVars, 'missingVa
   const passes = (step: RunResult['steps'][number]): boolean =>
     step.status === 'succeeded' ||
     (plan && step.status === 'planned' && !step.reason?.startsWith(NOT_PLANNED));
-  const failures = result.steps.filter((s) => s.status === 'failed' && !s.finding).length;
-  const skipped = result.steps.filter(
+  // A for_each: step is a test case per item (`restart[db-1]`), so CI lists each target.
+  const steps = result.steps.flatMap((step) =>
+    step.items?.length
+      ? step.items.map((item) => ({ ...item, id: `${step.id}[${item.item?.label ?? ''}]` }))
+      : [step],
+  );
+  const failures = steps.filter((s) => s.status === 'failed' && !s.finding).length;
+  const skipped = steps.filter(
     (s) =>
       !passes(s) && (s.status === 'skipped' || s.status === 'planned' || s.status === 'pending'),
   ).length;
   const seconds = (ms: number): string => (ms / 1000).toFixed(3);
-  const cases = result.steps.map((step) => {
+  const cases = steps.map((step) => {
     const open = `    <testcase classname="${attr(`${result.runbook.id}.${step.section}`)}" name="${attr(step.id)}" time="${seconds(step.duration_ms)}">`;
     const inner: string[] = [];
     if (step.status === 'failed' && !step.finding)
@@ -93,8 +99,8 @@ export function runJunit(result: RunResult, vars?: Pick<ResolvedVars, 'missingVa
     : [];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="runbook run" tests="${result.steps.length}" failures="${failures}" time="${seconds(result.duration_ms)}">`,
-    `  <testsuite name="${attr(result.runbook.id)}" tests="${result.steps.length}" failures="${failures}" skipped="${skipped}" errors="0" time="${seconds(result.duration_ms)}">`,
+    `<testsuites name="runbook run" tests="${steps.length}" failures="${failures}" time="${seconds(result.duration_ms)}">`,
+    `  <testsuite name="${attr(result.runbook.id)}" tests="${steps.length}" failures="${failures}" skipped="${skipped}" errors="0" time="${seconds(result.duration_ms)}">`,
     ...properties,
     ...cases,
     ...warning,

@@ -269,6 +269,10 @@ export class RunView {
         : step.effect === 'manual'
           ? c.cyan(' [manual]')
           : '';
+    if (step.restored) {
+      say(c.dim(`  ↺ ${label}${effect}  taken as it was: it completed in an earlier part`));
+      return;
+    }
     const symbol = this.#symbol(step);
     const condition = step.condition === undefined ? '' : c.yellow(`  if ${step.condition}`);
     const loop = step.loop === undefined ? '' : c.dim(`  ${step.loop}`);

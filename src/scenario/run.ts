@@ -9,6 +9,7 @@ import type { ActionResults, ProcessPort, Prompter } from '../engine/ports.js';
 import { runRedactor } from '../engine/redact.js';
 import { runRunbook } from '../engine/run.js';
 import { resolveVars } from '../engine/vars.js';
+import type { Alert } from '../schema/alert-payload.js';
 import { questionText } from '../schema/answers.js';
 import type { HostConfig } from '../schema/config.js';
 import { stepsOf, type Runbook, type Section, type Step } from '../schema/runbook.js';
@@ -73,6 +74,8 @@ export async function runScenario(
   scenario: Scenario,
   options: ScenarioRunOptions,
   called?: ScenarioCalls,
+  /** The alert the run answers (the scenario's `alert:`, read by suite.ts). */
+  alert?: Alert,
 ): Promise<ScenarioResult> {
   const started = monotonicMs();
   const done = (failures: string[], when = new Map<string, WhenSides>()): ScenarioResult => ({
@@ -94,6 +97,7 @@ export async function runScenario(
       envName: scenario.env,
       // A scenario is the whole of its world: the environment of `runbook test` is not read.
       processEnv: {},
+      alert,
     });
   } catch (error) {
     if (!(error instanceof RunbookError)) throw error;
@@ -120,6 +124,7 @@ export async function runScenario(
       ...(called && called.calls.size > 0 ? { calls: called.calls } : {}),
       runId: `test-${runbook.id}`,
       vars,
+      ...(alert ? { alert } : {}),
       redactor: runRedactor(vars, {}),
       registry: options.registry,
       hosts: options.hosts,

@@ -23,6 +23,12 @@ import { checkScenarios, parseScenarioFile, SCENARIO_SUFFIX } from '../schema/sc
 import { runbookSeverityLevels } from '../schema/semantics.js';
 import { LIMITS } from '../schema/yaml-source.js';
 import {
+  AlertPayloadError,
+  MAX_ALERT_BYTES,
+  parseAlertPayload,
+  type Alert,
+} from '../schema/alert-payload.js';
+import {
   runScenario,
   type ScenarioCalls,
   type ScenarioResult,
@@ -204,10 +210,24 @@ export async function runScenarioFile(
     severityLevels: runbookSeverityLevels(runbook, load.config.schemes, load.config.defaultScheme),
     steps: called.steps,
   });
+  // Their alerts (`alert:`, as --alert): read once, each problem at the scenario's alert:.
+  const alerts = file.scenarios.map((scenario, index) => {
+    if (scenario.alert === undefined) return undefined;
+    const read = scenarioAlert(scenario.alert, dirname(path));
+    if ('problem' in read)
+      problems.push(
+        source.diagnosticAtPath(['scenarios', index, 'alert'], `alert: ${read.problem}`, {
+          hint: 'give an Alertmanager, Grafana or PagerDuty (v3) webhook payload, inline or as a JSON file beside this file (docs/testing.md)',
+        }),
+      );
+    return 'alert' in read ? read.alert : undefined;
+  });
   if (problems.some((d) => d.severity === 'error')) return failed(problems, id, loaded.file);
   const scenarios: ScenarioResult[] = [];
-  for (const scenario of file.scenarios)
-    scenarios.push(await runScenario(runbook, loaded.file, scenario, options, called));
+  for (const [index, scenario] of file.scenarios.entries())
+    scenarios.push(
+      await runScenario(runbook, loaded.file, scenario, options, called, alerts[index]),
+    );
   return { id, file: shown, runbookFile: loaded.file, scenarios, diagnostics: problems, runbook };
 }
 
@@ -277,6 +297,28 @@ export function coverageOf(
 
 /** A scenario file's bytes, or why they cannot be read (only a regular file, within the size
  * limit; opened without blocking so that a FIFO cannot hang the read). */
+/** A scenario's `alert:`: the payload inline, or a JSON file (relative to the scenario file's
+ * directory) read as `run --alert` reads one. */
+function scenarioAlert(
+  given: string | Record<string, unknown>,
+  dir: string,
+): { alert: Alert } | { problem: string } {
+  let text: string;
+  if (typeof given === 'string') {
+    const read = readSmallFile(resolve(dir, given));
+    if (typeof read === 'string') return { problem: `${given}: ${read}` };
+    if (read.length > MAX_ALERT_BYTES)
+      return { problem: `${given}: larger than 1 MiB, more than any alert payload` };
+    text = read.toString('utf8');
+  } else text = JSON.stringify(given);
+  try {
+    return { alert: parseAlertPayload(text) };
+  } catch (error) {
+    if (!(error instanceof AlertPayloadError)) throw error;
+    return { problem: typeof given === 'string' ? `${given}: ${error.message}` : error.message };
+  }
+}
+
 function readSmallFile(path: string): Buffer | string {
   let fd: number;
   try {

@@ -94,7 +94,13 @@ describe('parseAlertPayload: what monitoring systems post', () => {
   });
 
   it.each([
-    ['{', 'not JSON: '],
+    ['{', "not JSON: Expected property name or '}' at line 1, column 2"],
+    // A file given by mistake: what it holds never reaches the message.
+    ['root:*:19000:0:99999:7:::', "not JSON: Unexpected token 'r' (not valid JSON)"],
+    [
+      '{"alerts": [1,\n  2 x]}',
+      "not JSON: Expected ',' or ']' after array element at line 2, column 5",
+    ],
     [
       '[]',
       'not an alert payload: expected a JSON object (an Alertmanager, Grafana or PagerDuty webhook)',

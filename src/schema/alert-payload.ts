@@ -41,6 +41,23 @@ const isObject = (value: unknown): value is Raw =>
 /** The largest payload read: Alertmanager cuts its own at far less (docs/commands.md). */
 export const MAX_ALERT_BYTES = 1024 * 1024;
 
+/**
+ * What JSON.parse found wrong, without the text it quotes: a file given by mistake (a key, a
+ * password file) must not reach the terminal. A position becomes a line and a column.
+ */
+function jsonProblem(message: string, text: string): string {
+  const bare = message.replace(/, ".*?"(?:\.\.\.)? is not valid JSON$/s, ' (not valid JSON)');
+  const position = /\bat position (\d+)/.exec(bare);
+  if (!position) return bare;
+  const before = text.slice(0, Number(position[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return bare.replace(
+    / in JSON at position \d+.*$| at position \d+.*$/s,
+    ` at line ${line}, column ${column}`,
+  );
+}
+
 /** Reads a payload's JSON text into the alert it is about. */
 export function parseAlertPayload(text: string): Alert {
   let data: unknown;
@@ -48,7 +65,7 @@ export function parseAlertPayload(text: string): Alert {
     data = JSON.parse(text);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new AlertPayloadError(`not JSON: ${message}`);
+    throw new AlertPayloadError(`not JSON: ${jsonProblem(message, text)}`);
   }
   if (!isObject(data))
     throw new AlertPayloadError(

@@ -42,6 +42,27 @@ export function runbookJsonSchema(adapters: LoadedAdapters): JsonObject {
       };
     });
   }
+  // A file may also be a catalog: a document holding only `runbooks:`, a list of runbooks
+  // (docs/format.md#catalogs). Told apart as the loader does (src/schema/load.ts): `runbooks:`
+  // and no `id:`; each entry is then checked as a runbook, so an editor points into the entry.
+  defs.Catalog = {
+    type: 'object',
+    description: 'A catalog: several runbooks in one file, each addressable by its id',
+    required: ['runbooks'],
+    additionalProperties: false,
+    properties: {
+      runbooks: {
+        type: 'array',
+        description: 'The runbooks of this catalog, each with its own id',
+        items: { $ref: '#/$defs/Runbook' },
+      },
+    },
+  };
+  const single = schema.$ref;
+  delete schema.$ref;
+  schema.if = { type: 'object', required: ['runbooks'], not: { required: ['id'] } };
+  schema.then = { $ref: '#/$defs/Catalog' };
+  schema.else = { $ref: single };
   schema.$id = 'https://runbook.dev/schema/runbook.schema.json';
   schema.title = 'runbook';
   return schema;

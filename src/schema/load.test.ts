@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadExpressions } from './expressions.js';
 import { createRegistry } from '../adapters/registry.js';
 import { formatDiagnostic } from '../report/diagnostics.js';
-import { parseRunbook, type LoadedRunbook, type ParseOptions } from './load.js';
+import { checkRunbookData, parseRunbook, type LoadedRunbook, type ParseOptions } from './load.js';
 
 // Every adapter, and the whole expression language: these tests parse with them directly.
 const OPTIONS: ParseOptions = {
@@ -843,5 +843,43 @@ describe('files that would validate and then fail at run time', () => {
       '4:3 error "__proto__" cannot be a key: it would be lost when the runbook is read',
       '8:15 error "__proto__" cannot be a key: it would be lost when the runbook is read',
     ]);
+  });
+});
+
+describe('checkRunbookData: a runbook a program built, and the YAML it writes of it', () => {
+  const text = yaml(`
+    # written by a program
+    id: api-down
+    title: API down
+    lint:
+      ignore:
+        resolution-without-verification: no check exists yet
+    resolution:
+      - id: wipe
+        run: rm -rf /var/cache/api
+        effect: destructive
+  `);
+  const data = {
+    id: 'api-down',
+    title: 'API down',
+    lint: { ignore: { 'resolution-without-verification': 'no check exists yet' } },
+    resolution: [{ id: 'wipe', run: 'rm -rf /var/cache/api', effect: 'destructive' }],
+  };
+
+  it('gives what parseRunbook gives for the text, placed in the text', () => {
+    const checked = checkRunbookData('api-down.yaml', text, data, { ...OPTIONS, strict: true });
+    const parsed = load(text, { strict: true });
+    expect(checked.diagnostics).toEqual(parsed.diagnostics);
+    expect(checked.diagnostics.map((d) => `${d.line}:${d.col} ${d.rule} ${d.message}`)).toEqual([
+      '8:9 destructive-without-guard destructive step "wipe" has no guard',
+    ]);
+    expect(checked.runbook).toBeUndefined();
+  });
+
+  it('accepts a valid runbook with no diagnostic', () => {
+    const valid = { ...data, resolution: [{ ...data.resolution[0], confirm: true }] };
+    const checked = checkRunbookData('api-down.yaml', '', valid, { ...OPTIONS, strict: true });
+    expect(checked.diagnostics).toEqual([]);
+    expect(checked.runbook?.resolution?.map((step) => step.id)).toEqual(['wipe']);
   });
 });

@@ -25,7 +25,7 @@ import {
   parseYamlDocuments,
   tooLarge,
   type ParsedYaml,
-  type YamlSource,
+  YamlSource,
 } from './yaml-source.js';
 import { accepts } from './zod-accept.js';
 import { diagnosticsFromZod, zodIssues } from './zod-diagnostics.js';
@@ -285,6 +285,24 @@ export function parseRunbook(
   id?: string,
 ): LoadedRunbook {
   return pickRunbook(parseRunbooks(file, bytes, options), id);
+}
+
+/**
+ * Validates a runbook a program built as parseRunbook validates its YAML: `data` is what `text`
+ * reads as (the importer's runbook and the YAML it writes of it, src/import/). The text is parsed
+ * only to place a diagnostic, when there is one.
+ */
+export function checkRunbookData(
+  file: string,
+  text: string,
+  data: unknown,
+  options: ParseOptions,
+): LoadedRunbook {
+  const source = new YamlSource(file, text);
+  return pickRunbook(
+    checkRunbooks(file, [{ ok: true, source, data, diagnostics: [] }], options),
+    undefined,
+  );
 }
 
 /** One runbook's data and where it is: a document, or an entry of a document's `runbooks:`. */

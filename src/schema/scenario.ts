@@ -77,6 +77,15 @@ function buildSchemas() {
     description: z.string().optional(),
     vars: z.record(z.string(), scalar).optional().describe('As --var name=value'),
     env: z.string().min(1).optional().describe('As --env NAME'),
+    alert: z
+      .union([
+        z.string().min(1, { error: 'expected a JSON file name, or the payload inline' }),
+        z.record(z.string(), z.unknown()),
+      ])
+      .optional()
+      .describe(
+        'As --alert: the webhook payload the run answers (Alertmanager, Grafana or PagerDuty v3), inline or as a JSON file beside this one',
+      ),
     severity: z
       .string()
       .min(1)

@@ -406,16 +406,8 @@ export function parseYaml(
   const lines = new LineCounter();
   const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter: lines });
   return (
-    readDocument(file, new YamlSource(file, text, doc, lines), doc, what, false) ?? {
-      ok: false,
-      diagnostics: [
-        fileDiagnostic(
-          file,
-          'file is empty (only comments)',
-          `a ${what} needs at least an id and a title`,
-        ),
-      ],
-    }
+    readDocument(file, new YamlSource(file, text, doc, lines), doc, what, false) ??
+    emptyFile(file, what)
   );
 }
 
@@ -457,18 +449,22 @@ export function parseYamlDocuments(
     const read = readDocument(file, new YamlSource(file, text, doc, lines), doc, what, true);
     if (read) documents.push(read);
   }
-  if (documents.length === 0)
-    return {
-      ok: false,
-      diagnostics: [
-        fileDiagnostic(
-          file,
-          'file is empty (only comments)',
-          `a ${what} needs at least an id and a title`,
-        ),
-      ],
-    };
+  if (documents.length === 0) return emptyFile(file, what);
   return { ok: true, documents };
+}
+
+/** What both readers say of a file with no document in it, only comments. */
+function emptyFile(file: string, what: string): { ok: false; diagnostics: Diagnostic[] } {
+  return {
+    ok: false,
+    diagnostics: [
+      fileDiagnostic(
+        file,
+        'file is empty (only comments)',
+        `a ${what} needs at least an id and a title`,
+      ),
+    ],
+  };
 }
 
 /** A line that separates documents and that the fast reader splits at: `---` alone. */

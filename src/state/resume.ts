@@ -30,6 +30,8 @@ export interface ResumePlan {
   changedLater: string[];
   /** Outputs of completed steps that the steps still to run read and the journal does not hold. */
   unavailable: UnavailableOutput[];
+  /** For each `for_each:` step still to run, the items an earlier part completed. */
+  items: Map<string, StepRecord[]>;
 }
 
 /** The journal's notes on a step's outputs (src/state/journal.ts, src/engine/emitter.ts). */
@@ -73,6 +75,15 @@ export function planResume(
     .filter((step) => completed(step, undefined, step.section))
     .map((step) => step.id);
   const changedLater = pending.filter((step) => differs(step.id)).map((step) => step.id);
+  // A loop that stopped part-way: the items that completed are taken as they were, unless the
+  // step changed (then every item runs as the step is now).
+  const items = new Map<string, StepRecord[]>();
+  for (const step of pending) {
+    // Succeeded only: an item skipped by its `when:` is judged again, and one the loop never
+    // started (after an earlier item failed) is skipped too.
+    const done = latest.get(step.id)?.items?.filter((item) => item.status === 'succeeded');
+    if (done?.length && !differs(step.id)) items.set(step.id, done);
+  }
 
   const unavailable: UnavailableOutput[] = [];
   const reads = outputsRead(
@@ -91,7 +102,7 @@ export function planResume(
   const completedRecords = journalled.map(
     ({ cut_outputs: _cut, redacted_outputs: _redacted, ...rest }) => rest,
   );
-  return { completed: completedRecords, from, changed, removed, changedLater, unavailable };
+  return { completed: completedRecords, from, changed, removed, changedLater, unavailable, items };
 }
 
 function completed(record: StepRecord, step: Step | undefined, section: Section): boolean {

@@ -191,7 +191,12 @@ describe('runbook run --alert and runbook match, as a process', () => {
         '{"status": "firing"}',
         'runbook: --alert standard input: not an alert payload: it has none of alerts[] (Alertmanager, Grafana), event (PagerDuty v3) or ruleName (Grafana legacy); its keys: status',
       ],
-      [['--alert', '-'], 'not json', 'runbook: --alert standard input: not JSON: Unexpected token'],
+      [
+        ['--alert', '-'],
+        'not json',
+        "runbook: --alert standard input: not JSON: Unexpected token 'o' (not valid JSON)",
+      ],
+      [['--alert', ''], undefined, 'runbook: --alert needs a file, and got an empty path'],
       [
         ['--alert', '-'],
         `{"x":"${'a'.repeat(1024 * 1024)}"}`,
@@ -209,6 +214,19 @@ describe('runbook run --alert and runbook match, as a process', () => {
       expect(result.stderr.split('\n')[0]).toContain(first);
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }
+  });
+
+  it('a scenario gives the alert (a file beside it, or inline): runbook test runs the example', async () => {
+    const result = await runBin(['test', 'examples/alerts', '--format', 'json'], { env });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as {
+      runbooks: Array<{ scenarios: Array<{ name: string; status: string }> }>;
+    };
+    expect(doc.runbooks.flatMap((file) => file.scenarios.map((s) => [s.name, s.status]))).toEqual([
+      ['the alert fires for shop/cart-7d9f, and the pod is deleted', 'passed'],
+      ['the alert has resolved by the time the runbook runs, so nothing is deleted', 'passed'],
+    ]);
   });
 
   it('--var for an undeclared name points at --alert', async () => {

@@ -164,3 +164,39 @@ resolution:
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('resume of a run with a call', () => {
+  it('sees an edit to the called runbook under a completed called step', async () => {
+    const here = tempDir();
+    try {
+      const rb = join(here.path, 'rb');
+      mkdirSync(rb);
+      writeFileSync(
+        join(rb, 'caller.yaml'),
+        'id: caller\ntitle: Caller\nseverity: P3\nresolution:\n  - id: via\n    call: callee#resolution\n',
+      );
+      const callee = (first: string): void =>
+        writeFileSync(
+          join(rb, 'callee.yaml'),
+          `id: callee\ntitle: Callee\nseverity: P3\nresolution:\n  - id: s1\n    run: echo ${first}\n  - id: s2\n    run: test -f ${join(here.path, 'ok')}\n`,
+        );
+      callee('one');
+      const run = (...args: string[]) =>
+        runBin(args, { cwd: here.path, env: { RUNBOOK_STATE_DIR: join(here.path, 'state') } });
+      const first = await run('run', 'caller', '--dir', rb, '--format', 'json');
+      expect(first.code).toBe(1);
+      const { run_id: runId } = JSON.parse(first.stdout) as { run_id: string };
+      callee('uno');
+      writeFileSync(join(here.path, 'ok'), '');
+      const refused = await run('resume', runId);
+      expect([refused.code, refused.stdout]).toEqual([1, '']);
+      expect(refused.stderr.split('\n')[0]).toBe(
+        `runbook: the runbook rb/caller.yaml (or a runbook it calls) changed under steps run ${runId} completed: via/s1 (changed)`,
+      );
+      const forced = await run('resume', runId, '--force', '--format', 'json');
+      expect(forced.code).toBe(0);
+    } finally {
+      here.remove();
+    }
+  });
+});

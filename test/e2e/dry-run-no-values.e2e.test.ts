@@ -90,7 +90,7 @@ const MISSING: Record<string, string[]> = {
     'repo_dir',
   ],
   'pitchey-performance-analysis': ['apm_url', 'infra_url'],
-  'pitchey-performance-degradation': ['prometheus_url', 'apm_url', 'infra_url', 'logs_url'],
+  'pitchey-performance-degradation': ['prometheus_url', 'infra_url', 'logs_url'],
   'pitchey-platform-outage': [
     'api_url',
     'frontend_url',

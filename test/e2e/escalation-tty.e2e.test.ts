@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, json, parseJournal, runBin, startServer, tempDir } from '../helpers/cli.js';
+import { openTerminal, type Terminal } from '../helpers/tmux.js';
 
 /** "If nobody acknowledges within N": the built CLI under a real pseudo-terminal (tmux), blocked
  * on a prompt nobody answers; the rule must fire while it waits (docs/format.md#escalation). */
@@ -25,36 +25,12 @@ escalation:
   - { when: rollback_failed, to: CTO }
 `;
 
-const SESSION = `runbook-escalation-${process.pid}`;
-
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', args, { encoding: 'utf8' });
-}
-
-function screen(): string {
-  return tmux('capture-pane', '-p', '-t', SESSION, '-S', '-200');
-}
-
-/** Polls until `found` gives a value: the screen, a file, a server's requests. */
-async function waitUntil<T>(what: string, found: () => T | undefined, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = found();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; the screen shows:\n${screen()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+let terminal: Terminal | undefined;
 
 describe('escalation when nobody acknowledges, under a real terminal', () => {
   const dir = tempDir();
   afterAll(() => {
-    try {
-      tmux('kill-session', '-t', SESSION);
-    } catch {
-      // Already gone.
-    }
+    terminal?.close();
     dir.remove();
   });
 
@@ -72,16 +48,17 @@ describe('escalation when nobody acknowledges, under a real terminal', () => {
     });
     const state = join(dir.path, 'state');
     const command = `cd ${dir.path} && TEAM_WEBHOOK=${hook.url}/team RUNBOOK_STATE_DIR=${state} ${process.execPath} ${BIN} run replica-lag; echo "EXIT=$?" > ${dir.path}/exit; sleep 30`;
-    tmux('new-session', '-d', '-s', SESSION, '-x', '140', '-y', '40', command);
+    const tty = openTerminal('escalation', command, { scrollback: 200 });
+    terminal = tty;
 
-    await waitUntil('the prompt', () => (screen().includes('Done?') ? true : undefined));
+    await tty.waitUntil('the prompt', () => (tty.screen().includes('Done?') ? true : undefined));
     const runs = join(state, 'runs');
-    const journalFile = await waitUntil('the journal', () => {
+    const journalFile = await tty.waitUntil('the journal', () => {
       const [file] = existsSync(runs) ? readdirSync(runs) : [];
       return file === undefined ? undefined : join(runs, file);
     });
     // Nobody answers: the rule's event reaches the journal while the run is blocked on the prompt.
-    const escalation = await waitUntil('the escalation event', () =>
+    const escalation = await tty.waitUntil('the escalation event', () =>
       parseJournal(readFileSync(journalFile, 'utf8')).find(
         (event) => event.type === 'escalation.triggered',
       ),
@@ -98,15 +75,15 @@ describe('escalation when nobody acknowledges, under a real terminal', () => {
     });
     const journal = parseJournal(readFileSync(journalFile, 'utf8'));
     expect(journal.some((event) => event.type === 'step.end')).toBe(false);
-    await waitUntil('the webhook post', () => (posts.length === 2 ? true : undefined));
+    await tty.waitUntil('the webhook post', () => (posts.length === 2 ? true : undefined));
     const runId = String(journal[0]?.run_id);
     expect(posts).toEqual([
       expect.stringMatching(/^Incident runbook "Replica lag" \(replica-lag\) started by /),
       `"Replica lag": nobody acknowledged page-dba within 1s: escalate to db-oncall via slack (run ${runId}, rule dba-silent)`,
     ]);
     // The announcement sits above the prompt, which still waits, whole.
-    const shown = await waitUntil('the announcement', () => {
-      const text = screen();
+    const shown = await tty.waitUntil('the announcement', () => {
+      const text = tty.screen();
       return text.includes('✉ team notified (escalation)') ? text : undefined;
     });
     const lines = shown.split('\n').filter((line) => line.trim() !== '');
@@ -117,12 +94,12 @@ describe('escalation when nobody acknowledges, under a real terminal', () => {
     ]);
 
     // The person answers; the destructive step is confirmed at once: its 1h rule never fires.
-    tmux('send-keys', '-t', SESSION, 'y', 'Enter');
-    await waitUntil('the destructive prompt', () =>
-      screen().includes('Type "promote" to run it') ? true : undefined,
+    tty.keys('y', 'Enter');
+    await tty.waitUntil('the destructive prompt', () =>
+      tty.screen().includes('Type "promote" to run it') ? true : undefined,
     );
-    tmux('send-keys', '-t', SESSION, 'promote', 'Enter');
-    const exit = await waitUntil('the exit', () => {
+    tty.keys('promote', 'Enter');
+    const exit = await tty.waitUntil('the exit', () => {
       const file = join(dir.path, 'exit');
       return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
     });

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, parseJournal, tempDir } from '../helpers/cli.js';
+import { openTerminal, type Terminal } from '../helpers/tmux.js';
 
 /** Answers, confirmations and the rollback offer as a person meets them: under a real
  * pseudo-terminal (tmux), typing and reading the screen (docs/format.md#answers). */
@@ -45,11 +45,7 @@ rollback:
     run: touch \${{ vars.out }}/undone
 `;
 
-const sessions: string[] = [];
-
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', args, { encoding: 'utf8' });
-}
+const terminals: Terminal[] = [];
 
 /** A run of the binary in its own tmux session; it writes its exit code to `exit`. */
 function start(
@@ -62,32 +58,16 @@ function start(
   exit: () => Promise<string>;
   journal: () => Array<Record<string, unknown>>;
 } {
-  const session = `runbook-answers-${name}-${process.pid}`;
-  sessions.push(session);
   const state = join(dir, 'state');
   const exitFile = join(dir, 'exit');
   const command = `cd ${dir} && RUNBOOK_STATE_DIR=${state} ${process.execPath} ${BIN} run ${args} --var out=${dir}; echo "EXIT=$?" > ${exitFile}; sleep 30`;
-  tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '70', command);
-  const screen = (): string => tmux('capture-pane', '-p', '-t', session, '-S', '-300');
-  const waitFor = async (text: string | RegExp): Promise<string> => {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const shown = screen();
-      if (typeof text === 'string' ? shown.includes(text) : text.test(shown)) return shown;
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${String(text)}; the screen shows:\n${shown}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
+  const tty = openTerminal(`answers-${name}`, command, { width: 160, height: 70 });
+  terminals.push(tty);
   return {
-    keys: (...keys) => tmux('send-keys', '-t', session, ...keys),
-    waitFor,
+    keys: tty.keys,
+    waitFor: (text) => tty.waitFor(text),
     exit: async () => {
-      const deadline = Date.now() + 15_000;
-      while (!existsSync(exitFile)) {
-        if (Date.now() > deadline) throw new Error(`no exit code; the screen shows:\n${screen()}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await tty.waitUntil('the exit code', () => (existsSync(exitFile) ? true : undefined), 15_000);
       return readFileSync(exitFile, 'utf8').trim();
     },
     journal: () => {
@@ -105,13 +85,7 @@ function project(dir: string, file: string, text: string): void {
 describe('answers and confirmations under a real terminal', () => {
   const dirs: Array<{ path: string; remove: () => void }> = [];
   afterAll(() => {
-    for (const session of sessions) {
-      try {
-        tmux('kill-session', '-t', session);
-      } catch {
-        // Already gone.
-      }
-    }
+    for (const terminal of terminals) terminal.close();
     for (const dir of dirs) dir.remove();
   });
   const fresh = (): string => {

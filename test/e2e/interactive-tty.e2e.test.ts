@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, parseJournal, tempDir } from '../helpers/cli.js';
+import { openTerminal, type Terminal } from '../helpers/tmux.js';
 
 /** An interactive run as a person sees it: under a real pseudo-terminal (tmux), typing answers
  * and reading the screen. */
@@ -34,35 +34,12 @@ verification:
     run: test -f \${{ vars.out }}/wiped
 `;
 
-const SESSION = `runbook-tty-${process.pid}`;
-
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', args, { encoding: 'utf8' });
-}
-
-function screen(): string {
-  return tmux('capture-pane', '-p', '-t', SESSION, '-S', '-200');
-}
-
-async function waitFor(text: string | RegExp, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const shown = screen();
-    if (typeof text === 'string' ? shown.includes(text) : text.test(shown)) return shown;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${String(text)}; the screen shows:\n${shown}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+let terminal: Terminal | undefined;
 
 describe('an interactive run under a real terminal', () => {
   const dir = tempDir();
   afterAll(() => {
-    try {
-      tmux('kill-session', '-t', SESSION);
-    } catch {
-      // Already gone.
-    }
+    terminal?.close();
     dir.remove();
   });
 
@@ -71,27 +48,28 @@ describe('an interactive run under a real terminal', () => {
     writeFileSync(join(dir.path, 'runbooks/interactive.yaml'), RUNBOOK);
     const state = join(dir.path, 'state');
     const command = `cd ${dir.path} && RUNBOOK_STATE_DIR=${state} ${process.execPath} ${BIN} run interactive --var out=${dir.path}; echo "EXIT=$?" > ${dir.path}/exit; sleep 30`;
-    tmux('new-session', '-d', '-s', SESSION, '-x', '140', '-y', '60', command);
+    const tty = openTerminal('tty', command, { height: 60, scrollback: 200 });
+    terminal = tty;
 
-    let shown = await waitFor('flaky failed (exited with code 1). What now?');
+    let shown = await tty.waitFor('flaky failed (exited with code 1). What now?');
     expect(shown).toMatch(/▶ An interactive incident {2}interactive {2}P2 · demo/);
     expect(shown).toContain('connection reset');
     // The choices are retry, skip, shell, abort, with abort (the safe one) preselected.
-    tmux('send-keys', '-t', SESSION, 'Up', 'Up', 'Up', 'Enter');
-    shown = await waitFor('broken failed (exited with code 2). What now?');
+    tty.keys('Up', 'Up', 'Up', 'Enter');
+    shown = await tty.waitFor('broken failed (exited with code 2). What now?');
     expect(shown).toMatch(/✓ flaky/);
-    tmux('send-keys', '-t', SESSION, 'Up', 'Up', 'Enter');
-    shown = await waitFor('Type "wipe" to run it');
+    tty.keys('Up', 'Up', 'Enter');
+    shown = await tty.waitFor('Type "wipe" to run it');
     expect(shown).toContain('$ touch');
-    tmux('send-keys', '-t', SESSION, 'wipe', 'Enter');
-    shown = await waitFor('Tell the incident lead the cache was wiped.');
+    tty.keys('wipe', 'Enter');
+    shown = await tty.waitFor('Tell the incident lead the cache was wiped.');
     // The acknowledgement defaults to no: done is said with y.
-    await waitFor('Done? (n or Enter stops the run) (y/N)');
-    tmux('send-keys', '-t', SESSION, 'y', 'Enter');
-    shown = await waitFor(/✔ Succeeded in/);
-    for (let i = 0; i < 50 && !existsSync(join(dir.path, 'exit')); i++)
-      await new Promise((r) => setTimeout(r, 100));
-    expect(readFileSync(join(dir.path, 'exit'), 'utf8').trim()).toBe('EXIT=0');
+    await tty.waitFor('Done? (n or Enter stops the run) (y/N)');
+    tty.keys('y', 'Enter');
+    shown = await tty.waitFor(/✔ Succeeded in/);
+    const exit = join(dir.path, 'exit');
+    await tty.waitUntil('the exit code', () => (existsSync(exit) ? true : undefined));
+    expect(readFileSync(exit, 'utf8').trim()).toBe('EXIT=0');
     expect(existsSync(join(dir.path, 'wiped'))).toBe(true);
     expect(shown).toMatch(/chose retry for flaky/);
     expect(shown).toMatch(/chose skip for broken/);

@@ -44,6 +44,29 @@ beforeAll(() => {
 afterAll(() => dir.remove());
 
 describe('for_each through the built CLI', () => {
+  it('a JUnit dry run has a test case per item, each with its command', () => {
+    const { code, stdout } = sh('$RB run replicas-lagging --dry-run --format junit | cat');
+    expect(code).toBe(0);
+    const cases = [...stdout.matchAll(/<testcase classname="([^"]+)" name="([^"]+)"/g)].map(
+      (match) => `${match[1]} ${match[2]}`,
+    );
+    expect(cases).toEqual([
+      'replicas-lagging.diagnosis find-replicas',
+      'replicas-lagging.diagnosis lag[db-replica-1]',
+      'replicas-lagging.diagnosis lag[db-replica-2]',
+      'replicas-lagging.diagnosis lag[db-replica-3]',
+      'replicas-lagging.resolution restart[db-replica-1]',
+      'replicas-lagging.resolution restart[db-replica-2]',
+      'replicas-lagging.resolution restart[db-replica-3]',
+      'replicas-lagging.verification per-replica[db-replica-1]',
+      'replicas-lagging.verification per-replica[db-replica-2]',
+    ]);
+    expect(stdout).toContain(
+      '<testsuite name="replicas-lagging" tests="9" failures="0" skipped="0" errors="0"',
+    );
+    expect(stdout).toContain('<system-out>echo &quot;restarting db-replica-2&quot;</system-out>');
+  });
+
   it('plans the expanded items, each with its command, through | cat', () => {
     const { code, stdout } = sh('$RB run replicas-lagging --dry-run | cat');
     expect(code).toBe(0);

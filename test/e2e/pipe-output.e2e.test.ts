@@ -128,9 +128,8 @@ describe('output through a slow pipe is whole, and equals what goes to a file', 
     expect(piped.code).toBe(0);
     expect(piped.stdout.length).toBe(readFileSync(file).length);
     expect(piped.stdout.equals(readFileSync(file))).toBe(true);
-    expect((JSON.parse(piped.stdout.toString('utf8')) as { $ref: string }).$ref).toBe(
-      '#/$defs/Runbook',
-    );
+    const schema = JSON.parse(piped.stdout.toString('utf8')) as Record<string, { $ref?: string }>;
+    expect([schema.then?.$ref, schema.else?.$ref]).toEqual(['#/$defs/Catalog', '#/$defs/Runbook']);
   });
 
   it('run --format json of a step printing 1 MiB', async () => {

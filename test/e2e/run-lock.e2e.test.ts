@@ -74,3 +74,47 @@ describe('one run at a time', () => {
     );
   });
 });
+
+describe('host locks reach into called runbooks and loop groups', () => {
+  const dir = tempDir();
+  const env = { RUNBOOK_STATE_DIR: join(dir.path, 'state') };
+  const file = (name: string, text: string): void => writeFileSync(join(dir.path, name), text);
+
+  beforeAll(() => {
+    mkdirSync(join(dir.path, 'runbooks'), { recursive: true });
+    file('runbook.config.yaml', 'hosts:\n  db: { host: 127.0.0.1 }\n  web: { host: 127.0.0.1 }\n');
+    // holder waits for the file go, then calls via-db, whose only host step never runs.
+    file(
+      'runbooks/holder.yaml',
+      `id: holder\ntitle: Holder\nseverity: P3\nvars:\n  out: { required: true }\nresolution:\n  - id: hold\n    run: touch \${{ vars.out }}/started; while [ ! -f \${{ vars.out }}/go ]; do sleep 0.05; done\n  - id: via-db\n    call: on-db\n  - id: per\n    for_each: [x]\n    steps:\n      - { id: remote, when: "false", on: web, run: "true" }\n`,
+    );
+    file(
+      'runbooks/on-db.yaml',
+      `id: on-db\ntitle: On db\nseverity: P3\nresolution:\n  - { id: remote, when: "false", on: db, run: "true" }\n`,
+    );
+    for (const host of ['db', 'web'])
+      file(
+        `runbooks/other-${host}.yaml`,
+        `id: other-${host}\ntitle: Other ${host}\nseverity: P3\nresolution:\n  - { id: remote, on: ${host}, run: "true" }\n`,
+      );
+  });
+  afterAll(() => dir.remove());
+
+  it('a run whose called runbook or group step works on a host holds that host', async () => {
+    const holder = runBin(['run', 'holder', '--var', `out=${dir.path}`], { cwd: dir.path, env });
+    const started = join(dir.path, 'started');
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(started) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(existsSync(started)).toBe(true);
+    for (const host of ['db', 'web']) {
+      const other = await runBin(['run', `other-${host}`], { cwd: dir.path, env });
+      expect(other.code).toBe(3);
+      expect(other.stderr.split('\n')[0]).toMatch(
+        new RegExp(`^runbook: host ${host} is being run by .+ \\(run \\S+, pid \\d+ on `),
+      );
+    }
+    writeFileSync(join(dir.path, 'go'), '');
+    expect((await holder).code).toBe(0);
+  });
+});

@@ -82,6 +82,44 @@ describe('list, show and validate', () => {
     expect(json.resolution).toHaveLength(2);
   });
 
+  it('show puts a variable on one line: its choices, then its folded description', async () => {
+    const text = await runCli(['show', 'cloud-code-high-error-rate']);
+    expect(text.code).toBe(0);
+    const lines = text.stdout.split('\n');
+    const variables = lines.slice(lines.indexOf('Variables') + 1, lines.indexOf('Symptoms') - 1);
+    expect(variables.map((line) => line.split('  ').filter(Boolean)[0]?.trim())).toEqual([
+      'worker',
+      'worker_url',
+      'scope',
+      'tail_duration',
+    ]);
+    expect(variables[2]).toBe(
+      '  scope                one of route, widespread, rate-limit, api, deployment  What diagnosis found: route (one route fails), widespread, rate-limit (rate limit errors), api (Anthropic or GitHub API errors) or deployment (the last deployment brought the errors)',
+    );
+  });
+
+  it('--format json is --json where only --json was, and the two must agree', async () => {
+    for (const args of [['list'], ['show', 'demo-api-down'], ['adapters']]) {
+      const json = await runCli([...args, '--json']);
+      const format = await runCli([...args, '--format', 'json']);
+      expect(format.code).toBe(0);
+      expect(JSON.parse(format.stdout)).toEqual(JSON.parse(json.stdout));
+    }
+    const text = await runCli(['list', '--format', 'text']);
+    expect(text.stdout).toBe((await runCli(['list'])).stdout);
+    const both = await runCli(['list', '--json', '--format', 'text']);
+    expect([both.code, both.stdout, both.stderr]).toEqual([
+      2,
+      '',
+      'error: --json and --format text ask for two formats\n',
+    ]);
+    const bad = await runCli(['history', '--format', 'yaml']);
+    expect([bad.code, bad.stderr]).toEqual([
+      2,
+      'error: --format must be one of text, json (got "yaml")\n',
+    ]);
+  });
+
   it('validate --format json lists every error with its position', async () => {
     const result = await runCli(['validate', INVALID, '--format', 'json']);
     expect(result.code).toBe(2);

@@ -67,6 +67,30 @@ describe('runbook import of hostile Markdown', () => {
       'runbook: quotes.md:1: nests lists or block quotes deeper than 64 levels; flatten it first\n' +
         'nothing was written: 1 of 1 file cannot be imported\n',
     );
+    // `>>>` is three quotes: no space is needed between them.
+    write('tight.md', `# Deep\n\n${'>'.repeat(10_000)} x\n`);
+    expect(await refused('tight.md')).toBe(
+      'runbook: tight.md:3: nests lists or block quotes deeper than 64 levels; flatten it first\n' +
+        'nothing was written: 1 of 1 file cannot be imported\n',
+    );
+  });
+
+  it('imports emphasis and brackets 10,000 deep as text', async () => {
+    write(
+      'marks.md',
+      `# Marks\n\n${'*'.repeat(10_000)}x${'*'.repeat(10_000)} ${'['.repeat(10_000)}\n`,
+    );
+    const result = await runBin(['import', 'marks.md', '--dry-run', '--format', 'json'], {
+      cwd: dir.path,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as {
+      files: Array<{ runbooks: Array<{ id: string; step_list: Array<{ id: string }> }> }>;
+    };
+    expect(summary.files[0]?.runbooks.map((r) => [r.id, r.step_list.map((s) => s.id)])).toEqual([
+      ['marks', ['follow-the-page']],
+    ]);
   });
 
   it('refuses a fence that is never closed', async () => {

@@ -361,3 +361,52 @@ describe("docs/adapters.md's example", () => {
     expect(run.code).toBe(0);
   });
 });
+
+describe('a query that returns no data', () => {
+  const dir = tempDir('rb-prometheus-nodata-');
+  afterAll(() => dir.remove());
+
+  it('says so before the capture that cannot be computed', async () => {
+    mkdirSync(join(dir.path, 'runbooks'));
+    writeFileSync(
+      join(dir.path, 'runbooks/no-data.yaml'),
+      `id: no-data
+title: A metric nobody exports
+severity: P3
+vars:
+  prometheus: { required: true }
+diagnosis:
+  - id: depth
+    uses: prometheus.query
+    with: { url: "\${{ vars.prometheus }}", query: shop_queue_depth_missing }
+    capture:
+      depth: double(outputs.samples[0].value)
+`,
+    );
+    const run = await runCli(
+      [
+        'run',
+        'no-data',
+        '--dir',
+        join(dir.path, 'runbooks'),
+        '--var',
+        `prometheus=${prom.url}`,
+        '--format',
+        'json',
+      ],
+      { cwd: dir.path, env: { RUNBOOK_STATE_DIR: join(dir.path, 'state') } },
+    );
+    const doc = JSON.parse(run.stdout) as {
+      status: string;
+      steps: Array<{ id: string; status: string; reason?: string }>;
+    };
+    expect(run.code).toBe(1);
+    expect(doc.steps.map((step) => [step.id, step.status, step.reason])).toEqual([
+      [
+        'depth',
+        'failed',
+        'the query returned no data, so capture depth has no value (`double(outputs.samples[0].value)`: No such key: index out of bounds, index 0 >= size undefined)',
+      ],
+    ]);
+  });
+});
