@@ -54,7 +54,15 @@ export async function prepareStep(
   if (!action) throw new PrepareError(`unknown action ${uses}`);
   const parsed = parseInput(step, uses, action, input, context.shown);
   if (host && action.local) throw new PrepareError(`${uses} runs here: on: does not apply to it`);
-  const described = action.describe(parsed);
+  let described: string;
+  try {
+    described = action.describe(parsed);
+  } catch (error) {
+    // A plan's placeholder (`<threshold>`) passes an input's check but not every describe():
+    // the step is planned without its command, never an internal error.
+    if (!(error instanceof Error) || error instanceof PrepareError) throw error;
+    throw new PrepareError(`${uses}: ${error.message}`);
+  }
   return {
     kind: 'action',
     action,

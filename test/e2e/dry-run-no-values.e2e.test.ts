@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, runBin, tempDir } from '../helpers/cli.js';
@@ -236,5 +236,37 @@ describe('a dry run of every shipped runbook without any value', () => {
       'pm2 reload cookcam-api</system-out>',
     ]);
     expect(recorders.calls()).toBe('');
+  });
+});
+
+describe('a dry run whose placeholder an action cannot describe', () => {
+  it('plans the step without its command, saying why, instead of an internal error', async () => {
+    const here = tempDir();
+    try {
+      writeFileSync(
+        join(here.path, 'pl.yaml'),
+        'id: pl\ntitle: PL\nseverity: P3\nvars:\n  db: { required: true }\n  thr: { required: true }\ndiagnosis:\n  - id: lr\n    uses: psql.long_running\n    with: { url: "${{ vars.db }}", threshold: "${{ vars.thr }}" }\n',
+      );
+      const result = await runBin(
+        ['run', 'pl', '--dir', here.path, '--dry-run', '--format', 'json'],
+        {
+          env: { RUNBOOK_STATE_DIR: join(here.path, 'state') },
+        },
+      );
+      expect(result.code).toBe(0);
+      const doc = JSON.parse(result.stdout) as {
+        steps: Array<{ id: string; status: string; command: string | null; reason?: string }>;
+      };
+      expect(doc.steps.map((step) => [step.id, step.status, step.command, step.reason])).toEqual([
+        [
+          'lr',
+          'planned',
+          null,
+          'not evaluated in a dry run: psql.long_running: "<thr>" is not a duration (use e.g. 500ms, 30s, 5m, 1h)',
+        ],
+      ]);
+    } finally {
+      here.remove();
+    }
   });
 });
