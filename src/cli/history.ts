@@ -53,8 +53,8 @@ async function historyCommand(options: Values<typeof flags>, io: Io): Promise<nu
   const since = options.since === undefined ? undefined : parseSince(options.since, new Date());
   const limit = parseLimit(options.limit);
   const config = await loadConfig(io.cwd, io.env);
-  const store = openStateStore(io.env, config);
-  const list = store.listRuns({
+  const store = await openStateStore(io, config);
+  const list = await store.listRuns({
     ...(options.runbook === undefined ? {} : { runbook: options.runbook }),
     ...(since === undefined ? {} : { since }),
     ...(status === undefined ? {} : { status }),

@@ -18,6 +18,7 @@ import { resume } from './resume.js';
 import { run } from './run.js';
 import { schema } from './schema.js';
 import { show } from './show.js';
+import { state } from './state.js';
 import { status } from './status.js';
 import { test } from './test.js';
 import { validate } from './validate.js';
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   resume,
   history,
   status,
+  state,
   check,
   adapters,
   doctor,

@@ -31,7 +31,8 @@ export async function makeReport(
   const cli = await setup(io, { dir: options.dir });
   const stateDir = stateDirectory(io.env, cli.config.stateDir);
   const target = options.out === undefined ? undefined : checkTarget(options.out, stateDir, io);
-  const record = findRun(openStateStore(io.env, cli.config), runId);
+  const store = await openStateStore(io, cli.config);
+  const record = await findRun(store, runId).finally(() => store.close());
   const source = await runbookOf(record, cli, io);
   const redactor = new Redactor();
   // Masks a credential of this environment should it appear; nothing secret is read for the report.

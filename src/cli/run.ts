@@ -22,7 +22,9 @@ import { outputsRead } from '../engine/context.js';
 import { readStat } from '../exec/process-tree.js';
 import { loadCrypto } from './crypto.js';
 import { StateIoError } from '../common/state-files.js';
-import { StateError, UsageError } from '../common/errors.js';
+import { StateError, UnavailableError, UsageError } from '../common/errors.js';
+import { FileStateStore } from '../state/file-store.js';
+import { processStart } from '../exec/process-tree.js';
 import { escalationLine, teamMessage, wordEvent, wordResult } from '../report/engine-words.js';
 import { runJunit } from '../report/junit.js';
 import { findRunbook } from '../schema/load.js';
@@ -275,13 +277,14 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
   const notifyOnStart = plan.resume
     ? undefined
     : policies.find((policy) => policy.notify_on_start)?.notify_on_start;
-  const store = openStateStore(io.env, cli.config);
+  const store = await openStateStore(io, cli.config);
   const { stateDir } = store;
   await handleLeftovers(io, stateDir, runbook.id, request.killOrphans);
   // A dry run changes nothing, so it needs no lock; a real one runs alone per runbook and host.
   const lock = dryRun
     ? undefined
-    : lockRun(
+    : await lockRun(
+        io,
         store,
         [
           runbook.id,
@@ -302,15 +305,16 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
       `warning: took over the lock on ${name} from run ${holder.run_id} (pid ${holder.pid}, ${holder.user}, since ${holder.started_at}): ${alive ? 'that process still runs (--force)' : 'that process is gone'}\n`,
     );
   }
-  const releaseOnExit = (): void => lock?.release();
+  const releaseOnExit = (): void => void lock?.release();
   process.on('exit', releaseOnExit);
   // A plan does nothing, so it goes on without a journal when none can be written.
   let journal: JournalSink | undefined;
   try {
-    journal = plan.resume ? store.appendJournal(runId) : store.createJournal(runId);
+    journal = await (plan.resume ? store.appendJournal(runId) : store.createJournal(runId));
   } catch (error) {
     if (!(dryRun && error instanceof StateIoError)) {
-      lock?.release();
+      await lock?.release();
+      await store.close();
       throw error;
     }
     io.stderr.write(`warning: ${error.message}; the plan is not recorded\n`);
@@ -394,7 +398,26 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
           },
         },
       },
-      ...(request.origin ? { origin: request.origin } : {}),
+      ...(request.origin
+        ? {
+            origin: {
+              ...request.origin,
+              // What --force overrode is in the journal (docs/state.md#locks).
+              ...(lock && lock.takenOver.length > 0
+                ? {
+                    locks_taken_over: lock.takenOver.map(({ name, holder, alive }) => ({
+                      name,
+                      run_id: holder.run_id,
+                      user: holder.user,
+                      host: holder.host,
+                      since: holder.started_at,
+                      still_running: alive,
+                    })),
+                  }
+                : {}),
+            },
+          }
+        : {}),
       ...(pidStart === undefined ? {} : { pidStart }),
     });
     result = wordResult(facts);
@@ -404,8 +427,12 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
     journal?.close();
     // Processes a step could not end keep the record, for the next run to name them.
     if (!result?.steps.some((step) => step.left_running)) running?.remove();
-    lock?.release();
+    await lock?.release();
     process.off('exit', releaseOnExit);
+    // The journal is in the team's database before the command ends, or it says where it is.
+    const unsent = await journal?.settle(SETTLE_MS);
+    if (unsent !== undefined) io.stderr.write(`warning: ${unsent}\n`);
+    await store.close();
   }
 
   if (result.journal_error !== undefined && result.mode === 'dry-run')
@@ -484,11 +511,27 @@ export function parseOnly(value: string | undefined): Set<Section> | undefined {
   return out;
 }
 
-/** Takes a run's lock, or says how to take it from another run. */
-function lockRun(store: StateStore, ...args: Parameters<StateStore['acquireLocks']>): HeldLock {
+/** How long a run waits, once it ended, for its journal to reach the team's database. */
+const SETTLE_MS = 5000;
+
+/**
+ * Takes a run's lock, or says how to take it from another run. With `--force`, a team database
+ * out of reach leaves the run this machine's own lock (docs/state.md#when-the-database-is-down).
+ */
+async function lockRun(
+  io: Io,
+  store: StateStore & { readonly stateDir: string },
+  ...args: Parameters<StateStore['acquireLocks']>
+): Promise<HeldLock> {
   try {
-    return store.acquireLocks(...args);
+    return await store.acquireLocks(...args);
   } catch (error) {
+    if (error instanceof UnavailableError && args[2] && !(store instanceof FileStateStore)) {
+      io.stderr.write(
+        `warning: ${error.message}; --force: this run takes only this machine's lock, and its journal is sent when the database is back\n`,
+      );
+      return new FileStateStore(store.stateDir, { start: processStart }).acquireLocksNow(...args);
+    }
     if (!(error instanceof LockedError)) throw error;
     throw new LockedError(
       error.what,

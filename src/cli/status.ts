@@ -58,12 +58,12 @@ type ResumableJson = Pick<
 
 async function statusCommand(options: Values<typeof flags>, io: Io): Promise<number> {
   const config = await loadConfig(io.cwd, io.env);
-  const store = openStateStore(io.env, config);
-  const list = store.listRuns({});
+  const store = await openStateStore(io, config);
+  const list = await store.listRuns({});
   warnSkipped(list, io);
   const running: RunningJson[] = [];
   for (const summary of list.runs.filter((run) => run.status === 'running')) {
-    const record = store.readRun(summary.run_id);
+    const record = await store.readRun(summary.run_id);
     const part = record?.parts.at(-1);
     if (!record || record.status !== 'running' || !part) continue;
     const step = currentStep(record);

@@ -106,6 +106,19 @@ const buildConfigSchema = () =>
       .optional()
       .describe('Defaults per severity level, e.g. { P0: { yes_approves_destructive: false } }'),
     state_dir: z.string().optional().describe('Where run journals and locks are kept'),
+    state: z
+      .strictObject({
+        url_env: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+            error: 'the name of an environment variable: letters, digits and _',
+          })
+          .describe(
+            'The environment variable holding the team database URL (postgres://…); never the URL itself',
+          ),
+      })
+      .optional()
+      .describe('The team state store (docs/state.md); local files when absent'),
     hosts: z
       .record(
         z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
@@ -175,6 +188,8 @@ export interface Config {
   warnFrom?: Record<string, string>;
   defaultScheme: string;
   stateDir: string | undefined;
+  /** `state: { url_env }`: the environment variable naming the team database (docs/state.md). */
+  stateUrlEnv?: string;
   /** Hosts for `on:`, with file paths resolved. */
   hosts: Record<string, HostConfig>;
   /** Third-party adapter modules: absolute paths or package names. */
@@ -313,6 +328,7 @@ export async function loadConfig(
     warnFrom,
     defaultScheme,
     stateDir: config.state_dir === undefined ? undefined : resolve(base, config.state_dir),
+    ...(config.state ? { stateUrlEnv: config.state.url_env } : {}),
     hosts: Object.fromEntries(
       Object.entries(config.hosts ?? {}).map(([name, host]) => [
         name,

@@ -352,5 +352,6 @@ export function summaryOfRecord(record: RunRecord): RunSummary {
     stopped: record.stopped,
     findings: record.findings,
     parts: record.parts.length,
+    ...(record.incident === undefined ? {} : { incident: record.incident }),
   };
 }
