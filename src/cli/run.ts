@@ -86,6 +86,10 @@ const flags = {
     'with --dry-run: refuse, as a real run does, when a required variable has no value',
   ),
   force: flag.boolean('--force', 'run even if another run of this runbook holds its lock'),
+  incident: flag.string(
+    '--incident <id>',
+    'the incident this run belongs to (INC-123): report --incident gathers its runs',
+  ),
   killOrphans: flag.boolean(
     '--kill-orphans',
     'first end the processes that earlier runs left running when they were killed',
@@ -123,6 +127,7 @@ async function runCommand(given: string | undefined, options: RunOptions, io: Io
       '--dry-run and --kill-orphans cannot be combined: a dry run ends no process',
       `run \`runbook run ${given ?? `--alert ${options.alert ?? 'FILE'}`} --kill-orphans\` without --dry-run`,
     );
+  const incident = parseIncident(options.incident);
   const cliVars = parseVarFlags(options.var);
   const answers = parseAnswerFlags(options.answer);
   const cli = await setup(io, { dir: options.dir, inventory: options.inventory });
@@ -187,6 +192,7 @@ async function runCommand(given: string | undefined, options: RunOptions, io: Io
     killOrphans: options.killOrphans ?? false,
     answers,
     ...(alert ? { alert } : {}),
+    ...(incident === undefined ? {} : { incident }),
     origin: {
       runbook_sha256: hashes.file,
       step_hashes: hashes.steps,
@@ -245,6 +251,8 @@ export interface RunRequest {
   answers?: ReadonlyMap<string, string>;
   /** The alert the run answers (`--alert`). */
   alert?: Alert;
+  /** The incident it belongs to (`--incident`; a resumed run keeps its run.start's). */
+  incident?: string;
 }
 
 /** Runs (or continues, with `plan.resume`) a runbook for `run` and `resume`: the lock, the
@@ -369,8 +377,10 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
       redactor,
       hosts: cli.config.hosts,
       ...(cli.config.groups ? { groups: cli.config.groups } : {}),
-      env: io.env,
+      // The team database's URL is runbook's own: no step's process gets it.
+      env: withoutStateUrl(io.env, cli.config.stateUrlEnv),
       cwd: request.cwd ?? io.cwd,
+      ...(request.incident === undefined ? {} : { incident: request.incident }),
       signal: controller.signal,
       ...(request.alert ? { alert: request.alert } : {}),
       plan,
@@ -490,6 +500,29 @@ export async function runbookHashes(
   for (const { section, step } of stepsOf(runbook))
     steps[step.id] = sha256(JSON.stringify({ section, step })).slice(0, 16);
   return { file: sha256(bytes), steps };
+}
+
+/** `--incident`: an incident id as people write them (INC-123, 2026-01-06-api). */
+export function parseIncident(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (/^[A-Za-z0-9][A-Za-z0-9_.:#/-]{0,63}$/.test(value)) return value;
+  throw new UsageError(
+    `--incident: "${value.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)}" is not an incident id`,
+    'letters, digits and _ . : # / -, starting with a letter or digit, at most 64 (INC-123)',
+  );
+}
+
+/** The environment without the team database's URL (docs/state.md). */
+function withoutStateUrl(
+  env: Record<string, string | undefined>,
+  urlEnv: string | undefined,
+): Record<string, string | undefined> {
+  if (env.RUNBOOK_STATE_URL === undefined && (urlEnv === undefined || env[urlEnv] === undefined))
+    return env;
+  const rest = { ...env };
+  delete rest.RUNBOOK_STATE_URL;
+  if (urlEnv !== undefined) delete rest[urlEnv];
+  return rest;
 }
 
 /** `--only`'s sections. */

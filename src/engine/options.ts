@@ -142,6 +142,8 @@ export interface EngineOptions extends StepOptions {
   policy?: RunPolicy;
   /** What continuing the run later needs (recorded in run.start). */
   origin?: RunOrigin;
+  /** The incident the run belongs to (recorded in run.start). */
+  incident?: string;
   /** The start time of this process (/proc), recorded with its pid. */
   pidStart?: string;
 }

@@ -49,6 +49,7 @@ const COMPACT_SLACK = 50;
  */
 export class FileStateStore implements StateStore {
   readonly description: string;
+  readonly shared = false;
   readonly stateDir: string;
   readonly #probe: ProcessProbe;
   readonly #host = hostname();
@@ -330,17 +331,23 @@ interface KnownStart {
 function matchesStart(
   filter: RunFilter,
   since: number | undefined,
-  start: { runbook?: { id: string } | undefined; mode: string; user: string; started_at: string },
+  start: {
+    runbook?: { id: string } | undefined;
+    mode: string;
+    user: string;
+    started_at: string;
+    incident?: string | undefined;
+  },
 ): boolean {
   if (filter.runbook !== undefined && start.runbook?.id !== filter.runbook) return false;
   if (filter.mode !== undefined && start.mode !== filter.mode) return false;
   if (filter.user !== undefined && start.user !== filter.user) return false;
+  if (filter.incident !== undefined && start.incident !== filter.incident) return false;
   if (since !== undefined && !(Date.parse(start.started_at) >= since)) return false;
   return true;
 }
 
 function matches(filter: RunFilter, summary: RunSummary): boolean {
-  if (filter.incident !== undefined && summary.incident !== filter.incident) return false;
   return filter.status === undefined || summary.status === filter.status;
 }
 

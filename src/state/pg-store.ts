@@ -401,6 +401,7 @@ function pendingOf(text: string): { lines: string[]; events: EngineEvent[] } {
 export class PgStateStore implements StateStore {
   readonly description: string;
   readonly runsLocation: string;
+  readonly shared = true;
   readonly stateDir: string;
   readonly #conn: Connection;
   readonly #url: string;

@@ -13,6 +13,8 @@ export interface StateStore {
   readonly description: string;
   /** Where runs are kept, for messages: a directory, a database. */
   readonly runsLocation: string;
+  /** Whether it holds the runs of everyone who uses it (a team database), not one machine's. */
+  readonly shared: boolean;
 
   /**
    * Starts the journal of a new run. Throws StateIoError or UnsafeStateError. Events are written
