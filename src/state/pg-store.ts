@@ -46,6 +46,10 @@ const BATCH = 500;
 /** How long a forced run waits for the lock its holder's connection held. */
 const TAKEOVER_WAIT_MS = 5000;
 
+/** What a run refused for want of the database may do. */
+const FORCE_HINT =
+  'pass --force to run with only this machine’s lock (the journal is sent when the database is back), or wait until it is reachable';
+
 /** The database lacks this version's tables: `runbook state migrate` makes them. */
 export class NotMigratedError extends UnavailableError {}
 
@@ -115,6 +119,9 @@ class Connection {
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
         application_name: 'runbook',
         keepAlive: true,
+        // An event the server acknowledged survives its crash, whatever the server's default:
+        // once sent, it is no longer kept to be sent again (docs/state.md).
+        options: '-c synchronous_commit=on',
       });
       // A connection lost while idle is reported here; the next query opens another.
       client.on('error', () => this.#lost(client));
@@ -763,7 +770,12 @@ export class PgStateStore implements StateStore {
     holder: LockHolder,
     force: boolean,
   ): Promise<HeldLock> {
-    await this.ready();
+    try {
+      await this.ready();
+    } catch (error) {
+      if (error instanceof NotMigratedError || !(error instanceof UnavailableError)) throw error;
+      throw new UnavailableError(error.message, FORCE_HINT);
+    }
     let released = false;
     const conn = new Connection(this.#url, this.#shown, () => {
       if (!released)
@@ -830,10 +842,7 @@ export class PgStateStore implements StateStore {
     } catch (error) {
       await release();
       if (error instanceof RunbookError) throw error;
-      throw this.#conn.unavailable(
-        error,
-        'pass --force to run with only this machine’s lock (the journal is sent when the database is back), or wait until it is reachable',
-      );
+      throw this.#conn.unavailable(error, FORCE_HINT);
     }
     return { takenOver, release };
   }
