@@ -102,13 +102,12 @@ class Connection {
   readonly #url: string;
   readonly #shown: string;
 
-  readonly #onLost: (() => void) | undefined;
+  /** Told when an open connection is lost (one holding locks: they are gone). */
+  onLost: (() => void) | undefined;
 
-  /** `onLost`: told when an open connection is lost (a lock's connection: the locks are gone). */
-  constructor(url: string, shown: string, onLost?: () => void) {
+  constructor(url: string, shown: string) {
     this.#url = url;
     this.#shown = shown;
-    this.#onLost = onLost;
   }
 
   async client(): Promise<Client> {
@@ -138,7 +137,7 @@ class Connection {
   }
 
   #lost(client: Client): void {
-    if (this.#client) this.#onLost?.();
+    if (this.#client) this.onLost?.();
     this.drop(client);
   }
 
@@ -411,7 +410,6 @@ export class PgStateStore implements StateStore {
   readonly shared = true;
   readonly stateDir: string;
   readonly #conn: Connection;
-  readonly #url: string;
   readonly #shown: string;
   readonly #local: FileStateStore;
   readonly #probe: ProcessProbe;
@@ -420,7 +418,6 @@ export class PgStateStore implements StateStore {
   #checked: Promise<void> | undefined;
 
   constructor(url: string, stateDir: string, probe: ProcessProbe, warn: (line: string) => void) {
-    this.#url = url;
     this.#shown = safeUrl(url);
     this.#conn = new Connection(url, this.#shown);
     this.stateDir = stateDir;
@@ -728,20 +725,27 @@ export class PgStateStore implements StateStore {
     const open = filter.status === 'running' || filter.status === 'crashed';
     if (open) where.push('ended_at is null');
     else if (filter.status !== undefined) add('status = ?', filter.status);
-    const total = Number(
-      (await this.#conn.query<{ n: string }>('select count(*) as n from runbook_runs')).rows[0]
-        ?.n ?? 0,
-    );
+    const count = async (clause: string, values: unknown[]): Promise<number> =>
+      Number(
+        (
+          await this.#conn.query<{ n: string }>(
+            `select count(*) as n from runbook_runs${clause}`,
+            values,
+          )
+        ).rows[0]?.n ?? 0,
+      );
+    const clause = where.length > 0 ? ` where ${where.join(' and ')}` : '';
+    // Counted apart: the newest `limit` rows are read by the index, never all of them.
+    const total = await count('', []);
     const limit = !open && filter.limit !== undefined ? ` limit ${Number(filter.limit)}` : '';
     const rows = (
-      await this.#conn.query<{ run_id: string; summary: RunSummary | null; matching: string }>(
-        `select run_id, summary, count(*) over () as matching from runbook_runs
-         ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
+      await this.#conn.query<{ run_id: string; summary: RunSummary | null }>(
+        `select run_id, summary from runbook_runs${clause}
          order by started_at desc, run_id desc${limit}`,
         params,
       )
     ).rows;
-    let matching = Number(rows[0]?.matching ?? 0);
+    let matching = limit === '' ? rows.length : clause === '' ? total : await count(clause, params);
     const runs: RunSummary[] = [];
     for (const row of rows) {
       if (row.summary) {
@@ -776,17 +780,21 @@ export class PgStateStore implements StateStore {
       if (error instanceof NotMigratedError || !(error instanceof UnavailableError)) throw error;
       throw new UnavailableError(error.message, FORCE_HINT);
     }
-    let released = false;
-    const conn = new Connection(this.#url, this.#shown, () => {
-      if (!released)
+    // The run's one connection holds its locks, for as long as it runs, and carries its events.
+    const conn = this.#conn;
+    let held = true;
+    conn.onLost = () => {
+      if (held)
         this.#warn(
           `the connection holding this run's lock on ${names.join(', ')} was lost (the database restarted, or another run took it with --force): another run can start meanwhile`,
         );
-      released = true;
-    });
+      held = false;
+    };
     const takenOver: HeldLock['takenOver'] = [];
     const release = async (): Promise<void> => {
-      released = true;
+      conn.onLost = undefined;
+      if (!held) return;
+      held = false;
       try {
         await conn.query(`delete from runbook_locks where run_id = $1 and name = any($2)`, [
           holder.run_id,
@@ -794,9 +802,8 @@ export class PgStateStore implements StateStore {
         ]);
         await conn.query('select pg_advisory_unlock_all()');
       } catch {
-        // Its connection ends below: the locks go with it.
+        // Its connection ends with the store: the locks go with it.
       }
-      await conn.end();
     };
     try {
       const backend = await conn.query<{ pid: number }>('select pg_backend_pid() as pid');
