@@ -2,6 +2,7 @@ import { Command as Commander, CommanderError, Option } from 'commander';
 import { InvalidRunbookError, RunbookError } from '../common/errors.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { adapters } from './adapters.js';
+import { approve } from './approve.js';
 import { check } from './check.js';
 import { completionCommand, completionIds } from './completion.js';
 import type { Command, Flag } from './define.js';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   run,
   match,
   resume,
+  approve,
   history,
   status,
   state,

@@ -17,7 +17,7 @@ import {
 } from '../engine/vars.js';
 import { missingVarsWarning } from '../report/plan-warning.js';
 import type { EngineEvent, RunMode, RunOrigin, RunResult } from '../engine/events.js';
-import type { Approvals, Notify, Plan } from '../engine/options.js';
+import type { Approvals, Approver, Notify, Plan } from '../engine/options.js';
 import { outputsRead } from '../engine/context.js';
 import { readStat } from '../exec/process-tree.js';
 import { loadCrypto } from './crypto.js';
@@ -285,6 +285,7 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
   const notifyOnStart = plan.resume
     ? undefined
     : policies.find((policy) => policy.notify_on_start)?.notify_on_start;
+  checkApprovalGroups(allSteps, cli.config.approvers);
   const store = await openStateStore(io, cli.config);
   const { stateDir } = store;
   await handleLeftovers(io, stateDir, runbook.id, request.killOrphans);
@@ -398,6 +399,7 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
       ports: {
         processes,
         ...(prompter ? { prompter } : {}),
+        ...(dryRun ? {} : { approver: approverOf(io, store, cli.config.approvers, runId) }),
         events: {
           ...(journaled ? { journal: journaled } : {}),
           show: (event) => {
@@ -500,6 +502,78 @@ export async function runbookHashes(
   for (const { section, step } of stepsOf(runbook))
     steps[step.id] = sha256(JSON.stringify({ section, step })).slice(0, 16);
   return { file: sha256(bytes), steps };
+}
+
+/** Every `approval: { by: <group> }` names a group of `approvers:` in the config. */
+function checkApprovalGroups(
+  steps: ReturnType<typeof stepsOf>,
+  groups: Record<string, string[]> | undefined,
+): void {
+  for (const { step } of steps)
+    for (const one of [step, ...(step.steps ?? [])]) {
+      const by = one.approval?.by;
+      if (by === undefined || by === 'other' || (groups && Object.hasOwn(groups, by))) continue;
+      throw new UsageError(
+        `step ${one.id}: approval by "${by}": runbook.config.yaml has no such group under approvers:`,
+        `approvers: { ${by}: [alice, bob] } in runbook.config.yaml, or by: other (anyone but the person running it)`,
+      );
+    }
+}
+
+/** How long a step waiting for another person's approval waits between two looks. */
+const APPROVAL_POLL_MS = 300;
+
+/**
+ * Waits for another person's approval of a step (docs/state.md#approvals): asks for it in the
+ * store, says who may give it and how, and looks until it is given or the run is interrupted.
+ */
+function approverOf(
+  io: Io,
+  store: StateStore,
+  groups: Record<string, string[]> | undefined,
+  runId: string,
+): Approver {
+  return async ({ step, by, runner }, signal) => {
+    const approvers = by === 'other' ? null : (groups?.[by] ?? []).filter((u) => u !== runner);
+    const who =
+      approvers === null
+        ? `someone other than ${runner}`
+        : `a member of ${by} (${approvers.join(', ') || 'no one but you'})`;
+    const book = store.approvals;
+    if (!book)
+      return {
+        refused: `step "${step}" needs approval by ${who}: approvals by another person need the team database (docs/state.md#approvals)`,
+      };
+    try {
+      await book.request({ run_id: runId, step, runner, by, approvers });
+    } catch (error) {
+      return {
+        refused: `step "${step}" needs approval by ${who}, and it cannot be asked for: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+    io.stderr.write(
+      `runbook: step ${step} waits for approval by ${who}; to approve: runbook approve ${runId} ${step}\n`,
+    );
+    for (;;) {
+      if (signal.aborted)
+        return { refused: `step "${step}" was not approved: the run was interrupted` };
+      try {
+        const approval = await book.read(runId, step);
+        if (approval?.approved_by) return { by: approval.approved_by };
+      } catch {
+        // The database out of reach: the approval is looked for again.
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, APPROVAL_POLL_MS);
+        function done(): void {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        }
+        signal.addEventListener('abort', done);
+      });
+    }
+  };
 }
 
 /** `--incident`: an incident id as people write them (INC-123, 2026-01-06-api). */

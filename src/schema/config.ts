@@ -106,6 +106,17 @@ const buildConfigSchema = () =>
       .optional()
       .describe('Defaults per severity level, e.g. { P0: { yes_approves_destructive: false } }'),
     state_dir: z.string().optional().describe('Where run journals and locks are kept'),
+    approvers: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+          error: 'group names are letters, digits, ., _ and -',
+        }),
+        z.array(z.string().min(1)).min(1),
+      )
+      .optional()
+      .describe(
+        'Groups of people who may approve a step with approval: { by: <group> }, by user name',
+      ),
     state: z
       .strictObject({
         url_env: z
@@ -190,6 +201,8 @@ export interface Config {
   stateDir: string | undefined;
   /** `state: { url_env }`: the environment variable naming the team database (docs/state.md). */
   stateUrlEnv?: string;
+  /** `approvers:`: who may approve a step's `approval: { by: <group> }`, by group. */
+  approvers?: Record<string, string[]>;
   /** Hosts for `on:`, with file paths resolved. */
   hosts: Record<string, HostConfig>;
   /** Third-party adapter modules: absolute paths or package names. */
@@ -329,6 +342,7 @@ export async function loadConfig(
     defaultScheme,
     stateDir: config.state_dir === undefined ? undefined : resolve(base, config.state_dir),
     ...(config.state ? { stateUrlEnv: config.state.url_env } : {}),
+    ...(config.approvers ? { approvers: config.approvers } : {}),
     hosts: Object.fromEntries(
       Object.entries(config.hosts ?? {}).map(([name, host]) => [
         name,

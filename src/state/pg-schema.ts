@@ -66,9 +66,13 @@ create index runbook_locks_run on runbook_locks (run_id);
 create table runbook_approvals (
   run_id text not null,
   step text not null,
-  approved_by text not null,
-  host text not null,
-  approved_at timestamptz not null default now(),
+  runner text not null,
+  by_group text not null,
+  approvers text[],
+  requested_at timestamptz not null default now(),
+  approved_by text,
+  approved_host text,
+  approved_at timestamptz,
   primary key (run_id, step)
 );
 `,

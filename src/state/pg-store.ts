@@ -20,6 +20,7 @@ import {
 import { isRunId, summaryOfRecord } from './run-index.js';
 import { runRecord, type RunRecord } from './run-record.js';
 import type {
+  ApprovalBook,
   JournalSink,
   ProcessProbe,
   RunFilter,
@@ -912,6 +913,52 @@ export class PgStateStore implements StateStore {
       await conn.query('set lock_timeout = 0').catch(() => undefined);
     }
   }
+
+  readonly approvals: ApprovalBook = {
+    request: async (request) => {
+      await this.#conn.query(
+        `insert into runbook_approvals (run_id, step, runner, by_group, approvers)
+         values ($1, $2, $3, $4, $5)
+         on conflict (run_id, step) do update set runner = excluded.runner,
+           by_group = excluded.by_group, approvers = excluded.approvers, requested_at = now()`,
+        [request.run_id, request.step, request.runner, request.by, request.approvers],
+      );
+    },
+    read: async (runId, step) => {
+      await this.ready();
+      const row = (
+        await this.#conn.query<{
+          runner: string;
+          by_group: string;
+          approvers: string[] | null;
+          requested_at: Date;
+          approved_by: string | null;
+          approved_host: string | null;
+          approved_at: Date | null;
+        }>(`select * from runbook_approvals where run_id = $1 and step = $2`, [runId, step])
+      ).rows[0];
+      if (!row) return undefined;
+      return {
+        run_id: runId,
+        step,
+        runner: row.runner,
+        by: row.by_group,
+        approvers: row.approvers,
+        requested_at: row.requested_at.toISOString(),
+        approved_by: row.approved_by,
+        approved_host: row.approved_host,
+        approved_at: row.approved_at?.toISOString() ?? null,
+      };
+    },
+    give: async (runId, step, by, host) => {
+      const result = await this.#conn.query(
+        `update runbook_approvals set approved_by = $3, approved_host = $4, approved_at = now()
+         where run_id = $1 and step = $2 and approved_by is null`,
+        [runId, step, by, host],
+      );
+      return (result.rowCount ?? 0) > 0;
+    },
+  };
 
   /** The locks held now, with their holders: `runbook state status`. */
   async heldLocks(): Promise<Array<LockHolder & { name: string }>> {

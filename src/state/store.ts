@@ -40,6 +40,38 @@ export interface StateStore {
 
   /** Lets go of what the store holds open (a database connection); nothing for files. */
   close(): Promise<void>;
+
+  /**
+   * Approvals by another person (`approval:`), where others can give them: the team database.
+   * Absent for the local files, which no other person may write (docs/state.md#approvals).
+   */
+  readonly approvals?: ApprovalBook;
+}
+
+/** A step waiting for, or given, another person's approval. */
+export interface Approval {
+  run_id: string;
+  step: string;
+  /** Who runs it: never the one who approves. */
+  runner: string;
+  /** `other`, or the group of approvers. */
+  by: string;
+  /** Who may approve: the group's members; null for anyone but the runner. */
+  approvers: string[] | null;
+  requested_at: string;
+  approved_by: string | null;
+  approved_host: string | null;
+  approved_at: string | null;
+}
+
+export interface ApprovalBook {
+  /** Asks for an approval (again: the request is renewed, an approval given is kept). */
+  request(
+    request: Pick<Approval, 'run_id' | 'step' | 'runner' | 'by' | 'approvers'>,
+  ): Promise<void>;
+  read(runId: string, step: string): Promise<Approval | undefined>;
+  /** Records that `by` approved; false when it was approved already. */
+  give(runId: string, step: string, by: string, host: string): Promise<boolean>;
 }
 
 /** Where a run's events go, as they happen. */

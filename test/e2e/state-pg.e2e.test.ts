@@ -1,6 +1,15 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -369,6 +378,79 @@ describe('team state on PostgreSQL', () => {
         `select count(*) from runbook_events where event::text like '%${pg.password.replace(/'/g, "''")}%' or event::text like '%${encoded}%'`,
       ),
     ).toBe('0');
+  });
+
+  it('a step with approval: waits for another person’s `runbook approve`; --yes and the runner cannot approve it', async () => {
+    writeFileSync(
+      join(books, 'rollback.yaml'),
+      `id: rollback\ntitle: Roll back after approval\nresolution:\n  - id: check\n    run: echo check\n    effect: read\n  - id: roll-back\n    run: echo rolled back\n    effect: destructive\n    approval: { by: other }\n`,
+    );
+    // The other person: the postgres OS user (the server's own), its own state directory.
+    const otherState = mkdtempSync('/tmp/rb-approver-');
+    const asOther = (args: string[]) => {
+      chownSync(otherState, Number(execFileSync('id', ['-u', 'postgres'])), 0);
+      const command =
+        process.getuid?.() === 0
+          ? ['runuser', '-u', 'postgres', '--']
+          : ['sudo', '-n', '-u', 'postgres', '--'];
+      return promisify(execFile)(
+        command[0] ?? '',
+        [
+          ...command.slice(1),
+          'env',
+          `RUNBOOK_STATE_URL=${pg.url}`,
+          `RUNBOOK_STATE_DIR=${otherState}`,
+          `HOME=${otherState}`,
+          process.execPath,
+          BIN,
+          ...args,
+        ],
+        { cwd: '/' },
+      );
+    };
+    try {
+      const run = spawnRun(['run', 'rollback', '--yes'], machine('ap'));
+      await until('the run to ask for approval', () =>
+        run.out.stderr.includes('waits for approval'),
+      );
+      const runId = /runbook approve (\S+) roll-back/.exec(run.out.stderr)?.[1] ?? '';
+      expect(run.out.stderr).toBe(
+        `runbook: step roll-back waits for approval by someone other than ${USER}; to approve: runbook approve ${runId} roll-back\n`,
+      );
+      const mine = await bin(['approve', runId, 'roll-back'], machine('ap'));
+      expect(mine.code).toBe(3);
+      expect(mine.stderr).toBe(
+        `runbook: you (${USER}) are running ${runId}: step roll-back needs someone else's approval\nhint: ask anyone else on the team to run this command\n`,
+      );
+      const theirs = await asOther(['approve', runId, 'roll-back']);
+      expect(theirs.stdout).toBe(
+        `Approved step roll-back of ${USER}'s run ${runId}: it goes on.\n`,
+      );
+      expect(await run.done).toBe(0);
+      const confirms = (
+        await sql(
+          `select event->>'by' from runbook_events where run_id = '${runId}' and type = 'step.confirm'`,
+        )
+      ).split('\n');
+      expect(confirms).toEqual(['postgres']);
+      expect((await asOther(['approve', runId, 'roll-back'])).stdout).toMatch(
+        new RegExp(`^Step roll-back of run ${runId} was approved already, by postgres@`),
+      );
+    } finally {
+      rmSync(otherState, { recursive: true, force: true });
+    }
+    // With local files no one else can give it: the step is declined, and says why.
+    const files = await bin(['run', 'rollback', '--yes', '--format', 'json'], {
+      RUNBOOK_STATE_DIR: join(dir.path, 'state-files'),
+    });
+    expect(files.code).toBe(3);
+    const steps = (
+      JSON.parse(files.stdout) as { steps: Array<{ id: string; status: string; reason?: string }> }
+    ).steps;
+    expect(steps.find((step) => step.id === 'roll-back')).toMatchObject({
+      status: 'skipped',
+      reason: `step "roll-back" needs approval by someone other than ${USER}: approvals by another person need the team database (docs/state.md#approvals)`,
+    });
   });
 
   it('a run on local files does not load the PostgreSQL client; one on the team database does', async () => {
