@@ -94,7 +94,7 @@ export async function openStateStore(
   const pg = await loadPgStore();
   const chosen = pg.stateUrl(io.env, config.stateUrlEnv);
   if (!chosen) return openLocalStore(io, config);
-  return pg.openPgStore(chosen.url, stateDir, { start: processStart }, (line) =>
+  return pg.openPgStore(chosen.from, chosen.url, stateDir, { start: processStart }, (line) =>
     io.stderr.write(`runbook: ${line}\n`),
   );
 }

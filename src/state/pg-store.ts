@@ -2,7 +2,7 @@ import { readdirSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type * as PgModule from 'pg';
-import { UnavailableError, StateError, RunbookError } from '../common/errors.js';
+import { ConfigError, UnavailableError, StateError, RunbookError } from '../common/errors.js';
 import { importLazily, loader } from '../common/lazy.js';
 import { readOwnFile, secureDir, writeAtomic } from '../common/state-files.js';
 import type { EngineEvent } from '../engine/events.js';
@@ -63,7 +63,7 @@ export function safeUrl(url: string): string {
     parsed.hash = '';
     return parsed.toString();
   } catch {
-    return 'postgres://… (not a valid URL)';
+    return 'a text that is not a URL';
   }
 }
 
@@ -76,7 +76,7 @@ export function stateUrl(
   if (urlEnv === undefined) return undefined;
   const url = env[urlEnv];
   if (!url)
-    throw new StateError(
+    throw new ConfigError(
       `runbook.config.yaml names $${urlEnv} for the team database (state: url_env), and it is not set`,
       `export ${urlEnv}=postgres://user:password@host/db, or remove state: from the config to keep runs in local files`,
     );
@@ -236,7 +236,7 @@ with ins as (
 select (select count(*) from ins)::int as inserted`;
 
 /** jsonb holds no NUL character: one in a step's output is kept as U+FFFD. */
-function jsonbSafe(line: string): string {
+export function jsonbSafe(line: string): string {
   return line.includes('\\u0000') ? line.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : line;
 }
 
@@ -990,14 +990,15 @@ function lockedBy(name: string, holder: LockHolder): LockedError {
 
 /** Opens the team store (after the URL was found: stateUrl). */
 export function openPgStore(
+  from: string,
   url: string,
   stateDir: string,
   probe: ProcessProbe,
   warn: (line: string) => void,
 ): PgStateStore {
   if (!/^postgres(ql)?:\/\//i.test(url))
-    throw new StateError(
-      `the team database URL is not a postgres:// URL (${safeUrl(url)})`,
+    throw new ConfigError(
+      `$${from} holds ${safeUrl(url)}, which is not a postgres:// URL`,
       'set it to postgres://user:password@host:5432/database (docs/state.md)',
     );
   return new PgStateStore(url, stateDir, probe, warn);
