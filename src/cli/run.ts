@@ -131,6 +131,9 @@ async function runCommand(given: string | undefined, options: RunOptions, io: Io
   const cliVars = parseVarFlags(options.var);
   const answers = parseAnswerFlags(options.answer);
   const cli = await setup(io, { dir: options.dir, inventory: options.inventory });
+  // The team database's client loads and connects while the runbook is read and checked.
+  const store = openStateStore(io, cli.config);
+  store.then((opened) => opened.prepare?.()).catch(() => undefined);
   const id = given ?? (await answeringRunbook(cli, alert, options.alert, io));
   const { file, runbook } = await findRunbook(id, cli.dirs, cli.load);
   if (!runbook) return EXIT.usage;
@@ -190,6 +193,7 @@ async function runCommand(given: string | undefined, options: RunOptions, io: Io
     nonInteractive: options.nonInteractive ?? false,
     force: options.force ?? false,
     killOrphans: options.killOrphans ?? false,
+    store,
     answers,
     ...(alert ? { alert } : {}),
     ...(incident === undefined ? {} : { incident }),
@@ -253,14 +257,14 @@ export interface RunRequest {
   alert?: Alert;
   /** The incident it belongs to (`--incident`; a resumed run keeps its run.start's). */
   incident?: string;
+  /** The state store, opened early; opened here when absent. */
+  store?: ReturnType<typeof openStateStore>;
 }
 
 /** Runs (or continues, with `plan.resume`) a runbook for `run` and `resume`: the lock, the
  * journal, signals, the view, the engine, and the result in the format asked for. */
 export async function executeRun(io: Io, request: RunRequest): Promise<number> {
-  const { cli, file, runbook, runId, vars, plan } = request;
-  const dryRun = plan.mode === 'dry-run';
-  const allSteps = stepsOf(runbook);
+  const { cli, runbook, vars } = request;
   const redactor = runRedactor(vars, io.env);
 
   // stdin is looked at last: only a terminal session needs it made.
@@ -281,12 +285,35 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
     const policy = Object.hasOwn(policies, level) ? policies[level] : undefined;
     return policy ? [policy] : [];
   });
+  const store = await (request.store ?? openStateStore(io, cli.config));
+  try {
+    checkApprovalGroups(stepsOf(runbook), cli.config.approvers);
+    return await runWith(io, request, store, { redactor, interactive, view, policies });
+  } finally {
+    await store.close();
+  }
+}
+
+/** executeRun, once its store is open (closed by the caller). */
+async function runWith(
+  io: Io,
+  request: RunRequest,
+  store: Awaited<ReturnType<typeof openStateStore>>,
+  shown: {
+    redactor: Redactor;
+    interactive: boolean;
+    view: RunView | undefined;
+    policies: SeverityPolicy[];
+  },
+): Promise<number> {
+  const { cli, file, runbook, runId, vars, plan } = request;
+  const { redactor, interactive, view, policies } = shown;
+  const dryRun = plan.mode === 'dry-run';
+  const allSteps = stepsOf(runbook);
   // A continued run told the team when it started.
   const notifyOnStart = plan.resume
     ? undefined
     : policies.find((policy) => policy.notify_on_start)?.notify_on_start;
-  checkApprovalGroups(allSteps, cli.config.approvers);
-  const store = await openStateStore(io, cli.config);
   const { stateDir } = store;
   await handleLeftovers(io, stateDir, runbook.id, request.killOrphans);
   // A dry run changes nothing, so it needs no lock; a real one runs alone per runbook and host.
@@ -323,7 +350,6 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
   } catch (error) {
     if (!(dryRun && error instanceof StateIoError)) {
       await lock?.release();
-      await store.close();
       throw error;
     }
     io.stderr.write(`warning: ${error.message}; the plan is not recorded\n`);
@@ -444,7 +470,6 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
     // The journal is in the team's database before the command ends, or it says where it is.
     const unsent = await journal?.settle(SETTLE_MS);
     if (unsent !== undefined) io.stderr.write(`warning: ${unsent}\n`);
-    await store.close();
   }
 
   if (result.journal_error !== undefined && result.mode === 'dry-run')

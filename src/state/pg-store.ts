@@ -429,6 +429,10 @@ export class PgStateStore implements StateStore {
     this.runsLocation = this.#shown;
   }
 
+  prepare(): void {
+    this.ready().catch(() => undefined);
+  }
+
   /** Refuses a database not migrated to this version's schema, saying what to run. */
   ready(): Promise<void> {
     this.#checked ??= this.#check().catch((error: unknown) => {

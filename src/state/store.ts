@@ -40,6 +40,8 @@ export interface StateStore {
 
   /** Lets go of what the store holds open (a database connection); nothing for files. */
   close(): Promise<void>;
+  /** Starts what its first use will need (a database's client and connection), not waiting. */
+  prepare?(): void;
 
   /**
    * Approvals by another person (`approval:`), where others can give them: the team database.
