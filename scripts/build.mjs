@@ -59,7 +59,7 @@ const common = {
   banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
   footer: { js: '})' },
   // Loaded on first use through the launcher's import() (see src/common/lazy.ts).
-  external: ['undici', 'ora', '@inquirer/prompts', 're2js'],
+  external: ['undici', 'ora', '@inquirer/prompts', 're2js', 'pg'],
   define: {
     // Names this build in the parse cache's entries (src/schema/parse-cache.ts).
     __RUNBOOK_BUILD__: JSON.stringify(`${Date.now().toString(36)}-${process.pid}`),

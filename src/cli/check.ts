@@ -10,7 +10,7 @@ import {
   type CheckTarget,
 } from '../engine/check.js';
 import { newRunId } from '../state/journal.js';
-import { LockedError, type HeldLock } from '../state/lock.js';
+import { LockedError, type LocalLock } from '../state/lock.js';
 import { runRedactor } from '../engine/redact.js';
 import { varsRead } from '../engine/context.js';
 import { parseVarFlags, resolveVars } from '../engine/vars.js';
@@ -27,7 +27,7 @@ import { loadCatalog, matchesSelection } from './catalog.js';
 import { exitCodeForCheck, NAGIOS_EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { processes } from './processes.js';
-import { openStateStore, setup } from './setup.js';
+import { openLocalStore, setup } from './setup.js';
 import {
   arg,
   defineCommand,
@@ -82,7 +82,7 @@ export const check = defineCommand({
  * Every problem, even bad usage, is reported as UNKNOWN (3) in the requested format. */
 async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promise<number> {
   const started = monotonicMs();
-  let lock: HeldLock | undefined;
+  let lock: LocalLock | undefined;
   const releaseOnExit = (): void => lock?.release();
   try {
     const timeoutMs = parseTimeout(options.timeout);
@@ -100,9 +100,9 @@ async function checkCommand(ids: string[], options: CheckOptions, io: Io): Promi
         'runbook check <id…>, or --all, --tag T, --service S',
       );
     const cli = await setup(io, { dir: options.dir, inventory: options.inventory });
-    const store = openStateStore(io.env, cli.config);
+    const store = openLocalStore(io, cli.config);
     const runId = newRunId();
-    lock = store.acquireLocks(
+    lock = store.acquireLocksNow(
       [`check-${await selectionKey(ids, options, io.cwd)}`],
       {
         run_id: runId,

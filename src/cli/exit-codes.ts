@@ -10,6 +10,9 @@ export const EXIT = {
   declined: 3,
   /** The state directory could not be written or read: a full disk, say (EX_IOERR). */
   io: 74,
+  /** The team's state database is unreachable, refuses the login or is not migrated
+   * (EX_UNAVAILABLE; docs/state.md). */
+  unavailable: 69,
   /** A bug in runbook itself (EX_SOFTWARE); never used for bad input. */
   internal: 70,
   interrupted: 130,
@@ -28,6 +31,8 @@ export function exitCodeForError(kind: ErrorKind): number {
       return EXIT.failed;
     case 'io':
       return EXIT.io;
+    case 'unavailable':
+      return EXIT.unavailable;
     default: {
       const unreachable: never = kind;
       return unreachable;

@@ -10,6 +10,8 @@ import { defineCommand, flag, jsonFlag, type Values } from './define.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
 import { openStateStore } from './setup.js';
+import { currentUser } from '../engine/user.js';
+import { parseIncident } from './run.js';
 
 /** What `--status` takes: how a run ended, or `running` or `crashed`. */
 export const RUN_STATES: readonly RunState[] = [
@@ -36,6 +38,11 @@ const flags = {
     '--limit <n>',
     `at most this many, newest first (default ${DEFAULT_LIMIT}; 0: all)`,
   ),
+  allUsers: flag.boolean(
+    '--all-users',
+    "everyone's runs (a team database lists only yours without it; local files hold this machine's)",
+  ),
+  incident: flag.string('--incident <id>', 'only the runs of this incident (run --incident)'),
   json: jsonFlag,
 };
 
@@ -53,15 +60,27 @@ async function historyCommand(options: Values<typeof flags>, io: Io): Promise<nu
   const since = options.since === undefined ? undefined : parseSince(options.since, new Date());
   const limit = parseLimit(options.limit);
   const config = await loadConfig(io.cwd, io.env);
-  const store = openStateStore(io.env, config);
-  const list = store.listRuns({
-    ...(options.runbook === undefined ? {} : { runbook: options.runbook }),
-    ...(since === undefined ? {} : { since }),
-    ...(status === undefined ? {} : { status }),
-    ...(mode === undefined ? {} : { mode }),
-  });
+  const incident = parseIncident(options.incident);
+  const store = await openStateStore(io, config);
+  // A team database holds everyone's runs: yours unless asked for all (or for one incident's).
+  const mine = store.shared && !options.allUsers && incident === undefined;
+  const list = await store
+    .listRuns({
+      ...(options.runbook === undefined ? {} : { runbook: options.runbook }),
+      ...(since === undefined ? {} : { since }),
+      ...(status === undefined ? {} : { status }),
+      ...(mode === undefined ? {} : { mode }),
+      ...(mine ? { user: currentUser(io.env) } : {}),
+      ...(incident === undefined ? {} : { incident }),
+      ...(limit === 0 ? {} : { limit }),
+    })
+    .finally(() => store.close());
   warnSkipped(list, io);
-  const shown = limit === 0 ? list.runs : list.runs.slice(0, limit);
+  if (options.allUsers && !store.shared)
+    io.stderr.write(
+      `note: --all-users: runs are kept in ${visible(store.description)}, which holds this machine's runs only; a team database holds everyone's (docs/state.md)\n`,
+    );
+  const shown = list.runs;
   if (options.json) {
     io.stdout.write(`${JSON.stringify(historyJson(shown), null, 2)}\n`);
     return EXIT.ok;
@@ -72,13 +91,13 @@ async function historyCommand(options: Values<typeof flags>, io: Io): Promise<nu
   }
   if (shown.length === 0) {
     io.stdout.write(
-      `No run matches (${list.total} run${list.total === 1 ? '' : 's'} recorded in ${visible(list.location)}).\n`,
+      `No run matches (${list.total} run${list.total === 1 ? '' : 's'} recorded in ${visible(list.location)}${mine ? `; yours only: --all-users for everyone's` : ''}).\n`,
     );
     return EXIT.ok;
   }
   const colors = colorsFor(io.stdout, io.env);
   io.stdout.write(`${historyLines(shown, colors).join('\n')}\n`);
-  const matching = list.runs.length;
+  const { matching } = list;
   const counted =
     shown.length < matching
       ? `${shown.length} of ${matching} matching runs shown (--limit 0 for all)`

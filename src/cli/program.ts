@@ -2,6 +2,7 @@ import { Command as Commander, CommanderError, Option } from 'commander';
 import { InvalidRunbookError, RunbookError } from '../common/errors.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { adapters } from './adapters.js';
+import { approve } from './approve.js';
 import { check } from './check.js';
 import { completionCommand, completionIds } from './completion.js';
 import { flag, type Command, type Flag } from './define.js';
@@ -19,6 +20,7 @@ import { resume } from './resume.js';
 import { run } from './run.js';
 import { schema } from './schema.js';
 import { show } from './show.js';
+import { state } from './state.js';
 import { status } from './status.js';
 import { test } from './test.js';
 import { validate } from './validate.js';
@@ -33,8 +35,10 @@ export const COMMANDS: readonly Command[] = [
   run,
   match,
   resume,
+  approve,
   history,
   status,
+  state,
   check,
   adapters,
   doctor,

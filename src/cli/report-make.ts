@@ -1,6 +1,7 @@
 import { lstatSync, readSync, openSync, closeSync, constants, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve, sep } from 'node:path';
-import { RunbookError, UsageError, InvalidRunbookError } from '../common/errors.js';
+import { NotFoundError, RunbookError, UsageError, InvalidRunbookError } from '../common/errors.js';
+import type { StateStore } from '../state/store.js';
 import { StateIoError, writeAtomic } from '../common/state-files.js';
 import { Redactor } from '../engine/redact.js';
 import { expressionNeeds, hasTemplate, loadExpressions } from '../schema/expressions.js';
@@ -9,7 +10,12 @@ import type { Runbook } from '../schema/runbook.js';
 import { findRun } from '../state/find-run.js';
 import { stateDirectory } from '../state/journal.js';
 import type { RunRecord } from '../state/run-record.js';
-import { communicationSources, incidentReport, type RunbookSource } from '../report/incident.js';
+import {
+  communicationSources,
+  incidentReport,
+  type IncidentReport,
+  type RunbookSource,
+} from '../report/incident.js';
 import { incidentMarkdown } from '../report/incident-md.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
@@ -24,27 +30,38 @@ class ReportWriteError extends RunbookError {
 
 /** `runbook report <run-id>` (docs/commands.md#report). */
 export async function makeReport(
-  runId: string,
-  options: { format: 'md' | 'json'; out: string | undefined; dir: string | undefined },
+  runId: string | undefined,
+  options: {
+    format: 'md' | 'json';
+    out: string | undefined;
+    dir: string | undefined;
+    incident: string | undefined;
+  },
   io: Io,
 ): Promise<number> {
+  if ((runId === undefined) === (options.incident === undefined))
+    throw new UsageError(
+      runId === undefined
+        ? 'name the run, or the incident'
+        : 'give a run id or --incident, not both',
+      'runbook report <run-id>, or runbook report --incident INC-123 (every run of the incident, by everyone)',
+    );
   const cli = await setup(io, { dir: options.dir });
   const stateDir = stateDirectory(io.env, cli.config.stateDir);
   const target = options.out === undefined ? undefined : checkTarget(options.out, stateDir, io);
-  const record = findRun(openStateStore(io.env, cli.config), runId);
-  const source = await runbookOf(record, cli, io);
-  const redactor = new Redactor();
-  // Masks a credential of this environment should it appear; nothing secret is read for the report.
-  redactor.addFromEnv(io.env);
-  for (const def of Object.values(source.runbook?.vars ?? {}))
-    if (def !== null && typeof def === 'object' && def.secret === true) redactor.add(def.default);
-  const templates = communicationSources(source.runbook);
-  const expressions = hasTemplate(templates)
-    ? await loadExpressions(expressionNeeds(templates))
-    : undefined;
-  const report = incidentReport(record, source, { redactor, expressions });
-  const text =
-    options.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : incidentMarkdown(report);
+  const store = await openStateStore(io, cli.config);
+  let text: string;
+  try {
+    if (runId !== undefined) {
+      const report = await reportOf(await findRun(store, runId), cli, io);
+      text =
+        options.format === 'json'
+          ? `${JSON.stringify(report, null, 2)}\n`
+          : incidentMarkdown(report);
+    } else text = await incidentRuns(store, options.incident ?? '', options.format, cli, io);
+  } finally {
+    await store.close();
+  }
   if (target === undefined) {
     io.stdout.write(text);
     return EXIT.ok;
@@ -60,6 +77,82 @@ export async function makeReport(
   }
   io.stderr.write(`wrote ${options.out}\n`);
   return EXIT.ok;
+}
+
+/**
+ * One report of every run of an incident, whoever made them and wherever (`report --incident`):
+ * the runs in the order they started, then each run's report. In JSON, `{ incident, runs }`.
+ */
+async function incidentRuns(
+  store: StateStore,
+  incident: string,
+  format: 'md' | 'json',
+  cli: CliSetup,
+  io: Io,
+): Promise<string> {
+  const list = await store.listRuns({ incident });
+  if (list.runs.length === 0)
+    throw new NotFoundError(
+      `no run of incident "${incident}" in ${store.runsLocation}`,
+      store.shared
+        ? 'runs join an incident with: runbook run <id> --incident ID'
+        : "runs join an incident with: runbook run <id> --incident ID (local files hold this machine's runs only: a team database gathers everyone's, docs/state.md)",
+    );
+  const reports: IncidentReport[] = [];
+  for (const summary of [...list.runs].reverse())
+    reports.push(await reportOf(await findRun(store, summary.run_id), cli, io));
+  if (format === 'json') return `${JSON.stringify({ incident, runs: reports }, null, 2)}\n`;
+  const people = [...new Set(reports.flatMap((r) => r.parts.map((p) => `${p.user}@${p.host}`)))];
+  const out = [
+    `# Incident ${mdInline(incident)}: ${reports.length} run${reports.length === 1 ? '' : 's'}`,
+    '',
+    `By ${people.map(mdInline).join(', ')}.`,
+    '',
+    '| Started (UTC) | Run | Runbook | By | Result |',
+    '| --- | --- | --- | --- | --- |',
+    ...list.runs
+      .slice()
+      .reverse()
+      .map(
+        (run) =>
+          `| ${run.started_at.replace('T', ' ').replace(/\.\d+Z$/, '')} | \`${run.run_id}\` | ${mdInline(run.runbook.id)} | ${mdInline(`${run.user}@${run.host}`)} | ${run.status} |`,
+      ),
+    '',
+  ];
+  for (const report of reports) out.push(demoted(incidentMarkdown(report)));
+  return out.join('\n');
+}
+
+/** A Markdown cell's text: no pipe, no line break, no markup. */
+function mdInline(text: string): string {
+  return text.replace(/[\\`*_[\]|<>#]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, ' ');
+}
+
+/** A run's report one heading level down, inside the incident's (code blocks left alone). */
+function demoted(markdown: string): string {
+  let fenced = false;
+  return markdown
+    .split('\n')
+    .map((line) => {
+      if (/^(```|~~~)/.test(line)) fenced = !fenced;
+      return !fenced && /^#{1,5} /.test(line) ? `#${line}` : line;
+    })
+    .join('\n');
+}
+
+/** The report of one run. */
+async function reportOf(record: RunRecord, cli: CliSetup, io: Io): Promise<IncidentReport> {
+  const source = await runbookOf(record, cli, io);
+  const redactor = new Redactor();
+  // Masks a credential of this environment should it appear; nothing secret is read for the report.
+  redactor.addFromEnv(io.env);
+  for (const def of Object.values(source.runbook?.vars ?? {}))
+    if (def !== null && typeof def === 'object' && def.secret === true) redactor.add(def.default);
+  const templates = communicationSources(source.runbook);
+  const expressions = hasTemplate(templates)
+    ? await loadExpressions(expressionNeeds(templates))
+    : undefined;
+  return incidentReport(record, source, { redactor, expressions });
 }
 
 /** The runbook of the run: the file its run.start names, else the runbook of that id in the usual

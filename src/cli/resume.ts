@@ -57,7 +57,8 @@ export const resume = defineCommand({
 
 async function resumeCommand(runId: string, options: ResumeOptions, io: Io): Promise<number> {
   const here = await setup(io);
-  const record = findRun(openStateStore(io.env, here.config), runId);
+  const store = await openStateStore(io, here.config);
+  const record = await findRun(store, runId).finally(() => store.close());
   refuseUnresumable(record);
   const origin = originOf(record);
   if (!origin)

@@ -17,12 +17,14 @@ import {
 } from '../engine/vars.js';
 import { missingVarsWarning } from '../report/plan-warning.js';
 import type { EngineEvent, RunMode, RunOrigin, RunResult } from '../engine/events.js';
-import type { Approvals, Notify, Plan } from '../engine/options.js';
+import type { Approvals, Approver, Notify, Plan } from '../engine/options.js';
 import { outputsRead } from '../engine/context.js';
 import { readStat } from '../exec/process-tree.js';
 import { loadCrypto } from './crypto.js';
 import { StateIoError } from '../common/state-files.js';
-import { StateError, UsageError } from '../common/errors.js';
+import { StateError, UnavailableError, UsageError } from '../common/errors.js';
+import { FileStateStore } from '../state/file-store.js';
+import { processStart } from '../exec/process-tree.js';
 import { escalationLine, teamMessage, wordEvent, wordResult } from '../report/engine-words.js';
 import { runJunit } from '../report/junit.js';
 import { findRunbook } from '../schema/load.js';
@@ -85,6 +87,10 @@ const flags = {
     'with --dry-run: refuse, as a real run does, when a required variable has no value',
   ),
   force: flag.boolean('--force', 'run even if another run of this runbook holds its lock'),
+  incident: flag.string(
+    '--incident <id>',
+    'the incident this run belongs to (INC-123): report --incident gathers its runs',
+  ),
   killOrphans: flag.boolean(
     '--kill-orphans',
     'first end the processes that earlier runs left running when they were killed',
@@ -122,9 +128,13 @@ async function runCommand(given: string | undefined, options: RunOptions, io: Io
       '--dry-run and --kill-orphans cannot be combined: a dry run ends no process',
       `run \`runbook run ${given ?? `--alert ${options.alert ?? 'FILE'}`} --kill-orphans\` without --dry-run`,
     );
+  const incident = parseIncident(options.incident);
   const cliVars = parseVarFlags(options.var);
   const answers = parseAnswerFlags(options.answer);
   const cli = await setup(io, { dir: options.dir, inventory: options.inventory });
+  // The team database's client loads and connects while the runbook is read and checked.
+  const store = openStateStore(io, cli.config);
+  store.then((opened) => opened.prepare?.()).catch(() => undefined);
   const id = given ?? (await answeringRunbook(cli, alert, options.alert, io));
   const { file, runbook } = await findRunbook(id, cli.dirs, cli.load);
   if (!runbook) return EXIT.usage;
@@ -187,8 +197,10 @@ async function runCommand(given: string | undefined, options: RunOptions, io: Io
     nonInteractive: options.nonInteractive ?? false,
     force: options.force ?? false,
     killOrphans: options.killOrphans ?? false,
+    store,
     answers,
     ...(alert ? { alert } : {}),
+    ...(incident === undefined ? {} : { incident }),
     origin: {
       runbook_sha256: hashes.file,
       step_hashes: hashes.steps,
@@ -247,13 +259,16 @@ export interface RunRequest {
   answers?: ReadonlyMap<string, string>;
   /** The alert the run answers (`--alert`). */
   alert?: Alert;
+  /** The incident it belongs to (`--incident`; a resumed run keeps its run.start's). */
+  incident?: string;
+  /** The state store, opened early; opened here when absent. */
+  store?: ReturnType<typeof openStateStore>;
 }
 
 /** Runs (or continues, with `plan.resume`) a runbook for `run` and `resume`: the lock, the
  * journal, signals, the view, the engine, and the result in the format asked for. */
 export async function executeRun(io: Io, request: RunRequest): Promise<number> {
-  const { cli, file, runbook, runId, vars, plan } = request;
-  const dryRun = plan.mode === 'dry-run';
+  const { cli, runbook, vars } = request;
   const redactor = runRedactor(vars, io.env);
 
   // stdin is looked at last: only a terminal session needs it made.
@@ -274,17 +289,41 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
     const policy = Object.hasOwn(policies, level) ? policies[level] : undefined;
     return policy ? [policy] : [];
   });
+  const store = await (request.store ?? openStateStore(io, cli.config));
+  try {
+    checkApprovalGroups(stepsOf(runbook), cli.config.approvers);
+    return await runWith(io, request, store, { redactor, interactive, view, policies });
+  } finally {
+    await store.close();
+  }
+}
+
+/** executeRun, once its store is open (closed by the caller). */
+async function runWith(
+  io: Io,
+  request: RunRequest,
+  store: Awaited<ReturnType<typeof openStateStore>>,
+  shown: {
+    redactor: Redactor;
+    interactive: boolean;
+    view: RunView | undefined;
+    policies: SeverityPolicy[];
+  },
+): Promise<number> {
+  const { cli, file, runbook, runId, vars, plan } = request;
+  const { redactor, interactive, view, policies } = shown;
+  const dryRun = plan.mode === 'dry-run';
   // A continued run told the team when it started.
   const notifyOnStart = plan.resume
     ? undefined
     : policies.find((policy) => policy.notify_on_start)?.notify_on_start;
-  const store = openStateStore(io.env, cli.config);
   const { stateDir } = store;
   await handleLeftovers(io, stateDir, runbook.id, request.killOrphans);
   // A dry run changes nothing, so it needs no lock; a real one runs alone per runbook and host.
   const lock = dryRun
     ? undefined
-    : lockRun(
+    : await lockRun(
+        io,
         store,
         [runbook.id, ...hostLocks(runbook, request.calls)],
         {
@@ -302,15 +341,15 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
       `warning: took over the lock on ${name} from run ${holder.run_id} (pid ${holder.pid}, ${holder.user}, since ${holder.started_at}): ${alive ? 'that process still runs (--force)' : 'that process is gone'}\n`,
     );
   }
-  const releaseOnExit = (): void => lock?.release();
+  const releaseOnExit = (): void => void lock?.release();
   process.on('exit', releaseOnExit);
   // A plan does nothing, so it goes on without a journal when none can be written.
   let journal: JournalSink | undefined;
   try {
-    journal = plan.resume ? store.appendJournal(runId) : store.createJournal(runId);
+    journal = await (plan.resume ? store.appendJournal(runId) : store.createJournal(runId));
   } catch (error) {
     if (!(dryRun && error instanceof StateIoError)) {
-      lock?.release();
+      await lock?.release();
       throw error;
     }
     io.stderr.write(`warning: ${error.message}; the plan is not recorded\n`);
@@ -365,8 +404,10 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
       redactor,
       hosts: cli.config.hosts,
       ...(cli.config.groups ? { groups: cli.config.groups } : {}),
-      env: io.env,
+      // The team database's URL is runbook's own: no step's process gets it.
+      env: withoutStateUrl(io.env, cli.config.stateUrlEnv),
       cwd: request.cwd ?? io.cwd,
+      ...(request.incident === undefined ? {} : { incident: request.incident }),
       signal: controller.signal,
       ...(request.alert ? { alert: request.alert } : {}),
       plan,
@@ -384,6 +425,7 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
       ports: {
         processes,
         ...(prompter ? { prompter } : {}),
+        ...(dryRun ? {} : { approver: approverOf(io, store, cli.config.approvers, runId) }),
         events: {
           ...(journaled ? { journal: journaled } : {}),
           show: (event) => {
@@ -394,7 +436,26 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
           },
         },
       },
-      ...(request.origin ? { origin: request.origin } : {}),
+      ...(request.origin
+        ? {
+            origin: {
+              ...request.origin,
+              // What --force overrode is in the journal (docs/state.md#locks).
+              ...(lock && lock.takenOver.length > 0
+                ? {
+                    locks_taken_over: lock.takenOver.map(({ name, holder, alive }) => ({
+                      name,
+                      run_id: holder.run_id,
+                      user: holder.user,
+                      host: holder.host,
+                      since: holder.started_at,
+                      still_running: alive,
+                    })),
+                  }
+                : {}),
+            },
+          }
+        : {}),
       ...(pidStart === undefined ? {} : { pidStart }),
     });
     result = wordResult(facts);
@@ -404,8 +465,11 @@ export async function executeRun(io: Io, request: RunRequest): Promise<number> {
     journal?.close();
     // Processes a step could not end keep the record, for the next run to name them.
     if (!result?.steps.some((step) => step.left_running)) running?.remove();
-    lock?.release();
+    await lock?.release();
     process.off('exit', releaseOnExit);
+    // The journal is in the team's database before the command ends, or it says where it is.
+    const unsent = await journal?.settle(SETTLE_MS);
+    if (unsent !== undefined) io.stderr.write(`warning: ${unsent}\n`);
   }
 
   if (result.journal_error !== undefined && result.mode === 'dry-run')
@@ -471,6 +535,101 @@ export async function runbookHashes(
   return { file: hash.digest('hex'), steps };
 }
 
+/** Every `approval: { by: <group> }` names a group of `approvers:` in the config. */
+function checkApprovalGroups(
+  steps: ReturnType<typeof stepsOf>,
+  groups: Record<string, string[]> | undefined,
+): void {
+  for (const { step } of steps)
+    for (const one of [step, ...(step.steps ?? [])]) {
+      const by = one.approval?.by;
+      if (by === undefined || by === 'other' || (groups && Object.hasOwn(groups, by))) continue;
+      throw new UsageError(
+        `step ${one.id}: approval by "${by}": runbook.config.yaml has no such group under approvers:`,
+        `approvers: { ${by}: [alice, bob] } in runbook.config.yaml, or by: other (anyone but the person running it)`,
+      );
+    }
+}
+
+/** How long a step waiting for another person's approval waits between two looks. */
+const APPROVAL_POLL_MS = 300;
+
+/**
+ * Waits for another person's approval of a step (docs/state.md#approvals): asks for it in the
+ * store, says who may give it and how, and looks until it is given or the run is interrupted.
+ */
+function approverOf(
+  io: Io,
+  store: StateStore,
+  groups: Record<string, string[]> | undefined,
+  runId: string,
+): Approver {
+  return async ({ step, by, runner }, signal) => {
+    const approvers = by === 'other' ? null : (groups?.[by] ?? []).filter((u) => u !== runner);
+    const who =
+      approvers === null
+        ? `someone other than ${runner}`
+        : `a member of ${by} (${approvers.join(', ') || 'no one but you'})`;
+    const book = store.approvals;
+    if (!book)
+      return {
+        refused: `step "${step}" needs approval by ${who}: approvals by another person need the team database (docs/state.md#approvals)`,
+      };
+    try {
+      await book.request({ run_id: runId, step, runner, by, approvers });
+    } catch (error) {
+      return {
+        refused: `step "${step}" needs approval by ${who}, and it cannot be asked for: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+    io.stderr.write(
+      `runbook: step ${step} waits for approval by ${who}; to approve: runbook approve ${runId} ${step}\n`,
+    );
+    for (;;) {
+      if (signal.aborted)
+        return { refused: `step "${step}" was not approved: the run was interrupted` };
+      try {
+        const approval = await book.read(runId, step);
+        if (approval?.approved_by) return { by: approval.approved_by };
+      } catch {
+        // The database out of reach: the approval is looked for again.
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, APPROVAL_POLL_MS);
+        function done(): void {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        }
+        signal.addEventListener('abort', done);
+      });
+    }
+  };
+}
+
+/** `--incident`: an incident id as people write them (INC-123, 2026-01-06-api). */
+export function parseIncident(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (/^[A-Za-z0-9][A-Za-z0-9_.:#/-]{0,63}$/.test(value)) return value;
+  throw new UsageError(
+    `--incident: "${value.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)}" is not an incident id`,
+    'letters, digits and _ . : # / -, starting with a letter or digit, at most 64 (INC-123)',
+  );
+}
+
+/** The environment without the team database's URL (docs/state.md). */
+function withoutStateUrl(
+  env: Record<string, string | undefined>,
+  urlEnv: string | undefined,
+): Record<string, string | undefined> {
+  if (env.RUNBOOK_STATE_URL === undefined && (urlEnv === undefined || env[urlEnv] === undefined))
+    return env;
+  const rest = { ...env };
+  delete rest.RUNBOOK_STATE_URL;
+  if (urlEnv !== undefined) delete rest[urlEnv];
+  return rest;
+}
+
 /** `--only`'s sections. */
 export function parseOnly(value: string | undefined): Set<Section> | undefined {
   if (value === undefined) return undefined;
@@ -490,7 +649,6 @@ export function parseOnly(value: string | undefined): Set<Section> | undefined {
   return out;
 }
 
-/** Takes a run's lock, or says how to take it from another run. */
 /**
  * The host locks of a run: every `on:` of its steps, of the steps of its `for_each:` groups, and
  * of the steps of the runbooks it calls (docs/commands.md#locks), as written.
@@ -506,10 +664,27 @@ function hostLocks(
   return [...new Set(steps.flatMap((step) => (step.on ? [`host-${step.on}`] : [])))];
 }
 
-function lockRun(store: StateStore, ...args: Parameters<StateStore['acquireLocks']>): HeldLock {
+/** How long a run waits, once it ended, for its journal to reach the team's database. */
+const SETTLE_MS = 5000;
+
+/**
+ * Takes a run's lock, or says how to take it from another run. With `--force`, a team database
+ * out of reach leaves the run this machine's own lock (docs/state.md#when-the-database-is-down).
+ */
+async function lockRun(
+  io: Io,
+  store: StateStore & { readonly stateDir: string },
+  ...args: Parameters<StateStore['acquireLocks']>
+): Promise<HeldLock> {
   try {
-    return store.acquireLocks(...args);
+    return await store.acquireLocks(...args);
   } catch (error) {
+    if (error instanceof UnavailableError && args[2] && !(store instanceof FileStateStore)) {
+      io.stderr.write(
+        `warning: ${error.message}; --force: this run takes only this machine's lock, and its journal is sent when the database is back\n`,
+      );
+      return new FileStateStore(store.stateDir, { start: processStart }).acquireLocksNow(...args);
+    }
     if (!(error instanceof LockedError)) throw error;
     throw new LockedError(
       error.what,

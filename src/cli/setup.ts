@@ -10,6 +10,10 @@ import { configuredHosts, loadConfig, withInventory, type Config } from '../sche
 import { openParseCache } from '../schema/parse-cache.js';
 import type { LoadOptions } from '../schema/load.js';
 import type { Io } from './io.js';
+import { loader } from '../common/lazy.js';
+
+/** The team store and its client: loaded only when the config or environment chooses it. */
+const loadPgStore = loader('the team state store', () => import('../state/pg-store.js'));
 
 export interface CliSetup {
   config: Config;
@@ -76,12 +80,30 @@ export async function setup(
 }
 
 /**
- * The state store the commands use (docs/architecture.md#state): the local files under the state
- * directory, whose runs' processes are looked for in /proc.
+ * The state store the commands use (docs/architecture.md#state, docs/state.md): the team's
+ * PostgreSQL when `$RUNBOOK_STATE_URL` or the config's `state: { url_env }` names one, else the
+ * local files under the state directory, whose runs' processes are looked for in /proc.
  */
-export function openStateStore(
-  env: Record<string, string | undefined>,
+export async function openStateStore(
+  io: Pick<Io, 'env' | 'stderr'>,
+  config: Pick<Config, 'stateDir' | 'stateUrlEnv'>,
+): Promise<StateStore & { readonly stateDir: string }> {
+  const stateDir = stateDirectory(io.env, config.stateDir);
+  if (!io.env.RUNBOOK_STATE_URL && config.stateUrlEnv === undefined)
+    return openLocalStore(io, config);
+  const pg = await loadPgStore();
+  const chosen = pg.stateUrl(io.env, config.stateUrlEnv);
+  if (!chosen) return openLocalStore(io, config);
+  return pg.openPgStore(chosen.from, chosen.url, stateDir, { start: processStart }, (line) =>
+    io.stderr.write(`runbook: ${line}\n`),
+  );
+}
+
+/** The local files' store, whatever the config chooses: `runbook check`'s locks are this
+ * machine's own (its cron must not overlap itself). */
+export function openLocalStore(
+  io: Pick<Io, 'env'>,
   config: Pick<Config, 'stateDir'>,
-): StateStore & { readonly stateDir: string } {
-  return new FileStateStore(stateDirectory(env, config.stateDir), { start: processStart });
+): FileStateStore {
+  return new FileStateStore(stateDirectory(io.env, config.stateDir), { start: processStart });
 }

@@ -9,7 +9,7 @@ import {
   type HistoryJson,
 } from '../report/history.js';
 import type { RunState } from '../state/run-record.js';
-import type { RunSummary } from '../state/store.js';
+import type { RunSummary, StateStore } from '../state/store.js';
 import { defineCommand, jsonFlag, type Values } from './define.js';
 import { EXIT } from './exit-codes.js';
 import { colorsFor, type Io } from './io.js';
@@ -48,6 +48,8 @@ interface RunningJson {
   pid: number;
   started_at: string;
   current_step: { id: string; section: string } | null;
+  /** Its incident (`run --incident`); absent when it has none. */
+  incident?: string;
 }
 
 /** A stopped run in `status --json`, with the command that continues it. */
@@ -58,12 +60,20 @@ type ResumableJson = Pick<
 
 async function statusCommand(options: Values<typeof flags>, io: Io): Promise<number> {
   const config = await loadConfig(io.cwd, io.env);
-  const store = openStateStore(io.env, config);
-  const list = store.listRuns({});
+  const store = await openStateStore(io, config);
+  try {
+    return await statusOf(store, options, io);
+  } finally {
+    await store.close();
+  }
+}
+
+async function statusOf(store: StateStore, options: Values<typeof flags>, io: Io): Promise<number> {
+  const list = await store.listRuns({});
   warnSkipped(list, io);
   const running: RunningJson[] = [];
   for (const summary of list.runs.filter((run) => run.status === 'running')) {
-    const record = store.readRun(summary.run_id);
+    const record = await store.readRun(summary.run_id);
     const part = record?.parts.at(-1);
     if (!record || record.status !== 'running' || !part) continue;
     const step = currentStep(record);
@@ -76,6 +86,7 @@ async function statusCommand(options: Values<typeof flags>, io: Io): Promise<num
       pid: part.pid,
       started_at: record.started_at,
       current_step: step ?? null,
+      ...(record.incident === undefined ? {} : { incident: record.incident }),
     });
   }
   const since = Date.now() - RECENT_MS;
@@ -107,7 +118,12 @@ async function statusCommand(options: Values<typeof flags>, io: Io): Promise<num
   const out: string[] = [];
   if (running.length === 0) out.push('No run in progress.');
   else {
-    out.push(colors.bold(`Running now (${running.length})`));
+    out.push(
+      colors.bold(
+        `Running now (${running.length})${store.shared ? `, in ${store.description}` : ''}`,
+      ),
+    );
+    const incidents = running.some((run) => run.incident !== undefined);
     const rows = running.map((run) => [
       cell(run.run_id),
       cell(run.runbook),
@@ -115,11 +131,21 @@ async function statusCommand(options: Values<typeof flags>, io: Io): Promise<num
       String(run.pid),
       utc(run.started_at),
       run.current_step ? `${cell(run.current_step.id)} (${cell(run.current_step.section)})` : '-',
+      ...(incidents ? [cell(run.incident ?? '-')] : []),
     ]);
     out.push(
-      ...table(['RUN', 'RUNBOOK', 'BY', 'PID', 'STARTED (UTC)', 'STEP'], rows).map(
-        (line) => `  ${line}`,
-      ),
+      ...table(
+        [
+          'RUN',
+          'RUNBOOK',
+          'BY',
+          'PID',
+          'STARTED (UTC)',
+          'STEP',
+          ...(incidents ? ['INCIDENT'] : []),
+        ],
+        rows,
+      ).map((line) => `  ${line}`),
     );
   }
   out.push('');

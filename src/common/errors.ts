@@ -2,7 +2,8 @@
  * Errors for people. Anything thrown that is not a RunbookError is a bug.
  * Each kind maps to one exit code in src/cli/exit-codes.ts.
  */
-export type ErrorKind = 'usage' | 'invalid' | 'not-found' | 'config' | 'declined' | 'state' | 'io';
+export type ErrorKind =
+  'usage' | 'invalid' | 'not-found' | 'config' | 'declined' | 'state' | 'io' | 'unavailable';
 
 export class RunbookError extends Error {
   readonly kind: ErrorKind;
@@ -41,6 +42,14 @@ export class ConfigError extends RunbookError {
 export class StateError extends RunbookError {
   constructor(message: string, hint?: string) {
     super('state', message, hint);
+  }
+}
+
+/** The team's state database cannot be used: unreachable, refusing the login, or not migrated
+ * (docs/state.md). */
+export class UnavailableError extends RunbookError {
+  constructor(message: string, hint?: string) {
+    super('unavailable', message, hint);
   }
 }
 

@@ -115,6 +115,15 @@ export interface RunOrigin {
   alert?: Alert;
   /** The variables whose values came from the alert, each to what it read (`labels.namespace`). */
   alert_vars?: Record<string, string>;
+  /** Locks this run took from other runs: their holders, and whether they still ran (`--force`). */
+  locks_taken_over?: Array<{
+    name: string;
+    run_id: string;
+    user: string;
+    host: string;
+    since: string;
+    still_running: boolean;
+  }>;
 }
 
 export interface RunbookInfo {
@@ -142,6 +151,8 @@ export type EngineEvent =
       journal: string | undefined;
       /** What `runbook resume` needs to continue the run; absent in older journals. */
       origin?: RunOrigin;
+      /** The incident the run belongs to (`run --incident INC-123`). */
+      incident?: string;
     }
   | {
       /**

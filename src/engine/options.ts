@@ -40,7 +40,18 @@ export interface Ports {
   events?: EventSink;
   /** Gives each action's result instead of running it (`runbook test`); absent in real runs. */
   results?: ActionResults;
+  /** Waits for another person's approval of a step with `approval:`; absent: it is declined. */
+  approver?: Approver;
 }
+
+/**
+ * Waits until another person approves a step (`approval: { by }`): who did, or why it will not be
+ * (no one can approve it here, the run was interrupted).
+ */
+export type Approver = (
+  request: { step: string; by: string; runner: string },
+  signal: AbortSignal,
+) => Promise<{ by: string } | { refused: string }>;
 
 /** Which steps a run runs, and whether for real. */
 export interface Plan {
@@ -146,6 +157,8 @@ export interface EngineOptions extends StepOptions {
   policy?: RunPolicy;
   /** What continuing the run later needs (recorded in run.start). */
   origin?: RunOrigin;
+  /** The incident the run belongs to (recorded in run.start). */
+  incident?: string;
   /** The start time of this process (/proc), recorded with its pid. */
   pidStart?: string;
 }

@@ -28,6 +28,21 @@ export async function approveStep(
   /** A for_each: step asking once for all its items: their labels (loop.ts). */
   items?: string[],
 ): Promise<Refusal | undefined> {
+  // Another person's approval: --yes and --approve never stand for it (docs/state.md#approvals).
+  if (step.approval && effect !== 'manual') {
+    const runner = currentUser();
+    const approver = options.ports.approver;
+    const who =
+      step.approval.by === 'other'
+        ? `someone other than ${runner}`
+        : `a member of ${step.approval.by}`;
+    if (!approver)
+      return { reason: `step "${step.id}" needs approval by ${who}, and no one can give it here` };
+    const given = await approver({ step: step.id, by: step.approval.by, runner }, options.signal);
+    if ('refused' in given) return { reason: given.refused };
+    emit({ type: 'step.confirm', ts: now(), step: step.id, approved: true, by: given.by });
+    return undefined;
+  }
   const needs = effect === 'destructive' || step.confirm === true;
   if (!needs || effect === 'manual') return undefined;
   const { approvals } = options;

@@ -154,6 +154,7 @@ class Run {
         ...pidStart,
         journal: this.#emitter.journalPath,
         ...(this.#o.origin ? { origin: this.#o.origin } : {}),
+        ...(this.#o.incident === undefined ? {} : { incident: this.#o.incident }),
       });
     if (this.#escalation)
       await startPolicy(this.#o, this.#steps.context, this.#emitter.emit, this.#escalation);

@@ -33,6 +33,8 @@ export interface HistoryJson {
   stopped: { kind: Stopped['kind']; step: string | null } | null;
   findings: string[];
   parts: number;
+  /** The run's incident (`run --incident`); absent when it has none. */
+  incident?: string;
 }
 
 export function historyJson(runs: readonly RunSummary[]): HistoryJson[] {
@@ -52,6 +54,7 @@ export function historyJson(runs: readonly RunSummary[]): HistoryJson[] {
     stopped: run.stopped ? { kind: run.stopped.kind, step: run.stopped.step ?? null } : null,
     findings: run.findings,
     parts: run.parts,
+    ...(run.incident === undefined ? {} : { incident: run.incident }),
   }));
 }
 

@@ -106,6 +106,30 @@ const buildConfigSchema = () =>
       .optional()
       .describe('Defaults per severity level, e.g. { P0: { yes_approves_destructive: false } }'),
     state_dir: z.string().optional().describe('Where run journals and locks are kept'),
+    approvers: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+          error: 'group names are letters, digits, ., _ and -',
+        }),
+        z.array(z.string().min(1)).min(1),
+      )
+      .optional()
+      .describe(
+        'Groups of people who may approve a step with approval: { by: <group> }, by user name',
+      ),
+    state: z
+      .strictObject({
+        url_env: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+            error: 'the name of an environment variable: letters, digits and _',
+          })
+          .describe(
+            'The environment variable holding the team database URL (postgres://…); never the URL itself',
+          ),
+      })
+      .optional()
+      .describe('The team state store (docs/state.md); local files when absent'),
     hosts: z
       .record(
         z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
@@ -175,6 +199,10 @@ export interface Config {
   warnFrom?: Record<string, string>;
   defaultScheme: string;
   stateDir: string | undefined;
+  /** `state: { url_env }`: the environment variable naming the team database (docs/state.md). */
+  stateUrlEnv?: string;
+  /** `approvers:`: who may approve a step's `approval: { by: <group> }`, by group. */
+  approvers?: Record<string, string[]>;
   /** Hosts for `on:`, with file paths resolved. */
   hosts: Record<string, HostConfig>;
   /** Third-party adapter modules: absolute paths or package names. */
@@ -313,6 +341,8 @@ export async function loadConfig(
     warnFrom,
     defaultScheme,
     stateDir: config.state_dir === undefined ? undefined : resolve(base, config.state_dir),
+    ...(config.state ? { stateUrlEnv: config.state.url_env } : {}),
+    ...(config.approvers ? { approvers: config.approvers } : {}),
     hosts: Object.fromEntries(
       Object.entries(config.hosts ?? {}).map(([name, host]) => [
         name,

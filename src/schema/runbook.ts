@@ -197,6 +197,21 @@ function buildSchemas() {
       .min(1)
       .optional()
       .describe('Where the step came from, as file:line (written by runbook import)'),
+    approval: z
+      .strictObject({
+        by: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+            error: 'by: other, or the name of a group of approvers in runbook.config.yaml',
+          })
+          .describe(
+            'other: anyone but the person running it; else a group of approvers: in runbook.config.yaml',
+          ),
+      })
+      .optional()
+      .describe(
+        'Another person approves this step before it runs (runbook approve <run-id> <step>; docs/state.md#approvals)',
+      ),
   });
   // A step of a `for_each:` group (docs/format.md#loops-and-targets): a step, without a loop.
   const innerStepSchema = stepFields.meta({ id: 'GroupStep' });

@@ -85,7 +85,7 @@ describe('for_each: in validation', () => {
       '9:15 unknown variable "x" in `vars.x` (declare it under vars:)',
       '10:9 "steps" is a name expressions already have: call the item otherwise',
       '14:10 a for_each: step runs its action or its steps:, not both (move the action into steps:)',
-      '17:9 unknown key "for_each" (known keys: id, name, description, run, uses, with, call, manual, input, choices, when, timeout, retry, continue_on_error, effect, confirm, capture, expect, parallel, on, env, check, dry_run, source)',
+      '17:9 unknown key "for_each" (known keys: id, name, description, run, uses, with, call, manual, input, choices, when, timeout, retry, continue_on_error, effect, confirm, capture, expect, parallel, on, env, check, dry_run, source, approval)',
       '20:24 no group "dbs" in the inventory (did you mean "db"?)',
       '21:10 for_each step "c" has no output "stdout" in `steps.c.outputs.stdout` (its outputs: items, count, succeeded, failed; an item\'s are items[i].outputs.stdout)',
       '21:10 step "d" runs for each item of "c": `steps.d.outputs.stdout` has no one value (read steps.c.outputs.items[i].outputs.d)',

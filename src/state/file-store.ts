@@ -5,7 +5,7 @@ import { readOwnFile, secureDir, StateIoError } from '../common/state-files.js';
 import type { EngineEvent } from '../engine/events.js';
 import { Journal } from './journal.js';
 import { readJournal, type JournalRead } from './journal-reader.js';
-import { acquireLocks, type HeldLock, type LockHolder } from './lock.js';
+import { acquireLocks, type HeldLock, type LocalLock, type LockHolder } from './lock.js';
 import { runRecord, type RunRecord } from './run-record.js';
 import {
   appendIndex,
@@ -49,6 +49,7 @@ const COMPACT_SLACK = 50;
  */
 export class FileStateStore implements StateStore {
   readonly description: string;
+  readonly shared = false;
   readonly stateDir: string;
   readonly #probe: ProcessProbe;
   readonly #host = hostname();
@@ -67,26 +68,54 @@ export class FileStateStore implements StateStore {
     return join(this.stateDir, 'runs');
   }
 
-  createJournal(runId: string): JournalSink {
-    return this.#sink(Journal.open(this.stateDir, runId), []);
+  createJournal(runId: string): Promise<JournalSink> {
+    return Promise.resolve(this.journalSink(runId, false));
   }
 
-  appendJournal(runId: string): JournalSink {
+  appendJournal(runId: string): Promise<JournalSink> {
+    return Promise.resolve(this.journalSink(runId, true));
+  }
+
+  /**
+   * The local journal of a run, new or appended to, and the events it holds already: the spool
+   * another store sends on from (src/state/pg-store.ts). Throws StateIoError, UnsafeStateError.
+   */
+  journalSink(runId: string, append: boolean): LocalSink {
+    if (!append) return { ...this.#sink(Journal.open(this.stateDir, runId), []), earlier: 0 };
     const journal = Journal.append(this.stateDir, runId);
-    return this.#sink(journal, readJournal(journal.path).events.map(withoutOutputs));
+    const earlier = readJournal(journal.path).events.map(withoutOutputs);
+    const count = earlier.length;
+    return { ...this.#sink(journal, earlier), earlier: count };
   }
 
-  acquireLocks(names: readonly string[], holder: LockHolder, force: boolean): HeldLock {
+  acquireLocks(names: readonly string[], holder: LockHolder, force: boolean): Promise<HeldLock> {
+    return Promise.resolve(this.acquireLocksNow(names, holder, force));
+  }
+
+  /** acquireLocks, at once: for `runbook check`, whose locks are always this machine's. */
+  acquireLocksNow(names: readonly string[], holder: LockHolder, force: boolean): LocalLock {
     return acquireLocks(this.stateDir, names, holder, force);
   }
 
-  readRun(runId: string): RunRecord | undefined {
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  readRun(runId: string): Promise<RunRecord | undefined> {
+    return Promise.resolve(this.readRunNow(runId));
+  }
+
+  readRunNow(runId: string): RunRecord | undefined {
     if (!isRunId(runId)) return undefined;
     const read = this.#readJournal(runId);
     return read && this.#record(read, this.#runningRecordStart(runId)).record;
   }
 
-  listRuns(filter: RunFilter): RunList {
+  listRuns(filter: RunFilter): Promise<RunList> {
+    return Promise.resolve(this.listRunsNow(filter));
+  }
+
+  listRunsNow(filter: RunFilter): RunList {
     const runsDir = this.#runsDir;
     const location = runsDir;
     let names: string[];
@@ -94,7 +123,7 @@ export class FileStateStore implements StateStore {
       names = readdirSync(runsDir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-        return { runs: [], total: 0, location, skipped: [] };
+        return { runs: [], total: 0, matching: 0, location, skipped: [] };
       throw new StateIoError(`cannot read ${runsDir}`, error);
     }
     // The directory is trusted as the journals' writer trusts it, or not at all.
@@ -171,12 +200,13 @@ export class FileStateStore implements StateStore {
         ? compare(b.run_id, a.run_id)
         : compare(b.started_at, a.started_at),
     );
+    const matching = runs.length;
     if (filter.limit !== undefined) runs.splice(filter.limit);
-    return { runs, total, location, skipped: skipped.sort() };
+    return { runs, total, matching, location, skipped: skipped.sort() };
   }
 
   /** A sink that writes the journal, and the index lines of the run's start and end. */
-  #sink(journal: Journal, earlier: EngineEvent[]): JournalSink {
+  #sink(journal: Journal, earlier: EngineEvent[]): Omit<LocalSink, 'earlier'> {
     const runsDir = dirname(journal.path);
     // The run's events, as written (a step's outputs left out): its summary at the end is made
     // from them, over every part, without reading the journal back.
@@ -199,14 +229,16 @@ export class FileStateStore implements StateStore {
     return {
       location: journal.path,
       write: (event) => {
-        journal.write(event);
+        const line = journal.write(event);
         // Kept without a step's outputs (which may be megabytes): the summary needs none.
         events.push(withoutOutputs(event));
         if (event.type === 'run.start' || event.type === 'run.resume' || event.type === 'run.end')
           index(event);
+        return line;
       },
       sync: () => journal.sync(),
       close: () => journal.close(),
+      settle: () => Promise.resolve(undefined),
     };
   }
 
@@ -283,6 +315,13 @@ export class FileStateStore implements StateStore {
   }
 }
 
+/** A local journal: what it writes gives the line written (undefined once closed), and
+ * `earlier` counts the events it held before (those of a resumed run's earlier parts). */
+export interface LocalSink extends JournalSink {
+  write(event: EngineEvent): string | undefined;
+  earlier: number;
+}
+
 /** A process's start time (clock ticks after boot) as recorded when its run started. */
 interface KnownStart {
   pid: number;
@@ -292,10 +331,18 @@ interface KnownStart {
 function matchesStart(
   filter: RunFilter,
   since: number | undefined,
-  start: { runbook?: { id: string } | undefined; mode: string; started_at: string },
+  start: {
+    runbook?: { id: string } | undefined;
+    mode: string;
+    user: string;
+    started_at: string;
+    incident?: string | undefined;
+  },
 ): boolean {
   if (filter.runbook !== undefined && start.runbook?.id !== filter.runbook) return false;
   if (filter.mode !== undefined && start.mode !== filter.mode) return false;
+  if (filter.user !== undefined && start.user !== filter.user) return false;
+  if (filter.incident !== undefined && start.incident !== filter.incident) return false;
   if (since !== undefined && !(Date.parse(start.started_at) >= since)) return false;
   return true;
 }

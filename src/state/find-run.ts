@@ -9,15 +9,15 @@ import type { StateStore } from './store.js';
  * it up. Throws UsageError for a run id that is a path, NotFoundError (naming a close id, if there
  * is one) for an unknown one; the store throws StateIoError when the journal cannot be read.
  */
-export function findRun(store: StateStore, runId: string): RunRecord {
+export async function findRun(store: StateStore, runId: string): Promise<RunRecord> {
   if (!isRunId(runId) || runId.includes('..'))
     throw new UsageError(
       `"${printable(runId)}" is not a run id: a run id is made of letters, digits, ".", "_" and "-", never a path`,
       'list the runs with: runbook history',
     );
-  const record = store.readRun(runId);
+  const record = await store.readRun(runId);
   if (record) return record;
-  const ids = store.listRuns({}).runs.map((run) => run.run_id);
+  const ids = (await store.listRuns({})).runs.map((run) => run.run_id);
   const near = suggest(runId, ids);
   throw new NotFoundError(
     `no run "${runId}" in ${store.runsLocation}`,

@@ -163,15 +163,19 @@ export class Journal {
     }
   }
 
-  /** Throws StateIoError when the event could not be written; the file then ends as before. */
-  write(event: EngineEvent): void {
-    if (this.#fd === undefined) return;
+  /**
+   * Throws StateIoError when the event could not be written; the file then ends as before. Gives
+   * the event's line as written, without its newline (another store sends it on as it is).
+   */
+  write(event: EngineEvent): string | undefined {
+    if (this.#fd === undefined) return undefined;
     if (this.#syncError !== undefined) {
       const error = this.#syncError;
       this.#syncError = undefined;
       throw new StateIoError(`cannot sync the run journal ${this.path}`, error);
     }
-    const line = Buffer.from(`${JSON.stringify(journalled(event))}\n`, 'utf8');
+    const text = JSON.stringify(journalled(event));
+    const line = Buffer.from(`${text}\n`, 'utf8');
     try {
       let offset = 0;
       while (offset < line.length)
@@ -179,6 +183,7 @@ export class Journal {
       this.#size += line.length;
       if (SYNCED_AT_ONCE.has(event.type)) this.#syncNow();
       else if (event.type === 'step.end') this.#syncSoon();
+      return text;
     } catch (error) {
       try {
         ftruncateSync(this.#fd, this.#size);

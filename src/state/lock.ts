@@ -20,6 +20,10 @@ export interface LockHolder {
   host: string;
   started_at: string;
   runbook: string;
+  /** The step it is at, when the store knows (the team database does). */
+  step?: string;
+  /** The database session holding the lock (the team database's store only). */
+  backend_pid?: number;
 }
 
 /** Another run holds the lock. The caller says how to take it over (`force`), if it may. */
@@ -30,7 +34,7 @@ export class LockedError extends RunbookError {
   constructor(what: string, holder: LockHolder, hint?: string) {
     super(
       'declined',
-      `${what} is being run by ${holder.user} (run ${holder.run_id}, pid ${holder.pid} on ${holder.host}, since ${holder.started_at})`,
+      `${what} is being run by ${holder.user} (run ${holder.run_id}, pid ${holder.pid} on ${holder.host}, since ${holder.started_at}${holder.step === undefined ? '' : `, at step ${holder.step}`})`,
       hint,
     );
     this.what = what;
@@ -41,8 +45,12 @@ export class LockedError extends RunbookError {
 export interface HeldLock {
   /** Locks taken over from runs whose process had died. */
   takenOver: Array<{ name: string; holder: LockHolder; alive: boolean }>;
-  release(): void;
+  /** Lets the locks go: at once for files; a database's resolves once it has. */
+  release(): void | Promise<void>;
 }
+
+/** The local files' locks: let go at once. */
+export type LocalLock = Omit<HeldLock, 'release'> & { release(): void };
 
 /** A takeover in progress is a few file operations; one this old was left by a killed process. */
 const STALE_TAKEOVER_MS = 10_000;
@@ -62,7 +70,7 @@ export function acquireLocks(
   names: readonly string[],
   holder: LockHolder,
   force: boolean,
-): HeldLock {
+): LocalLock {
   const dir = secureDir(stateDir, 'locks');
   const taken: string[] = [];
   const takenOver: HeldLock['takenOver'] = [];

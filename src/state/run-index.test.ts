@@ -150,7 +150,7 @@ describe('FileStateStore', () => {
   const write = (runId: string, text: string): void =>
     writeFileSync(join(runs, `${runId}.jsonl`), text, { mode: 0o600 });
   const statuses = () =>
-    store.listRuns({}).runs.map((run) => [run.run_id, run.status, run.stopped?.step]);
+    store.listRunsNow({}).runs.map((run) => [run.run_id, run.status, run.stopped?.step]);
 
   it('rebuilds a missing index from the journals: a torn crashed one, a failed one, a foreign file', () => {
     write(
@@ -168,7 +168,7 @@ describe('FileStateStore', () => {
     );
     write('notes', 'these are my notes\n');
     write('empty', '');
-    const list = store.listRuns({});
+    const list = store.listRunsNow({});
     expect(list.runs.map((r) => [r.run_id, r.status, r.stopped])).toEqual([
       ['r2', 'crashed', { kind: 'crashed', step: 'b' }],
       ['r1', 'failed', { kind: 'failed', step: 'a' }],
@@ -228,7 +228,7 @@ describe('FileStateStore', () => {
       { mode: 0o666 },
     );
     chmodSync(indexPath(runs), 0o666);
-    expect(store.listRuns({}).runs.map((r) => [r.user, r.status])).toEqual([
+    expect(store.listRunsNow({}).runs.map((r) => [r.user, r.status])).toEqual([
       ['alice', 'succeeded'],
     ]);
   });
@@ -246,19 +246,19 @@ describe('FileStateStore', () => {
     // The same pid, but the journal began before this process started: a reused pid, crashed.
     write('reused', jsonl(start('reused', '2020-01-01T00:00:00.000Z', { pid: process.pid })));
     expect(self?.ticks).toMatch(/^\d+$/);
-    const list = store.listRuns({});
+    const list = store.listRunsNow({});
     expect(list.runs.map((r) => [r.run_id, r.status])).toEqual([
       ['live', 'running'],
       ['reused', 'crashed'],
     ]);
-    expect(store.readRun('live')?.status).toBe('running');
-    expect(store.readRun('reused')?.status).toBe('crashed');
-    expect(store.readRun('../etc/passwd')).toBeUndefined();
-    expect(store.readRun('nope')).toBeUndefined();
+    expect(store.readRunNow('live')?.status).toBe('running');
+    expect(store.readRunNow('reused')?.status).toBe('crashed');
+    expect(store.readRunNow('../etc/passwd')).toBeUndefined();
+    expect(store.readRunNow('nope')).toBeUndefined();
   });
 
   it('filters by runbook, status, mode and start, newest first, and keeps the index when a run ends', () => {
-    const sink = store.createJournal('20260105T000000Z-aaaaaa');
+    const sink = store.journalSink('20260105T000000Z-aaaaaa', false);
     sink.write(
       start('20260105T000000Z-aaaaaa', '2026-01-05T00:00:00.000Z', { pid: process.pid }) as never,
     );
@@ -280,8 +280,8 @@ describe('FileStateStore', () => {
       ['20260105T000000Z-aaaaaa', 'failed', 'a'],
       ['old', 'succeeded', undefined],
     ]);
-    const ids = (filter: Parameters<FileStateStore['listRuns']>[0]) =>
-      store.listRuns(filter).runs.map((run) => run.run_id);
+    const ids = (filter: Parameters<FileStateStore['listRunsNow']>[0]) =>
+      store.listRunsNow(filter).runs.map((run) => run.run_id);
     expect(ids({ status: 'failed' })).toEqual(['20260105T000000Z-aaaaaa']);
     expect(ids({ mode: 'dry-run' })).toEqual(['old']);
     expect(ids({ since: new Date('2026-01-01T00:00:00Z') })).toEqual(['20260105T000000Z-aaaaaa']);

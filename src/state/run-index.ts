@@ -38,6 +38,8 @@ export interface StartLine {
   /** The start time of `pid` (clock ticks after boot), when known: a reused pid is not the run. */
   pid_start?: string;
   started_at: string;
+  /** The first part's incident (`run --incident`), when it has one. */
+  incident?: string;
 }
 
 /** The run as it stood when part `part` ended (or was found crashed): the whole run's summary. */
@@ -70,6 +72,7 @@ export interface RunLine {
   duration_ms: number | null;
   findings: string[];
   stopped: Stopped | null;
+  incident?: string;
 }
 
 /** A file in the runs directory that is not a run's journal: listed so it is not read again. */
@@ -238,6 +241,7 @@ export function summaryOfEntry(entry: IndexEntry): RunSummary | undefined {
     stopped: end.stopped ?? undefined,
     findings: end.findings,
     parts: entry.lastPart,
+    ...(first.incident === undefined ? {} : { incident: first.incident }),
   };
 }
 
@@ -257,6 +261,9 @@ export function startLine(
     pid: event.pid,
     ...(pidStart === undefined ? {} : { pid_start: pidStart }),
     started_at: event.ts,
+    ...(event.type === 'run.start' && event.incident !== undefined
+      ? { incident: event.incident }
+      : {}),
   };
 }
 
@@ -291,6 +298,7 @@ export function linesOfRecord(record: RunRecord, alive: boolean): IndexLine[] {
     host: part.host,
     pid: part.pid,
     started_at: part.started_at,
+    ...(part.part === 1 && record.incident !== undefined ? { incident: record.incident } : {}),
   }));
 }
 
@@ -310,6 +318,7 @@ export function runLine(summary: RunSummary): RunLine {
     duration_ms: summary.duration_ms ?? null,
     findings: summary.findings,
     stopped: summary.stopped ?? null,
+    ...(summary.incident === undefined ? {} : { incident: summary.incident }),
   };
 }
 
@@ -352,5 +361,6 @@ export function summaryOfRecord(record: RunRecord): RunSummary {
     stopped: record.stopped,
     findings: record.findings,
     parts: record.parts.length,
+    ...(record.incident === undefined ? {} : { incident: record.incident }),
   };
 }

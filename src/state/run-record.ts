@@ -37,6 +37,8 @@ export interface RunRecord {
   run_id: string;
   journal: string;
   runbook: RunbookInfo;
+  /** The incident it belongs to (`run --incident`). */
+  incident?: string;
   /** The first part's (a resumed run keeps its mode). */
   mode: RunMode;
   user: string;
@@ -139,6 +141,7 @@ export function runRecord(read: JournalRead, running: boolean): RunRecord | unde
     run_id: start.run_id,
     journal: read.path,
     runbook: start.runbook,
+    ...(start.incident === undefined ? {} : { incident: start.incident }),
     mode: start.mode,
     user: start.user,
     host: start.host,

@@ -34,8 +34,10 @@ const COMMANDS = [
   'run',
   'match',
   'resume',
+  'approve',
   'history',
   'status',
+  'state',
   'check',
   'adapters',
   'doctor',
@@ -86,7 +88,7 @@ function fish(line: string): string[] {
 describe('runbook completion', () => {
   it('bash: commands, flags, flag values and runbook ids', () => {
     expect(bash('runbook', '')).toEqual(COMMANDS);
-    expect(bash('runbook', 's')).toEqual(['show', 'schema', 'status']);
+    expect(bash('runbook', 's')).toEqual(['show', 'schema', 'status', 'state']);
     expect(bash('runbook', '--')).toEqual(['--version', '--help']);
     expect(bash('runbook', 'validate', '--')).toEqual([
       '--dir',

@@ -205,11 +205,11 @@ describe('a run killed with SIGKILL at random points, then resumed', () => {
       expect(read.events.length, context).toBeGreaterThanOrEqual(point);
       expect(read.unreadable, context).toBe(0);
       const store = new FileStateStore(state, { start: processStart });
-      const crashed = findRun(store, runId);
+      const crashed = await findRun(store, runId);
       expect(crashed.status, context).toBe('crashed');
       expect(crashed.stopped?.kind, context).toBe('crashed');
       // history lists it so.
-      expect(store.listRuns({}).runs.find((run) => run.run_id === runId)?.status, context).toBe(
+      expect(store.listRunsNow({}).runs.find((run) => run.run_id === runId)?.status, context).toBe(
         'crashed',
       );
 
@@ -234,7 +234,7 @@ describe('a run killed with SIGKILL at random points, then resumed', () => {
       ).toBeGreaterThanOrEqual(1);
 
       // One run, one journal: every step ended well exactly once over its parts.
-      const record = findRun(new FileStateStore(state, { start: processStart }), runId);
+      const record = await findRun(new FileStateStore(state, { start: processStart }), runId);
       expect(record.status, context).toBe('succeeded');
       expect(
         record.parts.map((part) => part.status),

@@ -4,9 +4,9 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { hostname } from 'node:os';
-import { acquireLocks, type HeldLock } from '../../src/state/lock.js';
+import { acquireLocks, type LocalLock } from '../../src/state/lock.js';
 
-let held: HeldLock | undefined;
+let held: LocalLock | undefined;
 const wait = new Int32Array(new SharedArrayBuffer(4));
 for await (const line of createInterface({ input: process.stdin })) {
   const [command, stateDir = '', barrier = ''] = line.split(' ');

@@ -23,6 +23,10 @@ export interface PgCluster {
   url: string;
   /** Runs SQL as the superuser and returns psql's unaligned tuples-only output. */
   psql(sql: string): Promise<string>;
+  /** Stops the server at once (as a crash would), keeping its data: `start` brings it back. */
+  halt(): void;
+  /** Starts a halted server again, on the same port. */
+  start(): Promise<void>;
   /** Stops the server at once and deletes the directory. Safe to call twice. */
   stop(): void;
 }
@@ -43,17 +47,38 @@ export async function startPostgres(
   const dir = mkdtempSync('/tmp/pg-');
   const data = join(dir, 'data');
   let started = false;
-  const stop = (): void => {
+  const halt = (): void => {
     if (started) {
       started = false;
       const [file, args] = as(join(PGBIN, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
       try {
         execFileSync(file, args, { stdio: 'ignore', timeout: 30_000 });
       } catch {
-        // Already stopped; the directory is removed all the same.
+        // Already stopped.
       }
     }
+  };
+  const stop = (): void => {
+    halt();
     rmSync(dir, { recursive: true, force: true });
+  };
+  let serverOptions = '';
+  const start = async (): Promise<void> => {
+    started = true;
+    await run(
+      ...as(join(PGBIN, 'pg_ctl'), [
+        '-D',
+        data,
+        '-l',
+        join(dir, 'server.log'),
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        serverOptions,
+        'start',
+      ]),
+    );
   };
   try {
     chmodSync(dir, 0o755);
@@ -77,7 +102,7 @@ export async function startPostgres(
       ]),
     );
     const port = await freePort();
-    const serverOptions = [
+    serverOptions = [
       `-p ${port}`,
       `-k ${dir}`,
       `-c listen_addresses=127.0.0.1`,
@@ -87,21 +112,7 @@ export async function startPostgres(
       '-c shared_buffers=16MB',
       '-c max_connections=40',
     ].join(' ');
-    started = true;
-    await run(
-      ...as(join(PGBIN, 'pg_ctl'), [
-        '-D',
-        data,
-        '-l',
-        join(dir, 'server.log'),
-        '-w',
-        '-t',
-        '60',
-        '-o',
-        serverOptions,
-        'start',
-      ]),
-    );
+    await start();
     const env = {
       PGHOST: dir,
       PGPORT: String(port),
@@ -122,7 +133,7 @@ export async function startPostgres(
     await psql(`create role ${user} login password '${password.replace(/'/g, "''")}'`);
     await psql(`create database ${database} owner ${user}`);
     const url = `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
-    return { dir, port, env, user, password, database, url, psql, stop };
+    return { dir, port, env, user, password, database, url, psql, halt, start, stop };
   } catch (error) {
     stop();
     throw error;
