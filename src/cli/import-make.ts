@@ -256,13 +256,16 @@ function summaryOf(
   };
 }
 
+/** `1 step`, `2 steps`. */
+const count = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
+
 function textSummary(summary: Summary): string {
   let out = '';
   for (const file of summary.files) {
     out += `${file.file}: ${file.runbooks.length} runbook${file.runbooks.length === 1 ? '' : 's'}, ${file.command_lines} command line${file.command_lines === 1 ? '' : 's'}\n`;
     // A page of several runbooks is one catalog file: each runbook by its id in it.
     for (const runbook of file.runbooks)
-      out += `  ${file.runbooks.length > 1 ? `${runbook.file}: ${runbook.id}` : runbook.file}  ${runbook.steps} steps (${runbook.adapter_actions} actions, ${runbook.run_steps} run, ${runbook.manual_steps} manual), ${runbook.vars} vars\n`;
+      out += `  ${file.runbooks.length > 1 ? `${runbook.file}: ${runbook.id}` : runbook.file}  ${count(runbook.steps, 'step')} (${count(runbook.adapter_actions, 'action')}, ${runbook.run_steps} run, ${runbook.manual_steps} manual), ${count(runbook.vars, 'var')}\n`;
     if (file.repaired.length > 0) {
       out += `  repaired mojibake (UTF-8 read as ${[...new Set(file.repaired.map((r) => r.encoding))].join(' and ')}):\n`;
       for (const repair of file.repaired)
