@@ -4,7 +4,9 @@
 // /usr/lib/postgresql/15/bin; as root the server runs as the `postgres` user):
 //   1. `runbook run bench-50` (50 × `run: "true"`, the 50-step benchmark of bench/run.mjs) with
 //      the local files, and with the team database: medians, and the overhead per step
-//      ((database − files) / 50; goal ≤ 1 ms a step);
+//      ((database − files) / 50); and `runbook run bench-1` with both, so that a step's own cost
+//      with the database is the slope, the fixed cost (loading the client, connecting) out:
+//      ((db50 − db1) − (files50 − files1)) / 49 (goal ≤ 1 ms a step);
 //   2. `runbook history --all-users` over 100,000 runs in the database (inserted in one statement,
 //      as the store writes them), against `node -e 0` (goal ≤ 500 ms).
 // The server runs with its defaults but fsync (off: the bench measures runbook, not the disk).
@@ -114,6 +116,7 @@ const url = `postgres://bench:bench-pw@127.0.0.1:${port}/bench`;
 const runbookDir = join(work, 'runbooks');
 mkdirSync(runbookDir);
 writeFileSync(join(runbookDir, 'bench-50.yaml'), trivialStepsRunbook(STEPS));
+writeFileSync(join(runbookDir, 'bench-1.yaml'), trivialStepsRunbook(1));
 const base = { PATH: process.env.PATH, HOME: work, NO_COLOR: '1' };
 const filesEnv = { ...base, RUNBOOK_STATE_DIR: join(work, 'state-files') };
 const pgEnv = { ...base, RUNBOOK_STATE_DIR: join(work, 'state-pg'), RUNBOOK_STATE_URL: url };
@@ -153,21 +156,29 @@ const runArgs = [
 ];
 cli(runArgs.slice(2), filesEnv);
 cli(runArgs.slice(2), pgEnv);
+// And a run of one step: what a run costs whatever its steps (loading the client, connecting),
+// so that the cost of a step is the slope between the two.
+const oneArgs = runArgs.map((arg) => (arg === 'bench-50' ? 'bench-1' : arg));
+cli(oneArgs.slice(2), filesEnv);
+cli(oneArgs.slice(2), pgEnv);
 const files = [];
 const team = [];
+const filesOne = [];
+const teamOne = [];
 for (let i = 0; i < runs; i++) {
   files.push(timed(runArgs, filesEnv));
   team.push(timed(runArgs, pgEnv));
+  filesOne.push(timed(oneArgs, filesEnv));
+  teamOne.push(timed(oneArgs, pgEnv));
 }
-files.sort((a, b) => a - b);
-team.sort((a, b) => a - b);
+for (const list of [files, team, filesOne, teamOne]) list.sort((a, b) => a - b);
 const events = Number(
   psql(
     `select count(*) from runbook_events e join runbook_runs r using (run_id) where r.runbook_id = 'bench-50'`,
     'bench',
   ),
 );
-const expected = (runs + 1) * (STEPS * 3 + 4);
+const expected = (runs + 1) * (STEPS * 3 + 4); // bench-1's events are not counted here
 if (events !== expected) {
   process.stderr.write(`bench: the database holds ${events} events of bench-50, not ${expected}\n`);
   process.exit(1);
@@ -222,6 +233,11 @@ const result = {
   run_files_ms: median(files),
   run_postgres_ms: median(team),
   overhead_per_step_ms: (median(team) - median(files)) / STEPS,
+  run_one_files_ms: median(filesOne),
+  run_one_postgres_ms: median(teamOne),
+  // The cost of one more step with the database, against files: the fixed cost taken out.
+  added_per_step_ms:
+    (median(team) - median(teamOne) - (median(files) - median(filesOne))) / (STEPS - 1),
   history_runs: historyRuns + runs + 1,
   node_e_0_ms: median(node),
   history_ms: median(history),
@@ -235,7 +251,9 @@ else {
       `runbook run bench-50 (${STEPS} steps), median of ${runs}:`,
       `  local files      ${f(result.run_files_ms)}`,
       `  team database    ${f(result.run_postgres_ms)}   (${(result.run_postgres_ms / result.run_files_ms).toFixed(2)}× files)`,
-      `  overhead a step  ${result.overhead_per_step_ms.toFixed(2)} ms (goal ≤ 1 ms)`,
+      `  overhead a step  ${result.overhead_per_step_ms.toFixed(2)} ms, the fixed cost included ((database − files) / ${STEPS})`,
+      `runbook run bench-1 (1 step): files ${f(result.run_one_files_ms)}, team database ${f(result.run_one_postgres_ms)} (the fixed cost: ${f(result.run_one_postgres_ms - result.run_one_files_ms)})`,
+      `  a step's cost with the database, fixed cost out: ${result.added_per_step_ms.toFixed(2)} ms (goal ≤ 1 ms)`,
       `runbook history --all-users over ${result.history_runs.toLocaleString('en')} runs in the database, median of ${runs}:`,
       `  node -e 0                          ${f(result.node_e_0_ms)}`,
       `  history (newest 50)                ${f(result.history_ms)}   (${(result.history_ms / result.node_e_0_ms).toFixed(2)}× node -e 0; goal ≤ 500 ms)`,

@@ -44,6 +44,10 @@ const CONNECT_TIMEOUT_MS = 5000;
 const RETRY_MAX_MS = 1000;
 /** At most this many events go in one insert. */
 const BATCH = 500;
+/** How long the writer lets a step's events gather before it sends them: one insert (and one
+ * commit) for the events of several steps, rather than one for each, so the database costs the
+ * steps little time (docs/state.md#speed). The start and the end of a run go at once. */
+const GATHER_MS = 20;
 /** How long a forced run waits for the lock its holder's connection held. */
 const TAKEOVER_WAIT_MS = 5000;
 
@@ -313,6 +317,7 @@ class EventWriter {
   }
 
   async #pump(): Promise<void> {
+    if (!this.#rowDue && this.#queue.length < BATCH) await this.#sleep(GATHER_MS);
     let wait = 50;
     while ((this.#queue.length > 0 || this.#rowDue) && !this.#stopped) {
       const batch = this.#queue.slice(0, BATCH);
