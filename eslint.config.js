@@ -71,8 +71,8 @@ export default tseslint.config(
     },
   },
   {
-    // The launcher is CommonJS (bin/package.json).
-    files: ['bin/**/*.js'],
+    // The launcher is CommonJS (bin/package.json), and so is the start of import's workers.
+    files: ['bin/**/*.js', 'scripts/build/*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: {

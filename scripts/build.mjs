@@ -11,7 +11,7 @@
 //   --out       where to build (default dist/); --without leaves tricks out (for bench/tricks.mjs);
 //   --launcher  the launcher the warm-up run uses (default bin/runbook.js).
 import { build } from 'esbuild';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ascii } from './build/ascii.mjs';
@@ -83,6 +83,9 @@ try {
     });
   }
   for (const trick of tricks) await trick.after?.({ root, dist, launcher, bundles });
+  // The start of `runbook import`'s worker threads, which run the commands bundle
+  // (src/cli/import-pool.ts).
+  copyFileSync(join(root, 'scripts/build/import-worker.cjs'), join(dist, 'import-worker.cjs'));
 } catch (error) {
   process.stderr.write(`build: ${error instanceof Error ? error.message : String(error)}\n`);
   rmSync(dist, { recursive: true, force: true });

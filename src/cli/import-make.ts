@@ -15,6 +15,7 @@ import {
   InvalidImportError,
   MarkdownError,
   type ImportedFile,
+  type ImportOptions,
 } from '../import/index.js';
 import { IMPORT_LIMITS } from '../import/markdown.js';
 import { loadExpressions } from '../schema/expressions.js';
@@ -22,6 +23,11 @@ import { checkRunbookData, displayPath } from '../schema/load.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { setup } from './setup.js';
+import { loader } from '../common/lazy.js';
+import { availableParallelism } from 'node:os';
+
+/** Importing on several threads (src/cli/import-pool.ts), only for several files. */
+const loadPool = loader('the import workers', () => import('./import-pool.js'));
 
 export interface ImportFlags {
   outDir: string | undefined;
@@ -55,59 +61,33 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
     throw new UsageError(
       `--service ${JSON.stringify(flags.service)}: a service name is letters, digits, spaces, . _ and -`,
     );
-  const cli = await setup(io, { dir: flags.outDir, strict: true, cache: false });
-  if (flags.severityScheme !== undefined && !(flags.severityScheme in cli.config.schemes))
-    throw new UsageError(
-      `unknown severity scheme ${JSON.stringify(flags.severityScheme)}`,
-      `known: ${Object.keys(cli.config.schemes).join(', ')} (runbook.config.yaml may add more)`,
-    );
-  const outDir = cli.dirs[0] ?? resolve(io.cwd, 'runbooks');
+  const { outDir, context } = await prepareImport(flags, io);
   const inputs = findMarkdown(paths, io.cwd);
-
-  const [adapters, expressions] = await Promise.all([
-    cli.registry.load(),
-    loadExpressions({ patterns: true, comprehensions: false }),
-  ]);
-  const validate = (id: string, yaml: string, data: unknown): Promise<Diagnostic[]> =>
-    Promise.resolve(
-      checkRunbookData(join(outDir, `${id}.yaml`), yaml, data, {
-        config: cli.config,
-        strict: true,
-        cwd: io.cwd,
-        // Only the diagnostics are read: what the schema surely accepts is not copied by zod.
-        checkOnly: true,
-        adapters,
-        expressions,
-      }).diagnostics,
-    );
-  const schemaFile = join(packageRoot(), 'schema', 'runbook.schema.json');
-  const taken = new Set<string>();
+  const workers = workerCount(inputs.length, io.env);
+  const outcomes =
+    workers > 1
+      ? await (
+          await loadPool()
+        ).importInWorkers(inputs, workers, {
+          flags,
+          cwd: io.cwd,
+          env: io.env,
+          warn: (message) => io.stderr.write(`runbook: ${message}\n`),
+          redo: (input, taken) => importOne(input, context, taken),
+        })
+      : await importAll(inputs, context);
   const results: Array<ImportedFile & { path: string }> = [];
   const refused: string[] = [];
-  for (const input of inputs) {
-    const shown = displayPath(input.path, io.cwd);
-    try {
-      const bytes = readRegularFile(input.path, IMPORT_LIMITS.maxBytes);
-      const imported = await importMarkdown(input.source, bytes, {
-        service: flags.service,
-        severityScheme: flags.severityScheme,
-        schemaFor: () => modelinePath(outDir, schemaFile),
-        validate,
-        taken,
-      });
-      results.push({ ...imported, path: shown });
-    } catch (error) {
-      if (error instanceof MarkdownError)
-        refused.push(`${shown}${error.line ? `:${error.line}` : ''}: ${error.message}`);
-      else if (error instanceof InvalidImportError) {
-        io.stderr.write(
-          `runbook: bug: ${shown}: ${error.message}\nnothing was written; please report this with the Markdown file\n`,
-        );
-        return EXIT.internal;
-      } else if (error instanceof RangeError)
-        refused.push(`${shown}: is too deeply nested or too large to parse (${error.message})`);
-      else throw error;
-    }
+  for (const [index, outcome] of outcomes.entries()) {
+    const shown = displayPath(inputs[index]?.path ?? '', io.cwd);
+    if (outcome.kind === 'ok') results.push({ ...outcome.file, path: shown });
+    else if (outcome.kind === 'refused') refused.push(`${shown}${outcome.detail}`);
+    else if (outcome.kind === 'invalid') {
+      io.stderr.write(
+        `runbook: bug: ${shown}: ${outcome.message}\nnothing was written; please report this with the Markdown file\n`,
+      );
+      return EXIT.internal;
+    } else throw new Error(outcome.message);
   }
   if (refused.length > 0) {
     for (const line of refused) io.stderr.write(`runbook: ${line}\n`);
@@ -139,6 +119,115 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
     flags.format === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : textSummary(summary),
   );
   return EXIT.ok;
+}
+
+/** Files from which an import may run on worker threads (docs/import.md#speed). */
+export const THREADS_FROM_FILES = 8;
+
+/** Threads to import `files` files on: RUNBOOK_IMPORT_THREADS=N (or `auto`, one a core) from
+ * THREADS_FROM_FILES files; else 1, this one. One is the default: on the 2-core machine measured,
+ * under others' load, two threads took more time, not less (docs/import.md#speed). The output is
+ * the same either way. */
+export function workerCount(files: number, env: Record<string, string | undefined>): number {
+  const asked = env.RUNBOOK_IMPORT_THREADS;
+  if (!asked || files < THREADS_FROM_FILES) return 1;
+  const threads = asked === 'auto' ? availableParallelism() : Number(asked);
+  return Number.isInteger(threads) && threads > 1 ? Math.min(threads, files, 16) : 1;
+}
+
+/** What importing one file needs: the options importMarkdown takes but the ids taken. */
+export type ImportContext = Omit<ImportOptions, 'taken'>;
+
+/** One file's import, as the command reads it in file order (src/cli/import-pool.ts passes it
+ * between threads: plain data only). */
+export type FileOutcome =
+  | { kind: 'ok'; file: ImportedFile }
+  /** Not Markdown the importer reads: `detail` follows the file's name (`:LINE: message`). */
+  | { kind: 'refused'; detail: string }
+  /** The importer made an invalid runbook: a bug. */
+  | { kind: 'invalid'; message: string }
+  | { kind: 'error'; message: string };
+
+export interface MarkdownInput {
+  path: string;
+  source: string;
+}
+
+/** The configuration, the adapters and the validator an import needs; the main thread and each
+ * worker make their own (src/cli/import-worker.ts). */
+export async function prepareImport(
+  flags: ImportFlags,
+  io: Io,
+): Promise<{ outDir: string; context: ImportContext }> {
+  const cli = await setup(io, { dir: flags.outDir, strict: true, cache: false });
+  if (flags.severityScheme !== undefined && !(flags.severityScheme in cli.config.schemes))
+    throw new UsageError(
+      `unknown severity scheme ${JSON.stringify(flags.severityScheme)}`,
+      `known: ${Object.keys(cli.config.schemes).join(', ')} (runbook.config.yaml may add more)`,
+    );
+  const outDir = cli.dirs[0] ?? resolve(io.cwd, 'runbooks');
+  const [adapters, expressions] = await Promise.all([
+    cli.registry.load(),
+    loadExpressions({ patterns: true, comprehensions: false }),
+  ]);
+  const validate = (id: string, yaml: string, data: unknown): Promise<Diagnostic[]> =>
+    Promise.resolve(
+      checkRunbookData(join(outDir, `${id}.yaml`), yaml, data, {
+        config: cli.config,
+        strict: true,
+        cwd: io.cwd,
+        // Only the diagnostics are read: what the schema surely accepts is not copied by zod.
+        checkOnly: true,
+        adapters,
+        expressions,
+      }).diagnostics,
+    );
+  const schemaFile = join(packageRoot(), 'schema', 'runbook.schema.json');
+  const modeline = modelinePath(outDir, schemaFile);
+  return {
+    outDir,
+    context: {
+      service: flags.service,
+      severityScheme: flags.severityScheme,
+      schemaFor: () => modeline,
+      validate,
+    },
+  };
+}
+
+/** Imports one file, its runbooks' ids unique in `taken` (which it adds them to). */
+export async function importOne(
+  input: MarkdownInput,
+  context: ImportContext,
+  taken: Set<string>,
+): Promise<FileOutcome> {
+  try {
+    const bytes = readRegularFile(input.path, IMPORT_LIMITS.maxBytes);
+    return { kind: 'ok', file: await importMarkdown(input.source, bytes, { ...context, taken }) };
+  } catch (error) {
+    if (error instanceof MarkdownError)
+      return { kind: 'refused', detail: `${error.line ? `:${error.line}` : ''}: ${error.message}` };
+    if (error instanceof InvalidImportError) return { kind: 'invalid', message: error.message };
+    if (error instanceof RangeError)
+      return {
+        kind: 'refused',
+        detail: `: is too deeply nested or too large to parse (${error.message})`,
+      };
+    throw error;
+  }
+}
+
+/** Every file in order on this thread, as one import: ids unique across them. It stops at the
+ * first bug, as nothing after it is written. */
+async function importAll(inputs: MarkdownInput[], context: ImportContext): Promise<FileOutcome[]> {
+  const taken = new Set<string>();
+  const outcomes: FileOutcome[] = [];
+  for (const input of inputs) {
+    const outcome = await importOne(input, context, taken);
+    outcomes.push(outcome);
+    if (outcome.kind === 'invalid') break;
+  }
+  return outcomes;
 }
 
 interface Summary {
@@ -291,8 +380,8 @@ function oneLine(text: string): string {
 
 /** Each file given, and every Markdown file under each directory given (hidden ones and
  * node_modules left out), sorted; `source` is the name `source:` gives it. */
-function findMarkdown(paths: string[], cwd: string): Array<{ path: string; source: string }> {
-  const found: Array<{ path: string; source: string }> = [];
+function findMarkdown(paths: string[], cwd: string): MarkdownInput[] {
+  const found: MarkdownInput[] = [];
   for (const given of paths) {
     const path = resolve(cwd, given);
     let isDir = false;

@@ -3,9 +3,10 @@
  * the editor's schema line, keys in the order of docs/format.md, short inputs as flow maps, and a
  * comment wherever the importer guessed.
  */
-import { Document, isMap, isSeq, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
+import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
 import { BUILTIN_SCHEMES } from '../schema/config.js';
 import type { DraftStep, PageDraft, RunbookDraft, StepSection } from './draft.js';
+import { WRITE_OPTIONS, writeYaml, type Layout } from './yaml-write.js';
 
 export interface EmitOptions {
   /** The `$schema=` of the modeline, as a path from the written file, or undefined for none. */
@@ -43,6 +44,20 @@ export function emitRunbookData(
   page: PageDraft,
   options: EmitOptions,
 ): { yaml: string; data: unknown } {
+  const { head, data, layout } = runbookDocument(runbook, page, options);
+  return {
+    yaml: head + (writeYaml(data, layout) ?? libraryYaml(data, layout)),
+    // As YAML reads it: plain maps, lists and scalars, no key without a value.
+    data: JSON.parse(JSON.stringify(data)) as unknown,
+  };
+}
+
+/** A runbook as the parts of its YAML: the comment lines that head it, and its data laid out. */
+export function runbookDocument(
+  runbook: RunbookDraft,
+  page: PageDraft,
+  options: EmitOptions,
+): { head: string; data: Record<string, unknown>; layout: Layout } {
   const comments = new Map<object, string>();
   const data: Record<string, unknown> = { id: runbook.id, title: runbook.title };
   if (page.service) data.service = page.service;
@@ -133,34 +148,28 @@ export function emitRunbookData(
       },
     };
 
-  const doc = new Document(data, { keepSourceTokens: false });
-  // Short inputs and escalation entries as flow maps, as the shipped runbooks write them.
-  const steps = [...stepData.entries()];
-  for (const section of ['diagnosis', 'resolution', 'verification', 'rollback'])
-    flowSteps(doc.get(section, true));
-  const detection = doc.get('detection', true);
-  if (isMap(detection)) flowSteps(detection.get('checks', true));
-  const escalation = doc.get('escalation', true);
-  if (isSeq(escalation))
-    escalation.items.forEach((item, index) => {
-      if (isMap(item)) item.flow = true;
-      const original = (data.escalation as object[])[index];
-      const comment = original ? comments.get(original) : undefined;
-      if (comment && item && typeof item === 'object') (item as Node).commentBefore = comment;
-    });
-  // Comments where the importer guessed.
-  for (const [step, out] of steps) {
-    const node = findStepNode(doc, step.section, out.id as string);
-    if (!node) continue;
+  // Short inputs and escalation entries as flow maps, as the shipped runbooks write them, and
+  // comments where the importer guessed.
+  const flow = new Set<object>();
+  for (const out of stepData.values())
+    for (const key of ['with', 'env']) {
+      const value = out[key];
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
+      const json = JSON.stringify(value);
+      if (json.length < 80 && !json.includes('\\n')) flow.add(value);
+    }
+  for (const entry of (data.escalation as object[] | undefined) ?? []) flow.add(entry);
+  for (const [step, out] of stepData) {
     const notes = [...step.action.guesses];
     if (step.action.person) notes.push(`left for a person: ${step.action.person}`);
-    if (notes.length > 0) node.commentBefore = notes.map((note) => ` ${note}`).join('\n');
+    if (notes.length > 0) comments.set(out, notes.map((note) => ` ${note}`).join('\n'));
   }
+  const layout = { flow, comments };
   const modeline = options.schema ? `# yaml-language-server: $schema=${options.schema}\n` : '';
   return {
-    yaml: `${modeline}# Imported from ${options.source} by runbook import: review the steps marked in comments.\n${doc.toString({ lineWidth: 100, minContentWidth: 40, flowCollectionPadding: true })}`,
-    // As YAML reads it: plain maps, lists and scalars, no key without a value.
-    data: JSON.parse(JSON.stringify(data)) as unknown,
+    head: `${modeline}# Imported from ${options.source} by runbook import: review the steps marked in comments.\n`,
+    data,
+    layout,
   };
 }
 
@@ -180,28 +189,33 @@ function givenVar(
   return definition;
 }
 
-function flowSteps(seq: unknown): void {
-  if (!isSeq(seq)) return;
-  for (const step of seq.items) {
-    if (!isMap(step)) continue;
-    for (const key of ['with', 'env']) {
-      const value = step.get(key, true);
-      if (isMap(value) && JSON.stringify(value.toJSON()).length < 80 && !hasMultiline(value))
-        value.flow = true;
+/** What the yaml library writes for `data` laid out as `layout`: what writeYaml writes, for the
+ * runbooks that writer leaves to the library (src/import/yaml-write.ts). */
+export function libraryYaml(data: Record<string, unknown>, layout: Layout): string {
+  const doc = new Document(data, { keepSourceTokens: false });
+  const annotate = (node: unknown, value: unknown): void => {
+    if (value === null || typeof value !== 'object') return;
+    if (isMap(node)) {
+      if (layout.flow.has(value)) node.flow = true;
+      for (const item of node.items) {
+        const key = isScalar(item.key) ? item.key.value : item.key;
+        annotate(item.value, (value as Record<string, unknown>)[String(key)]);
+      }
+    } else if (isSeq(node)) {
+      if (layout.flow.has(value)) node.flow = true;
+      node.items.forEach((item, index) => {
+        const element = (value as unknown[])[index];
+        const comment =
+          element !== null && typeof element === 'object'
+            ? layout.comments.get(element)
+            : undefined;
+        if (comment && item && typeof item === 'object') (item as Node).commentBefore = comment;
+        annotate(item, element);
+      });
     }
-  }
-}
-
-function hasMultiline(node: YAMLMap | YAMLSeq): boolean {
-  return JSON.stringify(node.toJSON()).includes('\\n');
-}
-
-function findStepNode(doc: Document, section: StepSection, id: string): Node | undefined {
-  const seq =
-    section === 'detection' ? doc.getIn(['detection', 'checks'], true) : doc.get(section, true);
-  if (!isSeq(seq)) return undefined;
-  return seq.items.find((item): item is YAMLMap => isMap(item) && item.get('id') === id) as
-    Node | undefined;
+  };
+  annotate(doc.contents, data);
+  return doc.toString(WRITE_OPTIONS);
 }
 
 /** A step's keys in the order the shipped runbooks write them. */
