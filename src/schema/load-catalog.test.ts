@@ -47,6 +47,34 @@ describe('a file of --- documents', () => {
     expect(parse(DOCUMENTS).map((loaded) => loaded.catalog)).toEqual([true, true]);
   });
 
+  it('places each runbook where the library would, without parsing the file with it', () => {
+    const text = [
+      '# yaml-language-server: $schema=x.json',
+      'id:   spaced # a comment',
+      'title: One',
+      'summary: s',
+      '---',
+      '# leading comment',
+      'title: Two first',
+      "id: 'quoted-two'",
+      'summary: s',
+      '---',
+      'id: "dq-three"',
+      'title: Three',
+      'summary: s',
+      '',
+    ].join('\n');
+    const fast = parse(text).map((loaded) => [loaded.runbook?.id, loaded.at]);
+    // The same places when an anchor sends the whole file to the library.
+    const library = parse(text.replace('summary: s\n---\nid: "dq', 'summary: &a s\n---\nid: "dq'));
+    expect(fast).toEqual([
+      ['spaced', { line: 2, col: 7 }],
+      ['quoted-two', { line: 8, col: 5 }],
+      ['dq-three', { line: 11, col: 5 }],
+    ]);
+    expect(library.map((loaded) => [loaded.runbook?.id, loaded.at])).toEqual(fast);
+  });
+
   it('says a problem of the second document at its line in the file (fast reader)', () => {
     const text = DOCUMENTS.replace('    run: psql', '    timeout: 1parsec\n    run: psql');
     expect(outline(text)).toEqual([

@@ -445,7 +445,9 @@ function checkRunbook(
   // Finding a position parses the file with the library: only a catalog's runbooks need one.
   let at: Position | undefined;
   if (!single) {
-    const start = source.diagnosticAtPath(isObject(data) && 'id' in data ? ['id'] : [], '');
+    const hasId = isObject(data) && 'id' in data;
+    const start =
+      (hasId ? source.idPosition() : undefined) ?? source.diagnosticAtPath(hasId ? ['id'] : [], '');
     at = { line: start.line, col: start.col };
   }
   if (!isObject(data)) {

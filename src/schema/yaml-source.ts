@@ -55,6 +55,9 @@ export class YamlSource {
   readonly #base: readonly PathSegment[];
   /** The source this one is a part of, whose parse it shares. */
   readonly #parent: YamlSource | undefined;
+  /** The documents of the file, parsed once for all its parts (a catalog's `---` documents): a
+   * file of N documents is parsed once, not once for each. */
+  readonly #stream: { parsed?: { docs: Document.Parsed[]; lines: LineCounter } } | undefined;
 
   constructor(
     file: string,
@@ -63,6 +66,7 @@ export class YamlSource {
     lines?: LineCounter,
     part?: { from: number; to: number },
     view?: { parent: YamlSource; base: readonly PathSegment[] },
+    stream?: { parsed?: { docs: Document.Parsed[]; lines: LineCounter } },
   ) {
     this.file = file;
     this.text = text;
@@ -71,6 +75,7 @@ export class YamlSource {
     this.#part = part;
     this.#base = view?.base ?? [];
     this.#parent = view?.parent;
+    this.#stream = stream;
   }
 
   /** The same document, with paths taken from `base` (an entry of a `runbooks:` list). Positions
@@ -88,8 +93,14 @@ export class YamlSource {
       this.#lines = new LineCounter();
       if (this.#part) {
         const { from, to } = this.#part;
-        const docs = parseAllDocuments(this.text, { ...PARSE_OPTIONS, lineCounter: this.#lines });
-        const all = Array.isArray(docs) ? docs : [];
+        let parsed = this.#stream?.parsed;
+        if (!parsed) {
+          const docs = parseAllDocuments(this.text, { ...PARSE_OPTIONS, lineCounter: this.#lines });
+          parsed = { docs: Array.isArray(docs) ? docs : [], lines: this.#lines };
+          if (this.#stream) this.#stream.parsed = parsed;
+        }
+        this.#lines = parsed.lines;
+        const all = parsed.docs;
         this.#doc =
           all.find((doc) => {
             const start = (doc.contents as Node | null)?.range?.[0];
@@ -124,6 +135,28 @@ export class YamlSource {
       sourceLine: sourceLines[line - 1] ?? '',
       ...extra,
     };
+  }
+
+  /**
+   * Where the value of a document's top-level `id:` starts, as diagnosticAtPath(['id']) gives
+   * it, for a `---` document the fast reader read: found in its own lines, so that placing each
+   * runbook of a catalog does not parse the file with the library. Undefined when it cannot tell
+   * (then ask diagnosticAtPath).
+   */
+  idPosition(): { line: number; col: number } | undefined {
+    if (!this.#part || this.#parent || this.#doc) return undefined;
+    const { from, to } = this.#part;
+    const match = /^id:[ \t]+(?=[^\s#])/m.exec(this.text.slice(from, to));
+    if (!match) return undefined;
+    const offset = from + match.index + match[0].length;
+    let line = 1;
+    for (
+      let at = this.text.indexOf('\n');
+      at >= 0 && at < offset;
+      at = this.text.indexOf('\n', at + 1)
+    )
+      line++;
+    return { line, col: offset - this.text.lastIndexOf('\n', offset - 1) };
   }
 
   #splitLines(): string[] {
@@ -431,12 +464,13 @@ export function parseYamlDocuments(
   const text = read.text;
   const fast = readDocumentsFast(text);
   if (fast !== undefined) {
+    const stream = {};
     const documents: ParsedYaml[] = fast.map(({ data, from, to }) => ({
       ok: true,
       source:
         fast.length === 1 && from === 0
           ? new YamlSource(file, text)
-          : new YamlSource(file, text, undefined, undefined, { from, to }),
+          : new YamlSource(file, text, undefined, undefined, { from, to }, undefined, stream),
       data,
       diagnostics: [],
     }));
