@@ -50,6 +50,9 @@ interface RunningJson {
   current_step: { id: string; section: string } | null;
   /** Its incident (`run --incident`); absent when it has none. */
   incident?: string;
+  /** Its current step waits for another person's approval (docs/state.md#approvals): who may
+   * give it, and the command; absent when it does not. */
+  waiting_for_approval?: { step: string; by: string; approvers: string[] | null; approve: string };
 }
 
 /** A stopped run in `status --json`, with the command that continues it. */
@@ -77,6 +80,7 @@ async function statusOf(store: StateStore, options: Values<typeof flags>, io: Io
     const part = record?.parts.at(-1);
     if (!record || record.status !== 'running' || !part) continue;
     const step = currentStep(record);
+    const [asked] = (await store.approvals?.waiting(record.run_id)) ?? [];
     running.push({
       run_id: record.run_id,
       runbook: record.runbook.id,
@@ -87,6 +91,16 @@ async function statusOf(store: StateStore, options: Values<typeof flags>, io: Io
       started_at: record.started_at,
       current_step: step ?? null,
       ...(record.incident === undefined ? {} : { incident: record.incident }),
+      ...(asked
+        ? {
+            waiting_for_approval: {
+              step: asked.step,
+              by: asked.by,
+              approvers: asked.approvers,
+              approve: `runbook approve ${record.run_id} ${asked.step}`,
+            },
+          }
+        : {}),
     });
   }
   const since = Date.now() - RECENT_MS;
@@ -147,6 +161,17 @@ async function statusOf(store: StateStore, options: Values<typeof flags>, io: Io
         rows,
       ).map((line) => `  ${line}`),
     );
+    for (const run of running) {
+      const waiting = run.waiting_for_approval;
+      if (!waiting) continue;
+      const who =
+        waiting.approvers === null
+          ? `anyone but ${cell(run.user)}`
+          : `${cell(waiting.by)} (${waiting.approvers.map(cell).join(', ') || 'no one'})`;
+      out.push(
+        `  ${colors.yellow('⏸')} ${cell(run.run_id)} waits for approval of ${cell(waiting.step)} by ${who}: ${colors.cyan(cell(waiting.approve))}`,
+      );
+    }
   }
   out.push('');
   if (resumable.length === 0) out.push('No run stopped in the last 24 h.');

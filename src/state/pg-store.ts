@@ -959,6 +959,17 @@ export class PgStateStore implements StateStore {
         approved_at: row.approved_at?.toISOString() ?? null,
       };
     },
+    waiting: async (runId) => {
+      await this.ready();
+      const rows = (
+        await this.#conn.query<{ step: string; by_group: string; approvers: string[] | null }>(
+          `select step, by_group, approvers from runbook_approvals
+           where run_id = $1 and approved_by is null order by requested_at`,
+          [runId],
+        )
+      ).rows;
+      return rows.map((row) => ({ step: row.step, by: row.by_group, approvers: row.approvers }));
+    },
     give: async (runId, step, by, host) => {
       const result = await this.#conn.query(
         `update runbook_approvals set approved_by = $3, approved_host = $4, approved_at = now()

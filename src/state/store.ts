@@ -72,6 +72,8 @@ export interface ApprovalBook {
     request: Pick<Approval, 'run_id' | 'step' | 'runner' | 'by' | 'approvers'>,
   ): Promise<void>;
   read(runId: string, step: string): Promise<Approval | undefined>;
+  /** The steps of a run that wait for an approval nobody gave yet (`runbook status`). */
+  waiting(runId: string): Promise<Array<Pick<Approval, 'step' | 'by' | 'approvers'>>>;
   /** Records that `by` approved; false when it was approved already. */
   give(runId: string, step: string, by: string, host: string): Promise<boolean>;
 }

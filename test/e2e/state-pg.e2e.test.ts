@@ -417,6 +417,23 @@ describe('team state on PostgreSQL', () => {
       expect(run.out.stderr).toBe(
         `runbook: step roll-back waits for approval by someone other than ${USER}; to approve: runbook approve ${runId} roll-back\n`,
       );
+      // The team sees what it waits for, and the command that lets it go on.
+      const status = await bin(['status', '--json'], machine('st'));
+      const waiting = (
+        JSON.parse(status.stdout) as {
+          running: Array<{ run_id: string; waiting_for_approval?: unknown }>;
+        }
+      ).running.find((one) => one.run_id === runId);
+      expect(waiting?.waiting_for_approval).toEqual({
+        step: 'roll-back',
+        by: 'other',
+        approvers: null,
+        approve: `runbook approve ${runId} roll-back`,
+      });
+      const text = await bin(['status'], machine('st'));
+      expect(text.stdout.split('\n')).toContain(
+        `  ⏸ ${runId} waits for approval of roll-back by anyone but ${USER}: runbook approve ${runId} roll-back`,
+      );
       const mine = await bin(['approve', runId, 'roll-back'], machine('ap'));
       expect(mine.code).toBe(3);
       expect(mine.stderr).toBe(
