@@ -1,13 +1,5 @@
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { UsageError, type Diagnostic } from '../common/errors.js';
 import { readRegularFile } from './import-read.js';
 import {
@@ -25,6 +17,7 @@ import type { Io } from './io.js';
 import { setup } from './setup.js';
 import { loader } from '../common/lazy.js';
 import { availableParallelism } from 'node:os';
+import { makeDirectory, modelinePath, packageRoot } from './package-files.js';
 
 /** Importing on several threads (src/cli/import-pool.ts), only for several files. */
 const loadPool = loader('the import workers', () => import('./import-pool.js'));
@@ -423,31 +416,5 @@ function writeFile(file: string, text: string): void {
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
-  }
-}
-
-function modelinePath(dir: string, schemaFile: string): string {
-  const path = relative(dir, schemaFile);
-  return isAbsolute(path) ? path : path.split(sep).join('/');
-}
-
-/** mkdir -p, one level at a time: Node's recursive mkdirSync never returns under /proc. */
-function makeDirectory(dir: string): void {
-  const missing: string[] = [];
-  for (let at = dir; !existsSync(at); at = dirname(at)) {
-    missing.unshift(at);
-    if (dirname(at) === at) break;
-  }
-  for (const path of missing) mkdirSync(path);
-}
-
-/** The directory holding this installation's package.json and schema/. */
-function packageRoot(): string {
-  let dir = import.meta.dirname;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'schema'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return resolve(import.meta.dirname, '..');
-    dir = parent;
   }
 }

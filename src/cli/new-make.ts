@@ -1,6 +1,7 @@
 import { shellQuote } from '../common/quote.js';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { makeDirectory, modelinePath, packageRoot } from './package-files.js';
 import { UsageError } from '../common/errors.js';
 import { displayPath, findRunbookFiles, runbooksWithId } from '../schema/load.js';
 import { ID_PATTERN } from '../schema/runbook.js';
@@ -88,29 +89,5 @@ export function renderTemplate(
 /** The editor's schema line: the path from the new file's directory to the schema of this
  * runbook installation, as the shipped runbooks have it (docs/format.md). */
 function modeline(dir: string, schemaFile: string): string {
-  const path = relative(dir, schemaFile);
-  const shown = isAbsolute(path) ? path : path.split(sep).join('/');
-  return `# yaml-language-server: $schema=${shown}\n`;
-}
-
-/** mkdir -p, one level at a time: Node's recursive mkdirSync never returns under /proc. */
-function makeDirectory(dir: string): void {
-  const missing: string[] = [];
-  for (let at = dir; !existsSync(at); at = dirname(at)) {
-    missing.unshift(at);
-    if (dirname(at) === at) break;
-  }
-  for (const path of missing) mkdirSync(path);
-}
-
-/** The directory holding this installation's package.json and schema/ (a checkout, or the
- * package npm installed): the nearest one above this module, whether it runs from src/ or dist/. */
-function packageRoot(): string {
-  let dir = import.meta.dirname;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'schema'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return resolve(import.meta.dirname, '..');
-    dir = parent;
-  }
+  return `# yaml-language-server: $schema=${modelinePath(dir, schemaFile)}\n`;
 }
