@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, tempDir, type TestServer } from './cli.js';
+import { requireInstalled, startServer, tempDir, type TestServer } from './cli.js';
 import { freePort } from './nginx.js';
 
 /** Debian's prometheus-alertmanager package; scripts/test-deps.sh installs it. */
@@ -33,13 +33,7 @@ export interface AlertmanagerFixture {
  * group_wait is 100ms, so a posted alert reaches the receiver at once.
  */
 export async function startAlertmanager(): Promise<AlertmanagerFixture> {
-  try {
-    accessSync(ALERTMANAGER, constants.X_OK);
-  } catch {
-    throw new Error(
-      `alertmanager is not installed at ${ALERTMANAGER}: apt-get install prometheus-alertmanager`,
-    );
-  }
+  requireInstalled(ALERTMANAGER, 'alertmanager', 'apt-get install prometheus-alertmanager');
   const bodies: string[] = [];
   const waiting: Array<(body: string) => void> = [];
   const receiver: TestServer = await startServer((_request, response, body) => {

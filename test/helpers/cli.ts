@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -129,4 +129,14 @@ export function parseJournal(text: string): Array<Record<string, unknown>> {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Fails with how to install it when the program a fixture starts is not there (or not
+ * executable): `nginx is not installed at /usr/sbin/nginx: apt-get install -y nginx`. */
+export function requireInstalled(path: string, name: string, install: string): void {
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new Error(`${name} is not installed at ${path}: ${install}`);
+  }
 }

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { tempDir } from './cli.js';
+import { requireInstalled, tempDir } from './cli.js';
 
 /** Debian's nginx package; CI installs it. */
 export const NGINX = '/usr/sbin/nginx';
@@ -59,11 +59,7 @@ export async function startNginx(
   config: (dir: string, port: number) => string,
   files: Record<string, string> = {},
 ): Promise<NginxFixture> {
-  try {
-    accessSync(NGINX, constants.X_OK);
-  } catch {
-    throw new Error(`nginx is not installed at ${NGINX}: apt-get install -y nginx`);
-  }
+  requireInstalled(NGINX, 'nginx', 'apt-get install -y nginx');
   const temp = tempDir('runbook-nginx-');
   const dir = temp.path;
   chmodSync(dir, 0o755);

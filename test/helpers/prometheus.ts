@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, tempDir, type TestServer } from './cli.js';
+import { requireInstalled, startServer, tempDir, type TestServer } from './cli.js';
 import { freePort } from './nginx.js';
 
 /** Debian's prometheus package; scripts/test-deps.sh installs it. */
@@ -44,11 +44,7 @@ export async function startPrometheus(
     pushgateway?: string;
   } = {},
 ): Promise<PrometheusFixture> {
-  try {
-    accessSync(PROMETHEUS, constants.X_OK);
-  } catch {
-    throw new Error(`prometheus is not installed at ${PROMETHEUS}: apt-get install prometheus`);
-  }
+  requireInstalled(PROMETHEUS, 'prometheus', 'apt-get install prometheus');
   let body = metrics;
   const exporter = await startServer((request, response) => {
     if (request.url !== '/metrics') return void response.writeHead(404).end();

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './cli.js';
+import { requireInstalled, tempDir } from './cli.js';
 import { freePort } from './nginx.js';
 
 /** Debian's prometheus-pushgateway package; scripts/test-deps.sh installs it. */
@@ -20,13 +19,7 @@ export interface PushgatewayFixture {
 /** A real Pushgateway on 127.0.0.1 and a free port, persisting what is pushed in its own temp dir;
  * resolved once it answers /-/ready. */
 export async function startPushgateway(): Promise<PushgatewayFixture> {
-  try {
-    accessSync(PUSHGATEWAY, constants.X_OK);
-  } catch {
-    throw new Error(
-      `prometheus-pushgateway is not installed at ${PUSHGATEWAY}: apt-get install prometheus-pushgateway`,
-    );
-  }
+  requireInstalled(PUSHGATEWAY, 'prometheus-pushgateway', 'apt-get install prometheus-pushgateway');
   const dir = tempDir('runbook-pushgateway-');
   const port = await freePort();
   const target = `127.0.0.1:${port}`;
