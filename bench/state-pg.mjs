@@ -12,7 +12,8 @@
 // The server runs with its defaults but fsync (off: the bench measures runbook, not the disk).
 //
 // Usage: npm run build && node bench/state-pg.mjs [--json]
-// Env:   BENCH_RUNS=N timed runs of each (default 9); BENCH_HISTORY_RUNS=N (default 100000)
+// Env:   BENCH_RUNS=N timed runs of each (default 15: what a step adds is within the runs' own
+//        spread, so it takes many); BENCH_HISTORY_RUNS=N (default 100000)
 // Exit:  0 whatever the figures (a measurement, not a test); 1 when a run fails; 2 bad usage.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +35,7 @@ if (args.some((a) => a !== '--json')) {
   );
   process.exit(2);
 }
-const runs = positiveInt('BENCH_RUNS', 9);
+const runs = positiveInt('BENCH_RUNS', 15);
 const historyRuns = positiveInt('BENCH_HISTORY_RUNS', 100_000);
 
 const work = mkdtempSync('/tmp/rb-pgbench-');

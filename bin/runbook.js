@@ -49,6 +49,11 @@ if (process.env.RUNBOOK_WRITE_CODE_CACHE) {
       writeFileSync(`${file}.cache`, script.createCachedData());
   });
 }
-// The bundles' lazily loaded packages come through this import(): see src/common/lazy.ts.
-globalThis.__runbookImport = (specifier) => import(specifier);
+// The bundles' lazily loaded packages come through this import(): see src/common/lazy.ts. One the
+// build bundled on its own (scripts/build.mjs) is read from dist/.
+const ownBundles = { pg: 'pg.cjs' };
+globalThis.__runbookImport = (specifier) =>
+  Object.hasOwn(ownBundles, specifier)
+    ? Promise.resolve().then(() => require(join(dist, ownBundles[specifier])))
+    : import(specifier);
 load('runbook.cjs');

@@ -12,6 +12,7 @@
 //   --launcher  the launcher the warm-up run uses (default bin/runbook.js).
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ascii } from './build/ascii.mjs';
@@ -82,6 +83,19 @@ try {
       outfile: join(dist, bundle.file),
     });
   }
+  // node-postgres, loaded only with the team store (src/state/pg-store.ts), as one file of its
+  // own: bin/runbook.js loads it from dist/ in about half the time its forty files take
+  // (docs/state.md#speed). Its native binding and its Cloudflare socket are never used here.
+  await build({
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: common.target,
+    logLevel: 'warning',
+    entryPoints: [createRequire(join(root, 'package.json')).resolve('pg')],
+    outfile: join(dist, 'pg.cjs'),
+    external: ['pg-native', 'pg-cloudflare', 'cloudflare:sockets'],
+  });
   for (const trick of tricks) await trick.after?.({ root, dist, launcher, bundles });
   // The start of `runbook import`'s worker threads, which run the commands bundle
   // (src/cli/import-pool.ts).

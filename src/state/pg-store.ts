@@ -34,8 +34,22 @@ type Client = PgModule.Client;
 
 /** node-postgres, loaded only when the team store is chosen (docs/performance.md). */
 const loadPg = loader('the PostgreSQL client (pg)', async () => {
-  const loaded = await importLazily<Pg & { default?: Pg }>('pg');
-  return loaded.default ?? loaded;
+  // pg asks, as it loads, whether it runs in a Cloudflare Worker: by `navigator.userAgent`, else by
+  // making a `Response`, which on Node 20 (no `navigator` yet) loads Node's whole fetch stack, 30 ms
+  // and a heavier process for every step's spawn after it (docs/state.md#speed). Node 21 and later
+  // answer from `navigator`, as this does for the length of the import.
+  const lent = !('navigator' in globalThis);
+  if (lent)
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` },
+      configurable: true,
+    });
+  try {
+    const loaded = await importLazily<Pg & { default?: Pg }>('pg');
+    return loaded.default ?? loaded;
+  } finally {
+    if (lent) delete (globalThis as { navigator?: unknown }).navigator;
+  }
 });
 
 /** How long connecting may take before the database is taken as unreachable. */
@@ -47,7 +61,7 @@ const BATCH = 500;
 /** How long the writer lets a step's events gather before it sends them: one insert (and one
  * commit) for the events of several steps, rather than one for each, so the database costs the
  * steps little time (docs/state.md#speed). The start and the end of a run go at once. */
-const GATHER_MS = 20;
+const GATHER_MS = 50;
 /** How long a forced run waits for the lock its holder's connection held. */
 const TAKEOVER_WAIT_MS = 5000;
 
@@ -161,10 +175,12 @@ class Connection {
   async query<R extends PgModule.QueryResultRow = Record<string, unknown>>(
     sql: string,
     params: unknown[] = [],
+    name?: string,
   ): Promise<PgModule.QueryResult<R>> {
     const client = await this.client();
     try {
-      return await client.query<R>(sql, params);
+      // A named statement is parsed and planned once a connection.
+      return await client.query<R>(name ? { name, text: sql, values: params } : sql, params);
     } catch (error) {
       if (isUnreachable(error)) this.drop(client);
       throw error;
@@ -302,8 +318,11 @@ class EventWriter {
       step: event.type === 'step.start' && !event.item ? event.step : undefined,
     });
     this.#events.push(event.type === 'step.end' ? { ...event, outputs: {} } : event);
-    if (event.type === 'run.start' || event.type === 'run.resume' || event.type === 'run.end')
+    if (event.type === 'run.start' || event.type === 'run.resume' || event.type === 'run.end') {
       this.#rowDue = true;
+      // The start and the end of a run go at once, not after the rest of a gathering wait.
+      this.#wakeUp();
+    }
     this.#kick();
   }
 
@@ -325,14 +344,18 @@ class EventWriter {
       try {
         if (batch.length > 0) {
           const steps = batch.filter((row) => row.step !== undefined);
-          await this.#conn.query(INSERT_EVENTS, [
-            this.#runId,
-            batch.map((row) => row.seq),
-            batch.map((row) => row.ts),
-            batch.map((row) => row.type),
-            batch.map((row) => row.line),
-            steps.at(-1)?.step ?? null,
-          ]);
+          await this.#conn.query(
+            INSERT_EVENTS,
+            [
+              this.#runId,
+              batch.map((row) => row.seq),
+              batch.map((row) => row.ts),
+              batch.map((row) => row.type),
+              batch.map((row) => row.line),
+              steps.at(-1)?.step ?? null,
+            ],
+            'runbook-insert-events',
+          );
         }
         this.#queue.splice(0, batch.length);
         // The run's row, once its events up to a start or an end are in: what history lists.
@@ -346,6 +369,9 @@ class EventWriter {
           this.#warn('the team database is reachable again: the events kept meanwhile are sent');
         }
         wait = 50;
+        // What came meanwhile gathers again (the next pump waits), unless a run's start or end, or
+        // a full batch, is due: else each step's events would go in an insert of their own.
+        if (!this.#rowDue && this.#queue.length < BATCH) break;
       } catch (error) {
         if (rowDue) this.#rowDue = true;
         if (!this.#down) {
@@ -365,6 +391,12 @@ class EventWriter {
       this.#wake = resolve;
       this.#timer = setTimeout(resolve, ms);
     });
+  }
+
+  #wakeUp(): void {
+    clearTimeout(this.#timer);
+    this.#wake?.();
+    this.#wake = undefined;
   }
 
   /** Waits until every event is sent, at most `timeoutMs`; true when they were. */

@@ -13,7 +13,7 @@ import {
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runBin, tempDir } from '../helpers/cli.js';
+import { BIN, ROOT, runBin, tempDir } from '../helpers/cli.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
 
 /**
@@ -470,11 +470,12 @@ describe('team state on PostgreSQL', () => {
     });
   });
 
-  it('a run on local files does not load the PostgreSQL client; one on the team database does', async () => {
+  it('a run on local files does not load the PostgreSQL client; one on the team database loads it from its one-file bundle', async () => {
     const hook = join(dir.path, 'hook.cjs');
+    // The PostgreSQL client's modules, as the paths the process loaded them from.
     writeFileSync(
       hook,
-      `process.on('exit', () => require('fs').writeFileSync(process.env.HOOK_OUT, String(Object.keys(require('module')._cache).filter((k) => k.includes('/node_modules/pg/')).length)));\n`,
+      `process.on('exit', () => require('fs').writeFileSync(process.env.HOOK_OUT, JSON.stringify(Object.keys(require('module')._cache).filter((k) => k.includes('/node_modules/pg') || k.endsWith('/dist/pg.cjs')).map((k) => require('path').relative(${JSON.stringify(ROOT)}, k)))));\n`,
     );
     touch('go-z');
     touch('go2-z');
@@ -484,13 +485,13 @@ describe('team state on PostgreSQL', () => {
       NODE_OPTIONS: `--require ${hook}`,
     });
     expect(files.code).toBe(0);
-    expect(readFileSync(join(dir.path, 'hook-files'), 'utf8')).toBe('0');
+    expect(JSON.parse(readFileSync(join(dir.path, 'hook-files'), 'utf8'))).toEqual([]);
     const team = await bin(['run', 'gate', '--var', 'tag=z'], {
       ...machine('z'),
       HOOK_OUT: join(dir.path, 'hook-team'),
       NODE_OPTIONS: `--require ${hook}`,
     });
     expect(team.code).toBe(0);
-    expect(Number(readFileSync(join(dir.path, 'hook-team'), 'utf8'))).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(join(dir.path, 'hook-team'), 'utf8'))).toEqual(['dist/pg.cjs']);
   });
 });
