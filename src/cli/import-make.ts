@@ -117,8 +117,8 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
 /** Files from which an import may run on worker threads (docs/import.md#speed). */
 export const THREADS_FROM_FILES = 8;
 
-/** Threads to import `files` files on: RUNBOOK_IMPORT_THREADS=N (or `auto`, one a core) from
- * THREADS_FROM_FILES files; else 1, this one. One is the default: on the 2-core machine measured,
+/** Threads to import `files` files on (this one and the rest workers): RUNBOOK_IMPORT_THREADS=N
+ * (or `auto`, one a core) from THREADS_FROM_FILES files; else 1, this one. One is the default: on the 2-core machine measured,
  * under others' load, two threads took more time, not less (docs/import.md#speed). The output is
  * the same either way. */
 export function workerCount(files: number, env: Record<string, string | undefined>): number {

@@ -1,6 +1,7 @@
 /**
- * `runbook import` on worker threads (docs/import.md#speed): each worker imports whole files, each
- * with ids unique in that file alone; this thread then takes the results in file order, as an
+ * `runbook import` on several threads (docs/import.md#speed): this thread and the workers each
+ * import whole files from one queue, each with ids unique in that file alone; this thread then
+ * takes the results in file order, as an
  * import on one thread does, and imports again here, with the ids taken by the files before it,
  * any file whose ids clash with theirs. A file's ids are the first free ones of its titles, so a
  * file with no clash has the ids it would have had on one thread, and the output is the same
@@ -44,8 +45,15 @@ export async function importInWorkers(
   const outcomes: Array<FileOutcome | undefined> = new Array<FileOutcome | undefined>(
     inputs.length,
   );
-  if (existsSync(boot) && existsSync(join(import.meta.dirname, BUNDLE)))
-    await runWorkers(boot, inputs, count, options, outcomes);
+  if (existsSync(boot) && existsSync(join(import.meta.dirname, BUNDLE))) {
+    // This thread is one of the `count`: it takes files from the same queue as the workers, while
+    // they start and after.
+    const queue = { next: 0 };
+    await Promise.all([
+      runWorkers(boot, inputs, count - 1, options, outcomes, queue),
+      importHere(inputs, options, outcomes, queue),
+    ]);
+  }
   // In file order, as on one thread.
   const taken = new Set<string>();
   const merged: FileOutcome[] = [];
@@ -66,6 +74,27 @@ export async function importInWorkers(
   return merged;
 }
 
+/** The next file not yet taken, shared by this thread and the workers. */
+interface Queue {
+  next: number;
+}
+
+/** Imports files on this thread, one at a time, its ids unique in each file (as a worker's are),
+ * and lets the workers' messages in between files. */
+async function importHere(
+  inputs: MarkdownInput[],
+  options: PoolOptions,
+  outcomes: Array<FileOutcome | undefined>,
+  queue: Queue,
+): Promise<void> {
+  while (queue.next < inputs.length) {
+    const index = queue.next++;
+    const input = inputs[index];
+    if (input) outcomes[index] = await options.redo(input, new Set());
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /** Fills `outcomes` with what the workers import; a file a worker could not import stays
  * undefined. */
 function runWorkers(
@@ -74,9 +103,10 @@ function runWorkers(
   count: number,
   options: PoolOptions,
   outcomes: Array<FileOutcome | undefined>,
+  queue: Queue,
 ): Promise<void> {
-  let next = 0;
   let running = count;
+  if (count === 0) return Promise.resolve();
   return new Promise((resolve) => {
     for (let n = 0; n < count; n++) {
       const worker = new Worker(boot, {
@@ -93,8 +123,8 @@ function runWorkers(
         if (--running === 0) resolve();
       };
       const feed = (): void => {
-        while (holding < QUEUED && next < inputs.length) {
-          const index = next++;
+        while (holding < QUEUED && queue.next < inputs.length) {
+          const index = queue.next++;
           holding++;
           worker.postMessage({ index, input: inputs[index] });
         }
