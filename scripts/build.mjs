@@ -70,6 +70,25 @@ const common = {
   },
 };
 
+/** Puts src/state/pg-crypto.ts in the place of pg/lib/crypto/utils.js; the build fails if pg no
+ * longer has that module, rather than silently keep WebCrypto. */
+const pgNodeCrypto = {
+  name: 'pg-node-crypto',
+  setup(context) {
+    let replaced = false;
+    context.onResolve({ filter: /^\.\/(?:crypto\/)?utils$/ }, (args) => {
+      if (!/[\\/]pg[\\/]lib[\\/]crypto[\\/]utils$/.test(join(args.resolveDir, args.path)))
+        return undefined;
+      replaced = true;
+      return { path: join(root, 'src/state/pg-crypto.ts') };
+    });
+    context.onEnd((result) => {
+      if (result.errors.length === 0 && !replaced)
+        throw new Error("pg-node-crypto: pg's crypto/utils.js was not found where it was");
+    });
+  },
+};
+
 try {
   for (const bundle of bundles) {
     const options = { ...common, plugins: [] };
@@ -85,7 +104,8 @@ try {
   }
   // node-postgres, loaded only with the team store (src/state/pg-store.ts), as one file of its
   // own: bin/runbook.js loads it from dist/ in about half the time its forty files take
-  // (docs/state.md#speed). Its native binding and its Cloudflare socket are never used here.
+  // (docs/state.md#speed). Its native binding and its Cloudflare socket are never used here; its
+  // crypto helpers are src/state/pg-crypto.ts's (that file says why).
   await build({
     bundle: true,
     format: 'cjs',
@@ -95,6 +115,7 @@ try {
     entryPoints: [createRequire(join(root, 'package.json')).resolve('pg')],
     outfile: join(dist, 'pg.cjs'),
     external: ['pg-native', 'pg-cloudflare', 'cloudflare:sockets'],
+    plugins: [pgNodeCrypto],
   });
   for (const trick of tricks) await trick.after?.({ root, dist, launcher, bundles });
   // The start of `runbook import`'s worker threads, which run the commands bundle
