@@ -10,7 +10,7 @@ import {
 import { severityLevels } from '../schema/semantics.js';
 import { now } from './emitter.js';
 import type { EngineEvent, Escalated } from './events.js';
-import type { EngineOptions, TeamNews } from './options.js';
+import type { Approver, EngineOptions, TeamNews } from './options.js';
 import type { EventSink, Prompter } from './ports.js';
 
 type Emit = (event: EngineEvent) => void;
@@ -102,7 +102,7 @@ export class Escalation {
   /** The run's options as the run uses them: its events also reach these rules, and its
    * prompter's waits are timed by them. */
   options(given: EngineOptions): EngineOptions {
-    const { events, prompter } = given.ports;
+    const { events, prompter, approver } = given.ports;
     const sink: EventSink = {
       ...(events?.journal ? { journal: events.journal } : {}),
       show: (event) => {
@@ -116,6 +116,13 @@ export class Escalation {
         ...given.ports,
         events: sink,
         ...(prompter ? { prompter: this.watch(prompter) } : {}),
+        // A wait for another person's approval (`approval:`) is timed as a prompt is.
+        ...(approver
+          ? {
+              approver: ((request, signal) =>
+                this.#waiting(request.step, () => approver(request, signal))) satisfies Approver,
+            }
+          : {}),
       },
     };
   }
@@ -123,31 +130,35 @@ export class Escalation {
   /** The prompter, with each wait for a person timed against the `unacknowledged:` rules that name
    * its step: a rule fires while the prompt still waits. */
   watch(prompter: Prompter): Prompter {
-    const waiting = <T>(step: string, asked: () => Promise<T>): Promise<T> => {
-      const timers = this.#rules.flatMap((armed) => {
-        const { trigger } = armed;
-        if (trigger.kind !== 'unacknowledged' || trigger.step !== step) return [];
-        const timer = setTimeout(() => this.#fire(armed, step), parseDuration(trigger.within));
-        this.#timers.add(timer);
-        return [timer];
-      });
-      const clear = (): void => {
-        for (const timer of timers) {
-          clearTimeout(timer);
-          this.#timers.delete(timer);
-        }
-      };
-      return asked().finally(clear);
-    };
     const watched: Prompter = {
-      confirm: (request) => waiting(request.step, () => prompter.confirm(request)),
-      acknowledge: (request) => waiting(request.step, () => prompter.acknowledge(request)),
+      confirm: (request) => this.#waiting(request.step, () => prompter.confirm(request)),
+      acknowledge: (request) => this.#waiting(request.step, () => prompter.acknowledge(request)),
     };
     const { ask, onFailure, offerRollback } = prompter;
-    if (ask) watched.ask = (request) => waiting(request.step, () => ask.call(prompter, request));
+    if (ask)
+      watched.ask = (request) => this.#waiting(request.step, () => ask.call(prompter, request));
     if (onFailure) watched.onFailure = onFailure.bind(prompter);
     if (offerRollback) watched.offerRollback = offerRollback.bind(prompter);
     return watched;
+  }
+
+  /** `asked()`, a wait for a person on `step`, with the `unacknowledged:` rules that name the step
+   * armed until it ends. */
+  #waiting<T>(step: string, asked: () => Promise<T>): Promise<T> {
+    const timers = this.#rules.flatMap((armed) => {
+      const { trigger } = armed;
+      if (trigger.kind !== 'unacknowledged' || trigger.step !== step) return [];
+      const timer = setTimeout(() => this.#fire(armed, step), parseDuration(trigger.within));
+      this.#timers.add(timer);
+      return [timer];
+    });
+    const clear = (): void => {
+      for (const timer of timers) {
+        clearTimeout(timer);
+        this.#timers.delete(timer);
+      }
+    };
+    return asked().finally(clear);
   }
 
   /** Disarms every timer; resolves once the notifications sent have been answered. */

@@ -100,7 +100,7 @@ describe('escalation rules: validation', () => {
 
   it('refuses an unacknowledged: step that never waits for a person', () => {
     expect(problems('  - { when: { unacknowledged: look, within: 15m }, to: A }\n')).toEqual([
-      '13:31 step "look" never waits for a person: it is not manual:, confirm: true or destructive (name a manual step, or one that asks for a confirmation (confirm: true); for a step that fails, use when: { failed: <step> })',
+      '13:31 step "look" never waits for a person: it is not manual:, confirm: true, destructive or approval: (name a manual step, or one that asks for a confirmation (confirm: true); for a step that fails, use when: { failed: <step> })',
     ]);
   });
 

@@ -18,6 +18,8 @@ export interface EscalationStep {
   manual: boolean;
   confirm: boolean;
   effect: Effect | undefined;
+  /** It waits for another person's approval (`approval:`). */
+  approval: boolean;
 }
 
 /**
@@ -32,7 +34,7 @@ export function checkEscalation(data: Raw, steps: readonly EscalationStep[], at:
   const byId = new Map(steps.map((step) => [step.id, step]));
   const ruleIds = new Map<string, number>();
   const waits = (step: EscalationStep): boolean =>
-    step.manual || step.confirm || step.effect === 'destructive';
+    step.manual || step.confirm || step.approval || step.effect === 'destructive';
   /** The step a rule names; `candidates`: the steps it may name, for a did-you-mean. */
   const named = (
     path: PathSegment[],
@@ -117,7 +119,7 @@ export function checkEscalation(data: Raw, steps: readonly EscalationStep[], at:
     if (step && !waits(step))
       at(
         [...path, 'when', 'unacknowledged'],
-        `step "${step.id}" never waits for a person: it is not manual:, confirm: true or destructive`,
+        `step "${step.id}" never waits for a person: it is not manual:, confirm: true, destructive or approval:`,
         {
           hint: 'name a manual step, or one that asks for a confirmation (confirm: true); for a step that fails, use when: { failed: <step> }',
         },

@@ -590,6 +590,7 @@ export function checkSemantics(
         manual: step.manual !== undefined,
         confirm: step.confirm === true,
         effect,
+        approval: step.approval !== undefined,
       });
     if (effect === 'destructive' && step.when === undefined && step.confirm !== true)
       lint(

@@ -378,4 +378,78 @@ escalation:
     // The 1h timer of wipe was disarmed when wipe was confirmed: the run did not wait for it.
     expect(Date.now() - started).toBeLessThan(60_000);
   });
+
+  it('nobody approves a step with approval: within its time: the rule fires while the run waits for the approval, then the approval lets it go on', async () => {
+    const yaml = `id: approve-late
+title: Needs another person
+severity: P1
+resolution:
+  - { id: roll-back, run: "true", approval: { by: other } }
+escalation:
+  - { id: lead-asleep, when: { unacknowledged: roll-back, within: 30ms }, to: Engineering lead, via: phone }
+`;
+    const dir = tempDir();
+    dirs.push(dir.remove);
+    const config = await loadConfig(dir.path, {});
+    const registry = createRegistry();
+    const { runbook } = parseRunbook('approve-late.yaml', Buffer.from(yaml), {
+      adapters: await registry.load(),
+      expressions: await loadExpressions(),
+      config,
+    });
+    if (!runbook) throw new Error('invalid test runbook');
+    const events: EngineEvent[] = [];
+    // The approval comes only once the escalation has been announced: no timer races it.
+    let escalated!: () => void;
+    const announced = new Promise<void>((resolve) => (escalated = resolve));
+    const waited: string[] = [];
+    const result = await runRunbook({
+      runbook,
+      file: 'approve-late.yaml',
+      registry,
+      runId: 'test-run',
+      vars: resolveVars(runbook, { cliVars: {}, envName: undefined, processEnv: {} }),
+      redactor: new Redactor(),
+      hosts: {},
+      env: { PATH: process.env.PATH },
+      cwd: dir.path,
+      signal: new AbortController().signal,
+      plan: { mode: 'execute' },
+      approvals: { steps: new Set(), all: false, allCoversDestructive: false },
+      policy: { escalationTimers: false, notify: () => Promise.resolve({ ok: true }) },
+      ports: {
+        processes,
+        approver: async (request) => {
+          waited.push(`${request.step} by ${request.by}`);
+          await announced;
+          return { by: 'lead' };
+        },
+        events: {
+          show: (event) => {
+            events.push(event);
+            if (event.type === 'escalation.triggered') escalated();
+          },
+        },
+      },
+    });
+    expect(result.status).toBe('succeeded');
+    expect(waited).toEqual(['roll-back by other']);
+    expect(
+      events
+        .filter((event) => /^(escalation|step\.end|step\.confirm)/.test(event.type))
+        .map((event) =>
+          event.type === 'step.end'
+            ? `${event.id} ${event.status}`
+            : event.type === 'escalation.triggered'
+              ? `${event.rule}: ${event.reason}`
+              : event.type === 'step.confirm'
+                ? `${event.step} approved by ${'by' in event ? event.by : '?'}`
+                : event.type,
+        ),
+    ).toEqual([
+      'lead-asleep: nobody acknowledged roll-back within 30ms',
+      'roll-back approved by lead',
+      'roll-back succeeded',
+    ]);
+  });
 });
