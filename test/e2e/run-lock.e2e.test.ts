@@ -16,39 +16,44 @@ describe('one run at a time', () => {
     mkdirSync(join(dir.path, 'runbooks'), { recursive: true });
     writeFileSync(
       join(dir.path, 'runbooks/slow.yaml'),
-      `id: slow\ntitle: Slow\nvars:\n  out: { required: true }\nresolution:\n  - id: wait\n    run: touch \${{ vars.out }}/started; sleep 1.5\n`,
+      // It holds its lock until the test lets it go (the file go): no timing to race.
+      `id: slow\ntitle: Slow\nvars:\n  out: { required: true }\nresolution:\n  - id: wait\n    run: touch \${{ vars.out }}/started; while [ ! -f \${{ vars.out }}/go ]; do sleep 0.05; done\n`,
     );
   });
   afterAll(() => dir.remove());
 
   it('refuses a second concurrent run, naming the holder; --force overrides; the lock goes with the run', async () => {
     const first = runBin(['run', 'slow', '--var', `out=${dir.path}`], { cwd: dir.path, env });
-    for (let i = 0; i < 100 && !existsSync(join(dir.path, 'started')); i++)
-      await new Promise((r) => setTimeout(r, 20));
-    const holder = JSON.parse(readFileSync(join(state, 'locks/slow.lock'), 'utf8')) as {
-      run_id: string;
-      pid: number;
-      user: string;
-    };
-    const second = await runBin(['run', 'slow', '--var', `out=${dir.path}`], {
-      cwd: dir.path,
-      env,
-    });
-    expect(second.code).toBe(3);
-    expect(second.stderr).toContain(
-      `runbook slow is being run by ${holder.user} (run ${holder.run_id}, pid ${holder.pid} on ${hostname()}`,
-    );
-    expect(second.stderr).toContain('pass --force');
-    const dry = await runBin(['run', 'slow', '--var', `out=${dir.path}`, '--dry-run'], {
-      cwd: dir.path,
-      env,
-    });
-    expect(dry.code).toBe(0);
-    const forced = await runBin(
-      ['run', 'slow', '--var', `out=${dir.path}`, '--force', '--only', 'detection'],
-      { cwd: dir.path, env },
-    );
-    expect(forced.code).toBe(0);
+    try {
+      for (let i = 0; i < 1500 && !existsSync(join(dir.path, 'started')); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      const holder = JSON.parse(readFileSync(join(state, 'locks/slow.lock'), 'utf8')) as {
+        run_id: string;
+        pid: number;
+        user: string;
+      };
+      const second = await runBin(['run', 'slow', '--var', `out=${dir.path}`], {
+        cwd: dir.path,
+        env,
+      });
+      expect(second.code).toBe(3);
+      expect(second.stderr).toContain(
+        `runbook slow is being run by ${holder.user} (run ${holder.run_id}, pid ${holder.pid} on ${hostname()}`,
+      );
+      expect(second.stderr).toContain('pass --force');
+      const dry = await runBin(['run', 'slow', '--var', `out=${dir.path}`, '--dry-run'], {
+        cwd: dir.path,
+        env,
+      });
+      expect(dry.code).toBe(0);
+      const forced = await runBin(
+        ['run', 'slow', '--var', `out=${dir.path}`, '--force', '--only', 'detection'],
+        { cwd: dir.path, env },
+      );
+      expect(forced.code).toBe(0);
+    } finally {
+      writeFileSync(join(dir.path, 'go'), '');
+    }
     expect((await first).code).toBe(0);
     expect(existsSync(join(state, 'locks/slow.lock'))).toBe(false);
   });
