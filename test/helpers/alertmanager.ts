@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireInstalled, startServer, tempDir, type TestServer } from './cli.js';
-import { freePort } from './nginx.js';
+import { freePort } from './ports.js';
 
 /** Debian's prometheus-alertmanager package; scripts/test-deps.sh installs it. */
 export const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { requireInstalled, tempDir } from './cli.js';
+import { freePort } from './ports.js';
 
 /** Debian's nginx package; CI installs it. */
 export const NGINX = '/usr/sbin/nginx';
@@ -40,14 +41,6 @@ ${serverBlock}
   }
 }
 `;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((closed) => server.close(() => closed()));
-  return port;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { requireInstalled, tempDir } from './cli.js';
-import { freePort } from './nginx.js';
+import { freePort } from './ports.js';
 
 /** Debian's prometheus-pushgateway package; scripts/test-deps.sh installs it. */
 export const PUSHGATEWAY = '/usr/bin/prometheus-pushgateway';

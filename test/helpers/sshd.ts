@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 const SSHD = '/usr/sbin/sshd';
 const REAL_SSH = '/usr/bin/ssh';
@@ -19,17 +19,6 @@ export interface Sshd {
   /** Writes a key pair `dir/<name>` and `dir/<name>.pub`; returns the public key's type and text. */
   key(name: string): string;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts sshd with a host key, a client key it authorizes and a known_hosts for the client. */

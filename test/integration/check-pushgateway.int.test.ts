@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { freePort } from '../helpers/nginx.js';
+import { freePort } from '../helpers/ports.js';
 import { startPrometheus, type PrometheusFixture } from '../helpers/prometheus.js';
 import { startPushgateway, type PushgatewayFixture } from '../helpers/pushgateway.js';
 

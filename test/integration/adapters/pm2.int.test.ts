@@ -5,13 +5,8 @@ import type { ActionContext, ActionOutcome } from '../../../src/adapters/adapter
 import { localExec } from '../../../src/exec/local.js';
 import { pm2 } from '../../../src/adapters/pm2/index.js';
 import { runCli, tempDir } from '../../helpers/cli.js';
-import {
-  freePort,
-  startPm2Fixture,
-  waitFor,
-  waitForHealth,
-  type Pm2Fixture,
-} from '../../helpers/pm2.js';
+import { startPm2Fixture, waitFor, waitForHealth, type Pm2Fixture } from '../../helpers/pm2.js';
+import { freePort } from '../../helpers/ports.js';
 import { timeoutSignal } from '../../../src/common/abort.js';
 
 /** Real pm2 7.0.4 in a private PM2_HOME, driving a real Node HTTP app. */

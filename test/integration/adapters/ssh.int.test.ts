@@ -13,7 +13,8 @@ import { sshExec } from '../../../src/exec/ssh.js';
 import { sshPreflight } from '../../../src/adapters/support/preflight.js';
 import type { HostConfig } from '../../../src/schema/config.js';
 import { runCli, tempDir } from '../../helpers/cli.js';
-import { freePort, startSshd, type Sshd } from '../../helpers/sshd.js';
+import { freePort } from '../../helpers/ports.js';
+import { startSshd, type Sshd } from '../../helpers/sshd.js';
 import { timeoutSignal } from '../../../src/common/abort.js';
 
 /**

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostileValues, injectedFiles, runWithValue, type RunStep } from '../../helpers/hostile.js';
-import { freePort, startPm2Fixture, waitForHealth, type Pm2Fixture } from '../../helpers/pm2.js';
+import { freePort } from '../../helpers/ports.js';
+import { startPm2Fixture, waitForHealth, type Pm2Fixture } from '../../helpers/pm2.js';
 
 /**
  * The hostile values through `--var` as the app of pm2 steps, against a real pm2 running one app:

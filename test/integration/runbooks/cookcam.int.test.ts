@@ -4,13 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli, tempDir } from '../../helpers/cli.js';
 import { baseConfig, NGINX, startNginx, type NginxFixture } from '../../helpers/nginx.js';
-import {
-  freePort,
-  startPm2Fixture,
-  waitFor,
-  waitForHealth,
-  type Pm2Fixture,
-} from '../../helpers/pm2.js';
+import { startPm2Fixture, waitFor, waitForHealth, type Pm2Fixture } from '../../helpers/pm2.js';
+import { freePort } from '../../helpers/ports.js';
 import { startPostgres, type PgCluster } from '../../helpers/postgres.js';
 import { runbookIds } from '../../helpers/recorders.js';
 import { timeoutSignal } from '../../../src/common/abort.js';
