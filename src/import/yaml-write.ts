@@ -4,10 +4,11 @@
  * document out as the yaml library's `Document#toString` does with the importer's options (the
  * same indentation, the same flow-map line breaks), and each string is written by the library's own
  * `stringifyString` with the context the library would give it, so that quoting, block scalars and
- * line folding are the library's; a short plain word skips even that (the same text, proved in
- * yaml-write.test.ts). What it does not lay out itself — a value that is null, a number that is not
- * an integer, a string that needs "keep" chomping (`|+`), a key over 1,024 characters — makes it
- * return undefined, and the caller writes that runbook with the library instead. That the output is
+ * line folding are the library's; a one-line string the library would write plain and unfolded
+ * skips even that (its tests, repeated in `plainAsIs`; the same text, proved in
+ * yaml-write.test.ts). What it does not lay out itself — a value that is null, a number that is
+ * not an integer, a string that needs "keep" chomping (`|+`), a key over 1,024 characters — makes
+ * it return undefined, and the caller writes that runbook with the library instead. That the output is
  * the library's byte for byte is tested over every fixture and the bench's pages
  * (test/integration/import/import-yaml-write.int.test.ts).
  */
@@ -41,20 +42,6 @@ interface State extends Layout {
 }
 
 const INDENT_STEP = '  ';
-/** A scalar the core schema reads as a string when plain, with nothing to quote or fold. */
-const SIMPLE = /^[A-Za-z](?:[A-Za-z0-9_./ -]*[A-Za-z0-9_./-])?$/;
-const NOT_STRINGS = new Set([
-  'true',
-  'True',
-  'TRUE',
-  'false',
-  'False',
-  'FALSE',
-  'null',
-  'Null',
-  'NULL',
-]);
-
 let base: { doc: Document; options: Record<string, unknown> } | undefined;
 
 /** The stringify context's fixed part, as `createStringifyContext` makes it for these options. */
@@ -108,12 +95,7 @@ function value(item: unknown, ctx: Ctx, layout: State): string {
 }
 
 function string(text: string, ctx: Ctx): string {
-  if (
-    SIMPLE.test(text) &&
-    !NOT_STRINGS.has(text) &&
-    (ctx.implicitKey || text.length + ctx.indent.length <= WRITE_OPTIONS.lineWidth)
-  )
-    return text;
+  if (plainAsIs(text, ctx)) return text;
   const { doc, options } = baseContext();
   const context = {
     anchors: new Set(),
@@ -134,6 +116,35 @@ function string(text: string, ctx: Ctx): string {
     () => {
       throw new Unsupported();
     },
+  );
+}
+
+/** Characters the library writes double-quoted whatever the style (control characters, and any
+ * surrogate here, paired or not: those strings take the library's own path). */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const FORCES_QUOTES = /[\x00-\x1f\x7f-\x9f\uD800-\uDFFF]/;
+/** What the library's `plainString` will not write plain (its own test, for one line). */
+const NOT_PLAIN =
+  /^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/;
+
+/**
+ * Whether the library writes a one-line string as it is, plain and unfolded: what its
+ * `plainString` decides for such a string, in the order it does — a flow context's indicators, its
+ * not-plain test, a document marker, a text the core schema reads as something else (by the
+ * schema's own tests), and a line too long, which it folds.
+ */
+function plainAsIs(text: string, ctx: Ctx): boolean {
+  if (text === '' || FORCES_QUOTES.test(text)) return false;
+  if (ctx.inFlow && /[[\]{},]/.test(text)) return false;
+  if (NOT_PLAIN.test(text) || /^(?:%|---|\.\.\.)/.test(text)) return false;
+  const { tags, compat } = baseContext().doc.schema;
+  const readsOtherwise = (tag: (typeof tags)[number]): boolean =>
+    Boolean(tag.default) && tag.tag !== 'tag:yaml.org,2002:str' && tag.test?.test(text) === true;
+  if (tags.some(readsOtherwise) || compat?.some(readsOtherwise)) return false;
+  return (
+    ctx.implicitKey ||
+    text.length <=
+      Math.max(1 + WRITE_OPTIONS.minContentWidth, 1 + WRITE_OPTIONS.lineWidth - ctx.indent.length)
   );
 }
 

@@ -127,6 +127,12 @@ describe('the remote runner of on: steps', () => {
     // The runner may kill its command before it gets as far as writing its pid: what counts is
     // that nothing of the session stays, its command included.
     await until('the session to be gone', () => (groupAlive(session.pid ?? 0) ? undefined : true));
-    expect(existsSync(pidFile) ? alive(Number(readFileSync(pidFile, 'utf8'))) : false).toBe(false);
+    // Killed, the command may still be a zombie for a moment, or have died before its pid was
+    // written whole: waited for (it would sleep far past the wait were it left running).
+    const commandAlive = (): boolean => {
+      const text = existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : '';
+      return text.endsWith('\n') && alive(Number(text));
+    };
+    await until('the command to be gone', () => (commandAlive() ? undefined : true));
   });
 });
