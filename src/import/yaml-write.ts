@@ -119,6 +119,19 @@ function string(text: string, ctx: Ctx): string {
   );
 }
 
+let others: RegExp[] | undefined;
+
+/** The core schema's tests for a plain scalar that is not a string (null, booleans, numbers), as
+ * `plainString` runs them: the default tags but the string's, with their compat tags. */
+function otherTypes(): RegExp[] {
+  if (others) return others;
+  const { tags, compat } = baseContext().doc.schema;
+  others = [...tags, ...(compat ?? [])].flatMap((tag) =>
+    tag.default && tag.tag !== 'tag:yaml.org,2002:str' && tag.test ? [tag.test] : [],
+  );
+  return others;
+}
+
 /** Characters the library writes double-quoted whatever the style (control characters, and any
  * surrogate here, paired or not: those strings take the library's own path). */
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
@@ -137,10 +150,7 @@ function plainAsIs(text: string, ctx: Ctx): boolean {
   if (text === '' || FORCES_QUOTES.test(text)) return false;
   if (ctx.inFlow && /[[\]{},]/.test(text)) return false;
   if (NOT_PLAIN.test(text) || /^(?:%|---|\.\.\.)/.test(text)) return false;
-  const { tags, compat } = baseContext().doc.schema;
-  const readsOtherwise = (tag: (typeof tags)[number]): boolean =>
-    Boolean(tag.default) && tag.tag !== 'tag:yaml.org,2002:str' && tag.test?.test(text) === true;
-  if (tags.some(readsOtherwise) || compat?.some(readsOtherwise)) return false;
+  for (const test of otherTypes()) if (test.test(text)) return false;
   return (
     ctx.implicitKey ||
     text.length <=
