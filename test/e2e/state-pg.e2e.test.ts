@@ -195,6 +195,50 @@ describe('team state on PostgreSQL', () => {
     expect(existsSync(join(dir.path, `started-${tag === 'la' ? 'lb' : 'la'}`))).toBe(false);
   });
 
+  it('--force takes the lock from a run that still holds it: the holder is told, and the takeover is in the journal, in the database', async () => {
+    const holder = spawnRun(['run', 'gate', '--var', 'tag=f1'], machine('a'));
+    await until('the holder to hold', () => existsSync(join(dir.path, 'started-f1')));
+    await until(
+      'its lock to be recorded',
+      async () => (await sql(`select step from runbook_locks where name = 'gate'`)) === 'hold',
+    );
+    const [holderRun, since] = (
+      await sql(
+        `select run_id || ' ' || to_char(started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') from runbook_locks where name = 'gate'`,
+      )
+    ).split(' ');
+    touch('go-f2');
+    touch('go2-f2');
+    const forced = await bin(['run', 'gate', '--var', 'tag=f2', '--force'], machine('b'));
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toBe(
+      `warning: took over the lock on gate from run ${holderRun} (pid ${holder.child.pid}, ${USER}, since ${since}): that process still runs (--force)\n`,
+    );
+    const forcedRun = runIdOf(forced.stdout);
+    await until(
+      'the forced run to be in the database',
+      async () =>
+        (await sql(`select status from runbook_runs where run_id = '${forcedRun}'`)) ===
+        'succeeded',
+    );
+    expect(
+      JSON.parse(
+        await sql(
+          `select event->'origin'->'locks_taken_over' from runbook_events where run_id = '${forcedRun}' and type = 'run.start'`,
+        ),
+      ),
+    ).toEqual([
+      { name: 'gate', run_id: holderRun, user: USER, host: hostname(), since, still_running: true },
+    ]);
+    // The holder's lock connection was ended: it is told, and it goes on to its end.
+    touch('go-f1');
+    touch('go2-f1');
+    expect(await holder.done).toBe(0);
+    expect(holder.out.stderr.split('\n')).toContain(
+      "runbook: the connection holding this run's lock on gate was lost (the database restarted, or another run took it with --force): another run can start meanwhile",
+    );
+  });
+
   it('kill -9 of the holder releases its lock within a second; the next run needs no --force', async () => {
     const holder = spawnRun(['run', 'gate', '--var', 'tag=k'], machine('a'));
     await until('the holder to hold', () => existsSync(join(dir.path, 'started-k')));
