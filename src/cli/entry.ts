@@ -1,11 +1,17 @@
 import { processIo } from './io.js';
 import { main } from './main.js';
+import { tellReaderGone } from './reader-gone.js';
 
-// A reader that went away (`runbook list | head -1`) is not an error of ours: stop quietly.
+// A reader that went away (`runbook list | head -1`) is not an error of ours: stop quietly. A
+// command with something to finish first (a run) is told once, and stops as on Ctrl-C
+// (src/cli/reader-gone.ts); with none listening, the process stops now.
+let told = false;
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
+    if (error.code !== 'EPIPE') throw error;
+    if (told) return;
+    told = true;
+    if (!tellReaderGone()) process.exit(process.exitCode ?? 0);
   });
 }
 

@@ -40,6 +40,7 @@ import { terminalPrompter } from './prompter.js';
 import { RunView } from '../report/run-view.js';
 import { processes } from './processes.js';
 import { openStateStore, setup, type CliSetup } from './setup.js';
+import { onReaderGone } from './reader-gone.js';
 import {
   answerFlag,
   nonInteractiveFlag,
@@ -393,6 +394,13 @@ async function runWith(
   };
   const pidStart = readStat(process.pid)?.start;
   let result: RunResult | undefined;
+  // The reader of the output went away (`runbook run … | head`): the run stops as on Ctrl-C, its
+  // lock released and its journal sent, rather than the process ending in the middle of a step.
+  const offReaderGone = onReaderGone(() => {
+    if (result !== undefined || controller.signal.aborted) return;
+    io.stderr.write('\nrunbook: the output was closed — stopping the running step\n');
+    controller.abort(new Error('EPIPE'));
+  });
   try {
     const facts = await runRunbook({
       runbook,
@@ -474,6 +482,11 @@ async function runWith(
 
   if (result.journal_error !== undefined && result.mode === 'dry-run')
     io.stderr.write(`warning: ${result.journal_error}; the plan is not fully recorded\n`);
+  // A run stopped by its journal failed for want of disk, not because of a step.
+  const code =
+    result.journal_error !== undefined && result.mode !== 'dry-run'
+      ? EXIT.io
+      : exitCodeForRun(result.status);
   switch (request.format) {
     case 'text':
       if (result.mode !== 'execute')
@@ -500,9 +513,10 @@ async function runWith(
       return unreachable;
     }
   }
-  // A run stopped by its journal failed for want of disk, not because of a step.
-  if (result.journal_error !== undefined && result.mode !== 'dry-run') return EXIT.io;
-  return exitCodeForRun(result.status);
+  // Listened for until the summary is written: an output closed meanwhile is then ignored, and the
+  // process ends with the run's code (src/cli/entry.ts).
+  offReaderGone();
+  return code;
 }
 
 /** The SHA-256 of a runbook file's bytes, and a hash of each step's definition (its first 16 hex
