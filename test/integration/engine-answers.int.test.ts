@@ -2,16 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processes } from '../../src/cli/processes.js';
-import { createRegistry } from '../../src/adapters/registry.js';
 import type { EngineEvent, RunResult } from '../../src/engine/events.js';
 import type { FailureChoice, Prompter } from '../../src/engine/ports.js';
 import { runRedactor } from '../../src/engine/redact.js';
 import { runRunbook } from '../../src/engine/run.js';
 import { resolveVars } from '../../src/engine/vars.js';
-import { loadConfig } from '../../src/schema/config.js';
-import { loadExpressions } from '../../src/schema/expressions.js';
-import { parseRunbook } from '../../src/schema/load.js';
 import { tempDir } from '../helpers/cli.js';
+import { engineRunbook } from '../helpers/engine.js';
 
 /** Manual steps that ask (docs/format.md#answers) and the rollback offered after an abort, run by
  * the engine in-process with real processes and a prompter that answers for a person. */
@@ -23,14 +20,7 @@ async function run(
   yaml: string,
   ports: { prompter?: Prompter; answers?: Map<string, string>; env?: Record<string, string> },
 ): Promise<{ result: RunResult; events: EngineEvent[] }> {
-  const config = await loadConfig(dir.path, {});
-  const registry = createRegistry();
-  const { runbook, diagnostics } = parseRunbook('asks.yaml', Buffer.from(yaml), {
-    adapters: await registry.load(),
-    expressions: await loadExpressions(),
-    config,
-  });
-  if (!runbook) throw new Error(`invalid test runbook: ${JSON.stringify(diagnostics)}`);
+  const { runbook, registry } = await engineRunbook('asks.yaml', yaml, dir.path);
   const vars = resolveVars(runbook, {
     cliVars: { out: dir.path },
     envName: undefined,

@@ -2,15 +2,12 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processes } from '../../src/cli/processes.js';
-import { createRegistry } from '../../src/adapters/registry.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { Redactor } from '../../src/engine/redact.js';
 import { runRunbook } from '../../src/engine/run.js';
 import { resolveVars } from '../../src/engine/vars.js';
-import { loadConfig } from '../../src/schema/config.js';
-import { loadExpressions } from '../../src/schema/expressions.js';
-import { parseRunbook } from '../../src/schema/load.js';
 import { json, parseJournal, runCli, startServer, tempDir } from '../helpers/cli.js';
+import { engineRunbook } from '../helpers/engine.js';
 
 /** Escalation rules of `when:` (docs/format.md#escalation): each fires once, is journaled, shown
  * and sent to the team on a real local webhook. */
@@ -281,14 +278,7 @@ escalation:
 `;
     const dir = tempDir();
     dirs.push(dir.remove);
-    const config = await loadConfig(dir.path, {});
-    const registry = createRegistry();
-    const { runbook } = parseRunbook('ack.yaml', Buffer.from(yaml), {
-      adapters: await registry.load(),
-      expressions: await loadExpressions(),
-      config,
-    });
-    if (!runbook) throw new Error('invalid test runbook');
+    const { runbook, registry } = await engineRunbook('ack.yaml', yaml, dir.path);
     const events: EngineEvent[] = [];
     // The person answers only once the escalation has been announced: no timer races it.
     let escalated!: () => void;
@@ -390,14 +380,7 @@ escalation:
 `;
     const dir = tempDir();
     dirs.push(dir.remove);
-    const config = await loadConfig(dir.path, {});
-    const registry = createRegistry();
-    const { runbook } = parseRunbook('approve-late.yaml', Buffer.from(yaml), {
-      adapters: await registry.load(),
-      expressions: await loadExpressions(),
-      config,
-    });
-    if (!runbook) throw new Error('invalid test runbook');
+    const { runbook, registry } = await engineRunbook('approve-late.yaml', yaml, dir.path);
     const events: EngineEvent[] = [];
     // The approval comes only once the escalation has been announced: no timer races it.
     let escalated!: () => void;

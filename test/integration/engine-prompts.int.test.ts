@@ -2,16 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processes } from '../../src/cli/processes.js';
-import { loadExpressions } from '../../src/schema/expressions.js';
-import { createRegistry } from '../../src/adapters/registry.js';
 import { Redactor } from '../../src/engine/redact.js';
 import type { FailureChoice } from '../../src/engine/ports.js';
 import { runRunbook } from '../../src/engine/run.js';
 import { resolveVars } from '../../src/engine/vars.js';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { parseRunbook } from '../../src/schema/load.js';
-import { loadConfig } from '../../src/schema/config.js';
 import { tempDir } from '../helpers/cli.js';
+import { engineRunbook } from '../helpers/engine.js';
 
 /** The engine in-process with real processes and a prompter that answers for a person (one run at a
  * time, through the binary, is test/e2e/run-lock.e2e.test.ts). */
@@ -37,14 +34,7 @@ resolution:
   - id: never
     run: touch \${{ vars.out }}/never
 `;
-    const config = await loadConfig(dir.path, {});
-    const registry = createRegistry();
-    const { runbook } = parseRunbook('flaky.yaml', Buffer.from(yaml), {
-      adapters: await registry.load(),
-      expressions: await loadExpressions(),
-      config,
-    });
-    if (!runbook) throw new Error('invalid test runbook');
+    const { runbook, registry } = await engineRunbook('flaky.yaml', yaml, dir.path);
     const choices: FailureChoice[] = ['retry', 'skip', 'abort'];
     const asked: string[] = [];
     const events: EngineEvent[] = [];
