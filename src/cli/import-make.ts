@@ -118,9 +118,9 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
 export const THREADS_FROM_FILES = 8;
 
 /** Threads to import `files` files on (this one and the rest workers): RUNBOOK_IMPORT_THREADS=N
- * (or `auto`, one a core) from THREADS_FROM_FILES files; else 1, this one. One is the default: on the 2-core machine measured,
- * under others' load, two threads took more time, not less (docs/import.md#speed). The output is
- * the same either way. */
+ * (or `auto`, one a core) from THREADS_FROM_FILES files; else 1, this one. One is the default: on
+ * the 2-core machine measured, two threads took more time, not less (docs/import.md#speed). The
+ * output is the same either way. */
 export function workerCount(files: number, env: Record<string, string | undefined>): number {
   const asked = env.RUNBOOK_IMPORT_THREADS;
   if (!asked || files < THREADS_FROM_FILES) return 1;

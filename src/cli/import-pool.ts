@@ -2,9 +2,10 @@
  * `runbook import` on several threads (docs/import.md#speed): this thread and the workers each
  * import whole files from one queue, each with ids unique in that file alone; this thread then
  * takes the results in file order, as an import on one thread does, and imports again here, with
- * the ids taken by the files before it, any file whose ids clash with theirs. A file's ids are the first free ones of its titles, so a
- * file with no clash has the ids it would have had on one thread, and the output is the same
- * byte for byte whichever way it ran (test/e2e/import/import-threads.e2e.test.ts).
+ * the ids taken by the files before it, any file whose ids clash with theirs. A file's ids are the
+ * first free ones of its titles, so a file with no clash has the ids it would have had on one
+ * thread, and the output is the same byte for byte whichever way it ran
+ * (test/e2e/import/import-threads.e2e.test.ts).
  *
  * The workers start from dist/import-worker.cjs (scripts/build/import-worker.cjs), which runs the
  * commands bundle (dist/commands.cjs, with its code cache) and calls its `importWorker`

@@ -8,8 +8,8 @@
  * skips even that (its tests, repeated in `plainAsIs`; the same text, proved in
  * yaml-write.test.ts). What it does not lay out itself — a value that is null, a number that is
  * not an integer, a string that needs "keep" chomping (`|+`), a key over 1,024 characters — makes
- * it return undefined, and the caller writes that runbook with the library instead. That the output is
- * the library's byte for byte is tested over every fixture and the bench's pages
+ * it return undefined, and the caller writes that runbook with the library instead. That the output
+ * is the library's byte for byte is tested over every fixture and the bench's pages
  * (test/integration/import/import-yaml-write.int.test.ts).
  */
 import { Document } from 'yaml';

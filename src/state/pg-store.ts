@@ -416,8 +416,7 @@ class EventWriter {
 
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
-    this.#wake?.();
+    this.#wakeUp();
   }
 }
 
