@@ -11,7 +11,7 @@
 //   --out       where to build (default dist/); --without leaves tricks out (for bench/tricks.mjs);
 //   --launcher  the launcher the warm-up run uses (default bin/runbook.js).
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,9 +89,40 @@ const pgNodeCrypto = {
   },
 };
 
+/** markdown-it's class fields, compiled for old engines, go through Babel's `_defineProperty`,
+ * which turns each key into a property key and looks it up on the prototype first: seven calls for
+ * every token. markdown-it's classes have no accessors, so the helper is a plain assignment here,
+ * which is what the class field does (docs/import.md#speed); the build fails if the helper is no
+ * longer where it was. */
+const markdownItFields = {
+  name: 'markdown-it-fields',
+  setup(context) {
+    let replaced = false;
+    context.onLoad({ filter: /[\\/]markdown-it[\\/]dist[\\/]markdown-it\.mjs$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const helper = /function _defineProperty\(e, r, t\) \{\n[^}]*\}\) : e\[r\] = t, e;\n\}/;
+      if (!helper.test(text)) return undefined;
+      replaced = true;
+      return {
+        contents: text.replace(
+          helper,
+          'function _defineProperty(e, r, t) {\n\te[r] = t;\n\treturn e;\n}',
+        ),
+        loader: 'js',
+      };
+    });
+    context.onEnd((result) => {
+      if (result.errors.length === 0 && !replaced)
+        throw new Error(
+          "markdown-it-fields: markdown-it's _defineProperty was not found where it was",
+        );
+    });
+  },
+};
+
 try {
   for (const bundle of bundles) {
-    const options = { ...common, plugins: [] };
+    const options = { ...common, plugins: bundle.role === 'entry' ? [] : [markdownItFields] };
     for (const trick of tricks) {
       const extra = trick.esbuild?.(bundle.role) ?? {};
       Object.assign(options, extra, { plugins: [...options.plugins, ...(extra.plugins ?? [])] });
