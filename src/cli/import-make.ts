@@ -3,9 +3,11 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { UsageError, type Diagnostic } from '../common/errors.js';
 import { readRegularFile } from './import-read.js';
 import {
-  importMarkdown,
+  draftMarkdown,
+  finishImport,
   InvalidImportError,
   MarkdownError,
+  type DraftedFile,
   type ImportedFile,
   type ImportOptions,
 } from '../import/index.js';
@@ -56,7 +58,8 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
     );
   const { outDir, context } = await prepareImport(flags, io);
   const inputs = findMarkdown(paths, io.cwd);
-  const workers = workerCount(inputs.length, io.env);
+  const workers =
+    inputs.length < THREADS_FROM_FILES ? 1 : workerCount(inputs.length, sizeOf(inputs), io.env);
   const outcomes =
     workers > 1
       ? await (
@@ -66,7 +69,8 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
           cwd: io.cwd,
           env: io.env,
           warn: (message) => io.stderr.write(`runbook: ${message}\n`),
-          redo: (input, taken) => importOne(input, context, taken),
+          draft: (input, taken) => draftOne(input, context, taken),
+          finish: (file) => finishOne(file, context),
         })
       : await importAll(inputs, context);
   const results: Array<ImportedFile & { path: string }> = [];
@@ -114,18 +118,42 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
   return EXIT.ok;
 }
 
-/** Files from which an import may run on worker threads (docs/import.md#speed). */
+/** Files from which an import runs on worker threads (docs/import.md#speed). */
 export const THREADS_FROM_FILES = 8;
 
-/** Threads to import `files` files on (this one and the rest workers): RUNBOOK_IMPORT_THREADS=N
- * (or `auto`, one a core) from THREADS_FROM_FILES files; else 1, this one. One is the default: on
- * the 2-core machine measured, two threads took more time, not less (docs/import.md#speed). The
- * output is the same either way. */
-export function workerCount(files: number, env: Record<string, string | undefined>): number {
+/** Markdown from which an import runs on two threads by itself (docs/import.md#speed): below it,
+ * starting the worker costs more than it gains. */
+export const THREADS_FROM_BYTES = 1024 * 1024;
+
+/** Threads to import `files` files of `bytes` bytes on: this one, which reads the files and drafts
+ * their runbooks, and workers that write and validate them (src/cli/import-pool.ts). From
+ * THREADS_FROM_FILES files: RUNBOOK_IMPORT_THREADS=N (or `auto`, one a core); unset, two where
+ * there are two cores and THREADS_FROM_BYTES of Markdown. Else 1, this one. The output is the
+ * same either way. */
+export function workerCount(
+  files: number,
+  bytes: number,
+  env: Record<string, string | undefined>,
+  cores: number = availableParallelism(),
+): number {
+  if (files < THREADS_FROM_FILES) return 1;
   const asked = env.RUNBOOK_IMPORT_THREADS;
-  if (!asked || files < THREADS_FROM_FILES) return 1;
-  const threads = asked === 'auto' ? availableParallelism() : Number(asked);
+  if (!asked) return cores >= 2 && bytes >= THREADS_FROM_BYTES ? 2 : 1;
+  const threads = asked === 'auto' ? cores : Number(asked);
   return Number.isInteger(threads) && threads > 1 ? Math.min(threads, files, 16) : 1;
+}
+
+/** The bytes of the files, as far as they can be looked at (a file that cannot is reported when it
+ * is read). */
+function sizeOf(inputs: MarkdownInput[]): number {
+  let bytes = 0;
+  for (const input of inputs)
+    try {
+      bytes += statSync(input.path).size;
+    } catch {
+      // Said when the file is read.
+    }
+  return bytes;
 }
 
 /** What importing one file needs: the options importMarkdown takes but the ids taken. */
@@ -194,20 +222,55 @@ export async function importOne(
   context: ImportContext,
   taken: Set<string>,
 ): Promise<FileOutcome> {
+  const drafted = draftOne(input, context, taken);
+  return drafted.kind === 'drafted' ? finishOne(drafted.file, context) : drafted;
+}
+
+/** A file read and its runbooks drafted, what finishOne takes (src/cli/import-pool.ts passes it
+ * between threads: plain data only). */
+export interface Drafted {
+  kind: 'drafted';
+  file: DraftedFile;
+}
+
+/** Reads one file and drafts its runbooks, their ids unique in `taken` (which it adds them to);
+ * or says why the file cannot be imported. */
+export function draftOne(
+  input: MarkdownInput,
+  context: ImportContext,
+  taken: Set<string>,
+): Drafted | FileOutcome {
   try {
     const bytes = readRegularFile(input.path, IMPORT_LIMITS.maxBytes);
-    return { kind: 'ok', file: await importMarkdown(input.source, bytes, { ...context, taken }) };
+    return {
+      kind: 'drafted',
+      file: draftMarkdown(input.source, bytes, { service: context.service, taken }),
+    };
   } catch (error) {
-    if (error instanceof MarkdownError)
-      return { kind: 'refused', detail: `${error.line ? `:${error.line}` : ''}: ${error.message}` };
-    if (error instanceof InvalidImportError) return { kind: 'invalid', message: error.message };
-    if (error instanceof RangeError)
-      return {
-        kind: 'refused',
-        detail: `: is too deeply nested or too large to parse (${error.message})`,
-      };
-    throw error;
+    return failed(error);
   }
+}
+
+/** Writes and validates a drafted file's runbooks. */
+export async function finishOne(file: DraftedFile, context: ImportContext): Promise<FileOutcome> {
+  try {
+    return { kind: 'ok', file: await finishImport(file, context) };
+  } catch (error) {
+    return failed(error);
+  }
+}
+
+/** What an error met importing a file says of the file; any other error is thrown on. */
+function failed(error: unknown): FileOutcome {
+  if (error instanceof MarkdownError)
+    return { kind: 'refused', detail: `${error.line ? `:${error.line}` : ''}: ${error.message}` };
+  if (error instanceof InvalidImportError) return { kind: 'invalid', message: error.message };
+  if (error instanceof RangeError)
+    return {
+      kind: 'refused',
+      detail: `: is too deeply nested or too large to parse (${error.message})`,
+    };
+  throw error;
 }
 
 /** Every file in order on this thread, as one import: ids unique across them. It stops at the

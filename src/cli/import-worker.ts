@@ -1,12 +1,12 @@
 /**
  * A worker thread of `runbook import` (src/cli/import-pool.ts starts it): it makes its own
- * configuration, adapters and validator, then imports each file it is sent, with ids unique in
- * that file, and posts the outcome back.
+ * configuration, adapters and validator, then writes and validates the runbooks of each drafted
+ * file it is sent, and posts the file's outcome back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { importOne, prepareImport, type ImportFlags, type MarkdownInput } from './import-make.js';
+import { finishOne, prepareImport, type ImportFlags } from './import-make.js';
 import type { Io, OutStream } from './io.js';
-import type { WorkerMessage } from './import-pool.js';
+import type { WorkerJob, WorkerMessage } from './import-pool.js';
 
 export async function workerMain(): Promise<void> {
   const port = parentPort;
@@ -37,10 +37,10 @@ export async function workerMain(): Promise<void> {
   }
   // One file at a time, in the order sent.
   let queue = Promise.resolve();
-  port.on('message', (job: { index: number; input: MarkdownInput }) => {
+  port.on('message', (job: WorkerJob) => {
     queue = queue.then(async () => {
       try {
-        post({ index: job.index, outcome: await importOne(job.input, context, new Set()) });
+        post({ index: job.index, outcome: await finishOne(job.file, context) });
       } catch (error) {
         post({
           index: job.index,

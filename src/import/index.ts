@@ -5,7 +5,7 @@
  */
 import type { Diagnostic } from '../common/errors.js';
 import { buildPage } from './build.js';
-import type { DraftStep, LeftForPerson, RunbookDraft } from './draft.js';
+import type { DraftStep, LeftForPerson, PageDraft, RunbookDraft } from './draft.js';
 import { emitRunbookData } from './emit.js';
 import { decodeMarkdown, MarkdownError, parseMarkdown } from './markdown.js';
 import type { Repair } from './mojibake.js';
@@ -65,28 +65,69 @@ export class InvalidImportError extends Error {
   }
 }
 
+/**
+ * A Markdown file read and its runbooks drafted, ids taken: what is left is to write and validate
+ * each runbook (finishImport). Plain data, so that a worker thread can finish it
+ * (src/cli/import-pool.ts).
+ */
+export interface DraftedFile {
+  source: string;
+  page: PageDraft;
+  runbooks: RunbookDraft[];
+  left: LeftForPerson[];
+  repaired: Repair[];
+  /** Command lines of fenced blocks, each a step's or a person's. */
+  commandLines: number;
+}
+
 /** Imports one Markdown file's bytes. Throws MarkdownError for what cannot be read as Markdown. */
 export async function importMarkdown(
   source: string,
   bytes: Uint8Array,
   options: ImportOptions,
 ): Promise<ImportedFile> {
+  return finishImport(draftMarkdown(source, bytes, options), options);
+}
+
+/** Reads one Markdown file's bytes and drafts its runbooks, their ids unique in `options.taken`
+ * (which it adds them to). Throws MarkdownError for what cannot be read as Markdown. */
+export function draftMarkdown(
+  source: string,
+  bytes: Uint8Array,
+  options: Pick<ImportOptions, 'service' | 'taken'>,
+): DraftedFile {
   const text = decodeMarkdown(bytes);
   const parsed = parseMarkdown(text);
   checkFences(parsed.tree, parsed.lines);
-  const taken = options.taken ?? new Set<string>();
   const page = buildPage(parsed, {
     source,
-    taken,
+    taken: options.taken ?? new Set<string>(),
     ...(options.service ? { service: options.service } : {}),
   });
-  const left = [...page.left];
+  return {
+    source,
+    page: page.page,
+    runbooks: page.runbooks,
+    left: [...page.left],
+    repaired: parsed.repairs,
+    commandLines: new Set(page.commandLines).size,
+  };
+}
+
+/** Writes and validates a drafted file's runbooks (a step the validator refuses falls back, see
+ * validated()). Throws InvalidImportError for a runbook that is still not valid: a bug. */
+export async function finishImport(
+  drafted: DraftedFile,
+  options: Omit<ImportOptions, 'taken'>,
+): Promise<ImportedFile> {
+  const { source } = drafted;
+  const left = [...drafted.left];
   const runbooks: ImportedRunbook[] = [];
-  for (const draft of page.runbooks) {
+  for (const draft of drafted.runbooks) {
     const yaml = await validated(
       draft,
       (d) =>
-        emitRunbookData(d, page.page, {
+        emitRunbookData(d, drafted.page, {
           schema: options.schemaFor(d.id),
           severityScheme: options.severityScheme,
           source,
@@ -121,8 +162,8 @@ export async function importMarkdown(
     source,
     runbooks,
     leftForPerson: left,
-    repaired: parsed.repairs,
-    commandLines: new Set(page.commandLines).size,
+    repaired: drafted.repaired,
+    commandLines: drafted.commandLines,
   };
 }
 
