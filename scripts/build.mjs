@@ -91,9 +91,10 @@ const pgNodeCrypto = {
 
 /** markdown-it's class fields, compiled for old engines, go through Babel's `_defineProperty`,
  * which turns each key into a property key and looks it up on the prototype first: seven calls for
- * every token. markdown-it's classes have no accessors, so the helper is a plain assignment here,
- * which is what the class field does (docs/import.md#speed); the build fails if the helper is no
- * longer where it was. */
+ * every token, and a store V8 cannot specialise, as the key varies. markdown-it's classes have no
+ * accessors, so each field is assigned as written in the constructor (`this.map = null`), which is
+ * what the class field does, and the helper, left for the static fields, is a plain assignment
+ * (docs/import.md#speed). The build fails if the helper or its calls are no longer as they were. */
 const markdownItFields = {
   name: 'markdown-it-fields',
   setup(context) {
@@ -101,21 +102,19 @@ const markdownItFields = {
     context.onLoad({ filter: /[\\/]markdown-it[\\/]dist[\\/]markdown-it\.mjs$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
       const helper = /function _defineProperty\(e, r, t\) \{\n[^}]*\}\) : e\[r\] = t, e;\n\}/;
-      if (!helper.test(text)) return undefined;
+      // `_defineProperty(this, /** doc */ "name", value)` → `(this.name = value)`.
+      const field = /_defineProperty\(\s*this,\s*(?:\/\*\*[\s\S]*?\*\/\s*)?"([A-Za-z_$][\w$]*)",/g;
+      if (!helper.test(text) || !field.test(text)) return undefined;
+      const contents = text
+        .replace(helper, 'function _defineProperty(e, r, t) {\n\te[r] = t;\n\treturn e;\n}')
+        .replace(field, '(this.$1 =');
+      if (contents.includes('_defineProperty(this')) return undefined;
       replaced = true;
-      return {
-        contents: text.replace(
-          helper,
-          'function _defineProperty(e, r, t) {\n\te[r] = t;\n\treturn e;\n}',
-        ),
-        loader: 'js',
-      };
+      return { contents, loader: 'js' };
     });
     context.onEnd((result) => {
       if (result.errors.length === 0 && !replaced)
-        throw new Error(
-          "markdown-it-fields: markdown-it's _defineProperty was not found where it was",
-        );
+        throw new Error("markdown-it-fields: markdown-it's class fields were not as they were");
     });
   },
 };
