@@ -39,8 +39,9 @@ export interface WorkerJob {
 /** What a worker posts: a file's outcome, or that it cannot finish files (then this thread does). */
 export type WorkerMessage = { index: number; outcome: FileOutcome } | { failed: string };
 
-/** Drafted files a worker holds at most: this thread drafts no further ahead of the workers. */
-const AHEAD = 8;
+/** Drafted files a worker holds at most: this thread drafts no further ahead of the workers. While
+ * a worker starts (a fifth of a second), this thread drafts about fifteen files. */
+const AHEAD = 32;
 
 /** The bundle the workers run, beside dist/import-worker.cjs (scripts/build/import-worker.cjs). */
 const BUNDLE = 'commands.cjs';
