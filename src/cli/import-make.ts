@@ -56,23 +56,35 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
     throw new UsageError(
       `--service ${JSON.stringify(flags.service)}: a service name is letters, digits, spaces, . _ and -`,
     );
-  const { outDir, context } = await prepareImport(flags, io);
+  // The files first: their size says whether a worker starts, and it loads what it needs while
+  // this thread does.
   const inputs = findMarkdown(paths, io.cwd);
-  const workers =
+  const threads =
     inputs.length < THREADS_FROM_FILES ? 1 : workerCount(inputs.length, sizeOf(inputs), io.env);
-  const outcomes =
-    workers > 1
-      ? await (
-          await loadPool()
-        ).importInWorkers(inputs, workers, {
+  const pool =
+    threads > 1
+      ? (await loadPool()).startPool(threads, {
           flags,
           cwd: io.cwd,
           env: io.env,
           warn: (message) => io.stderr.write(`runbook: ${message}\n`),
+        })
+      : undefined;
+  let outDir: string;
+  let outcomes: FileOutcome[];
+  try {
+    const prepared = await prepareImport(flags, io);
+    outDir = prepared.outDir;
+    const { context } = prepared;
+    outcomes = pool
+      ? await pool.run(inputs, {
           draft: (input, taken) => draftOne(input, context, taken),
           finish: (file) => finishOne(file, context),
         })
       : await importAll(inputs, context);
+  } finally {
+    pool?.close();
+  }
   const results: Array<ImportedFile & { path: string }> = [];
   const refused: string[] = [];
   for (const [index, outcome] of outcomes.entries()) {

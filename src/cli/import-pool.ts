@@ -24,9 +24,13 @@ export interface PoolOptions {
   env: Record<string, string | undefined>;
   /** Says that a worker could not finish files (they are finished on this thread). */
   warn: (message: string) => void;
-  /** Reads one file and drafts its runbooks on this thread, their ids unique in `taken`. */
+}
+
+/** The work of this thread: drafting a file, and finishing one no worker finished. */
+export interface PoolWork {
+  /** Reads one file and drafts its runbooks, their ids unique in `taken`. */
   draft: (input: MarkdownInput, taken: Set<string>) => Drafted | FileOutcome;
-  /** Writes and validates a drafted file's runbooks on this thread. */
+  /** Writes and validates a drafted file's runbooks. */
   finish: (file: DraftedFile) => Promise<FileOutcome>;
 }
 
@@ -53,83 +57,110 @@ interface Finisher {
   alive: boolean;
 }
 
-/** Imports `inputs` on `count` threads: this one and count − 1 workers. The outcomes are in file
- * order and end at the first bug, as on one thread. */
-export async function importInWorkers(
-  inputs: MarkdownInput[],
-  count: number,
-  options: PoolOptions,
-): Promise<FileOutcome[]> {
-  const outcomes: Array<FileOutcome | undefined> = new Array<FileOutcome | undefined>(
-    inputs.length,
-  );
-  /** Drafted files posted to a worker and not finished by it yet. */
-  const sent = new Map<number, DraftedFile>();
-  let wake: (() => void) | undefined;
-  const news = (): Promise<void> =>
-    new Promise((resolve) => {
-      wake = resolve;
-    });
-  const tell = (): void => {
-    const resolve = wake;
-    wake = undefined;
-    resolve?.();
+/** Workers started, ready to finish what `run` drafts; `close` stops them. */
+export interface Pool {
+  /** Imports `inputs`: the outcomes in file order, ending at the first bug, as on one thread. */
+  run: (inputs: MarkdownInput[], work: PoolWork) => Promise<FileOutcome[]>;
+  close: () => void;
+}
+
+/** Starts count − 1 workers (this thread is the count's first), which load what they need while
+ * this thread gets ready. What they say before `run` is said only if `run` comes. */
+export function startPool(count: number, options: PoolOptions): Pool {
+  let listener: { done: (index: number, outcome: FileOutcome) => void; stopped: () => void } = {
+    done: () => undefined,
+    stopped: () => undefined,
+  };
+  const stops: string[] = [];
+  let warn = (message: string): void => {
+    stops.push(message);
   };
   const boot = join(import.meta.dirname, 'import-worker.cjs');
   const finishers =
     existsSync(boot) && existsSync(join(import.meta.dirname, BUNDLE))
       ? Array.from({ length: count - 1 }, () =>
           startFinisher(boot, options, {
-            done: (index, outcome) => {
-              // An error a worker met is met again here, where it is reported as on one thread.
-              if (outcome.kind !== 'error') {
-                outcomes[index] = outcome;
-                sent.delete(index);
-              }
-              tell();
+            done: (index, outcome) => listener.done(index, outcome),
+            stopped: (why) => {
+              if (why !== undefined)
+                warn(`an import worker stopped (${why}); its files are finished on this thread`);
+              listener.stopped();
             },
-            stopped: tell,
           }),
         )
       : [];
-  try {
-    const taken = new Set<string>();
-    for (const [index, input] of inputs.entries()) {
-      const drafted = options.draft(input, taken);
-      if (drafted.kind !== 'drafted') {
-        outcomes[index] = drafted;
-        continue;
-      }
-      let finisher = leastHeld(finishers);
-      while (finisher !== undefined && finisher.held.size >= AHEAD) {
-        await news();
-        finisher = leastHeld(finishers);
-      }
-      if (finisher === undefined) {
-        outcomes[index] = await options.finish(drafted.file);
-        continue;
-      }
-      finisher.held.add(index);
-      sent.set(index, drafted.file);
-      finisher.worker.postMessage({ index, file: drafted.file } satisfies WorkerJob);
-      // Lets the workers' outcomes in between files.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    while (finishers.some((finisher) => finisher.alive && finisher.held.size > 0)) await news();
-  } finally {
+  const close = (): void => {
     for (const finisher of finishers) {
       finisher.alive = false;
       void finisher.worker.terminate();
     }
-  }
-  for (const [index, file] of sent) outcomes[index] = await options.finish(file);
-  const ordered: FileOutcome[] = [];
-  for (const outcome of outcomes) {
-    if (outcome === undefined) throw new Error('an imported file has no outcome');
-    ordered.push(outcome);
-    if (outcome.kind === 'invalid') break;
-  }
-  return ordered;
+  };
+  const run = async (inputs: MarkdownInput[], work: PoolWork): Promise<FileOutcome[]> => {
+    for (const message of stops) options.warn(message);
+    warn = options.warn;
+    const outcomes: Array<FileOutcome | undefined> = new Array<FileOutcome | undefined>(
+      inputs.length,
+    );
+    /** Drafted files posted to a worker and not finished by it yet. */
+    const sent = new Map<number, DraftedFile>();
+    let wake: (() => void) | undefined;
+    const news = (): Promise<void> =>
+      new Promise((resolve) => {
+        wake = resolve;
+      });
+    const tell = (): void => {
+      const resolve = wake;
+      wake = undefined;
+      resolve?.();
+    };
+    listener = {
+      done: (index, outcome) => {
+        // An error a worker met is met again here, where it is reported as on one thread.
+        if (outcome.kind !== 'error') {
+          outcomes[index] = outcome;
+          sent.delete(index);
+        }
+        tell();
+      },
+      stopped: tell,
+    };
+    try {
+      const taken = new Set<string>();
+      for (const [index, input] of inputs.entries()) {
+        const drafted = work.draft(input, taken);
+        if (drafted.kind !== 'drafted') {
+          outcomes[index] = drafted;
+          continue;
+        }
+        let finisher = leastHeld(finishers);
+        while (finisher !== undefined && finisher.held.size >= AHEAD) {
+          await news();
+          finisher = leastHeld(finishers);
+        }
+        if (finisher === undefined) {
+          outcomes[index] = await work.finish(drafted.file);
+          continue;
+        }
+        finisher.held.add(index);
+        sent.set(index, drafted.file);
+        finisher.worker.postMessage({ index, file: drafted.file } satisfies WorkerJob);
+        // Lets the workers' outcomes in between files.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      while (finishers.some((finisher) => finisher.alive && finisher.held.size > 0)) await news();
+    } finally {
+      close();
+    }
+    for (const [index, file] of sent) outcomes[index] = await work.finish(file);
+    const ordered: FileOutcome[] = [];
+    for (const outcome of outcomes) {
+      if (outcome === undefined) throw new Error('an imported file has no outcome');
+      ordered.push(outcome);
+      if (outcome.kind === 'invalid') break;
+    }
+    return ordered;
+  };
+  return { run, close };
 }
 
 /** The live worker holding the fewest files. */
@@ -144,7 +175,11 @@ function leastHeld(finishers: Finisher[]): Finisher | undefined {
 function startFinisher(
   boot: string,
   options: PoolOptions,
-  on: { done: (index: number, outcome: FileOutcome) => void; stopped: () => void },
+  on: {
+    done: (index: number, outcome: FileOutcome) => void;
+    /** `why` it stopped, unless it was told to. */
+    stopped: (why: string | undefined) => void;
+  },
 ): Finisher {
   const worker = new Worker(boot, {
     workerData: { bundle: BUNDLE, flags: options.flags, cwd: options.cwd, env: options.env },
@@ -153,13 +188,11 @@ function startFinisher(
   });
   const finisher: Finisher = { worker, held: new Set(), alive: true };
   // A worker that stops leaves the files it holds to this thread.
-  const stop = (why: string | undefined): void => {
+  const stop = (why: string): void => {
     if (!finisher.alive) return;
     finisher.alive = false;
-    if (why !== undefined)
-      options.warn(`an import worker stopped (${why}); its files are finished on this thread`);
     void worker.terminate();
-    on.stopped();
+    on.stopped(why);
   };
   worker.on('message', (message: WorkerMessage) => {
     if ('failed' in message) return stop(message.failed);
