@@ -37,7 +37,7 @@ export async function runCli(
   return { code, stdout, stderr };
 }
 
-/** Runs bin/runbook.js as a real subprocess. */
+/** Runs bin/runbook.js (or `bin`, another copy of it) as a real subprocess. */
 export function runBin(
   args: string[],
   options: {
@@ -45,10 +45,11 @@ export function runBin(
     env?: Record<string, string | undefined>;
     input?: string;
     timeoutMs?: number;
+    bin?: string;
   } = {},
 ): Promise<CliResult & { signal: NodeJS.Signals | null }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
       cwd: options.cwd ?? ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

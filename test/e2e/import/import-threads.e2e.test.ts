@@ -1,4 +1,12 @@
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { THREADS_FROM_BYTES, workerCount } from '../../../src/cli/import-make.js';
@@ -25,12 +33,14 @@ async function importWith(
   threads: string | undefined,
   out: string,
   pages = 'pages',
+  options: { bin?: string; stderr?: string } = {},
 ): Promise<{ summary: string; files: Record<string, string> }> {
   const result = await runBin(['import', pages, '--out-dir', out, '--format', 'json'], {
     cwd: dir.path,
     env: { RUNBOOK_IMPORT_THREADS: threads, RUNBOOK_STATE_DIR: join(dir.path, 'state') },
+    ...(options.bin ? { bin: options.bin } : {}),
   });
-  expect(result.stderr).toBe('');
+  expect(result.stderr).toBe(options.stderr ?? '');
   expect(result.code).toBe(0);
   return { summary: result.stdout.replaceAll(out, 'OUT'), files: tree(join(dir.path, out)) };
 }
@@ -89,5 +99,33 @@ describe('runbook import on worker threads', () => {
     expect(Object.keys(one.files)).toHaveLength(99);
     expect(unset.files).toEqual(one.files);
     expect(unset.summary.replaceAll('large-unset', 'large-1')).toBe(one.summary);
+  });
+
+  it('finishes on this thread the files of a worker that stops, and says so', async () => {
+    // A copy of the package whose worker ends when it is sent its first file.
+    const copy = join(dir.path, 'package');
+    for (const part of ['bin', 'dist'])
+      cpSync(join(ROOT, part), join(copy, part), { recursive: true });
+    copyFileSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
+    for (const link of ['node_modules', 'schema']) symlinkSync(join(ROOT, link), join(copy, link));
+    writeFileSync(
+      join(copy, 'dist/import-worker.cjs'),
+      "require('node:worker_threads').parentPort.once('message', () => process.exit(3));\n",
+    );
+    const pages = join(dir.path, 'stopping');
+    for (const folder of ['seeds', 'corpus'])
+      cpSync(join(ROOT, 'test/fixtures/import', folder), pages, {
+        recursive: true,
+        filter: (source) => !source.endsWith('SOURCES.md'),
+      });
+    const bin = join(copy, 'bin/runbook.js');
+    const one = await importWith('1', 'stopping-1', 'stopping', { bin });
+    const stopped = await importWith('2', 'stopping-2', 'stopping', {
+      bin,
+      stderr: 'runbook: an import worker stopped (exit 3); its files are finished on this thread\n',
+    });
+    expect(Object.keys(one.files)).toHaveLength(11);
+    expect(stopped.files).toEqual(one.files);
+    expect(stopped.summary.replaceAll('stopping-2', 'stopping-1')).toBe(one.summary);
   });
 });
