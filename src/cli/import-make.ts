@@ -56,10 +56,11 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
     throw new UsageError(
       `--service ${JSON.stringify(flags.service)}: a service name is letters, digits, spaces, . _ and -`,
     );
-  // The files first: their count says whether workers start, and they load what they need while
+  // The files first: their size says whether a worker starts, and it loads what it needs while
   // this thread does.
   const inputs = findMarkdown(paths, io.cwd);
-  const threads = workerCount(inputs.length, io.env);
+  const threads =
+    inputs.length < THREADS_FROM_FILES ? 1 : workerCount(inputs.length, sizeOf(inputs), io.env);
   const pool =
     threads > 1
       ? (await loadPool()).startPool(threads, {
@@ -132,20 +133,39 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
 /** Files from which an import runs on worker threads (docs/import.md#speed). */
 export const THREADS_FROM_FILES = 8;
 
-/** Threads to import `files` files on: this one, which reads the files and drafts their runbooks,
- * and workers that write and validate them (src/cli/import-pool.ts). From THREADS_FROM_FILES
- * files: RUNBOOK_IMPORT_THREADS=N (or `auto`, one a core). Else 1, this one, the default: on the
- * 2-core machine measured, two threads took as long as one and more CPU (docs/import.md#speed).
- * The output is the same either way. */
+/** Markdown from which an import runs on two threads by itself (docs/import.md#speed): below it,
+ * starting the worker costs more than it gains. */
+export const THREADS_FROM_BYTES = 1024 * 1024;
+
+/** Threads to import `files` files of `bytes` bytes on: this one, which reads the files and drafts
+ * their runbooks, and workers that write and validate them (src/cli/import-pool.ts). From
+ * THREADS_FROM_FILES files: RUNBOOK_IMPORT_THREADS=N (or `auto`, one a core); unset, two where
+ * there are two cores and THREADS_FROM_BYTES of Markdown. Else 1, this one. The output is the
+ * same either way. */
 export function workerCount(
   files: number,
+  bytes: number,
   env: Record<string, string | undefined>,
   cores: number = availableParallelism(),
 ): number {
+  if (files < THREADS_FROM_FILES) return 1;
   const asked = env.RUNBOOK_IMPORT_THREADS;
-  if (!asked || files < THREADS_FROM_FILES) return 1;
+  if (!asked) return cores >= 2 && bytes >= THREADS_FROM_BYTES ? 2 : 1;
   const threads = asked === 'auto' ? cores : Number(asked);
   return Number.isInteger(threads) && threads > 1 ? Math.min(threads, files, 16) : 1;
+}
+
+/** The bytes of the files, as far as they can be looked at (a file that cannot is reported when it
+ * is read). */
+function sizeOf(inputs: MarkdownInput[]): number {
+  let bytes = 0;
+  for (const input of inputs)
+    try {
+      bytes += statSync(input.path).size;
+    } catch {
+      // Said when the file is read.
+    }
+  return bytes;
 }
 
 /** What importing one file needs: the options importMarkdown takes but the ids taken. */

@@ -9,6 +9,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { THREADS_FROM_BYTES, workerCount } from '../../../src/cli/import-make.js';
 import { ROOT, runBin, tempDir } from '../../helpers/cli.js';
 
 /**
@@ -76,6 +77,28 @@ describe('runbook import on worker threads', () => {
     const first = ids('pages/a/' + (readdirSync(join(pages, 'a')).sort()[0] ?? ''));
     const again = ids('pages/b/' + (readdirSync(join(pages, 'b')).sort()[0] ?? ''));
     expect(again).toEqual(first.map((id) => `${id}-2`));
+  });
+
+  it('runs a large import on two threads by itself, and writes what one thread writes', async () => {
+    // The seeds and public runbooks nine times over: more than THREADS_FROM_BYTES (1 MiB).
+    const pages = join(dir.path, 'large');
+    let bytes = 0;
+    for (let copy = 0; copy < 9; copy++)
+      for (const folder of ['seeds', 'corpus'])
+        for (const file of readdirSync(join(ROOT, 'test/fixtures/import', folder))) {
+          if (file === 'SOURCES.md') continue;
+          const text = readFileSync(join(ROOT, 'test/fixtures/import', folder, file));
+          mkdirSync(join(pages, `copy-${copy}`), { recursive: true });
+          writeFileSync(join(pages, `copy-${copy}`, file), text);
+          bytes += text.byteLength;
+        }
+    expect(bytes).toBeGreaterThanOrEqual(THREADS_FROM_BYTES);
+    expect(workerCount(99, bytes, {}, 2)).toBe(2);
+    const one = await importWith('1', 'large-1', 'large');
+    const unset = await importWith(undefined, 'large-unset', 'large');
+    expect(Object.keys(one.files)).toHaveLength(99);
+    expect(unset.files).toEqual(one.files);
+    expect(unset.summary.replaceAll('large-unset', 'large-1')).toBe(one.summary);
   });
 
   it('finishes on this thread the files of a worker that stops, and says so', async () => {
