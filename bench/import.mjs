@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Benchmarks `runbook import`: 100 Markdown files of about 20 KB each (the seeds and public runbooks
 // of test/fixtures/import/, each page repeated under its own title until it is 20 KB) in one
-// invocation of the CLI, as it runs by itself (on two threads where there are two cores) and on one
-// thread (RUNBOOK_IMPORT_THREADS=1), against a baseline in the same invocation of this script:
+// invocation of the CLI, as it runs by itself (on two threads, where there are two cores) and on one
+// (RUNBOOK_IMPORT_THREADS=1), one after the other in turn, against a baseline in the same invocation
+// of this script:
 // `runbook validate --strict` of what the import wrote (what checking its output costs, which the
 // import also does), and `node -e 0`. Prints the median wall and CPU (user + system, every thread)
-// times, and the goal (≤ 2 s of wall time; docs/import.md#speed). On one thread, CPU time is what an
-// idle machine's wall time comes to; wall time on a machine others load is mostly waiting for a
+// times, and the goal (≤ 2 s of wall time; docs/import.md#speed). On one thread, CPU time is what
+// an idle machine's wall time comes to; wall time on a machine others load is mostly waiting for a
 // core.
 //
 // Usage: npm run build && node bench/import.mjs [--json]
@@ -83,23 +84,26 @@ try {
   let runbooks = 0;
   for (let i = 0; i < runs; i++) {
     const out = join(dir, `out-${i}`);
+    // As it runs by itself and on one thread, in turn first: a machine's speed drifts.
+    const oneThread = () => {
+      const oneOut = join(dir, `one-${i}`);
+      const one = time([CLI, 'import', pages, '--out-dir', oneOut, '--format', 'json'], {
+        RUNBOOK_IMPORT_THREADS: '1',
+      });
+      if (one.result.status !== 0)
+        throw new Error(`import on one thread failed (exit ${one.result.status})`);
+      series.one.push(one.ms);
+      series.oneCpu.push(one.cpu);
+      rmSync(oneOut, { recursive: true, force: true });
+    };
+    if (i % 2 === 1) oneThread();
     const imported = time([CLI, 'import', pages, '--out-dir', out, '--format', 'json']);
+    if (i % 2 === 0) oneThread();
     if (imported.result.status !== 0)
       throw new Error(`import failed (exit ${imported.result.status}): ${imported.result.stderr}`);
     runbooks = JSON.parse(imported.result.stdout).totals.runbooks;
     series.import.push(imported.ms);
     series.importCpu.push(imported.cpu);
-    const oneOut = join(dir, `one-${i}`);
-    const one = time([CLI, 'import', pages, '--out-dir', oneOut, '--format', 'json'], {
-      RUNBOOK_IMPORT_THREADS: '1',
-    });
-    if (one.result.status !== 0)
-      throw new Error(
-        `import on one thread failed (exit ${one.result.status}): ${one.result.stderr}`,
-      );
-    series.one.push(one.ms);
-    series.oneCpu.push(one.cpu);
-    rmSync(oneOut, { recursive: true, force: true });
     const validated = time([CLI, 'validate', '--strict', out]);
     if (validated.result.status !== 0)
       throw new Error(`validate failed: ${validated.result.stdout}${validated.result.stderr}`);
