@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../common/errors.js';
-import { jsonbSafe, safeUrl, stateUrl } from './pg-store.js';
+import { jsonbSafe, openPgStore, safeUrl, stateUrl } from './pg-store.js';
 
 describe('the team database URL', () => {
   it('is shown without its password, parameters or fragment', () => {
@@ -9,6 +9,15 @@ describe('the team database URL', () => {
     );
     expect(safeUrl('postgresql://u:p@[::1]/d')).toBe('postgresql://u@[::1]/d');
     expect(safeUrl('not a url: p@ss')).toBe('a text that is not a URL');
+  });
+
+  it('is refused, without its password, when it is not a postgres:// URL', () => {
+    const open = (url: string) => () =>
+      openPgStore('RUNBOOK_STATE_URL', url, '/nonexistent', { start: () => undefined }, () => {});
+    expect(open('mysql://u:S3cret@db/ops')).toThrow(
+      '$RUNBOOK_STATE_URL holds mysql://u@db/ops, which is not a postgres:// URL',
+    );
+    expect(open('not a url: S3cret')).toThrow('$RUNBOOK_STATE_URL is not a URL');
   });
 
   it('comes from RUNBOOK_STATE_URL first, else the variable the config names', () => {

@@ -1049,7 +1049,9 @@ export function openPgStore(
 ): PgStateStore {
   if (!/^postgres(ql)?:\/\//i.test(url))
     throw new ConfigError(
-      `$${from} holds ${safeUrl(url)}, which is not a postgres:// URL`,
+      URL.canParse(url)
+        ? `$${from} holds ${safeUrl(url)}, which is not a postgres:// URL`
+        : `$${from} is not a URL`,
       'set it to postgres://user:password@host:5432/database (docs/state.md)',
     );
   return new PgStateStore(url, stateDir, probe, warn);
