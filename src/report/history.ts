@@ -35,6 +35,9 @@ export interface HistoryJson {
   parts: number;
   /** The run's incident (`run --incident`); absent when it has none. */
   incident?: string;
+  /** To whom its escalation rules said to escalate, in the order they fired; absent when none
+   * did. */
+  escalated?: string[];
 }
 
 export function historyJson(runs: readonly RunSummary[]): HistoryJson[] {
@@ -55,6 +58,7 @@ export function historyJson(runs: readonly RunSummary[]): HistoryJson[] {
     findings: run.findings,
     parts: run.parts,
     ...(run.incident === undefined ? {} : { incident: run.incident }),
+    ...(run.escalated?.length ? { escalated: run.escalated } : {}),
   }));
 }
 
@@ -135,6 +139,7 @@ export function historyLines(runs: readonly RunSummary[], colors: ChalkInstance)
     let result = resultWords(run.status, run.stopped);
     if (run.findings.length > 0)
       result += ` · finding${run.findings.length === 1 ? '' : 's'}: ${run.findings.map(cell).join(', ')}`;
+    if (run.escalated?.length) result += ` · escalated to ${run.escalated.map(cell).join(', ')}`;
     if (run.parts > 1) result += ` · ${run.parts} parts`;
     return [
       cell(run.run_id),

@@ -8,6 +8,7 @@ import { tempDir } from '../../test/helpers/cli.js';
 import { FileStateStore } from './file-store.js';
 import {
   entriesOf,
+  escalatedOf,
   indexPath,
   parseIndex,
   readIndex,
@@ -130,6 +131,54 @@ describe('parseIndex', () => {
       findings: [],
       parts: 2,
     });
+  });
+});
+
+describe('escalations in the index', () => {
+  it('names whom a run escalated to, each once, in the order the rules fired', () => {
+    expect(
+      escalatedOf([
+        { type: 'escalation.due', ts: 't1', after: '15m', to: 'API owner' },
+        {
+          type: 'escalation.triggered',
+          ts: 't2',
+          rule: 'escalation[1]',
+          when: 'if a step fails',
+          reason: 'step fix failed',
+          to: 'DBA',
+        },
+        { type: 'escalation.due', ts: 't3', after: '30m', to: 'API owner' },
+      ] as never),
+    ).toEqual(['API owner', 'DBA']);
+  });
+
+  it('reads them from an end line, only their names, and leaves them out when none fired', () => {
+    const first = {
+      event: 'start' as const,
+      run_id: 'r1',
+      part: 1,
+      runbook: info,
+      mode: 'execute' as const,
+      user: 'alice',
+      host: HOST,
+      pid: 1,
+      started_at: '2026-01-01T00:00:00.000Z',
+    };
+    const ended = {
+      event: 'end' as const,
+      run_id: 'r1',
+      part: 1,
+      ended_at: '2026-01-01T00:00:01.000Z',
+      status: 'failed' as const,
+      duration_ms: 1000,
+      findings: [],
+      stopped: { kind: 'failed' as const, step: 'fix' },
+    };
+    const summary = (end: object) =>
+      summaryOfEntry(entriesOf([first, end as IndexLine]).get('r1') ?? expect.fail('no r1'));
+    expect(summary({ ...ended, escalated: ['DBA', 7, 'CTO'] })?.escalated).toEqual(['DBA', 'CTO']);
+    expect(summary(ended)).not.toHaveProperty('escalated');
+    expect(summary({ ...ended, escalated: 'DBA' })).not.toHaveProperty('escalated');
   });
 });
 

@@ -52,6 +52,8 @@ export interface EndLine {
   duration_ms: number | null;
   findings: string[];
   stopped: Stopped | null;
+  /** Whom its escalations named (RunSummary.escalated), when any fired. */
+  escalated?: string[];
 }
 
 /**
@@ -73,6 +75,7 @@ export interface RunLine {
   findings: string[];
   stopped: Stopped | null;
   incident?: string;
+  escalated?: string[];
 }
 
 /** A file in the runs directory that is not a run's journal: listed so it is not read again. */
@@ -242,7 +245,24 @@ export function summaryOfEntry(entry: IndexEntry): RunSummary | undefined {
     findings: end.findings,
     parts: entry.lastPart,
     ...(first.incident === undefined ? {} : { incident: first.incident }),
+    ...escalatedField(end.escalated),
   };
+}
+
+/** `escalated`, when it names anyone: from an index line, only its strings. */
+function escalatedField(escalated: unknown): { escalated?: string[] } {
+  if (!Array.isArray(escalated)) return {};
+  const names = escalated.filter((name): name is string => typeof name === 'string');
+  return names.length > 0 ? { escalated: names } : {};
+}
+
+/** Whom a run's escalation rules said to escalate to, each once, in the order they fired. */
+export function escalatedOf(events: readonly EngineEvent[]): string[] {
+  const names = new Set<string>();
+  for (const event of events)
+    if (event.type === 'escalation.due' || event.type === 'escalation.triggered')
+      names.add(event.to);
+  return [...names];
 }
 
 /** The start line of a part, from its run.start or run.resume event. */
@@ -278,6 +298,7 @@ export function endLine(record: RunRecord): EndLine {
     duration_ms: record.duration_ms ?? null,
     findings: record.findings,
     stopped: record.stopped ?? null,
+    ...escalatedField(escalatedOf(record.events)),
   };
 }
 
@@ -319,6 +340,7 @@ export function runLine(summary: RunSummary): RunLine {
     findings: summary.findings,
     stopped: summary.stopped ?? null,
     ...(summary.incident === undefined ? {} : { incident: summary.incident }),
+    ...escalatedField(summary.escalated),
   };
 }
 
@@ -362,5 +384,6 @@ export function summaryOfRecord(record: RunRecord): RunSummary {
     findings: record.findings,
     parts: record.parts.length,
     ...(record.incident === undefined ? {} : { incident: record.incident }),
+    ...escalatedField(escalatedOf(record.events)),
   };
 }

@@ -148,4 +148,10 @@ export type RunSummary = Pick<
   | 'status'
   | 'stopped'
   | 'findings'
-> & { parts: number; incident?: string };
+> & {
+  parts: number;
+  incident?: string;
+  /** To whom its escalation rules said to escalate, in the order they fired; absent when none
+   * fired (and for runs recorded before it was kept). */
+  escalated?: string[];
+};

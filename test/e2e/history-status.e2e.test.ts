@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -273,5 +273,46 @@ describe('history and status', () => {
       'runbook: --since: "yesterday" is neither a duration nor a date\nhint: a duration ago (30m, 24h, 7d) or a UTC date (2026-01-06, 2026-01-06T10:00)\n',
     );
     expect((await cli('history', '--limit', '-3')).code).toBe(2);
+  });
+});
+
+describe('history of a run whose escalation rules fired', () => {
+  const dir = tempDir();
+  const env = { RUNBOOK_STATE_DIR: join(dir.path, 'state'), NO_COLOR: '1' };
+  const cli = (...args: string[]) => runBin(args, { cwd: dir.path, env });
+  afterAll(() => dir.remove());
+
+  it('says whom the run escalated to, as text and as JSON, from the index and from the journal', async () => {
+    mkdirSync(join(dir.path, 'runbooks'));
+    writeFileSync(
+      join(dir.path, 'runbooks', 'esc.yaml'),
+      [
+        'id: esc',
+        'title: Escalating',
+        'resolution:',
+        '  - id: fix',
+        '    run: "false"',
+        '    effect: write',
+        'escalation:',
+        '  - { when: step_failed, to: Incident lead }',
+        '  - { when: { failed: fix }, to: DBA, via: phone }',
+        '',
+      ].join('\n'),
+    );
+    expect((await cli('run', 'esc', '--yes')).code).toBe(1);
+    const listed = async () => {
+      const [run] = JSON.parse((await cli('history', '--json')).stdout) as Event[];
+      const text = (await cli('history')).stdout.split('\n')[1] ?? '';
+      return { escalated: run?.escalated, status: run?.status, result: text.replace(/.* {2}/, '') };
+    };
+    const shown = {
+      escalated: ['Incident lead', 'DBA'],
+      status: 'failed',
+      result: 'failed at fix · escalated to Incident lead, DBA',
+    };
+    expect(await listed()).toEqual(shown);
+    // Without the index, history reads the journal again: the same.
+    rmSync(join(dir.path, 'state', 'runs-index.jsonl'));
+    expect(await listed()).toEqual(shown);
   });
 });
