@@ -122,12 +122,20 @@ function acquire(
           return current;
         }
       } finally {
-        unlinkSync(takeover);
+        try {
+          unlinkSync(takeover);
+        } catch {
+          // Removed as stale by another process, after a pause of this one past STALE_TAKEOVER_MS.
+        }
       }
       continue;
     }
-    // Another process is taking it over; wait for the outcome, unless it died doing so.
-    if (ageMs(takeover) > STALE_TAKEOVER_MS) {
+    // Another process is taking it over; wait for the outcome, unless it died doing so. A takeover
+    // already gone ended meanwhile: look at the lock again (not "stale": removing it would remove
+    // the next process's).
+    const age = ageMs(takeover);
+    if (age === undefined) continue;
+    if (age > STALE_TAKEOVER_MS) {
       try {
         unlinkSync(takeover);
       } catch {
@@ -210,11 +218,12 @@ function lockedBy(name: string, holder: LockHolder): LockedError {
   );
 }
 
-function ageMs(file: string): number {
+/** How long ago the file was last written; undefined when it is gone. */
+function ageMs(file: string): number | undefined {
   try {
     return Date.now() - statSync(file).mtimeMs;
   } catch {
-    return Infinity;
+    return undefined;
   }
 }
 
