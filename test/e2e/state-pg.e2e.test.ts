@@ -240,8 +240,12 @@ describe('team state on PostgreSQL', () => {
   });
 
   it('kill -9 of the holder releases its lock within a second; the next run needs no --force', async () => {
+    const holds = `select count(*) from runbook_events where type = 'step.start' and event->>'step' = 'hold'`;
+    const holdsBefore = Number(await sql(holds));
     const holder = spawnRun(['run', 'gate', '--var', 'tag=k'], machine('a'));
     await until('the holder to hold', () => existsSync(join(dir.path, 'started-k')));
+    // Its events go to the database in batches: the step it is killed in must be there.
+    await until('its step in the database', async () => Number(await sql(holds)) > holdsBefore);
     await until(
       'its advisory lock',
       async () =>
