@@ -82,8 +82,7 @@ export function startPool(count: number, options: PoolOptions): Pool {
           startFinisher(boot, options, {
             done: (index, outcome) => listener.done(index, outcome),
             stopped: (why) => {
-              if (why !== undefined)
-                warn(`an import worker stopped (${why}); its files are finished on this thread`);
+              warn(`an import worker stopped (${why}); its files are finished on this thread`);
               listener.stopped();
             },
           }),
@@ -177,8 +176,8 @@ function startFinisher(
   options: PoolOptions,
   on: {
     done: (index: number, outcome: FileOutcome) => void;
-    /** `why` it stopped, unless it was told to. */
-    stopped: (why: string | undefined) => void;
+    /** Why it stopped, when it was not told to. */
+    stopped: (why: string) => void;
   },
 ): Finisher {
   const worker = new Worker(boot, {
