@@ -58,7 +58,15 @@ interface RunningJson {
 /** A stopped run in `status --json`, with the command that continues it. */
 type ResumableJson = Pick<
   HistoryJson,
-  'run_id' | 'runbook' | 'title' | 'user' | 'host' | 'started_at' | 'ended_at' | 'status'
+  | 'run_id'
+  | 'runbook'
+  | 'title'
+  | 'user'
+  | 'host'
+  | 'started_at'
+  | 'ended_at'
+  | 'status'
+  | 'escalated'
 > & { stopped: HistoryJson['stopped']; resume: string };
 
 async function statusCommand(options: Values<typeof flags>, io: Io): Promise<number> {
@@ -121,6 +129,7 @@ async function statusOf(store: StateStore, options: Values<typeof flags>, io: Io
       ended_at: run.ended_at ?? null,
       status: run.status,
       stopped: run.stopped ? { kind: run.stopped.kind, step: run.stopped.step ?? null } : null,
+      ...(run.escalated?.length ? { escalated: run.escalated } : {}),
       resume: `runbook resume ${run.run_id}`,
     }));
 
@@ -185,7 +194,7 @@ async function statusOf(store: StateStore, options: Values<typeof flags>, io: Io
       resultWords(
         run.status,
         run.stopped ? { kind: run.stopped.kind, step: run.stopped.step ?? undefined } : undefined,
-      ),
+      ) + (run.escalated ? ` · escalated to ${run.escalated.map(cell).join(', ')}` : ''),
     ]);
     const [head, ...body] = table(['RUN', 'RUNBOOK', 'BY', 'STOPPED (UTC)', 'RESULT'], rows);
     out.push(`  ${head ?? ''}`);

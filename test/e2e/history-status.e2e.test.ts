@@ -276,13 +276,13 @@ describe('history and status', () => {
   });
 });
 
-describe('history of a run whose escalation rules fired', () => {
+describe('history and status of a run whose escalation rules fired', () => {
   const dir = tempDir();
   const env = { RUNBOOK_STATE_DIR: join(dir.path, 'state'), NO_COLOR: '1' };
   const cli = (...args: string[]) => runBin(args, { cwd: dir.path, env });
   afterAll(() => dir.remove());
 
-  it('says whom the run escalated to, as text and as JSON, from the index and from the journal', async () => {
+  it('say whom the run escalated to, as text and as JSON, from the index and from the journal', async () => {
     mkdirSync(join(dir.path, 'runbooks'));
     writeFileSync(
       join(dir.path, 'runbooks', 'esc.yaml'),
@@ -314,5 +314,12 @@ describe('history of a run whose escalation rules fired', () => {
     // Without the index, history reads the journal again: the same.
     rmSync(join(dir.path, 'state', 'runs-index.jsonl'));
     expect(await listed()).toEqual(shown);
+    // status lists it as resumable, with whom it escalated to.
+    const status = JSON.parse((await cli('status', '--json')).stdout) as { resumable: Event[] };
+    expect(status.resumable.map((run) => [run.status, run.escalated])).toEqual([
+      ['failed', ['Incident lead', 'DBA']],
+    ]);
+    const text = (await cli('status')).stdout.split('\n');
+    expect(text[4]?.replace(/.* {2}/, '')).toBe(shown.result);
   });
 });
