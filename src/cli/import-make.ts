@@ -59,8 +59,7 @@ export async function importFiles(paths: string[], flags: ImportFlags, io: Io): 
   // The files first: their size says whether a worker starts, and it loads what it needs while
   // this thread does.
   const inputs = findMarkdown(paths, io.cwd);
-  const threads =
-    inputs.length < THREADS_FROM_FILES ? 1 : workerCount(inputs.length, sizeOf(inputs), io.env);
+  const threads = workerCount(inputs.length, sizeOf(inputs), io.env);
   const pool =
     threads > 1
       ? (await loadPool()).startPool(threads, {

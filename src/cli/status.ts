@@ -2,6 +2,7 @@ import { loadConfig } from '../schema/config.js';
 import {
   cell,
   currentStep,
+  escalatedWords,
   resultWords,
   table,
   utc,
@@ -194,7 +195,7 @@ async function statusOf(store: StateStore, options: Values<typeof flags>, io: Io
       resultWords(
         run.status,
         run.stopped ? { kind: run.stopped.kind, step: run.stopped.step ?? undefined } : undefined,
-      ) + (run.escalated ? ` · escalated to ${run.escalated.map(cell).join(', ')}` : ''),
+      ) + escalatedWords(run.escalated),
     ]);
     const [head, ...body] = table(['RUN', 'RUNBOOK', 'BY', 'STOPPED (UTC)', 'RESULT'], rows);
     out.push(`  ${head ?? ''}`);

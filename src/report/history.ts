@@ -80,6 +80,12 @@ export function utc(iso: string | undefined): string {
     : cell(iso);
 }
 
+/** Whom a run's escalation rules named, after its result: ` · escalated to DBA, CTO`; '' when
+ * none fired. */
+export function escalatedWords(escalated: readonly string[] | undefined): string {
+  return escalated?.length ? ` · escalated to ${escalated.map(cell).join(', ')}` : '';
+}
+
 /** How a run ended or what stopped it, in a few words: `failed at restart`. */
 export function resultWords(status: RunState, stopped: Stopped | undefined): string {
   const step = stopped?.step === undefined ? undefined : cell(stopped.step);
@@ -139,7 +145,7 @@ export function historyLines(runs: readonly RunSummary[], colors: ChalkInstance)
     let result = resultWords(run.status, run.stopped);
     if (run.findings.length > 0)
       result += ` · finding${run.findings.length === 1 ? '' : 's'}: ${run.findings.map(cell).join(', ')}`;
-    if (run.escalated?.length) result += ` · escalated to ${run.escalated.map(cell).join(', ')}`;
+    result += escalatedWords(run.escalated);
     if (run.parts > 1) result += ` · ${run.parts} parts`;
     return [
       cell(run.run_id),
