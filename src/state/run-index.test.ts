@@ -23,6 +23,19 @@ const DEAD_PID = spawnSync(process.execPath, ['-e', '0']).pid;
 
 const info = { id: 'api-down', title: 'API down', severity: 'P1', service: 'api', file: 'a.yaml' };
 
+/** The index line of run r1's first part starting. */
+const r1Start = {
+  event: 'start' as const,
+  run_id: 'r1',
+  part: 1,
+  runbook: info,
+  mode: 'execute' as const,
+  user: 'alice',
+  host: HOST,
+  pid: 1,
+  started_at: '2026-01-01T00:00:00.000Z',
+};
+
 function start(runId: string, ts: string, extra: Record<string, unknown> = {}) {
   return {
     type: 'run.start',
@@ -95,17 +108,7 @@ describe('parseIndex', () => {
   });
 
   it('lets the latest part decide: a resumed run is unfinished until its part 2 ends', () => {
-    const first = {
-      event: 'start' as const,
-      run_id: 'r1',
-      part: 1,
-      runbook: info,
-      mode: 'execute' as const,
-      user: 'alice',
-      host: HOST,
-      pid: 1,
-      started_at: '2026-01-01T00:00:00.000Z',
-    };
+    const first = r1Start;
     const { runbook: _runbook, ...rest } = first;
     const second = { ...rest, part: 2, user: 'bob', pid: 2 };
     const lines: IndexLine[] = [first, a, second];
@@ -153,17 +156,7 @@ describe('escalations in the index', () => {
   });
 
   it('reads them from an end line, only their names, and leaves them out when none fired', () => {
-    const first = {
-      event: 'start' as const,
-      run_id: 'r1',
-      part: 1,
-      runbook: info,
-      mode: 'execute' as const,
-      user: 'alice',
-      host: HOST,
-      pid: 1,
-      started_at: '2026-01-01T00:00:00.000Z',
-    };
+    const first = r1Start;
     const ended = {
       event: 'end' as const,
       run_id: 'r1',
