@@ -6,9 +6,8 @@ import type { EngineEvent, RunResult } from '../../src/engine/events.js';
 import type { FailureChoice, Prompter } from '../../src/engine/ports.js';
 import { runRedactor } from '../../src/engine/redact.js';
 import { runRunbook } from '../../src/engine/run.js';
-import { resolveVars } from '../../src/engine/vars.js';
 import { tempDir } from '../helpers/cli.js';
-import { engineRunbook } from '../helpers/engine.js';
+import { engineRunbook, engineRunOptions } from '../helpers/engine.js';
 
 /** Manual steps that ask (docs/format.md#answers) and the rollback offered after an abort, run by
  * the engine in-process with real processes and a prompter that answers for a person. */
@@ -20,25 +19,15 @@ async function run(
   yaml: string,
   ports: { prompter?: Prompter; answers?: Map<string, string>; env?: Record<string, string> },
 ): Promise<{ result: RunResult; events: EngineEvent[] }> {
-  const { runbook, registry } = await engineRunbook('asks.yaml', yaml, dir.path);
-  const vars = resolveVars(runbook, {
+  const found = await engineRunbook('asks.yaml', yaml, dir.path);
+  const options = engineRunOptions(found, 'asks.yaml', dir.path, {
     cliVars: { out: dir.path },
-    envName: undefined,
     processEnv: ports.env ?? {},
   });
   const events: EngineEvent[] = [];
   const result = await runRunbook({
-    runbook,
-    file: 'asks.yaml',
-    registry,
-    runId: 'test-run',
-    vars,
-    redactor: runRedactor(vars, {}),
-    hosts: {},
-    env: { PATH: process.env.PATH },
-    cwd: dir.path,
-    signal: new AbortController().signal,
-    plan: { mode: 'execute' },
+    ...options,
+    redactor: runRedactor(options.vars, {}),
     ...(ports.answers ? { answers: ports.answers } : {}),
     ports: {
       processes,

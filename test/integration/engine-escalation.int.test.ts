@@ -3,11 +3,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processes } from '../../src/cli/processes.js';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { Redactor } from '../../src/engine/redact.js';
 import { runRunbook } from '../../src/engine/run.js';
-import { resolveVars } from '../../src/engine/vars.js';
 import { json, parseJournal, runCli, startServer, tempDir } from '../helpers/cli.js';
-import { engineRunbook } from '../helpers/engine.js';
+import { engineRunbook, engineRunOptions } from '../helpers/engine.js';
 
 /** Escalation rules of `when:` (docs/format.md#escalation): each fires once, is journaled, shown
  * and sent to the team on a real local webhook. */
@@ -278,7 +276,7 @@ escalation:
 `;
     const dir = tempDir();
     dirs.push(dir.remove);
-    const { runbook, registry } = await engineRunbook('ack.yaml', yaml, dir.path);
+    const found = await engineRunbook('ack.yaml', yaml, dir.path);
     const events: EngineEvent[] = [];
     // The person answers only once the escalation has been announced: no timer races it.
     let escalated!: () => void;
@@ -287,17 +285,7 @@ escalation:
     const news: string[] = [];
     const started = Date.now();
     const result = await runRunbook({
-      runbook,
-      file: 'ack.yaml',
-      registry,
-      runId: 'test-run',
-      vars: resolveVars(runbook, { cliVars: {}, envName: undefined, processEnv: {} }),
-      redactor: new Redactor(),
-      hosts: {},
-      env: { PATH: process.env.PATH },
-      cwd: dir.path,
-      signal: new AbortController().signal,
-      plan: { mode: 'execute' },
+      ...engineRunOptions(found, 'ack.yaml', dir.path),
       approvals: { steps: new Set(['confirm-quickly']), all: false, allCoversDestructive: true },
       policy: {
         escalationTimers: false,
@@ -380,24 +368,14 @@ escalation:
 `;
     const dir = tempDir();
     dirs.push(dir.remove);
-    const { runbook, registry } = await engineRunbook('approve-late.yaml', yaml, dir.path);
+    const found = await engineRunbook('approve-late.yaml', yaml, dir.path);
     const events: EngineEvent[] = [];
     // The approval comes only once the escalation has been announced: no timer races it.
     let escalated!: () => void;
     const announced = new Promise<void>((resolve) => (escalated = resolve));
     const waited: string[] = [];
     const result = await runRunbook({
-      runbook,
-      file: 'approve-late.yaml',
-      registry,
-      runId: 'test-run',
-      vars: resolveVars(runbook, { cliVars: {}, envName: undefined, processEnv: {} }),
-      redactor: new Redactor(),
-      hosts: {},
-      env: { PATH: process.env.PATH },
-      cwd: dir.path,
-      signal: new AbortController().signal,
-      plan: { mode: 'execute' },
+      ...engineRunOptions(found, 'approve-late.yaml', dir.path),
       approvals: { steps: new Set(), all: false, allCoversDestructive: false },
       policy: { escalationTimers: false, notify: () => Promise.resolve({ ok: true }) },
       ports: {

@@ -2,13 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processes } from '../../src/cli/processes.js';
-import { Redactor } from '../../src/engine/redact.js';
 import type { FailureChoice } from '../../src/engine/ports.js';
 import { runRunbook } from '../../src/engine/run.js';
-import { resolveVars } from '../../src/engine/vars.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { tempDir } from '../helpers/cli.js';
-import { engineRunbook } from '../helpers/engine.js';
+import { engineRunbook, engineRunOptions } from '../helpers/engine.js';
 
 /** The engine in-process with real processes and a prompter that answers for a person (one run at a
  * time, through the binary, is test/e2e/run-lock.e2e.test.ts). */
@@ -34,26 +32,12 @@ resolution:
   - id: never
     run: touch \${{ vars.out }}/never
 `;
-    const { runbook, registry } = await engineRunbook('flaky.yaml', yaml, dir.path);
+    const found = await engineRunbook('flaky.yaml', yaml, dir.path);
     const choices: FailureChoice[] = ['retry', 'skip', 'abort'];
     const asked: string[] = [];
     const events: EngineEvent[] = [];
     const result = await runRunbook({
-      runbook,
-      file: 'flaky.yaml',
-      registry,
-      runId: 'test-run',
-      vars: resolveVars(runbook, {
-        cliVars: { out: dir.path },
-        envName: undefined,
-        processEnv: {},
-      }),
-      redactor: new Redactor(),
-      hosts: {},
-      env: { PATH: process.env.PATH },
-      cwd: dir.path,
-      signal: new AbortController().signal,
-      plan: { mode: 'execute' },
+      ...engineRunOptions(found, 'flaky.yaml', dir.path, { cliVars: { out: dir.path } }),
       ports: {
         processes,
         prompter: {
