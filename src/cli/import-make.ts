@@ -167,7 +167,8 @@ function sizeOf(inputs: MarkdownInput[]): number {
   return bytes;
 }
 
-/** What importing one file needs: the options importMarkdown takes but the ids taken. */
+/** What importing one file needs: the options draftMarkdown and finishImport take but the ids
+ * taken. */
 export type ImportContext = Omit<ImportOptions, 'taken'>;
 
 /** One file's import, as the command reads it in file order (src/cli/import-pool.ts passes it

@@ -80,15 +80,6 @@ export interface DraftedFile {
   commandLines: number;
 }
 
-/** Imports one Markdown file's bytes. Throws MarkdownError for what cannot be read as Markdown. */
-export async function importMarkdown(
-  source: string,
-  bytes: Uint8Array,
-  options: ImportOptions,
-): Promise<ImportedFile> {
-  return finishImport(draftMarkdown(source, bytes, options), options);
-}
-
 /** Reads one Markdown file's bytes and drafts its runbooks, their ids unique in `options.taken`
  * (which it adds them to). Throws MarkdownError for what cannot be read as Markdown. */
 export function draftMarkdown(
